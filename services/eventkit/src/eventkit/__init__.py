@@ -1,0 +1,1 @@
+"""Shared plumbing of Tsunagu's services: outbox, idempotent consumer, dead letters, telemetry, db."""

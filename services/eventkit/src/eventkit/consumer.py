@@ -1,0 +1,238 @@
+"""The idempotent consumer: inbox dedupe, one transaction per message, offsets after the commit.
+
+For each record: decode it (a malformed one goes straight to `<topic>.dlt`), then in ONE
+transaction insert the inbox row, run the handler (its state changes and outbox rows), commit.
+Only then is the offset committed, so a crash redelivers and the inbox makes that harmless.
+A handler that keeps failing is retried with backoff a bounded number of times and then
+dead-lettered, so one poison message never stalls its partition. Losing the database is not the
+message's fault: then the consumer waits and retries without dead-lettering anything.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+
+from contracts.events import Event
+from contracts.topics import dead_letter_topic
+from eventkit import telemetry
+from eventkit.envelope import Envelope, MalformedMessage, decode
+from eventkit.kafka import make_consumer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Message:
+    """Where an event came from, for handlers that record provenance."""
+
+    envelope: Envelope
+    topic: str
+    partition: int
+    offset: int
+
+
+Handler = Callable[[asyncpg.Connection, Any, Message], Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler for an event that can never be applied; it is dead-lettered at once."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        group: str,
+        handlers: Mapping[type[Event], Handler],
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        bootstrap_servers: str,
+        max_attempts: int = 5,
+        retry_base_s: float = 0.2,
+    ) -> None:
+        self.group = group
+        self._handlers = dict(handlers)
+        self.topics = sorted({event.TOPIC for event in handlers})
+        self._pool = pool
+        self._producer = producer  # the service's idempotent producer, used for dead letters
+        self._bootstrap = bootstrap_servers
+        self._max_attempts = max_attempts
+        self._retry_base_s = retry_base_s
+        self._stopping = asyncio.Event()
+        self.is_running = False
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        consumer = make_consumer(
+            self._bootstrap, *self.topics, group_id=self.group, client_id=f"{self.group}-consumer"
+        )
+        await consumer.start()
+        self.is_running = True
+        log.info("consumer %s reading %s", self.group, ", ".join(self.topics))
+        try:
+            while not self._stopping.is_set():
+                batches = await consumer.getmany(timeout_ms=250, max_records=200)
+                for partition, records in batches.items():
+                    # A shutdown mid-batch finishes the record in hand; the rest is redelivered.
+                    done = None
+                    for record in records:
+                        if self._stopping.is_set():
+                            break
+                        await self._process(record)
+                        done = record
+                    if done is not None:
+                        await self._commit(consumer, partition, done.offset + 1)
+        finally:
+            self.is_running = False
+            await consumer.stop()
+
+    async def _commit(self, consumer: Any, partition: TopicPartition, offset: int) -> None:
+        try:
+            await consumer.commit({partition: offset})
+        except KafkaError as error:
+            # A rebalance took the partition away; its new owner redelivers and the inbox dedupes.
+            log.warning("offset commit for %s failed (%s)", partition, type(error).__name__)
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        headers = list(record.headers or ())
+        key = record.key.decode("utf-8", errors="replace") if record.key else None
+        with telemetry.process_span(
+            record.topic,
+            headers=headers,
+            group=self.group,
+            partition=record.partition,
+            offset=record.offset,
+            message_id=_header(headers, "ce_id"),
+            key=key,
+        ) as span:
+            try:
+                envelope, event = decode(headers, record.value)
+            except MalformedMessage as error:
+                telemetry.record_error(span, error)
+                await self._dead_letter(record, error.reason, attempts=0)
+                return
+            handler = self._handlers.get(type(event))
+            if handler is None:
+                return  # another event type on a topic we read; not ours to act on
+            message = Message(envelope, record.topic, record.partition, record.offset)
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    await self._apply(handler, event, message)
+                    return
+                except PermanentFailure as error:
+                    telemetry.record_error(span, error)
+                    await self._dead_letter(record, error.reason, attempts=attempt)
+                    return
+                except _INFRASTRUCTURE_ERRORS as error:
+                    # Not the message's fault: wait for the database without spending attempts.
+                    attempt -= 1
+                    log.warning("consumer %s waiting for its database (%s)", self.group, type(error).__name__)
+                    await self._sleep(2.0)
+                    if self._stopping.is_set():
+                        raise
+                except Exception as error:
+                    telemetry.record_error(span, error)
+                    if attempt >= self._max_attempts:
+                        log.error(
+                            "consumer %s gives up on %s after %d attempts: %s",
+                            self.group,
+                            envelope.event_id,
+                            attempt,
+                            type(error).__name__,
+                        )
+                        await self._dead_letter(
+                            record, f"handler_error:{type(error).__name__}", attempts=attempt
+                        )
+                        return
+                    delay = self._retry_base_s * 2 ** (attempt - 1) * (0.5 + random.random())  # noqa: S311
+                    log.warning(
+                        "consumer %s retrying %s in %.2fs (attempt %d: %s)",
+                        self.group,
+                        envelope.event_id,
+                        delay,
+                        attempt,
+                        type(error).__name__,
+                    )
+                    await self._sleep(delay)
+
+    async def _apply(self, handler: Handler, event: Event, message: Message) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            inserted = await conn.fetchval(
+                """INSERT INTO inbox (consumer, event_id, topic) VALUES ($1, $2, $3)
+                   ON CONFLICT DO NOTHING RETURNING true""",
+                self.group,
+                message.envelope.event_id,
+                message.topic,
+            )
+            if not inserted:
+                return  # applied before: a redelivery after a crash or a replay
+            await handler(conn, event, message)
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str, *, attempts: int) -> None:
+        headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("dlt.")]
+        headers += [
+            ("dlt.original.topic", record.topic.encode()),
+            ("dlt.original.partition", str(record.partition).encode()),
+            ("dlt.original.offset", str(record.offset).encode()),
+            ("dlt.consumer.group", self.group.encode()),
+            ("dlt.error", reason.encode("utf-8")[:500]),
+            ("dlt.attempts", str(attempts).encode()),
+            ("dlt.failed_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        target = dead_letter_topic(record.topic)
+        while True:
+            try:
+                await self._producer.send_and_wait(
+                    target, value=record.value, key=record.key, headers=headers
+                )
+                log.warning(
+                    "dead-lettered %s[%d]@%d to %s: %s",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    target,
+                    reason,
+                )
+                return
+            except KafkaError as error:
+                # The offset must not move past a record that is in neither place.
+                log.error("cannot dead-letter to %s (%s); retrying", target, type(error).__name__)
+                await asyncio.sleep(1.0)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+
+def _header(headers: list[tuple[str, bytes]], name: str) -> str | None:
+    for key, value in headers:
+        if key == name and value is not None:
+            return value.decode("utf-8", errors="replace")
+    return None

@@ -1,0 +1,108 @@
+"""asyncpg pool creation and the numbered-migration runner."""
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+EVENTKIT_MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# Any constant shared by all runners of every service; each service has its own database.
+_MIGRATION_LOCK = 7_305_211
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=30
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(dsn: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(dsn)
+    await _init_connection(conn)
+    return conn
+
+
+@dataclass(frozen=True)
+class MigrationSource:
+    """A component's folder of forward-only files named NNNN_description.sql."""
+
+    component: str
+    folder: Path
+
+    def files(self) -> list[tuple[str, Path]]:
+        found = []
+        for path in sorted(self.folder.glob("*.sql")):
+            match = _MIGRATION_NAME.match(path.name)
+            if not match:
+                raise ValueError(f"{path}: migration files are named NNNN_description.sql")
+            found.append((match.group(1), path))
+        versions = [v for v, _ in found]
+        if len(set(versions)) != len(versions):
+            raise ValueError(f"{self.folder}: two migrations share a number")
+        return found
+
+
+async def migrate(dsn: str, sources: Sequence[MigrationSource]) -> list[str]:
+    """Apply pending migrations in order, each in its own transaction; returns what was applied.
+
+    An advisory lock serialises replicas starting at once: the second waits and then finds
+    nothing left to do.
+    """
+    applied: list[str] = []
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+        try:
+            await conn.execute(
+                """CREATE TABLE IF NOT EXISTS schema_migrations (
+                       component  text NOT NULL,
+                       version    text NOT NULL,
+                       name       text NOT NULL,
+                       applied_at timestamptz NOT NULL DEFAULT now(),
+                       PRIMARY KEY (component, version))"""
+            )
+            for source in sources:
+                done = {
+                    row["version"]
+                    for row in await conn.fetch(
+                        "SELECT version FROM schema_migrations WHERE component = $1",
+                        source.component,
+                    )
+                }
+                for version, path in source.files():
+                    if version in done:
+                        continue
+                    async with conn.transaction():
+                        await conn.execute(path.read_text(encoding="utf-8"))
+                        await conn.execute(
+                            "INSERT INTO schema_migrations (component, version, name) VALUES ($1, $2, $3)",
+                            source.component,
+                            version,
+                            path.name,
+                        )
+                    applied.append(f"{source.component}/{path.name}")
+                    log.info("applied migration %s/%s", source.component, path.name)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+    finally:
+        await conn.close()
+    return applied
+
+
+def service_migrations(component: str, folder: Path) -> list[MigrationSource]:
+    """The shared outbox/inbox tables first, then the service's own."""
+    return [MigrationSource("eventkit", EVENTKIT_MIGRATIONS), MigrationSource(component, folder)]

@@ -1,0 +1,142 @@
+"""Dead letters: `python -m eventkit.dlt list TOPIC` and `python -m eventkit.dlt replay TOPIC OFFSET`.
+
+TOPIC is the original topic (its `.dlt` sibling is read). A replay republishes the record to the
+original topic with its original key, value and CloudEvents headers; consumers are idempotent, so
+replaying twice is harmless.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from contracts.topics import dead_letter_topic
+from eventkit.kafka import make_producer
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    headers: dict[str, str]
+    value: bytes | None
+
+    def summary(self) -> dict[str, object]:
+        # Headers only: the value is the original payload and is shown on request elsewhere.
+        return {
+            "dlt_offset": self.offset,
+            "key": self.key,
+            "original": f"{self.headers.get('dlt.original.topic')}"
+            f"[{self.headers.get('dlt.original.partition')}]@{self.headers.get('dlt.original.offset')}",
+            "error": self.headers.get("dlt.error"),
+            "attempts": self.headers.get("dlt.attempts"),
+            "consumer_group": self.headers.get("dlt.consumer.group"),
+            "failed_at": self.headers.get("dlt.failed_at"),
+            "ce_type": self.headers.get("ce_type"),
+            "ce_id": self.headers.get("ce_id"),
+        }
+
+
+async def read_dead_letters(servers: str, topic: str) -> list[DeadLetter]:
+    dlt = dead_letter_topic(topic)
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(dlt, p) for p in (consumer.partitions_for_topic(dlt) or ())]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        letters: list[DeadLetter] = []
+        while await _behind(consumer, partitions, end):
+            batch = await consumer.getmany(timeout_ms=1000)
+            for records in batch.values():
+                for r in records:
+                    letters.append(
+                        DeadLetter(
+                            r.topic,
+                            r.partition,
+                            r.offset,
+                            r.key.decode("utf-8", "replace") if r.key else None,
+                            {k: v.decode("utf-8", "replace") for k, v in (r.headers or ()) if v},
+                            r.value,
+                        )
+                    )
+        return sorted(letters, key=lambda d: (d.partition, d.offset))
+    finally:
+        await consumer.stop()
+
+
+async def _behind(
+    consumer: AIOKafkaConsumer, partitions: list[TopicPartition], end: dict[TopicPartition, int]
+) -> bool:
+    for tp in partitions:
+        if await consumer.position(tp) < end[tp]:
+            return True
+    return False
+
+
+async def replay(servers: str, topic: str, offset: int, partition: int = 0) -> DeadLetter:
+    letters = await read_dead_letters(servers, topic)
+    found = next((d for d in letters if d.offset == offset and d.partition == partition), None)
+    if found is None:
+        raise LookupError(f"no dead letter at {dead_letter_topic(topic)}[{partition}]@{offset}")
+    original = found.headers.get("dlt.original.topic", topic)
+    headers = [(k, v.encode()) for k, v in found.headers.items() if not k.startswith("dlt.")]
+    headers.append(("dlt.replayed_from", f"{dead_letter_topic(topic)}@{offset}".encode()))
+    producer = make_producer(servers, client_id="dlt-replay")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            original,
+            value=found.value,
+            key=found.key.encode() if found.key is not None else None,
+            headers=headers,
+        )
+    finally:
+        await producer.stop()
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eventkit.dlt", description=__doc__)
+    parser.add_argument(
+        "--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    listing = sub.add_parser("list", help="show the dead letters of a topic")
+    listing.add_argument("topic")
+    again = sub.add_parser("replay", help="republish one dead letter to its original topic")
+    again.add_argument("topic")
+    again.add_argument("offset", type=int)
+    again.add_argument("--partition", type=int, default=0)
+    args = parser.parse_args(argv)
+    topic = args.topic.removesuffix(".dlt")
+    if args.command == "list":
+        letters = asyncio.run(read_dead_letters(args.bootstrap_servers, topic))
+        for letter in letters:
+            print(json.dumps(letter.summary(), ensure_ascii=False))
+        print(f"{len(letters)} dead letters on {dead_letter_topic(topic)}", file=sys.stderr)
+        return 0
+    try:
+        letter = asyncio.run(replay(args.bootstrap_servers, topic, args.offset, args.partition))
+    except LookupError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(
+        f"replayed {dead_letter_topic(topic)}@{letter.offset} to "
+        f"{letter.headers.get('dlt.original.topic', topic)}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""CloudEvents 1.0 Kafka binary mode: the value is the JSON payload, attributes are ce_* headers."""
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from contracts.events import EVENT_TYPES, Event
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+TRACE_HEADERS = ("traceparent", "tracestate")
+
+
+class MalformedMessage(Exception):
+    """A record that can never be processed: unknown type, bad JSON, or a payload off-contract."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Envelope:
+    event_id: uuid.UUID
+    event_type: str
+    source: str
+    time: datetime
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "ce_specversion": SPECVERSION,
+            "ce_id": str(self.event_id),
+            "ce_type": self.event_type,
+            "ce_source": self.source,
+            "ce_time": self.time.isoformat(),
+            "content-type": CONTENT_TYPE,
+        }
+
+
+def new_envelope(event: Event) -> Envelope:
+    return Envelope(uuid.uuid4(), event.TYPE, event.SOURCE, datetime.now(UTC))
+
+
+def encode_payload(event: Event) -> dict[str, Any]:
+    return event.model_dump(mode="json")
+
+
+def to_kafka_headers(headers: Mapping[str, str]) -> list[tuple[str, bytes]]:
+    return [(name, value.encode("utf-8")) for name, value in headers.items()]
+
+
+def header_map(headers: Sequence[tuple[str, bytes | None]]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for name, value in headers:
+        if value is not None:
+            result[name] = value.decode("utf-8", errors="replace")
+    return result
+
+
+def decode(headers: Sequence[tuple[str, bytes | None]], value: bytes | None) -> tuple[Envelope, Event]:
+    """Parse a record into its envelope and typed event, or explain why it is malformed."""
+    attrs = header_map(headers)
+    if attrs.get("ce_specversion") != SPECVERSION:
+        raise MalformedMessage("missing_or_unsupported_ce_specversion")
+    try:
+        event_id = uuid.UUID(attrs["ce_id"])
+    except (KeyError, ValueError):
+        raise MalformedMessage("missing_or_invalid_ce_id") from None
+    event_type = attrs.get("ce_type", "")
+    model = EVENT_TYPES.get(event_type)
+    if model is None:
+        raise MalformedMessage(f"unknown_ce_type:{event_type[:80]}")
+    try:
+        time = datetime.fromisoformat(attrs["ce_time"])
+    except (KeyError, ValueError):
+        raise MalformedMessage("missing_or_invalid_ce_time") from None
+    if value is None:
+        raise MalformedMessage("empty_value")
+    try:
+        data = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise MalformedMessage("value_is_not_json") from None
+    try:
+        event = model.model_validate(data)
+    except ValidationError as error:
+        # Field locations only: the offending values could be personal data.
+        fields = ",".join(".".join(str(p) for p in e["loc"]) for e in error.errors()[:5])
+        raise MalformedMessage(f"payload_invalid:{fields}") from None
+    envelope = Envelope(event_id, event_type, attrs.get("ce_source", ""), time)
+    return envelope, event

@@ -1,0 +1,107 @@
+"""The HTTP edge every service shares: error bodies, health endpoints, lifespan, tracing."""
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from eventkit.auth import TokenVerifier
+from eventkit.errors import ApiError, ErrorDetail
+from eventkit.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorised",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+}
+
+
+def _field_path(location: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in location)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
+        # The reason only, never the input: it may be a name or a phone number.
+        details = [
+            ErrorDetail(field=_field_path(e.get("loc", ())), reason=str(e.get("msg", "invalid")))
+            for e in error.errors()
+        ]
+        body = ApiError(422, "validation_failed", "The request is invalid.", details=details)
+        return JSONResponse(body.body(), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(error.status_code, "http_error")
+        body = ApiError(error.status_code, code, str(error.detail))
+        return JSONResponse(body.body(), status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+        log.error("unhandled %s", type(error).__name__, exc_info=error)
+        body = ApiError(500, "internal_error", "Something went wrong on our side; it is logged.")
+        return JSONResponse(body.body(), status_code=500)
+
+
+def create_service_app(
+    *,
+    runtime: ServiceRuntime,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.token_verifier = TokenVerifier(runtime.settings.auth_public_key)
+    install_error_handlers(app)
+
+    health = APIRouter(tags=["health"])
+
+    @health.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.name}
+
+    @health.get("/readyz", summary="The database and the broker are reachable")
+    async def readyz() -> JSONResponse:
+        checks = await runtime.readiness()
+        ready = checks.get("database") == "ok" and checks.get("kafka") == "ok"
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    app.include_router(health)
+    for router in routers:
+        app.include_router(router)
+
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    return app

@@ -1,0 +1,46 @@
+"""The settings every service has; each service subclasses it with its own env prefix."""
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings
+
+# Values that mean somebody copied an example file without filling it in.
+_PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "todo", "xxx"}
+
+
+class ServiceSettings(BaseSettings):
+    """Read from the environment (`<PREFIX>_DATABASE_URL`, ...); missing secrets stop start-up."""
+
+    database_url: SecretStr = Field(description="postgresql:// URL of this service's own database")
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    auth_public_key: str = Field(description="base64url Ed25519 key that verifies bearer tokens")
+    db_pool_min: int = Field(default=2, ge=1)
+    db_pool_max: int = Field(default=10, ge=1)
+    # The relay's safety net for lost NOTIFYs; most rows are published on the NOTIFY wake-up.
+    outbox_poll_interval_s: float = Field(default=0.5, gt=0)
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_retry_base_s: float = Field(default=0.2, gt=0)
+    shutdown_grace_s: float = Field(default=15.0, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_postgres(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value()
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("auth_public_key")
+    @classmethod
+    def _not_placeholder(cls, value: str) -> str:
+        if value.strip().lower() in _PLACEHOLDERS:
+            raise ValueError("is a placeholder; set the real value")
+        return value
+
+
+def reject_placeholder(value: SecretStr, name: str) -> SecretStr:
+    """For service-specific secrets: refuse to start with an example value."""
+    if value.get_secret_value().strip().lower() in _PLACEHOLDERS:
+        raise ValueError(f"{name} is a placeholder; set the real value")
+    return value

@@ -1,0 +1,197 @@
+"""Tracing in one call, and the messaging spans that make one trace per case across Kafka.
+
+The exporter follows the standard `OTEL_*` environment: `OTEL_TRACES_EXPORTER=zipkin` with
+`OTEL_EXPORTER_ZIPKIN_ENDPOINT`, or `none`. Span attributes carry ids only, never personal data.
+"""
+
+import logging
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
+
+log = logging.getLogger(__name__)
+
+# Attribute names of our own; the ids are pseudonymous and safe to export.
+CASE_ID = "case.id"
+REFERRAL_ID = "referral.id"
+ORGANISATION_ID = "organisation.id"
+DELIVERY_ATTEMPT = "handoff.attempt"
+
+TRACER_NAME = "tsunagu"
+
+
+@dataclass
+class Telemetry:
+    provider: TracerProvider
+
+    def shutdown(self) -> None:
+        self.provider.force_flush(timeout_millis=5_000)
+        self.provider.shutdown()
+
+
+def _exporter() -> SpanExporter | None:
+    kind = os.environ.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
+    if kind in ("", "none"):
+        return None
+    if kind == "zipkin":
+        from opentelemetry.exporter.zipkin.json import ZipkinExporter
+
+        return ZipkinExporter()  # reads OTEL_EXPORTER_ZIPKIN_ENDPOINT
+    if kind == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+        return ConsoleSpanExporter()
+    raise ValueError(f"OTEL_TRACES_EXPORTER={kind!r} is not supported (zipkin, console, none)")
+
+
+def setup_telemetry(service_name: str, *, exporter: SpanExporter | None = None) -> Telemetry:
+    """Install the tracer provider and the asyncpg and httpx instrumentation for this process."""
+    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
+    provider = TracerProvider(resource=resource)
+    chosen = exporter if exporter is not None else _exporter()
+    if chosen is not None:
+        provider.add_span_processor(BatchSpanProcessor(chosen, schedule_delay_millis=500))
+    trace.set_tracer_provider(provider)
+
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    # Parameters are never captured: they may hold personal data.
+    instrumentor = AsyncPGInstrumentor(capture_parameters=False)  # type: ignore[no-untyped-call]
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
+    if not HTTPXClientInstrumentor().is_instrumented_by_opentelemetry:
+        HTTPXClientInstrumentor().instrument()
+    return Telemetry(provider)
+
+
+def tracer() -> trace.Tracer:
+    return trace.get_tracer(TRACER_NAME)
+
+
+def current_trace_headers() -> dict[str, str]:
+    """The W3C context of the current span, to be stored beside an outbox row."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def current_trace_id() -> str | None:
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.is_valid else None
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Background polling would otherwise make a root trace of every idle database query."""
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+    with suppress_instrumentation():
+        yield
+
+
+def _messaging_attributes(
+    operation: str, kind: str, topic: str, *, message_id: str | None, key: str | None
+) -> dict[str, str | int]:
+    attributes: dict[str, str | int] = {
+        "messaging.system": "kafka",
+        "messaging.operation.name": operation,
+        "messaging.operation.type": kind,
+        "messaging.destination.name": topic,
+    }
+    if message_id is not None:
+        attributes["messaging.message.id"] = message_id
+    if key is not None:
+        # Keys are case ids (UUIDs), never personal data.
+        attributes["messaging.kafka.message.key"] = key
+    return attributes
+
+
+def start_send_span(
+    topic: str, *, stored_context: Mapping[str, str], message_id: str, key: str
+) -> tuple[Span, dict[str, str]]:
+    """Start a `send <topic>` PRODUCER span parented by the context stored with the outbox row.
+
+    Returns the span, to be ended once the broker acknowledged the record, and the W3C headers
+    to put on the record so that the next hop's consumer continues this trace.
+    """
+    parent = propagate.extract(dict(stored_context))
+    span = tracer().start_span(
+        f"send {topic}",
+        context=parent,
+        kind=SpanKind.PRODUCER,
+        record_exception=False,
+        attributes=_messaging_attributes("send", "send", topic, message_id=message_id, key=key),
+    )
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier, context=trace.set_span_in_context(span, parent))
+    return span, carrier
+
+
+@contextmanager
+def process_span(
+    topic: str,
+    *,
+    headers: Sequence[tuple[str, bytes]],
+    group: str,
+    partition: int,
+    offset: int,
+    message_id: str | None,
+    key: str | None,
+) -> Iterator[Span]:
+    """`process <topic>` CONSUMER span: a child of the incoming traceparent and linked to it.
+
+    The messaging conventions prefer a link alone; a child as well is what makes the counsellor's
+    request, every hop and the partner's webhook one trace per case.
+    """
+    carrier = {name: value.decode("latin-1") for name, value in headers if value is not None}
+    parent = propagate.extract(carrier)
+    parent_span_context = trace.get_current_span(parent).get_span_context()
+    links = [Link(parent_span_context)] if parent_span_context.is_valid else []
+    attributes = _messaging_attributes("process", "process", topic, message_id=message_id, key=key)
+    attributes["messaging.consumer.group.name"] = group
+    attributes["messaging.destination.partition.id"] = str(partition)
+    attributes["messaging.kafka.offset"] = offset
+    token = otel_context.attach(parent)
+    try:
+        with tracer().start_as_current_span(
+            f"process {topic}",
+            kind=SpanKind.CONSUMER,
+            links=links,
+            attributes=attributes,
+            record_exception=False,
+        ) as span:
+            yield span
+    finally:
+        otel_context.detach(token)
+
+
+def record_error(span: Span, error: BaseException) -> None:
+    """Error type only: exception messages can echo input, which may be personal data."""
+    span.set_attribute("error.type", type(error).__qualname__)
+    span.set_status(Status(StatusCode.ERROR, type(error).__qualname__))
+
+
+def tag(
+    *,
+    case_id: object | None = None,
+    referral_id: object | None = None,
+    organisation_id: object | None = None,
+) -> None:
+    """Put the ids of what the current span works on; ids only, by construction."""
+    span = trace.get_current_span()
+    for name, value in (
+        (CASE_ID, case_id),
+        (REFERRAL_ID, referral_id),
+        (ORGANISATION_ID, organisation_id),
+    ):
+        if value is not None:
+            span.set_attribute(name, str(value))
