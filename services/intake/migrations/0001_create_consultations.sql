@@ -21,7 +21,8 @@ CREATE TABLE idempotency_keys (
     subject          text        NOT NULL,
     key              text        NOT NULL,
     request_hash     text        NOT NULL,
-    consultation_id  uuid        NOT NULL REFERENCES consultations (id),
+    -- claimed before the consultation row exists, so the check waits for the commit
+    consultation_id  uuid        NOT NULL REFERENCES consultations (id) DEFERRABLE INITIALLY DEFERRED,
     created_at       timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (subject, key)
 );

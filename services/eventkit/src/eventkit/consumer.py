@@ -21,7 +21,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from contracts.events import Event
+from contracts.events import EVENT_TYPES, Event
 from contracts.topics import dead_letter_topic
 from eventkit import telemetry
 from eventkit.envelope import Envelope, MalformedMessage, decode
@@ -76,6 +76,8 @@ class EventConsumer:
         self.group = group
         self._handlers = dict(handlers)
         self.topics = sorted({event.TOPIC for event in handlers})
+        # Types the contracts know but this group does not handle are skipped, not dead-lettered.
+        self._registry = EVENT_TYPES | {event.TYPE: event for event in handlers}
         self._pool = pool
         self._producer = producer  # the service's idempotent producer, used for dead letters
         self._bootstrap = bootstrap_servers
@@ -131,7 +133,7 @@ class EventConsumer:
             key=key,
         ) as span:
             try:
-                envelope, event = decode(headers, record.value)
+                envelope, event = decode(headers, record.value, self._registry)
             except MalformedMessage as error:
                 telemetry.record_error(span, error)
                 await self._dead_letter(record, error.reason, attempts=0)

@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import dead_letter_topic
 from eventkit.kafka import make_producer
@@ -43,14 +44,26 @@ class DeadLetter:
         }
 
 
+async def _partitions(servers: str, topic: str) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers, client_id="dlt-tool")
+    await admin.start()
+    try:
+        if topic not in await admin.list_topics():
+            return []
+        described = await admin.describe_topics([topic])
+        return [TopicPartition(topic, p["partition"]) for p in described[0]["partitions"]]
+    finally:
+        await admin.close()
+
+
 async def read_dead_letters(servers: str, topic: str) -> list[DeadLetter]:
     dlt = dead_letter_topic(topic)
+    partitions = await _partitions(servers, dlt)
+    if not partitions:
+        return []
     consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(dlt, p) for p in (consumer.partitions_for_topic(dlt) or ())]
-        if not partitions:
-            return []
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)

@@ -62,7 +62,11 @@ def header_map(headers: Sequence[tuple[str, bytes | None]]) -> dict[str, str]:
     return result
 
 
-def decode(headers: Sequence[tuple[str, bytes | None]], value: bytes | None) -> tuple[Envelope, Event]:
+def decode(
+    headers: Sequence[tuple[str, bytes | None]],
+    value: bytes | None,
+    registry: Mapping[str, type[Event]] = EVENT_TYPES,
+) -> tuple[Envelope, Event]:
     """Parse a record into its envelope and typed event, or explain why it is malformed."""
     attrs = header_map(headers)
     if attrs.get("ce_specversion") != SPECVERSION:
@@ -72,7 +76,7 @@ def decode(headers: Sequence[tuple[str, bytes | None]], value: bytes | None) -> 
     except (KeyError, ValueError):
         raise MalformedMessage("missing_or_invalid_ce_id") from None
     event_type = attrs.get("ce_type", "")
-    model = EVENT_TYPES.get(event_type)
+    model = registry.get(event_type)
     if model is None:
         raise MalformedMessage(f"unknown_ce_type:{event_type[:80]}")
     try:

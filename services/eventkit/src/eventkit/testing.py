@@ -90,7 +90,8 @@ def infra() -> Iterator[Infra]:
     else:
         stack = load_stack_module().Stack()
         stack.ensure_infra()
-        found = Infra(stack.admin_database_url(), stack.kafka_bootstrap_servers(), "local-stack")
+        kafka = f"127.0.0.1:{stack.ports['kafka']}"
+        found = Infra(stack.admin_database_url(), kafka, "local-stack")
     from eventkit.kafka import ensure_topics
 
     asyncio.run(ensure_topics(found.kafka_bootstrap_servers, ALL_TOPICS))

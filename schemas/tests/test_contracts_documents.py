@@ -1,0 +1,165 @@
+"""The committed JSON Schemas and AsyncAPI document match the models they describe."""
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import jsonschema
+import pytest
+import yaml
+
+from contracts import generate
+from contracts.events import (
+    ALL_EVENTS,
+    Candidate,
+    ConsultationRecorded,
+    Event,
+    HandoffDeliveryFailed,
+    HandoffNotified,
+    MatchedOrganisation,
+    ReferralMatched,
+    ReferralRequested,
+    ReferralUnmatched,
+)
+from contracts.topics import ALL_TOPICS, EVENT_TOPICS, SUBSCRIPTIONS, dead_letter_topic
+from contracts.vocabulary import Channel, LawfulBasis, Severity, Topic
+
+pytestmark = pytest.mark.unit
+
+NOW = datetime(2026, 5, 3, 22, 15, tzinfo=UTC)
+CASE = uuid.uuid4()
+REFERRAL = uuid.uuid4()
+ORG = uuid.uuid4()
+
+SAMPLES: list[Event] = [
+    ConsultationRecorded(
+        case_id=CASE,
+        channel=Channel.PHONE,
+        topic=Topic.LONELY,
+        municipality_code="131016",
+        severity=Severity.S3,
+        lawful_basis=LawfulBasis.CONSENT,
+        recorded_at=NOW,
+    ),
+    ReferralRequested(
+        case_id=CASE,
+        referral_id=REFERRAL,
+        topic=Topic.LONELY,
+        municipality_code="131016",
+        severity=Severity.S3,
+        lawful_basis=LawfulBasis.CONSENT,
+        requested_at=NOW,
+    ),
+    ReferralMatched(
+        case_id=CASE,
+        referral_id=REFERRAL,
+        organisation=MatchedOrganisation(organisation_id=ORG, name="sample", webhook_url=None),
+        reasons=("covers_municipality:131016",),
+        candidates=(Candidate(organisation_id=ORG, rank=1, tier="municipality", reasons=()),),
+        topic=Topic.LONELY,
+        municipality_code="131016",
+        severity=Severity.S3,
+        matched_at=NOW,
+    ),
+    ReferralUnmatched(case_id=CASE, referral_id=REFERRAL, reasons=("out_of_area",), unmatched_at=NOW),
+    HandoffNotified(
+        case_id=CASE, referral_id=REFERRAL, organisation_id=ORG, attempt=1, delivery_id="d", notified_at=NOW
+    ),
+    HandoffDeliveryFailed(
+        case_id=CASE,
+        referral_id=REFERRAL,
+        organisation_id=ORG,
+        attempt=1,
+        delivery_id="d",
+        reason="http_503",
+        failed_at=NOW,
+    ),
+]
+
+
+def test_every_event_has_a_sample_here() -> None:
+    assert {type(s) for s in SAMPLES} == set(ALL_EVENTS)
+
+
+def test_committed_json_schemas_are_not_stale() -> None:
+    expected = generate.render_jsonschemas()
+    committed = {p.name: p.read_text(encoding="utf-8") for p in generate.JSONSCHEMA_DIR.glob("*.json")}
+    assert committed == expected, "run `python -m contracts.generate` and commit the result"
+
+
+def test_committed_asyncapi_document_is_not_stale() -> None:
+    committed = generate.ASYNCAPI_PATH.read_text(encoding="utf-8")
+    assert committed == generate.render_asyncapi(), "run `python -m contracts.generate`"
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: e.TYPE)
+def test_a_serialised_event_validates_against_its_committed_schema(event: Event) -> None:
+    schema = json.loads((generate.JSONSCHEMA_DIR / f"{event.TYPE}.json").read_text("utf-8"))
+    jsonschema.validate(event.model_dump(mode="json"), schema)
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: e.TYPE)
+def test_a_consumer_ignores_fields_it_does_not_know(event: Event) -> None:
+    data = event.model_dump(mode="json") | {"added_in_a_later_minor_version": 1}
+    assert type(event).model_validate(data) == event
+
+
+def test_asyncapi_has_a_channel_per_topic_and_a_message_per_event() -> None:
+    document = yaml.safe_load(generate.ASYNCAPI_PATH.read_text(encoding="utf-8"))
+    assert document["asyncapi"] == "3.0.0"
+    addresses = {c["address"] for c in document["channels"].values()}
+    assert addresses == {t.name for t in ALL_TOPICS}
+    messages = document["components"]["messages"]
+    assert {m["name"] for m in messages.values()} == {e.TYPE for e in ALL_EVENTS}
+    for event in ALL_EVENTS:
+        channel = document["channels"][event.TOPIC.replace(".", "_")]
+        assert event.__name__ in channel["messages"]
+        ref = messages[event.__name__]["payload"]["$ref"]
+        assert (generate.SCHEMAS_DIR / ref).exists()
+
+
+def test_asyncapi_names_a_receive_operation_for_every_subscription() -> None:
+    document = yaml.safe_load(generate.ASYNCAPI_PATH.read_text(encoding="utf-8"))
+    receives = {
+        (op["bindings"]["kafka"]["groupId"]["const"], op["channel"]["$ref"].split("/")[-1])
+        for op in document["operations"].values()
+        if op["action"] == "receive"
+    }
+    expected = {
+        (group, spec.name.replace(".", "_")) for group, specs in SUBSCRIPTIONS.items() for spec in specs
+    }
+    assert receives == expected
+
+
+def test_every_event_topic_has_a_dead_letter_topic() -> None:
+    names = {t.name for t in ALL_TOPICS}
+    for topic in EVENT_TOPICS:
+        assert dead_letter_topic(topic.name) in names
+
+
+def test_event_types_are_versioned_and_topics_too() -> None:
+    for event in ALL_EVENTS:
+        assert event.TYPE.endswith(".v1")
+        assert event.TOPIC.endswith(".v1")
+
+
+PERSONAL_FIELD_WORDS = ("name", "phone", "address", "summary", "contact", "narrative", "text", "email")
+
+
+@pytest.mark.parametrize("event", ALL_EVENTS, ids=lambda e: e.TYPE)
+def test_no_event_has_a_field_for_personal_data(event: type[Event]) -> None:
+    def walk(model: type, prefix: str = "") -> list[str]:
+        found = []
+        for field_name, info in model.model_fields.items():  # type: ignore[attr-defined]
+            path = prefix + field_name
+            found.append(path)
+            annotation = info.annotation
+            if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+                found += walk(annotation, path + ".")
+        return found
+
+    allowed = {"organisation.name"}  # an organisation's public name is not personal data
+    for path in walk(event):
+        if path in allowed:
+            continue
+        assert not any(word in path.split(".")[-1] for word in PERSONAL_FIELD_WORDS), path
