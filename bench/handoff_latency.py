@@ -1,0 +1,223 @@
+"""Load on the running stack: intake throughput and POST → webhook latency, beside a Kafka baseline.
+
+    make up && .venv/bin/python bench/handoff_latency.py [--rate 50] [--seconds 20]
+
+Prints:
+- baseline: a bare produce→consume round trip on the same broker, same run (p50/p95/p99);
+- throughput: consultations accepted per second by intake at a fixed concurrency;
+- handoff: the time from a serious consultation's POST to its signed webhook's arrival at a
+  partner endpoint, at an open-loop rate (p50/p95/p99), and how many were lost or duplicated.
+Everything runs on this machine; the numbers include all four services, PostgreSQL and Kafka
+sharing its cores.
+"""
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support import fresh_municipality_code
+
+from contracts.topics import TopicSpec
+from eventkit.kafka import ensure_topics, make_producer
+from eventkit.testing import load_stack_module
+
+
+def percentiles(samples: list[float]) -> str:
+    if not samples:
+        return "no samples"
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return (
+        f"p50 {pick(0.50) * 1000:7.1f} ms   p95 {pick(0.95) * 1000:7.1f} ms   "
+        f"p99 {pick(0.99) * 1000:7.1f} ms   (n={len(ordered)})"
+    )
+
+
+async def baseline(servers: str, count: int) -> list[float]:
+    topic = f"bench.roundtrip.{uuid.uuid4().hex[:8]}"
+    await ensure_topics(servers, [TopicSpec(topic, 1, "bench")])
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=servers, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    producer = make_producer(servers, client_id="bench")
+    await producer.start()
+    latencies: list[float] = []
+    try:
+        for _ in range(count):
+            sent = time.perf_counter()
+            await producer.send_and_wait(topic, b"x" * 300)
+            while True:
+                batch = await consumer.getmany(timeout_ms=1000, max_records=1)
+                if batch:
+                    break
+            latencies.append(time.perf_counter() - sent)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return latencies
+
+
+class Arrivals:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_case: dict[str, list[float]] = {}
+
+    def serve(self) -> tuple[ThreadingHTTPServer, str]:
+        arrivals = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                now = time.perf_counter()
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                case = json.loads(body).get("case_id", "")
+                with arrivals.lock:
+                    arrivals.by_case.setdefault(case, []).append(now)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def consultation(code: str, severity: str) -> dict[str, Any]:
+    return {
+        "channel": "phone",
+        "topic": "LONELY",
+        "municipality_code": code,
+        "severity": severity,
+        "lawful_basis": "CONSENT",
+        "summary": "(bench) 負荷試験の相談",
+        "contact": {"name": "ベンチ 太郎", "phone": "090-0000-0000"},
+    }
+
+
+async def throughput(client: httpx.AsyncClient, code: str, seconds: float, concurrency: int) -> float:
+    accepted = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal accepted
+        while time.perf_counter() < deadline:
+            response = await client.post("/v1/consultations", json=consultation(code, "S1"))
+            if response.status_code == 201:
+                accepted += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return accepted / (time.perf_counter() - started)
+
+
+async def handoffs(
+    client: httpx.AsyncClient, code: str, rate: float, seconds: float, arrivals: Arrivals
+) -> tuple[list[float], int, int, int]:
+    posted: dict[str, float] = {}
+    total = int(rate * seconds)
+    start = time.perf_counter()
+
+    async def one(i: int) -> None:
+        await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))  # open loop
+        sent = time.perf_counter()
+        response = await client.post("/v1/consultations", json=consultation(code, "S3"))
+        if response.status_code == 201:
+            posted[response.json()["case_id"]] = sent
+
+    await asyncio.gather(*(one(i) for i in range(total)))
+    deadline = time.perf_counter() + 60
+    while time.perf_counter() < deadline:
+        with arrivals.lock:
+            if all(c in arrivals.by_case for c in posted):
+                break
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(2.0)
+    with arrivals.lock:
+        latencies = [arrivals.by_case[c][0] - t for c, t in posted.items() if c in arrivals.by_case]
+        lost = sum(1 for c in posted if c not in arrivals.by_case)
+        duplicated = sum(1 for c in posted if len(arrivals.by_case.get(c, [])) > 1)
+    return latencies, len(posted), lost, duplicated
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=50.0, help="serious cases per second")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the handoff run")
+    parser.add_argument("--concurrency", type=int, default=16, help="throughput run's clients")
+    parser.add_argument("--baseline-count", type=int, default=500)
+    args = parser.parse_args()
+
+    stack = load_stack_module().Stack()
+    servers = f"127.0.0.1:{stack.ports['kafka']}"
+    operator = {"Authorization": f"Bearer {stack.mint_token('operator', 'bench')}"}
+    counsellor = {"Authorization": f"Bearer {stack.mint_token('counsellor', 'bench')}"}
+    for name in ("intake", "referral", "directory", "notify"):
+        if httpx.get(f"{stack.service_url(name)}/readyz", timeout=3).status_code != 200:
+            print(f"{name} is not ready: run `make up` first", file=sys.stderr)
+            return 2
+
+    arrivals = Arrivals()
+    server, receiver_url = arrivals.serve()
+    org = str(uuid.uuid4())
+    code = fresh_municipality_code()
+    httpx.put(
+        f"{stack.service_url('directory')}/v1/organisations/{org}",
+        headers=operator,
+        json={
+            "name": f"ベンチ用団体 {org[:8]}",
+            "org_type": "NPO",
+            "coverage": [code],
+            "topics": ["LONELY"],
+            "webhook_url": f"{receiver_url}/hooks/{org}",
+        },
+    ).raise_for_status()
+    httpx.post(
+        f"{stack.service_url('notify')}/v1/partners/{org}/webhook-secret", headers=operator
+    ).raise_for_status()
+
+    print(f"[bench] baseline: {args.baseline_count} produce→consume round trips", file=sys.stderr)
+    base = await baseline(servers, args.baseline_count)
+    async with httpx.AsyncClient(
+        base_url=stack.service_url("intake"),
+        headers=counsellor,
+        timeout=30,
+        limits=httpx.Limits(max_connections=64),
+    ) as client:
+        print(f"[bench] throughput: {args.concurrency} clients for 10 s", file=sys.stderr)
+        per_second = await throughput(client, code, 10.0, args.concurrency)
+        await asyncio.sleep(3.0)  # let the pipeline drain before measuring latency
+        print(f"[bench] handoffs: {args.rate:.0f}/s for {args.seconds:.0f} s", file=sys.stderr)
+        latencies, sent, lost, duplicated = await handoffs(client, code, args.rate, args.seconds, arrivals)
+    httpx.delete(f"{stack.service_url('directory')}/v1/organisations/{org}", headers=operator)
+    server.shutdown()
+
+    print()
+    print("Tsunagu handoff benchmark (everything on this machine)")
+    print(f"  baseline Kafka produce→consume : {percentiles(base)}")
+    print(f"  intake accepted               : {per_second:7.1f} consultations/s ({args.concurrency} clients)")
+    print(f"  POST → webhook at {args.rate:.0f}/s      : {percentiles(latencies)}")
+    print(f"  cases sent {sent}, lost {lost}, duplicated {duplicated}")
+    if base and latencies:
+        ratio = statistics.median(latencies) / statistics.median(base)
+        print(f"  handoff p50 / baseline p50    : {ratio:5.1f}x (4 services, 4 hops, 4 transactions)")
+    return 0 if lost == 0 and duplicated == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))

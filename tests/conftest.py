@@ -1,0 +1,191 @@
+"""End-to-end fixtures: the running system (started or reused) and a partner's webhook receiver.
+
+The system is the project's local stack: its services run as processes on this machine, with
+PostgreSQL and Kafka from the stack (or from testcontainers where Docker exists, through
+`eventkit.testing`). The tests talk to it over HTTP only, like a counsellor or partner would.
+"""
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from support import PersonalData, fresh_municipality_code
+
+from eventkit.testing import load_stack_module
+
+SERVICES = ("intake", "referral", "directory", "notify")
+
+
+@dataclass
+class System:
+    stack: Any
+    urls: dict[str, str]
+    tokens: dict[str, str]
+    zipkin: str
+
+    def client(self, service: str, role: str = "operator") -> httpx.Client:
+        return httpx.Client(
+            base_url=self.urls[service],
+            headers={"Authorization": f"Bearer {self.tokens[role]}"},
+            timeout=10.0,
+        )
+
+
+@pytest.fixture(scope="session")
+def system() -> Iterator[System]:
+    stack = load_stack_module().Stack()
+    stack.ensure_infra()
+    stack.ensure_topics()
+    for name in SERVICES:
+        stack.start_service(name)
+    tokens = {
+        "counsellor": stack.mint_token("counsellor", f"e2e-counsellor-{uuid.uuid4().hex[:6]}"),
+        "operator": stack.mint_token("operator", "e2e-operator"),
+    }
+    yield System(
+        stack=stack,
+        urls={name: stack.service_url(name) for name in SERVICES},
+        tokens=tokens,
+        zipkin=f"http://127.0.0.1:{stack.ports['zipkin']}",
+    )
+
+
+@dataclass
+class Receipt:
+    organisation_id: str
+    headers: dict[str, str]
+    body: bytes
+    signature_ok: bool
+    received_at: float
+
+    @property
+    def json(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.body)
+        return parsed
+
+
+@dataclass
+class Receiver:
+    """A partner's endpoint: verifies signatures the way the README tells partners to."""
+
+    url: str
+    secrets: dict[str, str] = field(default_factory=dict)
+    receipts: list[Receipt] = field(default_factory=list)
+    fail_with: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def verify(self, organisation_id: str, headers: dict[str, str], body: bytes) -> bool:
+        secret = self.secrets.get(organisation_id)
+        timestamp = headers.get("tsunagu-timestamp", "")
+        if secret is None or not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
+            return False
+        expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        offered = [
+            p.strip()[3:]
+            for p in headers.get("tsunagu-signature", "").split(",")
+            if p.strip().startswith("v1=")
+        ]
+        return any(hmac.compare_digest(expected, candidate) for candidate in offered)
+
+    def for_case(self, case_id: str) -> list[Receipt]:
+        with self.lock:
+            return [r for r in self.receipts if r.json.get("case_id") == case_id]
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError("the partner's receiver did not see what was expected in time")
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def receiver() -> Iterator[Receiver]:
+    state: dict[str, Receiver] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            recv = state["r"]
+            organisation_id = self.path.rstrip("/").rsplit("/", 1)[-1]
+            body = self.rfile.read(int(self.headers.get("content-length", "0")))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            ok = recv.verify(organisation_id, headers, body)
+            with recv.lock:
+                recv.receipts.append(Receipt(organisation_id, headers, body, ok, time.time()))
+                status = recv.fail_with.get(organisation_id, 200 if ok else 401)
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"received": true}')
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state["r"] = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state["r"]
+    server.shutdown()
+
+
+@dataclass
+class PartnerOrg:
+    id: str
+    municipality_code: str
+    token: str
+
+
+@pytest.fixture
+def partner_factory(system: System, receiver: Receiver) -> Iterator[Callable[..., PartnerOrg]]:
+    """Registers a partner organisation covering a fresh municipality, with its signing secret."""
+    created: list[str] = []
+
+    def make(topics: tuple[str, ...] = ("LONELY",), code: str | None = None) -> PartnerOrg:
+        org_id = str(uuid.uuid4())
+        municipality = code or fresh_municipality_code()
+        with system.client("directory") as directory:
+            response = directory.put(
+                f"/v1/organisations/{org_id}",
+                json={
+                    "name": f"E2E試験団体 {org_id[:8]}",
+                    "org_type": "NPO",
+                    "coverage": [municipality],
+                    "topics": list(topics),
+                    "webhook_url": f"{receiver.url}/hooks/{org_id}",
+                },
+            )
+            assert response.status_code in (200, 201), response.text
+        created.append(org_id)
+        with system.client("notify") as notify:
+            response = notify.post(f"/v1/partners/{org_id}/webhook-secret")
+            assert response.status_code == 201, response.text
+            receiver.secrets[org_id] = response.json()["secret"]
+        token = system.stack.mint_token("partner", f"e2e-partner-{org_id[:8]}", org_id)
+        return PartnerOrg(org_id, municipality, token)
+
+    yield make
+    with system.client("directory") as directory:
+        for org_id in created:
+            directory.delete(f"/v1/organisations/{org_id}")
+
+
+@pytest.fixture(scope="session")
+def personal_data() -> PersonalData:
+    tag = uuid.uuid4().hex[:8]
+    digits = f"{int(tag, 16) % 10**8:08d}"
+    return PersonalData(
+        name=f"試験 花子{tag}",
+        phone=f"090-{digits[:4]}-{digits[4:]}",
+        address=f"与那国町字与那国{tag}番地",
+        summary=f"夜になると誰とも話せず食事もとれていない {tag}",
+    )

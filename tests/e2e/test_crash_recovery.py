@@ -1,0 +1,68 @@
+"""A consumer service killed with SIGKILL mid-stream loses nothing and duplicates nothing."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from conftest import Receiver, System
+from support import PersonalData, consultation_body, wait_until
+
+pytestmark = pytest.mark.e2e
+
+TOTAL = 200
+
+
+@pytest.mark.parametrize("victim", ["referral", "directory"])
+def test_every_serious_case_is_notified_exactly_once_across_a_kill_9(
+    system: System,
+    receiver: Receiver,
+    partner_factory,
+    personal_data: PersonalData,
+    victim: str,  # type: ignore[no-untyped-def]
+) -> None:
+    partner = partner_factory()
+    token = system.tokens["counsellor"]
+
+    def post(i: int) -> tuple[str, bool]:
+        serious = i % 2 == 0
+        body = consultation_body(personal_data, partner.municipality_code, severity="S3" if serious else "S1")
+        response = httpx.post(
+            f"{system.urls['intake']}/v1/consultations",
+            json=body,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Idempotency-Key": f"crash-{victim}-{i}-{partner.id}",
+            },
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["case_id"], serious
+
+    cases: list[tuple[str, bool]] = []
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        first_half = list(pool.map(post, range(TOTAL // 2)))
+        cases += first_half
+        system.stack.kill_service(victim)  # SIGKILL: no graceful shutdown, offsets not committed
+        cases += list(pool.map(post, range(TOTAL // 2, TOTAL)))
+    time.sleep(0.5)
+    system.stack.start_service(victim)
+
+    serious = {case for case, is_serious in cases if is_serious}
+    quiet = {case for case, is_serious in cases if not is_serious}
+
+    def delivered() -> set[str]:
+        with receiver.lock:
+            return {r.json["case_id"] for r in receiver.receipts if r.organisation_id == partner.id}
+
+    wait_until(lambda: serious <= delivered(), timeout=90, what=f"all {len(serious)} serious cases notified")
+    time.sleep(2.0)
+    with receiver.lock:
+        mine = [r for r in receiver.receipts if r.organisation_id == partner.id]
+    per_case: dict[str, int] = {}
+    for receipt in mine:
+        per_case[receipt.json["case_id"]] = per_case.get(receipt.json["case_id"], 0) + 1
+    assert set(per_case) == serious, "a non-serious case was notified, or a serious one was lost"
+    assert all(count == 1 for count in per_case.values()), {c: n for c, n in per_case.items() if n > 1}
+    assert all(r.signature_ok for r in mine)
+    assert not quiet & set(per_case)
