@@ -1,1 +1,1 @@
-"""directory service."""
+"""directory: keeps the local support organisations and matches referrals to them."""

@@ -1,1 +1,1 @@
-"""notify service."""
+"""notify: alerts the partner organisation the directory chose, with a signed webhook."""

@@ -1,1 +1,1 @@
-"""referral service."""
+"""referral: opens a referral for each serious, shareable case and follows its handoff lifecycle."""
