@@ -1,0 +1,250 @@
+"""The delivery worker: claims due deliveries, POSTs signed webhooks, records each outcome.
+
+At least once: a sender that crashes between the partner's 2xx and its own commit leaves the row
+in 'sending'; after the lease another sender POSTs it again with the same Tsunagu-Delivery-Id,
+which partners deduplicate on. A delivered row is never claimed again.
+
+Each POST runs in a `deliver webhook` span whose parent is the trace context stored with the
+delivery, so the partner's webhook (and the handoff.notified event) joins the case's trace.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from eventkit import telemetry
+from eventkit.crypto import Keyring
+from notify import repository, service
+from notify.domain import Reason, RetryPolicy, encode_body, http_reason, webhook_body
+from notify.signing import signature_header
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "tsunagu-notify/1"
+DELIVERY_TRY = "delivery.try"
+
+Clock = Callable[[], datetime]
+
+
+def webhook_headers(
+    *, delivery_id: str, secrets: Sequence[str], timestamp: int, body: bytes
+) -> dict[str, str]:
+    """Everything a partner needs to authenticate the POST and deduplicate it."""
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Tsunagu-Timestamp": str(timestamp),
+        "Tsunagu-Signature": signature_header(secrets, timestamp, body),
+        "Tsunagu-Delivery-Id": delivery_id,
+    }
+
+
+class DeliveryWorker:
+    """LISTENs on 'deliveries' for new rows and polls as a safety net; any number may run."""
+
+    def __init__(
+        self,
+        *,
+        dsn: str,
+        pool: asyncpg.Pool,
+        keyring: Keyring,
+        public_base_url: str,
+        policy: RetryPolicy,
+        webhook_timeout_s: float,
+        lease_s: float,
+        poll_interval_s: float = 0.5,
+        batch_size: int = 20,
+        clock: Clock | None = None,
+        rand: Callable[[], float] = random.random,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._dsn = dsn
+        self._pool = pool
+        self._keyring = keyring
+        self._public_base_url = public_base_url
+        self._policy = policy
+        self._timeout_s = webhook_timeout_s
+        self._lease_s = lease_s
+        self._poll_interval_s = poll_interval_s
+        self._batch_size = batch_size
+        # None: the database's clock decides what is due, so every sender agrees on it.
+        self._clock = clock
+        self._rand = rand
+        self._owns_http = http is None
+        self._http = http
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    def _client(self) -> httpx.AsyncClient:
+        # Made on first use (and again after aclose), so a restarted run() has a live client.
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout_s), follow_redirects=False)
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._owns_http and self._http is not None:
+            http, self._http = self._http, None
+            await http.aclose()
+
+    async def run(self) -> None:
+        backoff = 0.5
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._run_with_listener()
+                    backoff = 0.5
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
+                    log.warning(
+                        "delivery worker lost its database (%s); retrying in %.1fs",
+                        type(error).__name__,
+                        backoff,
+                    )
+                    await self._sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+        finally:
+            await self.aclose()
+
+    async def _run_with_listener(self) -> None:
+        listener = await asyncpg.connect(self._dsn)
+        try:
+            await listener.add_listener(repository.NOTIFY_CHANNEL, self._on_notify)
+            log.info("delivery worker is listening")
+            while not self._stopping.is_set():
+                if listener.is_closed():
+                    # Polling alone would still deliver, but only at the poll interval.
+                    raise ConnectionResetError("the LISTEN connection closed")
+                self._wake.clear()
+                handled = await self.run_once()
+                if handled < self._batch_size:
+                    # The timer catches retries coming due and NOTIFYs lost while reconnecting.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+        finally:
+            with contextlib.suppress(Exception):
+                await listener.close()
+
+    def _on_notify(self, *_: Any) -> None:
+        self._wake.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    def _now(self) -> datetime:
+        return self._clock() if self._clock is not None else datetime.now(UTC)
+
+    def _db_now(self) -> datetime | None:
+        return self._clock() if self._clock is not None else None
+
+    async def run_once(self) -> int:
+        """Claim one batch of due deliveries and try each once; returns how many were tried."""
+        with telemetry.quiet():
+            async with self._pool.acquire() as conn:
+                claimed = await repository.claim_due(
+                    conn, limit=self._batch_size, lease_s=self._lease_s, now=self._db_now()
+                )
+        if not claimed:
+            return 0
+        outcomes = await asyncio.gather(*(self._deliver(d) for d in claimed), return_exceptions=True)
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        for error in errors:
+            # The row stays leased and is tried again once the lease runs out.
+            log.warning("delivery worker could not record a try (%s)", type(error).__name__)
+        if errors:
+            raise errors[0]
+        return len(claimed)
+
+    async def _deliver(self, delivery: repository.Delivery) -> None:
+        parent = propagate.extract(delivery.trace_headers)
+        with telemetry.tracer().start_as_current_span(
+            "deliver webhook",
+            context=parent,
+            kind=SpanKind.INTERNAL,
+            record_exception=False,
+            attributes={
+                telemetry.CASE_ID: str(delivery.case_id),
+                telemetry.REFERRAL_ID: str(delivery.referral_id),
+                telemetry.ORGANISATION_ID: str(delivery.organisation_id),
+                telemetry.DELIVERY_ATTEMPT: delivery.attempt,
+                DELIVERY_TRY: delivery.tries,
+            },
+        ) as span:
+            result = await self._try(delivery)
+            if result.http_status is not None:
+                span.set_attribute("http.response.status_code", result.http_status)
+            if result.reason is not None:
+                span.set_attribute("error.type", result.reason)
+                span.set_status(Status(StatusCode.ERROR, result.reason))
+            # Inside the span: the outbox row carries this trace on to the referral service.
+            await service.finish_try(
+                self._pool,
+                delivery,
+                result,
+                policy=self._policy,
+                rand=self._rand,
+                now=self._db_now(),
+            )
+
+    async def _try(self, delivery: repository.Delivery) -> service.TryResult:
+        at = self._now()
+        started = time.monotonic()
+
+        def outcome(*, http_status: int | None = None, reason: str | None = None) -> service.TryResult:
+            elapsed_ms = int((time.monotonic() - started) * 1000)
+            return service.TryResult(
+                at=at,
+                duration_ms=elapsed_ms,
+                http_status=http_status,
+                reason=None if reason is None else str(reason),
+            )
+
+        if not delivery.webhook_url:
+            return outcome(reason=Reason.NO_WEBHOOK_URL)
+        try:
+            secrets = await service.signing_secrets(
+                self._pool, self._keyring, organisation_id=delivery.organisation_id, now=self._db_now()
+            )
+        except service.SigningUnavailable as unavailable:
+            return outcome(reason=unavailable.reason)
+        body = encode_body(webhook_body(delivery.payload, public_base_url=self._public_base_url))
+        headers = webhook_headers(
+            delivery_id=delivery.delivery_id,
+            secrets=secrets,
+            timestamp=int(at.timestamp()),
+            body=body,
+        )
+        # Carries the trace even where the httpx instrumentation is off; where it is on, it
+        # replaces this with its own client span's context.
+        propagate.inject(headers)
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                # Streamed and never read: a partner's answer body is neither needed nor stored.
+                async with self._client().stream(
+                    "POST", delivery.webhook_url, content=body, headers=headers
+                ) as response:
+                    status = response.status_code
+        except (TimeoutError, httpx.TimeoutException):
+            return outcome(reason=Reason.TIMEOUT)
+        except httpx.ConnectError:
+            return outcome(reason=Reason.CONNECT_ERROR)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+            return outcome(reason=Reason.INVALID_WEBHOOK_URL)
+        except httpx.HTTPError:
+            return outcome(reason=Reason.TRANSPORT_ERROR)
+        if 200 <= status < 300:
+            return outcome(http_status=status)
+        return outcome(http_status=status, reason=http_reason(status))

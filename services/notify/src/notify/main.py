@@ -1,0 +1,56 @@
+"""notify's composition root: settings → runtime (pool, producer, relay, consumer, sender) → app."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from eventkit.crypto import Keyring
+from eventkit.db import service_migrations
+from eventkit.http import create_service_app
+from eventkit.runtime import ServiceRuntime, Worker
+from eventkit.telemetry import setup_telemetry
+from notify import routes
+from notify.config import Settings
+from notify.delivery import DeliveryWorker
+from notify.domain import RetryPolicy
+from notify.handlers import HANDLERS
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    setup_telemetry("notify")
+    keyring = Keyring(settings.encryption_keys.get_secret_value())
+
+    def delivery_worker(runtime: ServiceRuntime) -> Worker:
+        return DeliveryWorker(
+            dsn=settings.database_url.get_secret_value(),
+            pool=runtime.pool,
+            keyring=keyring,
+            public_base_url=settings.public_base_url,
+            policy=RetryPolicy(
+                max_tries=settings.delivery_max_tries,
+                base_s=settings.delivery_backoff_base_s,
+                max_s=settings.delivery_backoff_max_s,
+            ),
+            webhook_timeout_s=settings.webhook_timeout_s,
+            lease_s=settings.delivery_lease_s,
+            poll_interval_s=settings.delivery_poll_interval_s,
+            batch_size=settings.delivery_batch_size,
+        )
+
+    runtime = ServiceRuntime(
+        name="notify",
+        settings=settings,
+        migrations=service_migrations("notify", MIGRATIONS),
+        handlers=HANDLERS,
+        worker_factories=[delivery_worker],
+    )
+    app = create_service_app(
+        runtime=runtime,
+        title="Tsunagu notify",
+        description="Alerts partner organisations about handoffs with signed webhooks.",
+        routers=[routes.router],
+    )
+    app.state.keyring = keyring
+    return app

@@ -1,0 +1,286 @@
+"""notify's SQL. Secrets arrive and leave encrypted; the service layer holds the keys.
+
+Functions that compare or set times take `now`: None means the database's clock, which every
+sender then shares; tests pass a fixed time instead of sleeping.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from notify.domain import DeliveryStatus, NewDelivery
+
+NOTIFY_CHANNEL = "deliveries"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: uuid.UUID
+    delivery_id: str
+    referral_id: uuid.UUID
+    case_id: uuid.UUID
+    organisation_id: uuid.UUID
+    attempt: int
+    webhook_url: str | None
+    payload: dict[str, Any]
+    status: str
+    tries: int
+    next_attempt_at: datetime
+    lease_until: datetime | None
+    last_error: str | None
+    trace_headers: dict[str, str]
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    try_no: int
+    at: datetime
+    http_status: int | None
+    error: str | None
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class StoredSecrets:
+    secret_enc: str
+    previous_secret_enc: str | None  # only while its grace period lasts
+    created_at: datetime
+    rotated_at: datetime | None
+
+
+_COLUMNS = """id, delivery_id, referral_id, case_id, organisation_id, attempt, webhook_url, payload,
+              status, tries, next_attempt_at, lease_until, last_error, trace_headers, created_at,
+              delivered_at"""
+
+
+_CLAIMED_COLUMNS = ", ".join(f"t.{column.strip()}" for column in _COLUMNS.split(","))
+
+
+def _to_delivery(row: asyncpg.Record) -> Delivery:
+    return Delivery(**dict(row))
+
+
+# ---- partner secrets -------------------------------------------------------------------------
+
+
+async def store_partner_secret(
+    conn: asyncpg.Connection, *, organisation_id: uuid.UUID, secret_enc: str, grace_s: int
+) -> StoredSecrets:
+    """Insert the organisation's first secret, or rotate: the old one signs on for `grace_s`."""
+    row = await conn.fetchrow(
+        """INSERT INTO partner_secrets AS s (organisation_id, secret_enc)
+           VALUES ($1, $2)
+           ON CONFLICT (organisation_id) DO UPDATE
+              SET previous_secret_enc = s.secret_enc,
+                  previous_valid_until = now() + make_interval(secs => $3),
+                  secret_enc = EXCLUDED.secret_enc,
+                  rotated_at = now()
+           RETURNING secret_enc, previous_secret_enc, created_at, rotated_at""",
+        organisation_id,
+        secret_enc,
+        float(grace_s),
+    )
+    assert row is not None
+    return StoredSecrets(**dict(row))
+
+
+async def get_partner_secrets(
+    conn: asyncpg.Connection, *, organisation_id: uuid.UUID, now: datetime | None = None
+) -> StoredSecrets | None:
+    row = await conn.fetchrow(
+        """SELECT secret_enc,
+                  CASE WHEN previous_valid_until > COALESCE($2::timestamptz, now())
+                       THEN previous_secret_enc END AS previous_secret_enc,
+                  created_at, rotated_at
+             FROM partner_secrets WHERE organisation_id = $1""",
+        organisation_id,
+        now,
+    )
+    return StoredSecrets(**dict(row)) if row else None
+
+
+# ---- deliveries ------------------------------------------------------------------------------
+
+
+async def insert_delivery(conn: asyncpg.Connection, *, delivery: NewDelivery) -> bool:
+    """True if this is a new delivery; False if (referral, organisation, attempt) exists already."""
+    inserted = await conn.fetchval(
+        """INSERT INTO deliveries (id, delivery_id, referral_id, case_id, organisation_id, attempt,
+                                   webhook_url, payload, trace_headers)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT DO NOTHING RETURNING true""",
+        delivery.id,
+        delivery.delivery_id,
+        delivery.referral_id,
+        delivery.case_id,
+        delivery.organisation_id,
+        delivery.attempt,
+        delivery.webhook_url,
+        delivery.payload,
+        delivery.trace_headers,
+    )
+    return bool(inserted)
+
+
+async def wake_senders(conn: asyncpg.Connection) -> None:
+    """Delivered to the LISTENing senders only if the transaction commits."""
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+async def claim_due(
+    conn: asyncpg.Connection, *, limit: int, lease_s: float, now: datetime | None = None
+) -> list[Delivery]:
+    """Lease due deliveries to this sender: pending ones whose time has come, and sending ones
+    whose sender's lease ran out (it crashed mid-POST). SKIP LOCKED lets senders run side by side;
+    each claim counts as a try, because a crashed sender may well have reached the partner."""
+    rows = await conn.fetch(
+        f"""WITH clock AS (SELECT COALESCE($1::timestamptz, now()) AS now),
+                 due AS (
+                   SELECT d.id FROM deliveries d, clock
+                    WHERE (d.status = 'pending' AND d.next_attempt_at <= clock.now)
+                       OR (d.status = 'sending' AND d.lease_until < clock.now)
+                    ORDER BY d.next_attempt_at
+                    LIMIT $2
+                    FOR UPDATE OF d SKIP LOCKED)
+            UPDATE deliveries AS t
+               SET status = 'sending',
+                   lease_until = clock.now + make_interval(secs => $3),
+                   tries = t.tries + 1
+              FROM due, clock
+             WHERE t.id = due.id
+            RETURNING {_CLAIMED_COLUMNS}""",
+        now,
+        limit,
+        lease_s,
+    )
+    return sorted((_to_delivery(row) for row in rows), key=lambda d: d.next_attempt_at)
+
+
+async def record_attempt(
+    conn: asyncpg.Connection,
+    *,
+    delivery_uuid: uuid.UUID,
+    try_no: int,
+    at: datetime,
+    http_status: int | None,
+    error: str | None,
+    duration_ms: int,
+) -> None:
+    await conn.execute(
+        """INSERT INTO delivery_attempts (delivery_id, try_no, at, http_status, error, duration_ms)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING""",
+        delivery_uuid,
+        try_no,
+        at,
+        http_status,
+        error,
+        duration_ms,
+    )
+
+
+async def mark_delivered(
+    conn: asyncpg.Connection, *, delivery_uuid: uuid.UUID, now: datetime | None = None
+) -> datetime | None:
+    """The delivery time, or None if the row had already ended (delivered or failed).
+
+    A late success counts even if the lease had run out and the row went back to pending: the
+    partner has it, and marking it delivered is what stops another POST."""
+    delivered_at: datetime | None = await conn.fetchval(
+        """UPDATE deliveries
+              SET status = 'delivered', delivered_at = COALESCE($2::timestamptz, now()),
+                  lease_until = NULL, last_error = NULL
+            WHERE id = $1 AND status IN ('pending', 'sending')
+        RETURNING delivered_at""",
+        delivery_uuid,
+        now,
+    )
+    return delivered_at
+
+
+async def schedule_retry(
+    conn: asyncpg.Connection,
+    *,
+    delivery_uuid: uuid.UUID,
+    tries: int,
+    reason: str,
+    delay_s: float,
+    now: datetime | None = None,
+) -> bool:
+    """False if the lease was lost meanwhile (another sender took the row over): leave it be."""
+    updated = await conn.fetchval(
+        """UPDATE deliveries
+              SET status = 'pending', lease_until = NULL, last_error = $3,
+                  next_attempt_at = COALESCE($5::timestamptz, now()) + make_interval(secs => $4)
+            WHERE id = $1 AND status = 'sending' AND tries = $2
+        RETURNING true""",
+        delivery_uuid,
+        tries,
+        reason,
+        delay_s,
+        now,
+    )
+    return bool(updated)
+
+
+async def mark_failed(
+    conn: asyncpg.Connection,
+    *,
+    delivery_uuid: uuid.UUID,
+    tries: int,
+    reason: str,
+    now: datetime | None = None,
+) -> datetime | None:
+    """The failure time, or None if the lease was lost meanwhile."""
+    failed_at: datetime | None = await conn.fetchval(
+        """UPDATE deliveries
+              SET status = 'failed', lease_until = NULL, last_error = $3
+            WHERE id = $1 AND status = 'sending' AND tries = $2
+        RETURNING COALESCE($4::timestamptz, now())""",
+        delivery_uuid,
+        tries,
+        reason,
+        now,
+    )
+    return failed_at
+
+
+async def get_delivery(conn: asyncpg.Connection, *, delivery_id: str) -> Delivery | None:
+    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM deliveries WHERE delivery_id = $1", delivery_id)
+    return _to_delivery(row) if row else None
+
+
+async def list_deliveries(
+    conn: asyncpg.Connection,
+    *,
+    referral_id: uuid.UUID | None,
+    organisation_id: uuid.UUID | None,
+    status: DeliveryStatus | None,
+    limit: int,
+) -> list[Delivery]:
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM deliveries
+             WHERE ($1::uuid IS NULL OR referral_id = $1)
+               AND ($2::uuid IS NULL OR organisation_id = $2)
+               AND ($3::text IS NULL OR status = $3)
+             ORDER BY created_at DESC, delivery_id
+             LIMIT $4""",
+        referral_id,
+        organisation_id,
+        status.value if status else None,
+        limit,
+    )
+    return [_to_delivery(row) for row in rows]
+
+
+async def list_attempts(conn: asyncpg.Connection, *, delivery_uuid: uuid.UUID) -> list[Attempt]:
+    rows = await conn.fetch(
+        """SELECT try_no, at, http_status, error, duration_ms FROM delivery_attempts
+            WHERE delivery_id = $1 ORDER BY try_no""",
+        delivery_uuid,
+    )
+    return [Attempt(**dict(row)) for row in rows]

@@ -1,0 +1,154 @@
+"""notify's HTTP edge: request → service call → response model."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from eventkit.errors import ERROR_RESPONSES
+from notify import repository, service
+from notify.deps import Keys, NotifySettings, Operator, OperatorOrPartner, Pool
+from notify.domain import DeliveryStatus, webhook_body
+
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+
+
+class WebhookSecretOut(BaseModel):
+    organisation_id: uuid.UUID
+    secret: str = Field(description="Shown this once; notify keeps it only encrypted.")
+    created_at: datetime
+    rotated: bool = Field(description="True if it replaced a secret, which signs on for a grace period.")
+    signature_tolerance_s: int = Field(description="Reject a Tsunagu-Timestamp further than this from now.")
+
+
+class AttemptOut(BaseModel):
+    try_no: int
+    at: datetime
+    http_status: int | None
+    error: str | None = Field(description="Machine-readable: http_503, timeout, connect_error, ...")
+    duration_ms: int
+
+
+class DeliveryOut(BaseModel):
+    delivery_id: str = Field(description="referral_id:organisation_id:attempt; the Tsunagu-Delivery-Id.")
+    referral_id: uuid.UUID
+    case_id: uuid.UUID
+    organisation_id: uuid.UUID
+    attempt: int
+    channel: str = "webhook"
+    status: DeliveryStatus
+    tries: int
+    webhook_url: str | None
+    next_attempt_at: datetime | None = Field(description="When the next try is due, while pending.")
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    body: dict[str, Any] = Field(description="The webhook body as the partner receives it.")
+
+    @classmethod
+    def of(cls, d: repository.Delivery, *, public_base_url: str) -> "DeliveryOut":
+        return cls(
+            delivery_id=d.delivery_id,
+            referral_id=d.referral_id,
+            case_id=d.case_id,
+            organisation_id=d.organisation_id,
+            attempt=d.attempt,
+            status=DeliveryStatus(d.status),
+            tries=d.tries,
+            webhook_url=d.webhook_url,
+            next_attempt_at=d.next_attempt_at if d.status == DeliveryStatus.PENDING else None,
+            last_error=d.last_error,
+            created_at=d.created_at,
+            delivered_at=d.delivered_at,
+            body=webhook_body(d.payload, public_base_url=public_base_url),
+        )
+
+
+class DeliveryDetailOut(DeliveryOut):
+    attempts: list[AttemptOut]
+
+
+@router.post(
+    "/partners/{organisation_id}/webhook-secret",
+    status_code=201,
+    response_model=WebhookSecretOut,
+    tags=["partners"],
+    summary="Issue or rotate a partner's webhook signing secret",
+    description=(
+        "Generates a new `whsec_...` secret, stores it encrypted and returns it once. After a "
+        "rotation the previous secret keeps signing beside the new one (one `v1=` value each in "
+        "`Tsunagu-Signature`) for `NOTIFY_SECRET_ROTATION_GRACE_S` seconds."
+    ),
+)
+async def issue_webhook_secret(
+    organisation_id: uuid.UUID,
+    principal: Operator,
+    pool: Pool,
+    keyring: Keys,
+    settings: NotifySettings,
+    response: Response,
+) -> WebhookSecretOut:
+    issued = await service.issue_webhook_secret(
+        pool, keyring, organisation_id=organisation_id, grace_s=settings.secret_rotation_grace_s
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return WebhookSecretOut(
+        organisation_id=issued.organisation_id,
+        secret=issued.secret,
+        created_at=issued.created_at,
+        rotated=issued.rotated,
+        signature_tolerance_s=settings.signature_tolerance_s,
+    )
+
+
+@router.get(
+    "/deliveries",
+    response_model=list[DeliveryOut],
+    tags=["deliveries"],
+    summary="List deliveries, newest first",
+    description=(
+        "Operators see every delivery. A partner sees its own organisation's only; filtering on "
+        "another organisation_id returns an empty list."
+    ),
+)
+async def list_deliveries(
+    principal: OperatorOrPartner,
+    pool: Pool,
+    settings: NotifySettings,
+    referral_id: uuid.UUID | None = None,
+    organisation_id: uuid.UUID | None = None,
+    status: DeliveryStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[DeliveryOut]:
+    found = await service.list_deliveries(
+        pool,
+        principal=principal,
+        referral_id=referral_id,
+        organisation_id=organisation_id,
+        status=status,
+        limit=limit,
+    )
+    return [DeliveryOut.of(d, public_base_url=settings.public_base_url) for d in found]
+
+
+@router.get(
+    "/deliveries/{delivery_id}",
+    response_model=DeliveryDetailOut,
+    tags=["deliveries"],
+    summary="Read one delivery with every try",
+    description="A partner reads only its own organisation's deliveries; others are 404.",
+)
+async def get_delivery(
+    delivery_id: Annotated[str, Path(max_length=200)],
+    principal: OperatorOrPartner,
+    pool: Pool,
+    settings: NotifySettings,
+) -> DeliveryDetailOut:
+    found, attempts = await service.get_delivery(pool, principal=principal, delivery_id=delivery_id)
+    summary = DeliveryOut.of(found, public_base_url=settings.public_base_url)
+    return DeliveryDetailOut(
+        **summary.model_dump(),
+        attempts=[AttemptOut(**vars(a)) for a in attempts],
+    )

@@ -1,0 +1,579 @@
+import asyncio
+import json
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+
+from contracts.events import Candidate, MatchedOrganisation, ReferralMatched
+from contracts.topics import MATCHES
+from contracts.vocabulary import Severity, Topic
+from eventkit.consumer import Message
+from eventkit.crypto import Keyring, generate_keyring_entry
+from eventkit.db import create_pool, migrate, service_migrations
+from eventkit.envelope import new_envelope
+from notify import repository, service
+from notify.delivery import DeliveryWorker
+from notify.domain import RetryPolicy
+from notify.handlers import on_referral_matched
+from notify.signing import verify_signature
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
+
+
+# ---- a real partner: an HTTP server on a free local port -------------------------------------
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """Counts every POST; answers with `status` (or the next of `statuses`) after `delay_s`."""
+
+    url: str = ""
+    status: int = 200
+    statuses: list[int] = field(default_factory=list)
+    delay_s: float = 0.0
+    received: list[Received] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def hook(self, organisation_id: uuid.UUID) -> str:
+        return f"{self.url}/hooks/{organisation_id}"
+
+    def answer(self, request: Received) -> int:
+        with self.lock:
+            self.received.append(request)
+            return self.statuses.pop(0) if self.statuses else self.status
+
+    def delivery_ids(self) -> list[str]:
+        with self.lock:
+            return [r.headers["tsunagu-delivery-id"] for r in self.received]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            status = state.answer(Received(self.path, headers, body))
+            if state.delay_s:
+                time.sleep(state.delay_s)
+            reply = b'{"detail": "a body notify must never store"}'
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---- database, pool, worker ------------------------------------------------------------------
+
+
+@pytest.fixture
+async def dsn(fresh_database: str) -> str:
+    await migrate(fresh_database, service_migrations("notify", MIGRATIONS))
+    return fresh_database
+
+
+@pytest.fixture
+async def pool(dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    created = await create_pool(dsn, min_size=1, max_size=8)
+    try:
+        yield created
+    finally:
+        await created.close()
+
+
+@pytest.fixture
+def keyring() -> Keyring:
+    return Keyring(generate_keyring_entry())
+
+
+class Clock:
+    """The worker's idea of now; tests move it instead of sleeping."""
+
+    def __init__(self) -> None:
+        # A little ahead of the database, so rows queued with now() are due at once.
+        self.now = datetime.now(UTC) + timedelta(seconds=1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+WorkerFactory = Callable[..., DeliveryWorker]
+
+
+@pytest.fixture
+async def make_worker(dsn: str, pool: asyncpg.Pool, keyring: Keyring) -> AsyncIterator[WorkerFactory]:
+    made: list[DeliveryWorker] = []
+
+    def make(**overrides: Any) -> DeliveryWorker:
+        options: dict[str, Any] = {
+            "dsn": dsn,
+            "pool": pool,
+            "keyring": keyring,
+            "public_base_url": "http://notify.test",
+            "policy": RetryPolicy(max_tries=8, base_s=1.0, max_s=300.0),
+            "webhook_timeout_s": 5.0,
+            "lease_s": 60.0,
+            "rand": lambda: 1.0,
+        }
+        options.update(overrides)
+        worker = DeliveryWorker(**options)
+        made.append(worker)
+        return worker
+
+    yield make
+    for worker in made:
+        await worker.aclose()
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+
+def a_match(
+    organisation_id: uuid.UUID, webhook_url: str | None, *, referral_id: uuid.UUID | None = None
+) -> ReferralMatched:
+    return ReferralMatched(
+        case_id=uuid.uuid4(),
+        referral_id=referral_id or uuid.uuid4(),
+        organisation=MatchedOrganisation(
+            organisation_id=organisation_id, name="【サンプル】社会福祉協議会", webhook_url=webhook_url
+        ),
+        reasons=("municipality_covered",),
+        candidates=(Candidate(organisation_id=organisation_id, rank=1, tier="municipality", reasons=()),),
+        topic=Topic.LONELY,
+        municipality_code="131041",
+        severity=Severity.S3,
+        matched_at=datetime.now(UTC),
+    )
+
+
+async def handle(pool: asyncpg.Pool, event: ReferralMatched) -> None:
+    """Run the handler the way the consumer does: one transaction, inside the case's trace."""
+    message = Message(new_envelope(event), MATCHES.name, 0, 0)
+    token = otel_context.attach(propagate.extract({"traceparent": TRACEPARENT}))
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await on_referral_matched(conn, event, message)
+    finally:
+        otel_context.detach(token)
+
+
+def delivery_id_of(event: ReferralMatched) -> str:
+    return f"{event.referral_id}:{event.organisation.organisation_id}:1"
+
+
+async def delivery(pool: asyncpg.Pool, event: ReferralMatched) -> repository.Delivery:
+    async with pool.acquire() as conn:
+        found = await repository.get_delivery(conn, delivery_id=delivery_id_of(event))
+    assert found is not None
+    return found
+
+
+async def outbox_rows(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    rows = await pool.fetch("SELECT event_type, topic, message_key, payload FROM outbox ORDER BY seq")
+    return [dict(row) for row in rows]
+
+
+# ---- the handler -----------------------------------------------------------------------------
+
+
+async def test_a_match_handled_twice_with_different_event_ids_queues_one_delivery(
+    pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    organisation_id = uuid.uuid4()
+    event = a_match(organisation_id, receiver.hook(organisation_id))
+
+    await handle(pool, event)
+    await handle(pool, event)  # a replay: same match, new envelope and event id
+
+    rows = await pool.fetch("SELECT delivery_id, status, tries, attempt, trace_headers FROM deliveries")
+    assert [(r["delivery_id"], r["status"], r["tries"], r["attempt"]) for r in rows] == [
+        (delivery_id_of(event), "pending", 0, 1)
+    ]
+    assert rows[0]["trace_headers"]["traceparent"].split("-")[1] == TRACE_ID
+    assert await outbox_rows(pool) == []  # nothing is announced before a try
+
+
+# ---- delivering ------------------------------------------------------------------------------
+
+
+async def test_the_worker_posts_a_correctly_signed_webhook_and_stages_one_notified_event(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    issued = await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    event = a_match(organisation_id, receiver.hook(organisation_id))
+    await handle(pool, event)
+    worker = make_worker(clock=Clock())
+
+    assert await worker.run_once() == 1
+
+    [request] = receiver.received
+    assert request.path == f"/hooks/{organisation_id}"
+    headers = request.headers
+    assert verify_signature(
+        issued.secret,
+        headers["tsunagu-timestamp"],
+        request.body,
+        headers["tsunagu-signature"],
+        now=time.time(),
+        tolerance=300,
+    )
+    assert headers["tsunagu-delivery-id"] == delivery_id_of(event)
+    assert headers["content-type"] == "application/json"
+    assert headers["user-agent"] == "tsunagu-notify/1"
+    # The partner's webhook is part of the case's trace.
+    assert headers["traceparent"].split("-")[1] == TRACE_ID
+    body = json.loads(request.body)
+    assert body == {
+        "type": "handoff.offered.v1",
+        "delivery_id": delivery_id_of(event),
+        "referral_id": str(event.referral_id),
+        "case_id": str(event.case_id),
+        "organisation_id": str(organisation_id),
+        "attempt": 1,
+        "topic": "LONELY",
+        "municipality_code": "131041",
+        "severity": "S3",
+        "offered_at": event.matched_at.isoformat(),
+        "links": {"referral": f"http://notify.test/v1/deliveries/{delivery_id_of(event)}"},
+    }
+
+    done = await delivery(pool, event)
+    assert (done.status, done.tries, done.last_error) == ("delivered", 1, None)
+    assert done.delivered_at is not None
+    async with pool.acquire() as conn:
+        attempts = await repository.list_attempts(conn, delivery_uuid=done.id)
+    assert [(a.try_no, a.http_status, a.error) for a in attempts] == [(1, 200, None)]
+    [notified] = await outbox_rows(pool)
+    assert notified["event_type"] == "handoff.notified.v1"
+    assert notified["topic"] == "notify.deliveries.v1"
+    assert notified["message_key"] == str(event.case_id)
+    assert notified["payload"]["delivery_id"] == delivery_id_of(event)
+    assert notified["payload"]["channel"] == "webhook"
+    assert notified["payload"]["attempt"] == 1
+
+
+async def test_a_partner_answering_503_is_retried_with_backoff_until_one_failure_is_announced(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    receiver.status = 503
+    event = a_match(organisation_id, receiver.hook(organisation_id))
+    await handle(pool, event)
+    clock = Clock()
+    worker = make_worker(
+        clock=clock, policy=RetryPolicy(max_tries=3, base_s=10.0, max_s=15.0), rand=lambda: 1.0
+    )
+
+    assert await worker.run_once() == 1
+    first = await delivery(pool, event)
+    assert (first.status, first.tries, first.last_error) == ("pending", 1, "http_503")
+    assert first.next_attempt_at == clock.now + timedelta(seconds=10)
+    assert await worker.run_once() == 0  # not due yet
+
+    clock.advance(10)
+    assert await worker.run_once() == 1
+    second = await delivery(pool, event)
+    assert (second.status, second.tries) == ("pending", 2)
+    assert second.next_attempt_at == clock.now + timedelta(seconds=15)  # 20 s, capped at 15
+
+    clock.advance(15)
+    assert await worker.run_once() == 1
+    last = await delivery(pool, event)
+    assert (last.status, last.tries, last.last_error) == ("failed", 3, "http_503")
+
+    clock.advance(3600)
+    assert await worker.run_once() == 0
+    assert receiver.delivery_ids() == [delivery_id_of(event)] * 3
+    async with pool.acquire() as conn:
+        attempts = await repository.list_attempts(conn, delivery_uuid=last.id)
+    assert [(a.try_no, a.http_status, a.error) for a in attempts] == [
+        (1, 503, "http_503"),
+        (2, 503, "http_503"),
+        (3, 503, "http_503"),
+    ]
+    [failed] = await outbox_rows(pool)
+    assert failed["event_type"] == "handoff.delivery_failed.v1"
+    assert failed["payload"]["reason"] == "http_503"
+    assert failed["payload"]["delivery_id"] == delivery_id_of(event)
+
+
+async def test_a_partner_that_recovers_gets_the_delivery_on_a_later_try(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    receiver.statuses = [500, 502]
+    event = a_match(organisation_id, receiver.hook(organisation_id))
+    await handle(pool, event)
+    clock = Clock()
+    worker = make_worker(clock=clock)
+
+    for _ in range(3):
+        assert await worker.run_once() == 1
+        clock.advance(300)
+
+    done = await delivery(pool, event)
+    assert (done.status, done.tries) == ("delivered", 3)
+    assert [row["event_type"] for row in await outbox_rows(pool)] == ["handoff.notified.v1"]
+
+
+async def test_without_a_signing_secret_the_delivery_fails_with_no_signing_secret(
+    pool: asyncpg.Pool, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    event = a_match(organisation_id, receiver.hook(organisation_id))
+    await handle(pool, event)
+    clock = Clock()
+    worker = make_worker(clock=clock, policy=RetryPolicy(max_tries=2, base_s=1.0, max_s=1.0))
+
+    assert await worker.run_once() == 1
+    clock.advance(1)
+    assert await worker.run_once() == 1
+
+    failed = await delivery(pool, event)
+    assert (failed.status, failed.last_error) == ("failed", "no_signing_secret")
+    assert receiver.received == []  # an unsigned alert is never sent
+    [announced] = await outbox_rows(pool)
+    assert announced["event_type"] == "handoff.delivery_failed.v1"
+    assert announced["payload"]["reason"] == "no_signing_secret"
+
+
+async def test_a_match_without_a_webhook_url_fails_at_once_with_no_webhook_url(
+    pool: asyncpg.Pool, keyring: Keyring, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    event = a_match(organisation_id, None)
+    await handle(pool, event)
+
+    assert await make_worker(clock=Clock()).run_once() == 1
+
+    failed = await delivery(pool, event)
+    assert (failed.status, failed.tries, failed.last_error) == ("failed", 1, "no_webhook_url")
+    assert [row["payload"]["reason"] for row in await outbox_rows(pool)] == ["no_webhook_url"]
+
+
+async def test_an_unreachable_partner_counts_as_a_connect_error(
+    pool: asyncpg.Pool, keyring: Keyring, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    # Port 9 on loopback: nothing listens there, the connection is refused at once.
+    event = a_match(organisation_id, "http://127.0.0.1:9/hooks")
+    await handle(pool, event)
+
+    assert await make_worker(clock=Clock()).run_once() == 1
+
+    pending = await delivery(pool, event)
+    assert (pending.status, pending.last_error) == ("pending", "connect_error")
+
+
+async def test_a_partner_slower_than_the_timeout_counts_as_a_timeout(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    receiver.delay_s = 1.0
+    event = a_match(organisation_id, receiver.hook(organisation_id))
+    await handle(pool, event)
+
+    assert await make_worker(clock=Clock(), webhook_timeout_s=0.2).run_once() == 1
+
+    pending = await delivery(pool, event)
+    assert (pending.status, pending.last_error) == ("pending", "timeout")
+
+
+async def test_a_delivered_delivery_is_never_sent_again(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    event = a_match(organisation_id, receiver.hook(organisation_id))
+    await handle(pool, event)
+    clock = Clock()
+    worker = make_worker(clock=clock)
+    assert await worker.run_once() == 1
+
+    await handle(pool, event)  # the match again, after delivery
+    clock.advance(86_400)  # long past any lease or backoff
+    assert await worker.run_once() == 0
+    assert await make_worker(clock=clock).run_once() == 0
+
+    assert receiver.delivery_ids() == [delivery_id_of(event)]
+    assert len(await outbox_rows(pool)) == 1
+
+
+async def test_a_delivery_left_sending_by_a_crashed_sender_is_sent_again_after_its_lease(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    event = a_match(organisation_id, receiver.hook(organisation_id))
+    await handle(pool, event)
+    clock = Clock()
+    async with pool.acquire() as conn:  # a sender claims the row and dies before finishing
+        [claimed] = await repository.claim_due(conn, limit=10, lease_s=60, now=clock.now)
+    assert claimed.status == "sending"
+    worker = make_worker(clock=clock)
+
+    assert await worker.run_once() == 0  # the lease still holds
+    clock.advance(61)
+    assert await worker.run_once() == 1
+
+    done = await delivery(pool, event)
+    assert (done.status, done.tries) == ("delivered", 2)
+    assert receiver.delivery_ids() == [delivery_id_of(event)]
+
+
+async def test_after_a_rotation_both_secrets_sign_during_the_grace_period(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    old = await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=3600)
+    new = await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=3600)
+    assert new.rotated and not old.rotated
+    event = a_match(organisation_id, receiver.hook(organisation_id))
+    await handle(pool, event)
+
+    assert await make_worker().run_once() == 1
+
+    [request] = receiver.received
+    timestamp, signature = request.headers["tsunagu-timestamp"], request.headers["tsunagu-signature"]
+    assert signature.count("v1=") == 2
+    for secret in (old.secret, new.secret):
+        assert verify_signature(secret, timestamp, request.body, signature, now=time.time(), tolerance=300)
+
+
+async def test_after_the_grace_period_only_the_new_secret_signs(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    old = await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    new = await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    event = a_match(organisation_id, receiver.hook(organisation_id))
+    await handle(pool, event)
+
+    assert await make_worker().run_once() == 1
+
+    [request] = receiver.received
+    timestamp, signature = request.headers["tsunagu-timestamp"], request.headers["tsunagu-signature"]
+    assert verify_signature(new.secret, timestamp, request.body, signature, now=time.time(), tolerance=300)
+    assert not verify_signature(
+        old.secret, timestamp, request.body, signature, now=time.time(), tolerance=300
+    )
+
+
+# ---- concurrency and the running loop --------------------------------------------------------
+
+
+async def test_two_workers_running_at_once_never_send_the_same_delivery_twice(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    events = [a_match(organisation_id, receiver.hook(organisation_id)) for _ in range(30)]
+    for event in events:
+        await handle(pool, event)
+    receiver.delay_s = 0.02  # keeps both workers busy at the same time
+    clock = Clock()
+    workers = [make_worker(clock=clock, batch_size=4) for _ in range(2)]
+
+    async def drain(worker: DeliveryWorker) -> int:
+        total = 0
+        while handled := await worker.run_once():
+            total += handled
+        return total
+
+    handled = await asyncio.gather(*(drain(w) for w in workers))
+
+    assert sum(handled) == 30
+    assert all(count > 0 for count in handled)  # both took part
+    sent = receiver.delivery_ids()
+    assert sorted(sent) == sorted(delivery_id_of(e) for e in events)  # each exactly once
+    statuses = await pool.fetch("SELECT status, count(*) FROM deliveries GROUP BY status")
+    assert {(r["status"], r["count"]) for r in statuses} == {("delivered", 30)}
+    assert len(await outbox_rows(pool)) == 30
+
+
+async def test_a_running_worker_is_woken_by_a_new_delivery_and_stops_when_asked(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    # A poll interval this long means only the NOTIFY can bring the delivery out in time.
+    worker = make_worker(poll_interval_s=60.0)
+    running = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(0.3)  # let it LISTEN
+        event = a_match(organisation_id, receiver.hook(organisation_id))
+        await handle(pool, event)
+        for _ in range(200):
+            if (await delivery(pool, event)).status == "delivered":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        worker.stop()
+        await asyncio.wait_for(running, 5)
+    assert (await delivery(pool, event)).status == "delivered"
+    assert receiver.delivery_ids() == [delivery_id_of(event)]
+
+    # The runtime restarts a crashed run(); the HTTP client closed on the way out comes back.
+    second = a_match(organisation_id, receiver.hook(organisation_id))
+    await handle(pool, second)
+    assert await worker.run_once() == 1
+    assert (await delivery(pool, second)).status == "delivered"
+
+
+async def test_a_fresh_database_migrates_cleanly_and_a_second_run_applies_nothing(
+    fresh_database: str,
+) -> None:
+    sources = service_migrations("notify", MIGRATIONS)
+
+    first = await migrate(fresh_database, sources)
+    again = await migrate(fresh_database, sources)
+
+    assert "notify/0001_create_deliveries.sql" in first
+    assert again == []

@@ -1,0 +1,233 @@
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from contracts.events import MatchedOrganisation, ReferralMatched
+from contracts.vocabulary import Severity, Topic
+from eventkit.auth import TokenVerifier, generate_signing_keypair, mint_token
+from eventkit.crypto import Keyring, generate_keyring_entry
+from eventkit.db import create_pool, migrate, service_migrations
+from eventkit.http import install_error_handlers
+from notify import repository, routes, service
+from notify.config import Settings
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+PRIVATE_KEY, PUBLIC_KEY = generate_signing_keypair()
+ORG_A = uuid.uuid4()
+ORG_B = uuid.uuid4()
+
+
+@pytest.fixture
+async def pool(fresh_database: str) -> AsyncIterator[asyncpg.Pool]:
+    await migrate(fresh_database, service_migrations("notify", MIGRATIONS))
+    created = await create_pool(fresh_database, min_size=1, max_size=4)
+    try:
+        yield created
+    finally:
+        await created.close()
+
+
+@pytest.fixture
+def keyring() -> Keyring:
+    return Keyring(generate_keyring_entry())
+
+
+@pytest.fixture
+async def client(pool: asyncpg.Pool, keyring: Keyring) -> AsyncIterator[httpx.AsyncClient]:
+    """notify's routes and error handling over a real database, without Kafka or the worker."""
+    settings = Settings(
+        database_url="postgresql://unused@127.0.0.1/unused",
+        auth_public_key=PUBLIC_KEY,
+        encryption_keys=generate_keyring_entry(),
+        public_base_url="https://notify.example",
+    )
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(routes.router)
+    app.state.runtime = SimpleNamespace(pool=pool, settings=settings)
+    app.state.token_verifier = TokenVerifier(PUBLIC_KEY)
+    app.state.keyring = keyring
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as c:
+        yield c
+
+
+def bearer(role: str, organisation_id: uuid.UUID | None = None) -> dict[str, str]:
+    token = mint_token(
+        PRIVATE_KEY,
+        role=role,
+        subject=f"{role}-1",
+        organisation_id=str(organisation_id) if organisation_id else None,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+OPERATOR = bearer("operator")
+PARTNER_A = bearer("partner", ORG_A)
+PARTNER_B = bearer("partner", ORG_B)
+COUNSELLOR = bearer("counsellor")
+
+
+async def queue_delivery(pool: asyncpg.Pool, organisation_id: uuid.UUID) -> str:
+    event = ReferralMatched(
+        case_id=uuid.uuid4(),
+        referral_id=uuid.uuid4(),
+        organisation=MatchedOrganisation(
+            organisation_id=organisation_id, name="sample", webhook_url="http://127.0.0.1:9/h"
+        ),
+        reasons=(),
+        candidates=(),
+        topic=Topic.POVERTY,
+        municipality_code="131016",
+        severity=Severity.S3,
+        matched_at=datetime.now(UTC),
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        assert await service.offer_handoff(conn, event)
+    return f"{event.referral_id}:{organisation_id}:1"
+
+
+# ---- webhook secrets -------------------------------------------------------------------------
+
+
+async def test_an_operator_issues_a_secret_that_is_shown_once_and_stored_encrypted(
+    client: httpx.AsyncClient, pool: asyncpg.Pool, keyring: Keyring
+) -> None:
+    response = await client.post(f"/v1/partners/{ORG_A}/webhook-secret", headers=OPERATOR)
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["organisation_id"] == str(ORG_A)
+    assert body["secret"].startswith("whsec_")
+    assert body["rotated"] is False
+    assert body["signature_tolerance_s"] == 300
+    assert response.headers["cache-control"] == "no-store"
+    stored = await pool.fetchval("SELECT secret_enc FROM partner_secrets WHERE organisation_id = $1", ORG_A)
+    assert body["secret"] not in stored
+    assert keyring.decrypt(stored, context=str(ORG_A)) == body["secret"]
+
+
+async def test_issuing_again_rotates_the_secret(client: httpx.AsyncClient) -> None:
+    first = await client.post(f"/v1/partners/{ORG_A}/webhook-secret", headers=OPERATOR)
+    second = await client.post(f"/v1/partners/{ORG_A}/webhook-secret", headers=OPERATOR)
+
+    assert second.status_code == 201
+    assert second.json()["rotated"] is True
+    assert second.json()["secret"] != first.json()["secret"]
+
+
+async def test_only_an_operator_may_issue_a_secret(client: httpx.AsyncClient) -> None:
+    as_partner = await client.post(f"/v1/partners/{ORG_A}/webhook-secret", headers=PARTNER_A)
+    anonymous = await client.post(f"/v1/partners/{ORG_A}/webhook-secret")
+
+    assert as_partner.status_code == 403
+    assert as_partner.json()["error"]["code"] == "forbidden"
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "missing_token"
+
+
+async def test_a_malformed_organisation_id_is_a_422(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/partners/not-a-uuid/webhook-secret", headers=OPERATOR)
+
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "path.organisation_id"
+
+
+# ---- reading deliveries ----------------------------------------------------------------------
+
+
+async def test_an_operator_lists_every_delivery_and_filters_them(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    a = await queue_delivery(pool, ORG_A)
+    b = await queue_delivery(pool, ORG_B)
+
+    everything = await client.get("/v1/deliveries", headers=OPERATOR)
+    only_b = await client.get("/v1/deliveries", params={"organisation_id": str(ORG_B)}, headers=OPERATOR)
+    delivered = await client.get("/v1/deliveries", params={"status": "delivered"}, headers=OPERATOR)
+
+    assert everything.status_code == 200
+    assert {d["delivery_id"] for d in everything.json()} == {a, b}
+    assert [d["delivery_id"] for d in only_b.json()] == [b]
+    assert delivered.json() == []
+    item = only_b.json()[0]
+    assert item["status"] == "pending"
+    assert item["channel"] == "webhook"
+    assert item["body"]["links"]["referral"] == f"https://notify.example/v1/deliveries/{b}"
+
+
+async def test_a_partner_lists_only_its_own_deliveries(client: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    mine = await queue_delivery(pool, ORG_A)
+    await queue_delivery(pool, ORG_B)
+
+    own = await client.get("/v1/deliveries", headers=PARTNER_A)
+    asking_for_another = await client.get(
+        "/v1/deliveries", params={"organisation_id": str(ORG_B)}, headers=PARTNER_A
+    )
+
+    assert [d["delivery_id"] for d in own.json()] == [mine]
+    assert asking_for_another.status_code == 200
+    assert asking_for_another.json() == []
+
+
+async def test_a_partner_reads_its_own_delivery_with_every_try(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    delivery_id = await queue_delivery(pool, ORG_A)
+    async with pool.acquire() as conn:
+        stored = await repository.get_delivery(conn, delivery_id=delivery_id)
+        assert stored is not None
+        await repository.record_attempt(
+            conn,
+            delivery_uuid=stored.id,
+            try_no=1,
+            at=datetime.now(UTC),
+            http_status=503,
+            error="http_503",
+            duration_ms=12,
+        )
+
+    response = await client.get(f"/v1/deliveries/{delivery_id}", headers=PARTNER_A)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["delivery_id"] == delivery_id
+    assert body["organisation_id"] == str(ORG_A)
+    assert [(a["try_no"], a["http_status"], a["error"], a["duration_ms"]) for a in body["attempts"]] == [
+        (1, 503, "http_503", 12)
+    ]
+
+
+async def test_partner_cannot_read_another_partners_delivery(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    delivery_id = await queue_delivery(pool, ORG_A)
+
+    as_other = await client.get(f"/v1/deliveries/{delivery_id}", headers=PARTNER_B)
+    unknown = await client.get(f"/v1/deliveries/{uuid.uuid4()}:{ORG_B}:1", headers=PARTNER_B)
+    as_operator = await client.get(f"/v1/deliveries/{delivery_id}", headers=OPERATOR)
+
+    assert as_other.status_code == 404
+    assert as_other.json() == unknown.json()  # indistinguishable from a missing one
+    assert as_operator.status_code == 200
+
+
+async def test_a_counsellor_may_not_read_deliveries(client: httpx.AsyncClient) -> None:
+    listed = await client.get("/v1/deliveries", headers=COUNSELLOR)
+
+    assert listed.status_code == 403
+
+
+async def test_bad_filters_are_a_422(client: httpx.AsyncClient) -> None:
+    for params in ({"status": "lost"}, {"limit": "0"}, {"limit": "201"}, {"referral_id": "x"}):
+        response = await client.get("/v1/deliveries", params=params, headers=OPERATOR)
+        assert response.status_code == 422, params
+        assert response.json()["error"]["code"] == "validation_failed"
