@@ -1693,8 +1693,8 @@ class Stack:
                 continue
             known[org_id] = reply["secret"]
             added += 1
-            # Written after each secret: notify keeps only a hash, so a lost one cannot be
-            # read back, only rotated.
+            # Written after each secret: notify returns a secret only once, so a lost one
+            # cannot be read back, only rotated.
             _write_atomic(path, json.dumps(known, indent=2) + "\n", mode=0o600)
         if added:
             say(f"sample data: {added} webhook secrets issued and stored in {path}")
