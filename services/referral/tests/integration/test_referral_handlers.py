@@ -1,0 +1,297 @@
+"""referral's handlers on real PostgreSQL, each run in one transaction as the consumer runs it."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from contracts.events import (
+    Candidate,
+    ConsultationRecorded,
+    Event,
+    HandoffDeliveryFailed,
+    HandoffNotified,
+    MatchedOrganisation,
+    ReferralMatched,
+    ReferralRequested,
+    ReferralUnmatched,
+)
+from contracts.topics import REFERRALS
+from contracts.vocabulary import Channel, LawfulBasis, Severity, Topic
+from eventkit.consumer import Message, PermanentFailure
+from eventkit.db import migrate, service_migrations
+from eventkit.envelope import Envelope
+from referral.handlers import HANDLERS
+from referral.main import MIGRATIONS
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime.now(UTC)
+ORG = uuid.uuid4()
+BACKUP_ORG = uuid.uuid4()
+
+
+async def deliver(pool: asyncpg.Pool, event: Event) -> uuid.UUID:
+    """Like the consumer: the handler from HANDLERS, in one transaction; returns the event id."""
+    envelope = Envelope(uuid.uuid4(), event.TYPE, event.SOURCE, datetime.now(UTC))
+    message = Message(envelope, event.TOPIC, 0, 0)
+    async with pool.acquire() as conn, conn.transaction():
+        await HANDLERS[type(event)](conn, event, message)
+    return envelope.event_id
+
+
+def consultation(
+    case_id: uuid.UUID | None = None,
+    severity: Severity = Severity.S3,
+    basis: LawfulBasis | None = LawfulBasis.CONSENT,
+) -> ConsultationRecorded:
+    return ConsultationRecorded(
+        case_id=case_id or uuid.uuid4(),
+        channel=Channel.CHAT,
+        topic=Topic.POVERTY,
+        municipality_code="131016",
+        severity=severity,
+        lawful_basis=basis,
+        recorded_at=NOW,
+    )
+
+
+def match_of(requested: ReferralRequested, org: uuid.UUID = ORG) -> ReferralMatched:
+    return ReferralMatched(
+        case_id=requested.case_id,
+        referral_id=requested.referral_id,
+        organisation=MatchedOrganisation(organisation_id=org, name="つなぐ支援センター"),
+        reasons=("municipality_match", "topic_match"),
+        candidates=(
+            Candidate(organisation_id=org, rank=1, tier="municipality", reasons=("topic_match",)),
+            Candidate(organisation_id=BACKUP_ORG, rank=2, tier="prefecture", reasons=("topic_match",)),
+        ),
+        topic=requested.topic,
+        municipality_code=requested.municipality_code,
+        severity=requested.severity,
+        matched_at=NOW + timedelta(seconds=1),
+    )
+
+
+def notification_of(requested: ReferralRequested, org: uuid.UUID = ORG) -> HandoffNotified:
+    return HandoffNotified(
+        case_id=requested.case_id,
+        referral_id=requested.referral_id,
+        organisation_id=org,
+        attempt=1,
+        delivery_id=f"{requested.referral_id}:{org}:1",
+        notified_at=NOW + timedelta(seconds=2),
+    )
+
+
+async def outbox_rows(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    return [dict(r) for r in await pool.fetch("SELECT * FROM outbox ORDER BY seq")]
+
+
+async def referral_rows(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    return [dict(r) for r in await pool.fetch("SELECT * FROM referrals ORDER BY created_at")]
+
+
+async def timeline_of(pool: asyncpg.Pool, referral_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        "SELECT state, actor, detail FROM referral_timeline WHERE referral_id = $1 ORDER BY id",
+        referral_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def open_one(pool: asyncpg.Pool) -> ReferralRequested:
+    await deliver(pool, consultation())
+    [row] = await outbox_rows(pool)
+    return ReferralRequested.model_validate(row["payload"])
+
+
+async def test_a_fresh_database_migrates_cleanly_and_a_second_run_has_nothing_to_do(
+    fresh_database: str,
+) -> None:
+    applied = await migrate(fresh_database, service_migrations("referral", MIGRATIONS))
+    assert applied == ["eventkit/0001_outbox_inbox.sql", "referral/0001_create_referrals.sql"]
+    assert await migrate(fresh_database, service_migrations("referral", MIGRATIONS)) == []
+
+
+async def test_a_serious_case_with_a_lawful_basis_opens_one_referral_and_asks_for_a_match(
+    pool: asyncpg.Pool,
+) -> None:
+    event = consultation(severity=Severity.S4, basis=LawfulBasis.VITAL_INTEREST_27_1_2)
+    event_id = await deliver(pool, event)
+
+    [referral] = await referral_rows(pool)
+    assert referral["case_id"] == event.case_id
+    assert referral["state"] == "requested"
+    assert (referral["organisation_id"], referral["attempt"]) == (None, 0)
+    assert (referral["topic"], referral["municipality_code"], referral["severity"]) == (
+        "POVERTY",
+        "131016",
+        "S4",
+    )
+    assert referral["lawful_basis"] == "VITAL_INTEREST_27_1_2"
+
+    [row] = await outbox_rows(pool)
+    assert row["event_type"] == "referral.requested.v1"
+    assert row["topic"] == REFERRALS.name
+    assert row["message_key"] == str(event.case_id)
+    # Codes and ids only: exactly the contract's fields, so nothing personal can ride along.
+    assert set(row["payload"]) == set(ReferralRequested.model_fields)
+    requested = ReferralRequested.model_validate(row["payload"])
+    assert requested.referral_id == referral["id"]
+    assert requested.lawful_basis is LawfulBasis.VITAL_INTEREST_27_1_2
+
+    assert await timeline_of(pool, referral["id"]) == [
+        {"state": "requested", "actor": "referral", "detail": {"event_id": str(event_id)}}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("severity", "basis"),
+    [
+        (Severity.S0, LawfulBasis.CONSENT),
+        (Severity.S1, LawfulBasis.CONSENT),
+        (Severity.S2, LawfulBasis.CONSENT),
+        (Severity.S3, None),
+        (Severity.S4, None),
+    ],
+)
+async def test_a_case_that_is_not_serious_or_not_shareable_opens_nothing(
+    pool: asyncpg.Pool, severity: Severity, basis: LawfulBasis | None
+) -> None:
+    await deliver(pool, consultation(severity=severity, basis=basis))
+    assert await referral_rows(pool) == []
+    assert await outbox_rows(pool) == []
+
+
+async def test_a_case_recorded_twice_still_has_one_referral_and_one_request(pool: asyncpg.Pool) -> None:
+    case_id = uuid.uuid4()
+    await deliver(pool, consultation(case_id))
+    await deliver(pool, consultation(case_id, severity=Severity.S4))
+    assert len(await referral_rows(pool)) == 1
+    assert len(await outbox_rows(pool)) == 1
+    assert await pool.fetchval("SELECT count(*) FROM referral_timeline") == 1
+
+
+async def test_a_match_then_a_notification_make_the_referral_notified(pool: asyncpg.Pool) -> None:
+    requested = await open_one(pool)
+    await deliver(pool, match_of(requested))
+    [referral] = await referral_rows(pool)
+    assert (referral["state"], referral["organisation_id"], referral["attempt"]) == ("matched", ORG, 1)
+    assert referral["reasons"] == ["municipality_match", "topic_match"]
+    assert [c["organisation_id"] for c in referral["candidates"]] == [str(ORG), str(BACKUP_ORG)]
+
+    await deliver(pool, notification_of(requested))
+    [referral] = await referral_rows(pool)
+    assert (referral["state"], referral["organisation_id"], referral["attempt"]) == ("notified", ORG, 1)
+    assert referral["updated_at"] > referral["created_at"]
+
+    timeline = await timeline_of(pool, requested.referral_id)
+    assert [(t["state"], t["actor"]) for t in timeline] == [
+        ("requested", "referral"),
+        ("matched", "directory"),
+        ("notified", "notify"),
+    ]
+    assert timeline[2]["detail"]["organisation_id"] == str(ORG)
+    assert timeline[2]["detail"]["attempt"] == 1
+    assert len(await outbox_rows(pool)) == 1  # the backbone announces only the request
+
+
+async def test_a_notification_processed_before_its_match_is_not_undone_by_the_match(
+    pool: asyncpg.Pool,
+) -> None:
+    requested = await open_one(pool)
+    await deliver(pool, notification_of(requested))
+    await deliver(pool, match_of(requested))
+
+    [referral] = await referral_rows(pool)
+    assert (referral["state"], referral["organisation_id"], referral["attempt"]) == ("notified", ORG, 1)
+    assert referral["reasons"] == ["municipality_match", "topic_match"]
+    timeline = await timeline_of(pool, requested.referral_id)
+    # In arrival order, the late match flagged as such.
+    assert [t["state"] for t in timeline] == ["requested", "notified", "matched"]
+    assert "late" not in timeline[1]["detail"]
+    assert timeline[2]["detail"]["late"] is True
+
+
+async def test_no_match_makes_the_referral_unmatched_with_the_directorys_reasons(pool: asyncpg.Pool) -> None:
+    requested = await open_one(pool)
+    await deliver(
+        pool,
+        ReferralUnmatched(
+            case_id=requested.case_id,
+            referral_id=requested.referral_id,
+            reasons=("no_organisation_for_topic",),
+            unmatched_at=NOW + timedelta(seconds=1),
+        ),
+    )
+    [referral] = await referral_rows(pool)
+    assert (referral["state"], referral["reasons"]) == ("unmatched", ["no_organisation_for_topic"])
+
+
+async def test_a_failed_delivery_makes_the_referral_delivery_failed_with_its_reason_code(
+    pool: asyncpg.Pool,
+) -> None:
+    requested = await open_one(pool)
+    await deliver(pool, match_of(requested))
+    await deliver(
+        pool,
+        HandoffDeliveryFailed(
+            case_id=requested.case_id,
+            referral_id=requested.referral_id,
+            organisation_id=ORG,
+            attempt=1,
+            delivery_id=f"{requested.referral_id}:{ORG}:1",
+            reason="http_503",
+            failed_at=NOW + timedelta(seconds=3),
+        ),
+    )
+    [referral] = await referral_rows(pool)
+    assert referral["state"] == "delivery_failed"
+    timeline = await timeline_of(pool, requested.referral_id)
+    assert timeline[-1]["detail"]["reason"] == "http_503"
+
+
+async def test_a_fact_about_an_unknown_referral_is_a_permanent_failure(pool: asyncpg.Pool) -> None:
+    stranger = ReferralRequested(
+        case_id=uuid.uuid4(),
+        referral_id=uuid.uuid4(),
+        topic=Topic.LONELY,
+        municipality_code="131016",
+        severity=Severity.S3,
+        lawful_basis=LawfulBasis.CONSENT,
+        requested_at=NOW,
+    )
+    with pytest.raises(PermanentFailure) as raised:
+        await deliver(pool, match_of(stranger))
+    assert raised.value.reason == "unknown_referral"
+    assert await pool.fetchval("SELECT count(*) FROM referral_timeline") == 0
+
+
+async def test_a_fact_that_contradicts_the_state_is_a_permanent_failure_and_changes_nothing(
+    pool: asyncpg.Pool,
+) -> None:
+    requested = await open_one(pool)
+    await deliver(pool, match_of(requested))
+    unmatched = ReferralUnmatched(
+        case_id=requested.case_id,
+        referral_id=requested.referral_id,
+        reasons=("no_organisation_for_topic",),
+        unmatched_at=NOW + timedelta(seconds=2),
+    )
+    with pytest.raises(PermanentFailure) as raised:
+        await deliver(pool, unmatched)
+    assert raised.value.reason == "illegal_transition:matched->unmatched"
+    [referral] = await referral_rows(pool)
+    assert referral["state"] == "matched"
+    assert len(await timeline_of(pool, requested.referral_id)) == 2
+
+
+async def test_a_fact_filed_under_another_case_is_a_permanent_failure(pool: asyncpg.Pool) -> None:
+    requested = await open_one(pool)
+    misfiled = match_of(requested).model_copy(update={"case_id": uuid.uuid4()})
+    with pytest.raises(PermanentFailure) as raised:
+        await deliver(pool, misfiled)
+    assert raised.value.reason == "case_mismatch"
