@@ -151,7 +151,9 @@ def test_a_retried_post_with_the_same_idempotency_key_makes_one_case_and_one_han
 def test_bad_input_gets_a_clear_4xx_naming_the_field(
     system: System, personal_data: PersonalData, change: dict[str, object], field: str
 ) -> None:
-    response = _record(system, consultation_body(personal_data, "131016", **change))
+    body = consultation_body(personal_data, "131016")
+    body.update(change)
+    response = _record(system, body)
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "validation_failed"
