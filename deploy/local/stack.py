@@ -1444,7 +1444,8 @@ class Stack:
         # minimal environment rather than ours.
         keep = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "JAVA_HOME", "USER")
         env = {key: os.environ[key] for key in keep if key in os.environ}
-        env.update(QUERY_PORT=str(port), STORAGE_TYPE="mem", MEM_MAX_SPANS="500000")
+        # A case makes about 70 spans: 200k spans keep the last ~3k cases within a 1 GiB heap.
+        env.update(QUERY_PORT=str(port), STORAGE_TYPE="mem", MEM_MAX_SPANS="200000")
         log = self.logs_dir / "zipkin.log"
         say(f"zipkin: starting on {LOOPBACK}:{port} (log: {log})")
         # Zipkin serves through Armeria configured by Spring Boot; a list property replaces the
@@ -1453,7 +1454,7 @@ class Stack:
             "zipkin",
             [
                 self._java(),
-                "-Xmx384m",
+                "-Xmx1g",
                 "-XX:+ExitOnOutOfMemoryError",
                 "-jar",
                 str(self.zipkin_jar),

@@ -40,8 +40,8 @@ async def append(conn: asyncpg.Connection, event: Event) -> uuid.UUID:
         encode_payload(event),
         headers,
     )
-    # Delivered only if the transaction commits; the relay wakes at once instead of polling.
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    # A trigger (migration 0002) sends NOTIFY on the outbox channel: delivered only if this
+    # transaction commits, it wakes the relay at once instead of at its next poll.
     return envelope.event_id
 
 

@@ -32,6 +32,8 @@ def serve(app: FastAPI, settings: ServiceSettings, *, service: str) -> None:
         app,
         host=settings.http_host,
         port=settings.http_port,
+        loop="uvloop",  # asyncpg and aiokafka run markedly faster on it
+        http="httptools",
         log_config=None,  # our JSON logging, not uvicorn's
         access_log=False,  # URLs and client addresses stay out of the logs
         # uvicorn turns SIGTERM into a graceful stop: lifespan shutdown drains our workers.

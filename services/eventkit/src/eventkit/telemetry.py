@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 
 log = logging.getLogger(__name__)
@@ -52,13 +52,41 @@ def _exporter() -> SpanExporter | None:
     raise ValueError(f"OTEL_TRACES_EXPORTER={kind!r} is not supported (zipkin, console, none)")
 
 
+_TRANSACTION_CONTROL = frozenset({"begin;", "commit;", "rollback;", "begin", "commit", "rollback"})
+
+
+class _WithoutTransactionControl(SpanExporter):
+    """Drops BEGIN/COMMIT spans before export: every unit of work has them, and the statements
+    between them are what an operator reads. Exporting is most of tracing's cost here."""
+
+    def __init__(self, inner: SpanExporter) -> None:
+        self._inner = inner
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        kept = [span for span in spans if span.name.lower() not in _TRANSACTION_CONTROL]
+        return self._inner.export(kept) if kept else SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self._inner.force_flush(timeout_millis)
+
+
 def setup_telemetry(service_name: str, *, exporter: SpanExporter | None = None) -> Telemetry:
     """Install the tracer provider and the asyncpg and httpx instrumentation for this process."""
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
     provider = TracerProvider(resource=resource)
     chosen = exporter if exporter is not None else _exporter()
     if chosen is not None:
-        provider.add_span_processor(BatchSpanProcessor(chosen, schedule_delay_millis=500))
+        provider.add_span_processor(
+            BatchSpanProcessor(
+                _WithoutTransactionControl(chosen),
+                schedule_delay_millis=500,
+                max_queue_size=20_000,
+                max_export_batch_size=2_000,
+            )
+        )
     trace.set_tracer_provider(provider)
 
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor

@@ -29,7 +29,7 @@ class Settings(ServiceSettings):
         description="How long a claimed delivery is a sender's; after it, another sender retries it.",
     )
     delivery_poll_interval_s: float = Field(default=0.5, gt=0)
-    delivery_batch_size: int = Field(default=20, ge=1, le=500)
+    delivery_batch_size: int = Field(default=50, ge=1, le=500)
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     signature_tolerance_s: int = Field(
         default=300, ge=1, description="Partners reject a Tsunagu-Timestamp older than this."

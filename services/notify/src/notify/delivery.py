@@ -120,6 +120,8 @@ class DeliveryWorker:
 
     async def _run_with_listener(self) -> None:
         listener = await asyncpg.connect(self._dsn)
+        # Up to batch_size deliveries are in flight; a slow partner holds one slot, not the rest.
+        in_flight: set[asyncio.Task[None]] = set()
         try:
             await listener.add_listener(repository.NOTIFY_CHANNEL, self._on_notify)
             log.info("delivery worker is listening")
@@ -128,14 +130,45 @@ class DeliveryWorker:
                     # Polling alone would still deliver, but only at the poll interval.
                     raise ConnectionResetError("the LISTEN connection closed")
                 self._wake.clear()
-                handled = await self.run_once()
-                if handled < self._batch_size:
-                    # The timer catches retries coming due and NOTIFYs lost while reconnecting.
+                free = self._batch_size - len(in_flight)
+                claimed = await self._claim(free) if free > 0 else []
+                for delivery in claimed:
+                    task = asyncio.create_task(self._deliver_logged(delivery))
+                    in_flight.add(task)
+                    task.add_done_callback(self._finished(in_flight))
+                if len(claimed) < free or free == 0:
+                    # The timer catches retries coming due and NOTIFYs lost while reconnecting;
+                    # a finished delivery also wakes the loop to fill its slot.
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
         finally:
+            if in_flight:
+                # Graceful stop: sends under way finish and record their outcome.
+                await asyncio.wait(in_flight, timeout=self._timeout_s + 5)
             with contextlib.suppress(Exception):
                 await listener.close()
+
+    def _finished(self, in_flight: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            self._wake.set()
+
+        return done
+
+    async def _deliver_logged(self, delivery: repository.Delivery) -> None:
+        try:
+            await self._deliver(delivery)
+        except Exception as error:
+            # The row stays leased and is tried again once the lease runs out.
+            log.warning("delivery worker could not record a try (%s)", type(error).__name__)
+
+    async def _claim(self, limit: int) -> list[repository.Delivery]:
+        with telemetry.quiet():
+            async with self._pool.acquire() as conn:
+                claimed: list[repository.Delivery] = await repository.claim_due(
+                    conn, limit=limit, lease_s=self._lease_s, now=self._db_now()
+                )
+        return claimed
 
     def _on_notify(self, *_: Any) -> None:
         self._wake.set()
@@ -152,11 +185,7 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Claim one batch of due deliveries and try each once; returns how many were tried."""
-        with telemetry.quiet():
-            async with self._pool.acquire() as conn:
-                claimed = await repository.claim_due(
-                    conn, limit=self._batch_size, lease_s=self._lease_s, now=self._db_now()
-                )
+        claimed = await self._claim(self._batch_size)
         if not claimed:
             return 0
         outcomes = await asyncio.gather(*(self._deliver(d) for d in claimed), return_exceptions=True)
