@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from contracts.topics import ALL_TOPICS
+from contracts.topics import ALL_TOPICS, EVENT_TOPICS
 from eventkit.testing import load_stack_module
 
 pytestmark = pytest.mark.unit
@@ -42,5 +42,5 @@ def test_compose_and_the_local_stack_use_the_same_configuration_names(service: s
 
 def test_compose_creates_the_topics_from_the_contracts() -> None:
     assert COMPOSE["services"]["topics"]["command"] == ["python", "-m", "eventkit.topics"]
-    assert len(ALL_TOPICS) == 8
+    assert len(ALL_TOPICS) == 2 * len(EVENT_TOPICS)
     assert COMPOSE["services"]["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"

@@ -11,7 +11,19 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts import topics
 from contracts.municipality import MunicipalityCode
-from contracts.vocabulary import Channel, LawfulBasis, Severity, Topic
+from contracts.vocabulary import (
+    AgeBand,
+    AlertKind,
+    Channel,
+    DeclineReason,
+    Gender,
+    IssueTag,
+    LawfulBasis,
+    OutcomeCode,
+    OutcomeStage,
+    Severity,
+    Topic,
+)
 
 
 class Event(BaseModel):
@@ -44,6 +56,10 @@ class ConsultationRecorded(Event):
         default=None, description="Why the case may be shared with a partner; none means it may not."
     )
     recorded_at: AwareDatetime
+    need_tags: tuple[IssueTag, ...] = Field(default=(), description="What the person needs.")
+    age_band: AgeBand = AgeBand.UNKNOWN
+    gender: Gender = Gender.UNKNOWN
+    language: str = Field(default="ja", description="ISO 639-1 code of the person's language.")
 
 
 class ReferralRequested(Event):
@@ -59,6 +75,10 @@ class ReferralRequested(Event):
     severity: Severity
     lawful_basis: LawfulBasis
     requested_at: AwareDatetime
+    need_tags: tuple[IssueTag, ...] = ()
+    age_band: AgeBand = AgeBand.UNKNOWN
+    gender: Gender = Gender.UNKNOWN
+    language: str = "ja"
 
 
 class MatchedOrganisation(BaseModel):
@@ -74,8 +94,18 @@ class Candidate(BaseModel):
 
     organisation_id: UUID
     rank: int = Field(ge=1)
-    tier: str = Field(description="municipality | prefecture | national")
+    tier: str = Field(description="municipality | city | prefecture | national")
     reasons: tuple[str, ...]
+    name: str | None = Field(default=None, description="The organisation's public name.")
+    webhook_url: str | None = None
+    email: str | None = Field(default=None, description="The organisation's alert address.")
+    channels: tuple[str, ...] = Field(
+        default=("webhook",), description="How it wants alerts: webhook, email, portal."
+    )
+    open_now: bool | None = None
+    next_opening: AwareDatetime | None = Field(
+        default=None, description="When a closed organisation opens next (Japan time aware)."
+    )
 
 
 class ReferralMatched(Event):
@@ -93,6 +123,7 @@ class ReferralMatched(Event):
     municipality_code: MunicipalityCode
     severity: Severity
     matched_at: AwareDatetime
+    fallback: bool = Field(default=False, description="No local match: national organisations.")
 
 
 class ReferralUnmatched(Event):
@@ -137,6 +168,150 @@ class HandoffDeliveryFailed(Event):
     failed_at: AwareDatetime
 
 
+class OfferedOrganisation(BaseModel):
+    """Where and how a handoff attempt is to be alerted: the organisation's own channels."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    organisation_id: UUID
+    name: str | None = None
+    webhook_url: str | None = None
+    email: str | None = None
+    channels: tuple[str, ...] = ("webhook",)
+
+
+class HandoffOffered(Event):
+    """The referral offers the case to one organisation (an attempt) until a deadline."""
+
+    TYPE = "handoff.offered.v1"
+    TOPIC = topics.REFERRALS.name
+    SOURCE = "/tsunagu/referral"
+
+    referral_id: UUID
+    attempt: int = Field(ge=1)
+    organisation: OfferedOrganisation
+    topic: Topic
+    municipality_code: MunicipalityCode
+    severity: Severity
+    deadline_at: AwareDatetime
+    offered_at: AwareDatetime
+
+
+class HandoffAcknowledged(Event):
+    """The organisation accepted the handoff attempt; the outcome track starts."""
+
+    TYPE = "handoff.acknowledged.v1"
+    TOPIC = topics.REFERRALS.name
+    SOURCE = "/tsunagu/referral"
+
+    referral_id: UUID
+    attempt: int = Field(ge=1)
+    organisation_id: UUID
+    via: str = Field(description="link | api | portal")
+    acknowledged_at: AwareDatetime
+
+
+class HandoffDeclined(Event):
+    """The organisation declined the attempt with a reason code; the next candidate is offered."""
+
+    TYPE = "handoff.declined.v1"
+    TOPIC = topics.REFERRALS.name
+    SOURCE = "/tsunagu/referral"
+
+    referral_id: UUID
+    attempt: int = Field(ge=1)
+    organisation_id: UUID
+    reason: DeclineReason
+    declined_at: AwareDatetime
+
+
+class HandoffExpired(Event):
+    """Nobody acknowledged the attempt before its deadline."""
+
+    TYPE = "handoff.expired.v1"
+    TOPIC = topics.REFERRALS.name
+    SOURCE = "/tsunagu/referral"
+
+    referral_id: UUID
+    attempt: int = Field(ge=1)
+    organisation_id: UUID
+    deadline_at: AwareDatetime
+    expired_at: AwareDatetime
+
+
+class ReferralEscalated(Event):
+    """The handoff moved on to the next ranked candidate."""
+
+    TYPE = "referral.escalated.v1"
+    TOPIC = topics.REFERRALS.name
+    SOURCE = "/tsunagu/referral"
+
+    referral_id: UUID
+    from_attempt: int = Field(ge=1)
+    to_attempt: int = Field(ge=2)
+    from_organisation_id: UUID
+    to_organisation_id: UUID
+    cause: str = Field(description="declined | expired | delivery_failed")
+    escalated_at: AwareDatetime
+
+
+class ReferralExhausted(Event):
+    """Every candidate declined, expired or could not be alerted: operators must act."""
+
+    TYPE = "referral.exhausted.v1"
+    TOPIC = topics.REFERRALS.name
+    SOURCE = "/tsunagu/referral"
+
+    referral_id: UUID
+    attempts: int = Field(ge=0)
+    exhausted_at: AwareDatetime
+
+
+class HandoffOutcomeRecorded(Event):
+    """The accepting organisation recorded 面談, 同行支援 or the case's closing outcome."""
+
+    TYPE = "handoff.outcome_recorded.v1"
+    TOPIC = topics.REFERRALS.name
+    SOURCE = "/tsunagu/referral"
+
+    referral_id: UUID
+    organisation_id: UUID
+    stage: OutcomeStage
+    outcome: OutcomeCode | None = None
+    accompanied_to: str | None = Field(
+        default=None, description="hospital | police | welfare_office | other (a code, not text)"
+    )
+    recorded_at: AwareDatetime
+
+
+class ReferralWithdrawn(Event):
+    """The counsellor withdrew the referral; open offers end."""
+
+    TYPE = "referral.withdrawn.v1"
+    TOPIC = topics.REFERRALS.name
+    SOURCE = "/tsunagu/referral"
+
+    referral_id: UUID
+    reason: str = Field(description="A code: resolved_on_call | duplicate | person_request | other")
+    withdrawn_at: AwareDatetime
+
+
+class OperatorAlertRaised(Event):
+    """Something about a case needs a person now (no local match, exhausted, undeliverable)."""
+
+    TYPE = "operator.alert_raised.v1"
+    TOPIC = topics.OPS_ALERTS.name
+    SOURCE = "/tsunagu"
+
+    alert_id: UUID
+    kind: AlertKind
+    referral_id: UUID | None = None
+    severity: Severity | None = None
+    raised_by: str = Field(description="The service that raised it.")
+    detail: tuple[str, ...] = Field(default=(), description="Codes explaining the alert.")
+    raised_at: AwareDatetime
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     ConsultationRecorded,
     ReferralRequested,
@@ -144,6 +319,15 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ReferralUnmatched,
     HandoffNotified,
     HandoffDeliveryFailed,
+    HandoffOffered,
+    HandoffAcknowledged,
+    HandoffDeclined,
+    HandoffExpired,
+    ReferralEscalated,
+    ReferralExhausted,
+    HandoffOutcomeRecorded,
+    ReferralWithdrawn,
+    OperatorAlertRaised,
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {event.TYPE: event for event in ALL_EVENTS}
@@ -159,11 +343,21 @@ __all__ = [
     "Candidate",
     "ConsultationRecorded",
     "Event",
+    "HandoffAcknowledged",
+    "HandoffDeclined",
     "HandoffDeliveryFailed",
+    "HandoffExpired",
     "HandoffNotified",
+    "HandoffOffered",
+    "HandoffOutcomeRecorded",
     "MatchedOrganisation",
+    "OfferedOrganisation",
+    "OperatorAlertRaised",
+    "ReferralEscalated",
+    "ReferralExhausted",
     "ReferralMatched",
     "ReferralRequested",
     "ReferralUnmatched",
+    "ReferralWithdrawn",
     "events_on",
 ]

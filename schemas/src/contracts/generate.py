@@ -15,11 +15,12 @@ SCHEMAS_DIR = Path(__file__).resolve().parents[2]
 JSONSCHEMA_DIR = SCHEMAS_DIR / "jsonschema"
 ASYNCAPI_PATH = SCHEMAS_DIR / "asyncapi.yaml"
 
-PRODUCERS = {
-    "intake": "intake.consultations.v1",
-    "referral": "referral.referrals.v1",
-    "directory": "directory.matches.v1",
-    "notify": "notify.deliveries.v1",
+# Who publishes where (through its outbox). Alerts for operators may come from several services.
+PRODUCERS: dict[str, tuple[str, ...]] = {
+    "intake": ("intake.consultations.v1",),
+    "referral": ("referral.referrals.v1", "ops.alerts.v1"),
+    "directory": ("directory.matches.v1", "ops.alerts.v1"),
+    "notify": ("notify.deliveries.v1", "ops.alerts.v1"),
 }
 
 
@@ -95,13 +96,14 @@ def asyncapi_document() -> dict[str, Any]:
             }
         channels[channel_id] = channel
     operations: dict[str, Any] = {}
-    for service, topic in PRODUCERS.items():
-        channel_id = topic.replace(".", "_")
-        operations[f"{service}_publishes_{channel_id}"] = {
-            "action": "send",
-            "channel": {"$ref": f"#/channels/{channel_id}"},
-            "summary": f"{service} publishes through its transactional outbox.",
-        }
+    for service, produced in PRODUCERS.items():
+        for topic in produced:
+            channel_id = topic.replace(".", "_")
+            operations[f"{service}_publishes_{channel_id}"] = {
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{channel_id}"},
+                "summary": f"{service} publishes through its transactional outbox.",
+            }
     for group, specs in SUBSCRIPTIONS.items():
         for spec in specs:
             channel_id = spec.name.replace(".", "_")

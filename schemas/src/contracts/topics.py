@@ -24,7 +24,11 @@ DELIVERIES = TopicSpec(
     "notify.deliveries.v1", 6, "Outcomes of alerting partner organisations about a handoff."
 )
 
-EVENT_TOPICS: tuple[TopicSpec, ...] = (CONSULTATIONS, REFERRALS, MATCHES, DELIVERIES)
+OPS_ALERTS = TopicSpec(
+    "ops.alerts.v1", 3, "Alerts for operators: no local match, exhausted referrals, failures."
+)
+
+EVENT_TOPICS: tuple[TopicSpec, ...] = (CONSULTATIONS, REFERRALS, MATCHES, DELIVERIES, OPS_ALERTS)
 
 
 def dead_letter_topic(topic: str) -> str:
