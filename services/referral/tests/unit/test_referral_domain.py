@@ -153,6 +153,10 @@ def test_the_requested_event_carries_codes_and_ids_only() -> None:
         "severity": "S3",
         "lawful_basis": "CONSENT",
         "requested_at": NOW.isoformat().replace("+00:00", "Z"),
+        "need_tags": [],
+        "age_band": "unknown",
+        "gender": "unknown",
+        "language": "ja",
     }
 
 
