@@ -71,7 +71,9 @@ async def baseline(servers: str, count: int) -> list[float]:
     return latencies
 
 
-def _receive(port_out: "multiprocessing.Queue[int]", arrivals_out: "multiprocessing.Queue[tuple[str, float]]") -> None:
+def _receive(
+    port_out: "multiprocessing.Queue[int]", arrivals_out: "multiprocessing.Queue[tuple[str, float]]"
+) -> None:
     """The partner's endpoint, in a process of its own so it does not compete with the load."""
 
     class Handler(BaseHTTPRequestHandler):

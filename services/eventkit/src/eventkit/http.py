@@ -104,7 +104,5 @@ def create_service_app(
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     # The per-chunk ASGI receive/send spans say nothing an operator needs and cost on every call.
-    FastAPIInstrumentor.instrument_app(
-        app, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"]
-    )
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"])
     return app
