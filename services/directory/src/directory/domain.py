@@ -1,28 +1,27 @@
-"""Organisations and the matching rule that picks one for a referral. Pure: no I/O.
+"""The register after Open Referral HSDS 3.0, and the rule that matches a referral to it. Pure.
 
-`match` is deliberately a plain function of (needs, organisations): the same inputs give the same
+`match` is a plain function of (needs, listings, area, time, policy): the same inputs give the same
 ranking in any input order, and every candidate and every exclusion carries the reasons an
-operator would need to explain the choice. Later rules (schedules, capacity, severity) grow here.
+operator needs to explain the choice. A listing is one HSDS service of one organisation; an
+organisation is a candidate through its best-fitting service.
 """
 
 import uuid
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from contracts import events
 from contracts.municipality import prefecture_of, validate_municipality_code
-from contracts.vocabulary import Severity, Topic
+from contracts.vocabulary import AgeBand, AlertKind, Gender, IssueTag, Severity, Topic
+from directory.hours import JST, Hours, OpenState, WeeklyRule
 
 NATIONAL = "JP"
 MAX_CANDIDATES = 10
-# Why an organisation is not a candidate; one reason each, checked in this order.
-INACTIVE = "inactive"
-OUT_OF_AREA = "out_of_area"
-TOPIC_NOT_HANDLED = "topic_not_handled"
-EXCLUSION_REASONS = (INACTIVE, OUT_OF_AREA, TOPIC_NOT_HANDLED)
+# Capacity reported longer ago than this is unknown, not available (see MatchPolicy).
+DEFAULT_CAPACITY_STALE_AFTER = timedelta(hours=24)
 
 
 class OrgType(StrEnum):
@@ -48,15 +47,117 @@ class OrgType(StrEnum):
     NPO = "NPO"  # NPO・民間団体
 
 
+# Administrative bodies: closed on national holidays and 12/29–1/3 (行政機関の休日), which is
+# exactly when #9999 runs, so their non-24h handoffs queue until they reopen. 社協 and commissioned
+# bodies (自立相談, 包括, サポステ …) vary and say so through their own schedules.
+PUBLIC_BODY_TYPES = frozenset(
+    {
+        OrgType.WELFARE_OFFICE,
+        OrgType.MHWC,
+        OrgType.HOKENJO,
+        OrgType.CHILD_GUIDANCE,
+        OrgType.KODOMO_KATEI,
+        OrgType.DV_CENTER,
+        OrgType.WOMEN_CENTER,
+        OrgType.HELLOWORK,
+    }
+)
+
+
+class Capability(StrEnum):
+    """What an organisation can do for the person (domain brief §2)."""
+
+    INTERVIEW = "INTERVIEW"  # 面談
+    ACCOMPANY = "ACCOMPANY"  # 同行支援
+    OUTREACH = "OUTREACH"  # 訪問
+    SHELTER = "SHELTER"  # 一時保護
+    FOOD = "FOOD"  # 食料
+    CASH = "CASH"  # 貸付・給付
+    HOUSING = "HOUSING"  # 住まい
+    JOB = "JOB"  # 就労
+    MEDICAL_LINK = "MEDICAL_LINK"  # 医療につなぐ
+    LEGAL = "LEGAL"  # 法律
+    MULTILINGUAL = "MULTILINGUAL"  # 多言語
+
+
+# Issue tags → the capabilities that answer them. A referral needs the union over its tags.
+TAG_CAPABILITIES: dict[IssueTag, frozenset[Capability]] = {
+    IssueTag.ISO: frozenset({Capability.INTERVIEW}),
+    IssueTag.MH: frozenset({Capability.INTERVIEW, Capability.MEDICAL_LINK}),
+    IssueTag.SUI: frozenset({Capability.INTERVIEW, Capability.MEDICAL_LINK}),
+    IssueTag.HLT: frozenset({Capability.MEDICAL_LINK}),
+    IssueTag.FAM: frozenset({Capability.INTERVIEW}),
+    IssueTag.REL: frozenset({Capability.INTERVIEW}),
+    IssueTag.WRK: frozenset({Capability.JOB}),
+    IssueTag.SCH: frozenset({Capability.INTERVIEW}),
+    IssueTag.MON: frozenset({Capability.CASH}),
+    IssueTag.HOU: frozenset({Capability.HOUSING}),
+    IssueTag.FOOD: frozenset({Capability.FOOD}),
+    IssueTag.DV: frozenset({Capability.SHELTER, Capability.ACCOMPANY}),
+    IssueTag.CHILD: frozenset({Capability.INTERVIEW, Capability.OUTREACH}),
+    IssueTag.HIK: frozenset({Capability.OUTREACH}),
+    IssueTag.SOGI: frozenset({Capability.INTERVIEW}),
+    IssueTag.FRN: frozenset({Capability.MULTILINGUAL}),
+    IssueTag.DIS: frozenset({Capability.FOOD, Capability.HOUSING}),
+    IssueTag.ELD: frozenset({Capability.OUTREACH}),
+    IssueTag.LEG: frozenset({Capability.LEGAL}),
+}
+# The voice-menu topic says something too, for requests that carry no tags.
+TOPIC_CAPABILITIES: dict[Topic, frozenset[Capability]] = {
+    Topic.FOREIGN_LANG: frozenset({Capability.MULTILINGUAL}),
+    Topic.POVERTY: frozenset({Capability.CASH}),
+    Topic.WOMEN: frozenset({Capability.SHELTER}),
+}
+# A serious case is handed over for 面談 (domain brief §4: S3 = warm handoff for 面談/同行支援).
+SERIOUS_CAPABILITIES = frozenset({Capability.INTERVIEW})
+
+
+def required_capabilities(
+    topic: Topic, need_tags: Iterable[IssueTag], severity: Severity
+) -> frozenset[Capability]:
+    needed: set[Capability] = set(TOPIC_CAPABILITIES.get(topic, ()))
+    for tag in need_tags:
+        needed |= TAG_CAPABILITIES[tag]
+    if severity.is_serious:
+        needed |= SERIOUS_CAPABILITIES
+    return frozenset(needed)
+
+
+class Channel(StrEnum):
+    """How an organisation wants to be alerted about a handoff."""
+
+    WEBHOOK = "webhook"
+    EMAIL = "email"
+    PORTAL = "portal"
+
+
+class ServiceStatus(StrEnum):
+    """HSDS service.status."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    DEFUNCT = "defunct"
+    TEMPORARILY_CLOSED = "temporarily closed"
+
+
+class Residency(StrEnum):
+    """Who the service takes besides what its area says: residents only, or also commuters."""
+
+    ANY = "any"
+    RESIDENT = "resident"  # 在住
+    RESIDENT_OR_COMMUTER = "resident_or_commuter"  # 在住・在勤・在学
+
+
 class Tier(StrEnum):
-    """How closely an organisation's coverage fits the case's municipality; best first."""
+    """How closely a service area fits the case's municipality; best first."""
 
     MUNICIPALITY = "municipality"
+    CITY = "city"  # the designated city of the case's ward
     PREFECTURE = "prefecture"
     NATIONAL = "national"
 
 
-_TIER_ORDER = {Tier.MUNICIPALITY: 0, Tier.PREFECTURE: 1, Tier.NATIONAL: 2}
+_TIER_ORDER = {Tier.MUNICIPALITY: 0, Tier.CITY: 1, Tier.PREFECTURE: 2, Tier.NATIONAL: 3}
 
 
 def validate_coverage_entry(entry: str) -> str:
@@ -76,66 +177,308 @@ def validate_coverage_entry(entry: str) -> str:
     )
 
 
-def area_keys(municipality_code: str) -> tuple[str, str, str]:
-    """The coverage entries that reach a municipality: itself, its prefecture, the whole country."""
-    return (municipality_code, prefecture_of(municipality_code), NATIONAL)
+def validate_corporate_number(number: str) -> str:
+    """法人番号: 13 digits, the first a check digit over the other 12 (国税庁's formula)."""
+    if len(number) != 13 or not number.isascii() or not number.isdigit():
+        raise ValueError("a corporate number (法人番号) has exactly 13 digits")
+    body = number[1:]
+    # P_n counted from the rightmost digit; weight 1 for odd n, 2 for even n.
+    total = sum(int(d) * (1 if n % 2 else 2) for n, d in enumerate(reversed(body), start=1))
+    expected = 9 - total % 9
+    if int(number[0]) != expected:
+        raise ValueError(f"{number}: check digit (first digit) should be {expected}")
+    return number
 
 
 @dataclass(frozen=True)
-class Organisation:
-    id: uuid.UUID
-    name: str
-    org_type: OrgType
-    coverage: tuple[str, ...]
-    topics: tuple[Topic, ...] = ()  # empty: takes every topic
-    webhook_url: str | None = None
-    email: str | None = None
-    active: bool = True
+class Area:
+    """Where the person is, as the coverage entries that can reach them, closest first."""
 
-    def handles(self, topic: Topic) -> bool:
-        return not self.topics or topic in self.topics
+    municipality_code: str
+    city_code: str | None  # the designated city, when the municipality is one of its wards
+    prefecture_code: str
 
-    def tier_for(self, municipality_code: str) -> Tier | None:
-        """The best tier by which the coverage reaches the municipality, or None if it does not."""
-        if municipality_code in self.coverage:
+    @classmethod
+    def of(cls, municipality_code: str, city_code: str | None = None) -> "Area":
+        return cls(municipality_code, city_code, prefecture_of(municipality_code))
+
+    def keys(self) -> tuple[str, ...]:
+        found = [self.municipality_code]
+        if self.city_code:
+            found.append(self.city_code)
+        return (*found, self.prefecture_code, NATIONAL)
+
+    def tier_of(self, coverage: Iterable[str]) -> Tier | None:
+        """The best tier by which a coverage reaches this area, or None if it does not."""
+        entries = set(coverage)
+        if self.municipality_code in entries:
             return Tier.MUNICIPALITY
-        if prefecture_of(municipality_code) in self.coverage:
+        if self.city_code and self.city_code in entries:
+            return Tier.CITY
+        if self.prefecture_code in entries:
             return Tier.PREFECTURE
-        if NATIONAL in self.coverage:
+        if NATIONAL in entries:
             return Tier.NATIONAL
         return None
 
 
+def area_keys(municipality_code: str, city_code: str | None = None) -> tuple[str, ...]:
+    """The coverage entries that reach a municipality: itself, its city, its prefecture, JP."""
+    return Area.of(municipality_code, city_code).keys()
+
+
 @dataclass(frozen=True)
-class OrganisationRecord:
-    """An organisation as registered, with who changed it last and when."""
+class Organisation:
+    """HSDS organization, with the handoff channels of this domain."""
+
+    id: uuid.UUID
+    name: str
+    org_type: OrgType
+    webhook_url: str | None = None
+    email: str | None = None
+    active: bool = True
+    description: str | None = None
+    alternate_name: str | None = None
+    website: str | None = None
+    corporate_number: str | None = None  # 法人番号, where known
+    channels: tuple[Channel, ...] = ()  # empty: derived from the addresses given
+    portal_url: str | None = None
+
+    @property
+    def public_body(self) -> bool:
+        return self.org_type in PUBLIC_BODY_TYPES
+
+    @property
+    def alert_channels(self) -> tuple[Channel, ...]:
+        if self.channels:
+            return self.channels
+        derived = []
+        if self.webhook_url:
+            derived.append(Channel.WEBHOOK)
+        if self.email:
+            derived.append(Channel.EMAIL)
+        return tuple(derived) or (Channel.PORTAL,)
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    minimum_age: int | None = None
+    maximum_age: int | None = None
+    genders: frozenset[Gender] = frozenset()  # empty: anyone
+    residency: Residency = Residency.ANY
+
+    @property
+    def restricted(self) -> bool:
+        return self.minimum_age is not None or self.maximum_age is not None or bool(self.genders)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """HSDS 3.1 service_capacity: how many more referrals the service can take now."""
+
+    available: int
+    maximum: int | None
+    updated: datetime  # last change, by a report or by a handoff accepted or closed
+    reported_at: datetime  # last report by the partner or an operator: staleness counts from here
+    unit: str = "referrals"
+    description: str | None = None
+
+    def is_fresh(self, at: datetime, stale_after: timedelta) -> bool:
+        return at - self.reported_at <= stale_after
+
+
+@dataclass(frozen=True)
+class Service:
+    """HSDS service: what one organisation offers, where, to whom, when, and how much of it."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    name: str
+    coverage: tuple[str, ...]  # the service_area entries: municipality codes, prefectures, JP
+    topics: tuple[Topic, ...] = ()  # empty: takes every topic
+    capabilities: frozenset[Capability] = frozenset()
+    languages: tuple[str, ...] = ("ja",)
+    eligibility: Eligibility = field(default_factory=Eligibility)
+    schedules: tuple[WeeklyRule, ...] = ()  # empty: hours not published, reachable any time
+    capacity: Capacity | None = None
+    status: ServiceStatus = ServiceStatus.ACTIVE
+    description: str | None = None
+
+    def handles(self, topic: Topic) -> bool:
+        return not self.topics or topic in self.topics
+
+
+@dataclass(frozen=True)
+class Performance:
+    """How an organisation answered its recent handoff offers."""
+
+    offered: int = 0
+    acknowledged: int = 0
+    declined: int = 0
+    expired: int = 0
+    # Exponentially weighted: 1 for an acknowledged offer, 0 for an expired one; recent ones
+    # count most, so an organisation that improves (or lapses) is seen within a few handoffs.
+    ack_score: float | None = None
+    mean_ack_seconds: float | None = None
+
+    @property
+    def rank(self) -> int:
+        """0 reliable, 1 unknown or middling, 2 often lets offers expire."""
+        if self.ack_score is None:
+            return 1
+        if self.ack_score >= 0.75:
+            return 0
+        return 1 if self.ack_score >= 0.4 else 2
+
+
+ACK_SCORE_WEIGHT = 0.2
+
+
+def next_ack_score(previous: float | None, acknowledged: bool) -> float:
+    outcome = 1.0 if acknowledged else 0.0
+    return outcome if previous is None else (1 - ACK_SCORE_WEIGHT) * previous + ACK_SCORE_WEIGHT * outcome
+
+
+def performance_after(
+    previous: Performance | None, answer: str, *, ack_seconds: float | None = None
+) -> Performance:
+    """The record after an offer ended: acknowledged, declined (an answer, neutral) or expired."""
+    p = previous or Performance()
+    if answer == "acknowledged":
+        mean = p.mean_ack_seconds
+        if ack_seconds is not None:
+            mean = (
+                ack_seconds
+                if mean is None
+                else (1 - ACK_SCORE_WEIGHT) * mean + ACK_SCORE_WEIGHT * ack_seconds
+            )
+        return Performance(
+            p.offered, p.acknowledged + 1, p.declined, p.expired, next_ack_score(p.ack_score, True), mean
+        )
+    if answer == "expired":
+        return Performance(
+            p.offered,
+            p.acknowledged,
+            p.declined,
+            p.expired + 1,
+            next_ack_score(p.ack_score, False),
+            p.mean_ack_seconds,
+        )
+    return Performance(p.offered, p.acknowledged, p.declined + 1, p.expired, p.ack_score, p.mean_ack_seconds)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One service as matching sees it: with its organisation and that organisation's record."""
 
     organisation: Organisation
+    service: Service
+    performance: Performance | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    """HSDS location: an organisation's public office (never a person's address)."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    name: str | None
+    location_type: str
+    municipality_code: str | None
+    postal_code: str | None
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    service_ids: tuple[uuid.UUID, ...] = ()
+
+
+@dataclass(frozen=True)
+class Change:
+    resource_id: uuid.UUID
+    resource_type: str
+    action: str
+    field_name: str
+    previous_value: str
+    replacement_value: str
+    updated_by: str
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OrganisationRecord:
+    """An organisation as registered, with its services and who changed it last and when."""
+
+    organisation: Organisation
+    services: tuple[Service, ...]
     created_at: datetime
     updated_at: datetime
     updated_by: str
+
+    @property
+    def main_service(self) -> Service | None:
+        return next((s for s in self.services if s.id == self.organisation.id), None)
 
 
 @dataclass(frozen=True)
 class ReferralNeeds:
     topic: Topic
     municipality_code: str
-    # Carried for the rules to come; the backbone ranks every severity the same way.
     severity: Severity
+    need_tags: tuple[IssueTag, ...] = ()
+    age_band: AgeBand = AgeBand.UNKNOWN
+    gender: Gender = Gender.UNKNOWN
+    language: str = "ja"
+
+    @property
+    def needs_open_now(self) -> bool:
+        """An emergency or serious case cannot wait for an office to open; S2 and below can."""
+        return self.severity.is_serious
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return required_capabilities(self.topic, self.need_tags, self.severity)
 
 
 @dataclass(frozen=True)
-class Candidate:
-    organisation: Organisation
-    rank: int
-    tier: Tier
-    reasons: tuple[str, ...]
+class MatchPolicy:
+    capacity_stale_after: timedelta = DEFAULT_CAPACITY_STALE_AFTER
+
+
+class Exclusion(StrEnum):
+    """Why a service cannot take the referral; one per service, checked in this order."""
+
+    INACTIVE = "inactive"
+    OUT_OF_AREA = "out_of_area"
+    TOPIC_NOT_HANDLED = "topic_not_handled"
+    NOT_ELIGIBLE = "not_eligible"
+    NO_CAPACITY = "no_capacity"
+    CLOSED = "closed"
+
+
+_EXCLUSION_ORDER = {reason: i for i, reason in enumerate(Exclusion)}
+EXCLUSION_REASONS = tuple(e.value for e in Exclusion)
 
 
 @dataclass(frozen=True)
 class Excluded:
     organisation_id: uuid.UUID
-    reason: str
+    reason: Exclusion
+    detail: str | None = None  # e.g. "age", "gender", "0/5", the next opening time
+    service_id: uuid.UUID | None = None
+
+    @property
+    def code(self) -> str:
+        return f"{self.reason.value}:{self.detail}" if self.detail else self.reason.value
+
+
+@dataclass(frozen=True)
+class Candidate:
+    organisation: Organisation
+    service: Service
+    rank: int
+    tier: Tier
+    reasons: tuple[str, ...]
+    open_state: OpenState
 
 
 @dataclass(frozen=True)
@@ -150,6 +493,11 @@ class MatchResult:
     def chosen(self) -> Candidate | None:
         return self.candidates[0] if self.candidates else None
 
+    @property
+    def fallback(self) -> bool:
+        """Nobody local: every candidate is a national organisation."""
+        return bool(self.candidates) and all(c.tier is Tier.NATIONAL for c in self.candidates)
+
     def unmatched_reasons(self) -> tuple[str, ...]:
         """Why nobody was chosen, as codes: what was searched and how many fell out for what."""
         counts = Counter(e.reason for e in self.excluded)
@@ -159,73 +507,232 @@ class MatchResult:
         )
         if not self.excluded:
             return ("no_active_organisation_covers_area", *searched)
-        excluded = tuple(f"{reason}:{counts[reason]}" for reason in EXCLUSION_REASONS if counts[reason])
+        excluded = tuple(f"{reason.value}:{counts[reason]}" for reason in Exclusion if counts[reason])
         return ("no_eligible_organisation", *searched, *excluded)
 
 
-def _exclusion(organisation: Organisation, needs: ReferralNeeds, tier: Tier | None) -> str | None:
-    if not organisation.active:
-        return INACTIVE
+@dataclass(frozen=True)
+class _Assessment:
+    listing: Listing
+    tier: Tier | None
+    exclusion: Excluded | None
+    key: tuple[int | float | str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    open_state: OpenState = field(default_factory=lambda: OpenState(open_now=True))
+
+
+def _age_fit(eligibility: Eligibility, band: AgeBand) -> int | None:
+    """0: the band lies inside the range; 1: it may (overlap or unknown band); None: it cannot."""
+    low = eligibility.minimum_age if eligibility.minimum_age is not None else 0
+    high = eligibility.maximum_age if eligibility.maximum_age is not None else 200
+    bounds = band.bounds
+    if bounds is None:
+        return 1 if (eligibility.minimum_age is not None or eligibility.maximum_age is not None) else 0
+    if bounds[1] < low or bounds[0] > high:
+        return None
+    return 0 if low <= bounds[0] and bounds[1] <= high else 1
+
+
+def _jst(at: datetime) -> str:
+    return at.astimezone(JST).isoformat(timespec="minutes")
+
+
+def _assess(
+    listing: Listing, needs: ReferralNeeds, area: Area, at: datetime, policy: MatchPolicy
+) -> _Assessment:
+    organisation, service = listing.organisation, listing.service
+
+    def excluded(reason: Exclusion, detail: str | None = None, tier: Tier | None = None) -> _Assessment:
+        return _Assessment(listing, tier, Excluded(organisation.id, reason, detail, service.id))
+
+    if not organisation.active or service.status is not ServiceStatus.ACTIVE:
+        return excluded(Exclusion.INACTIVE)
+    tier = area.tier_of(service.coverage)
     if tier is None:
-        return OUT_OF_AREA
-    if not organisation.handles(needs.topic):
-        return TOPIC_NOT_HANDLED
-    return None
+        return excluded(Exclusion.OUT_OF_AREA)
+    if not service.handles(needs.topic):
+        return excluded(Exclusion.TOPIC_NOT_HANDLED, tier=tier)
+    eligibility = service.eligibility
+    age_fit = _age_fit(eligibility, needs.age_band)
+    if age_fit is None:
+        return excluded(Exclusion.NOT_ELIGIBLE, "age", tier)
+    gender_fit = 0
+    if eligibility.genders:
+        if needs.gender is Gender.UNKNOWN:
+            gender_fit = 1
+        elif needs.gender not in eligibility.genders:
+            return excluded(Exclusion.NOT_ELIGIBLE, "gender", tier)
+    capacity = service.capacity
+    fresh = capacity is not None and capacity.is_fresh(at, policy.capacity_stale_after)
+    if capacity is not None and fresh and capacity.available <= 0:
+        return excluded(Exclusion.NO_CAPACITY, f"{capacity.available}/{capacity.maximum or '-'}", tier)
+    state = Hours(service.schedules, organisation.public_body).state_at(at)
+    if not state.open_now and needs.needs_open_now:
+        detail = f"until {_jst(state.next_opening)}" if state.next_opening else "no upcoming hours"
+        return excluded(Exclusion.CLOSED, detail, tier)
 
-
-def _reasons(organisation: Organisation, needs: ReferralNeeds, tier: Tier) -> tuple[str, ...]:
-    code = needs.municipality_code
-    area = {
-        Tier.MUNICIPALITY: f"covers_municipality:{code}",
-        Tier.PREFECTURE: f"covers_prefecture:{prefecture_of(code)}",
-        Tier.NATIONAL: "national_coverage",
-    }[tier]
-    topic = f"handles_topic:{needs.topic.value}" if organisation.topics else "handles_all_topics"
-    return (area, topic)
-
-
-def _rank_key(organisation: Organisation, tier: Tier, needs: ReferralNeeds) -> tuple[int, int, str, int]:
-    # Closest coverage first; then a specialist (lists the topic) before a catch-all; then the
-    # name and the id, so that ties never depend on the order the database returned rows in.
-    specialist = 0 if needs.topic in organisation.topics else 1
-    return (_TIER_ORDER[tier], specialist, organisation.name, organisation.id.int)
-
-
-def match(needs: ReferralNeeds, organisations: Iterable[Organisation]) -> MatchResult:
-    """Rank the organisations that can take the referral; explain every one that cannot."""
-    eligible: list[tuple[Organisation, Tier]] = []
-    excluded: list[Excluded] = []
-    for organisation in organisations:
-        tier = organisation.tier_for(needs.municipality_code)
-        reason = _exclusion(organisation, needs, tier)
-        if reason is not None:
-            excluded.append(Excluded(organisation.id, reason))
-        else:
-            assert tier is not None
-            eligible.append((organisation, tier))
-    eligible.sort(key=lambda pair: _rank_key(pair[0], pair[1], needs))
-    candidates = tuple(
-        Candidate(organisation, rank, tier, _reasons(organisation, needs, tier))
-        for rank, (organisation, tier) in enumerate(eligible[:MAX_CANDIDATES], start=1)
+    reasons = [
+        {
+            Tier.MUNICIPALITY: f"covers_municipality:{area.municipality_code}",
+            Tier.CITY: f"covers_city:{area.city_code}",
+            Tier.PREFECTURE: f"covers_prefecture:{area.prefecture_code}",
+            Tier.NATIONAL: "national_coverage",
+        }[tier],
+        f"handles_topic:{needs.topic.value}" if service.topics else "handles_all_topics",
+    ]
+    required = needs.capabilities
+    missing = sorted(required - service.capabilities)
+    reasons += [f"has_capability:{c}" for c in sorted(required & service.capabilities)]
+    reasons += [f"lacks_capability:{c}" for c in missing]
+    if state.round_the_clock:
+        reasons.append("open_24h")
+    elif not state.hours_published:
+        reasons.append("hours_not_published")
+    elif state.open_now:
+        reasons.append(f"open_now_until:{_jst(state.open_until)}" if state.open_until else "open_now")
+    else:
+        reasons.append(
+            f"queued_until:{_jst(state.next_opening)}" if state.next_opening else "no_upcoming_hours"
+        )
+    if capacity is None:
+        reasons.append("capacity_unknown:not_reported")
+    elif not fresh:
+        reasons.append("capacity_unknown:stale")
+    else:
+        reasons.append(f"capacity_available:{capacity.available}/{capacity.maximum or '-'}")
+    speaks = needs.language in service.languages
+    reasons.append(f"speaks:{needs.language}" if speaks else f"language_not_offered:{needs.language}")
+    if eligibility.restricted:
+        reasons.append("eligibility_fits" if age_fit == 0 and gender_fit == 0 else "eligibility_may_fit")
+    performance = listing.performance or Performance()
+    reasons.append(
+        f"ack_rate:{performance.ack_score:.2f}" if performance.ack_score is not None else "ack_rate:unknown"
     )
-    excluded.sort(key=lambda e: (e.organisation_id.int, e.reason))
-    return MatchResult(needs, candidates, tuple(excluded), len(eligible))
+
+    # The documented order (README "Matching"): closest tier; fewest missing capabilities; open
+    # now before queued, and queued by how soon; fresh capacity before unknown; the person's
+    # language; a service aimed at the person before a general one; a specialist for the topic
+    # before a catch-all; better recent acknowledgement; then name and ids, so that ties never
+    # depend on the order the database returned rows in.
+    open_rank = 0 if state.open_now else 1
+    next_ts = state.next_opening.timestamp() if state.next_opening else (0.0 if state.open_now else 1e12)
+    eligibility_rank = (0 if age_fit == 0 and gender_fit == 0 else 2) if eligibility.restricted else 1
+    key: tuple[int | float | str, ...] = (
+        _TIER_ORDER[tier],
+        len(missing),
+        open_rank,
+        next_ts,
+        0 if fresh else 1,
+        0 if speaks else 1,
+        eligibility_rank,
+        0 if needs.topic in service.topics else 1,
+        performance.rank,
+        organisation.name,
+        organisation.id.int,
+        service.id.int,
+    )
+    return _Assessment(listing, tier, None, key, tuple(reasons), state)
 
 
-def outcome_event(
+def match(
+    needs: ReferralNeeds,
+    listings: Iterable[Listing],
+    *,
+    area: Area,
+    at: datetime,
+    policy: MatchPolicy = MatchPolicy(),
+) -> MatchResult:
+    """Rank the organisations that can take the referral; explain every one that cannot."""
+    best: dict[uuid.UUID, _Assessment] = {}
+    furthest: dict[uuid.UUID, Excluded] = {}
+    for listing in listings:
+        assessment = _assess(listing, needs, area, at, policy)
+        org_id = listing.organisation.id
+        if assessment.exclusion is None:
+            if org_id not in best or assessment.key < best[org_id].key:
+                best[org_id] = assessment
+            continue
+        # An organisation none of whose services fits is explained by the service that came
+        # closest (the latest check it failed), so "closed until 9:00" beats "out of area".
+        found = assessment.exclusion
+        known = furthest.get(org_id)
+        if known is None or (_EXCLUSION_ORDER[found.reason], -_sid(found)) > (
+            _EXCLUSION_ORDER[known.reason],
+            -_sid(known),
+        ):
+            furthest[org_id] = found
+    ranked = sorted(best.values(), key=lambda a: a.key)
+    candidates = tuple(
+        Candidate(
+            a.listing.organisation,
+            a.listing.service,
+            rank,
+            a.tier or Tier.NATIONAL,
+            a.reasons,
+            a.open_state,
+        )
+        for rank, a in enumerate(ranked[:MAX_CANDIDATES], start=1)
+    )
+    excluded = sorted(
+        (e for org_id, e in furthest.items() if org_id not in best),
+        key=lambda e: (e.organisation_id.int, e.reason.value),
+    )
+    return MatchResult(needs, candidates, tuple(excluded), len(ranked))
+
+
+def _sid(excluded: Excluded) -> int:
+    return excluded.service_id.int if excluded.service_id else 0
+
+
+def candidate_event(candidate: Candidate) -> events.Candidate:
+    organisation = candidate.organisation
+    state = candidate.open_state
+    return events.Candidate(
+        organisation_id=organisation.id,
+        rank=candidate.rank,
+        tier=candidate.tier.value,
+        reasons=candidate.reasons,
+        name=organisation.name,
+        webhook_url=organisation.webhook_url,
+        email=organisation.email,
+        channels=tuple(c.value for c in organisation.alert_channels),
+        open_now=state.open_now,
+        next_opening=state.next_opening,
+    )
+
+
+def alert_id(referral_id: uuid.UUID, kind: AlertKind) -> uuid.UUID:
+    """One alert per referral and kind, whatever redelivers the request."""
+    return uuid.uuid5(referral_id, f"directory:{kind.value}")
+
+
+def outcome_events(
     request: events.ReferralRequested, result: MatchResult, *, at: datetime
-) -> events.ReferralMatched | events.ReferralUnmatched:
-    """The directory's answer to a referral request: ids, codes and the organisation's public name."""
+) -> tuple[events.Event, ...]:
+    """The directory's answer to a referral request, and the operator alert it calls for."""
     chosen = result.chosen
     if chosen is None:
-        return events.ReferralUnmatched(
-            case_id=request.case_id,
-            referral_id=request.referral_id,
-            reasons=result.unmatched_reasons(),
-            unmatched_at=at,
+        reasons = result.unmatched_reasons()
+        return (
+            events.ReferralUnmatched(
+                case_id=request.case_id,
+                referral_id=request.referral_id,
+                reasons=reasons,
+                unmatched_at=at,
+            ),
+            events.OperatorAlertRaised(
+                case_id=request.case_id,
+                alert_id=alert_id(request.referral_id, AlertKind.NO_MATCH),
+                kind=AlertKind.NO_MATCH,
+                referral_id=request.referral_id,
+                severity=request.severity,
+                raised_by="directory",
+                detail=reasons,
+                raised_at=at,
+            ),
         )
     organisation = chosen.organisation
-    return events.ReferralMatched(
+    matched = events.ReferralMatched(
         case_id=request.case_id,
         referral_id=request.referral_id,
         organisation=events.MatchedOrganisation(
@@ -234,14 +741,28 @@ def outcome_event(
             webhook_url=organisation.webhook_url,
         ),
         reasons=chosen.reasons,
-        candidates=tuple(
-            events.Candidate(
-                organisation_id=c.organisation.id, rank=c.rank, tier=c.tier.value, reasons=c.reasons
-            )
-            for c in result.candidates
-        ),
+        candidates=tuple(candidate_event(c) for c in result.candidates),
         topic=request.topic,
         municipality_code=request.municipality_code,
         severity=request.severity,
         matched_at=at,
+        fallback=result.fallback,
     )
+    if not result.fallback:
+        return (matched,)
+    local_exclusions = Counter(e.reason for e in result.excluded)
+    detail = (
+        f"searched_municipality:{request.municipality_code}",
+        *(f"{reason.value}:{local_exclusions[reason]}" for reason in Exclusion if local_exclusions[reason]),
+    )
+    alert = events.OperatorAlertRaised(
+        case_id=request.case_id,
+        alert_id=alert_id(request.referral_id, AlertKind.NO_LOCAL_MATCH),
+        kind=AlertKind.NO_LOCAL_MATCH,
+        referral_id=request.referral_id,
+        severity=request.severity,
+        raised_by="directory",
+        detail=detail,
+        raised_at=at,
+    )
+    return (matched, alert)

@@ -1,12 +1,15 @@
-"""directory's composition root: settings → runtime (pool, producer, relay, consumer) → HTTP app."""
+"""directory's composition root: settings → context, runtime (pool, producer, relay, consumer) → app."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 
-from directory import routes
+from directory import geography, routes
 from directory.config import Settings
-from directory.handlers import HANDLERS
+from directory.domain import MatchPolicy
+from directory.handlers import build_handlers
+from directory.service import Context
 from eventkit.db import service_migrations
 from eventkit.http import create_service_app
 from eventkit.runtime import ServiceRuntime
@@ -15,17 +18,25 @@ from eventkit.telemetry import setup_telemetry
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     setup_telemetry("directory")
+    if context is None:
+        # Read the geography now: a broken data file stops start-up instead of the first match.
+        geography.load()
+        context = Context(
+            policy=MatchPolicy(capacity_stale_after=timedelta(seconds=settings.capacity_stale_after_s))
+        )
     runtime = ServiceRuntime(
         name="directory",
         settings=settings,
         migrations=service_migrations("directory", MIGRATIONS),
-        handlers=HANDLERS,
+        handlers=build_handlers(context),
     )
-    return create_service_app(
+    app = create_service_app(
         runtime=runtime,
         title="Tsunagu directory",
-        description="Keeps the local support organisations and matches referrals to them.",
+        description="Local support organisations (Open Referral HSDS 3.0), and referrals matched to them.",
         routers=[routes.router],
     )
+    app.state.context = context
+    return app

@@ -1,135 +1,151 @@
-"""The coverage query against real PostgreSQL: who reaches a municipality, and the list filters."""
+"""The register's SQL on real PostgreSQL: migrations, the one matching query, and round trips."""
 
+import shutil
 import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 
-from contracts.vocabulary import Topic
+from contracts.vocabulary import Gender, Topic
 from directory import repository
-from directory.domain import Organisation, OrgType
+from directory.domain import (
+    Capability,
+    Capacity,
+    Channel,
+    Eligibility,
+    Organisation,
+    OrgType,
+    Residency,
+    Service,
+    ServiceStatus,
+    area_keys,
+)
+from directory.hours import weekly
 from directory.main import MIGRATIONS
 from eventkit.db import migrate, service_migrations
 
 pytestmark = pytest.mark.integration
 
 SHINJUKU = "131041"
-
-
-async def register(
-    pool: asyncpg.Pool,
-    name: str,
-    coverage: tuple[str, ...],
-    topics: tuple[Topic, ...] = (Topic.LONELY,),
-    *,
-    active: bool = True,
-) -> uuid.UUID:
-    organisation = Organisation(
-        id=uuid.uuid4(),
-        name=name,
-        org_type=OrgType.NPO,
-        coverage=coverage,
-        topics=topics,
-        active=active,
-    )
-    async with pool.acquire() as conn:
-        assert await repository.insert_organisation(conn, organisation=organisation, updated_by="test")
-    return organisation.id
+KITA_OSAKA, OSAKA = "271276", "271004"
 
 
 async def test_a_fresh_database_migrates_cleanly_and_a_second_run_applies_nothing(
-    migrated_database: str,
+    fresh_database: str,
 ) -> None:
-    assert await migrate(migrated_database, service_migrations("directory", MIGRATIONS)) == []
+    first = await migrate(fresh_database, service_migrations("directory", MIGRATIONS))
+    second = await migrate(fresh_database, service_migrations("directory", MIGRATIONS))
+
+    assert "directory/0002_hsds_register.sql" in first
+    assert second == []
 
 
-async def test_the_coverage_query_finds_exact_prefecture_and_national_coverage_only(
-    pool: asyncpg.Pool,
+async def test_an_organisation_registered_before_services_becomes_its_own_main_service(
+    fresh_database: str, tmp_path: Path
 ) -> None:
-    exact = await register(pool, "Shinjuku", (SHINJUKU,))
-    among_others = await register(pool, "Several wards", ("131016", SHINJUKU, "131059"))
-    prefecture = await register(pool, "Tokyo", ("13",))
-    national = await register(pool, "Japan", ("JP",))
-    await register(pool, "Chiyoda", ("131016",))
-    await register(pool, "Osaka", ("27", "271004"))
-    await register(pool, "Closed", (SHINJUKU,), active=False)
+    shutil.copy(MIGRATIONS / "0001_create_organisations.sql", tmp_path)
+    await migrate(fresh_database, [*service_migrations("directory", tmp_path)])
+    org_id = uuid.uuid4()
+    conn = await asyncpg.connect(fresh_database)
+    try:
+        await conn.execute(
+            """INSERT INTO organisations (id, name, org_type, coverage, topics, updated_by)
+               VALUES ($1, 'old', 'NPO', '{131041}', '{LONELY}', 'op')""",
+            org_id,
+        )
+        applied = await migrate(fresh_database, service_migrations("directory", MIGRATIONS))
+        row = await conn.fetchrow(
+            "SELECT organisation_id, coverage, topics FROM services WHERE id = $1", org_id
+        )
+    finally:
+        await conn.close()
+
+    assert applied == ["directory/0002_hsds_register.sql"]
+    assert (row["organisation_id"], row["coverage"], row["topics"]) == (org_id, ["131041"], ["LONELY"])
+
+
+async def test_the_listing_query_finds_exact_city_prefecture_and_national_coverage_only(
+    pool: asyncpg.Pool, registrar: Any
+) -> None:
+    names = {}
+    for name, coverage in [
+        ("ward", (KITA_OSAKA,)),
+        ("city", (OSAKA,)),
+        ("prefecture", ("27",)),
+        ("national", ("JP",)),
+        ("other ward", ("271020",)),
+        ("tokyo", ("13",)),
+    ]:
+        organisation, _ = await registrar(name, coverage)
+        names[organisation.id] = name
+    await registrar("inactive", (KITA_OSAKA,), org={"active": False})
 
     async with pool.acquire() as conn:
-        found = await repository.find_organisations_covering(conn, municipality_code=SHINJUKU)
-
-    assert {o.id for o in found} == {exact, among_others, prefecture, national}
-
-
-async def test_the_coverage_query_includes_inactive_organisations_only_when_asked(
-    pool: asyncpg.Pool,
-) -> None:
-    closed = await register(pool, "Closed", (SHINJUKU,), active=False)
-
-    async with pool.acquire() as conn:
-        active_only = await repository.find_organisations_covering(conn, municipality_code=SHINJUKU)
-        everyone = await repository.find_organisations_covering(
-            conn, municipality_code=SHINJUKU, include_inactive=True
+        found = await repository.find_listings(conn, area=area_keys(KITA_OSAKA, OSAKA))
+        with_inactive = await repository.find_listings(
+            conn, area=area_keys(KITA_OSAKA, OSAKA), include_inactive=True
         )
 
-    assert active_only == []
-    assert [(o.id, o.active) for o in everyone] == [(closed, False)]
+    assert sorted(names[x.organisation.id] for x in found) == ["city", "national", "prefecture", "ward"]
+    assert len(with_inactive) == 5
 
 
-async def test_the_coverage_query_uses_the_gin_index(pool: asyncpg.Pool) -> None:
+async def test_the_listing_query_uses_the_gin_index_on_service_areas(
+    pool: asyncpg.Pool, registrar: Any
+) -> None:
+    for i in range(300):
+        await registrar(f"org {i}", (f"{i % 47 + 1:02d}",))
     async with pool.acquire() as conn:
+        await conn.execute("ANALYZE services")
         await conn.execute("SET enable_seqscan = off")
         plan = "\n".join(
-            row[0]
-            for row in await conn.fetch(
-                "EXPLAIN SELECT id FROM organisations WHERE coverage && $1::text[]",
-                [SHINJUKU, "13", "JP"],
+            r[0]
+            for r in await conn.fetch(
+                "EXPLAIN SELECT id FROM services WHERE coverage && $1::text[]", list(area_keys(SHINJUKU))
             )
         )
 
-    assert "organisations_coverage" in plan
+    assert "services_coverage" in plan
 
 
-async def test_organisations_round_trip_with_every_field(pool: asyncpg.Pool) -> None:
+async def test_an_organisation_and_its_service_round_trip_with_every_field(pool: asyncpg.Pool) -> None:
+    now = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)
+    org_id = uuid.uuid4()
     organisation = Organisation(
+        id=org_id,
+        name="【サンプル】ひだまり",
+        org_type=OrgType.NPO,
+        webhook_url="https://partner.example/hook",
+        email="alerts@partner.example",
+        description="居場所と面談",
+        alternate_name="ひだまり",
+        website="https://partner.example/",
+        corporate_number="7000012050002",
+        channels=(Channel.WEBHOOK, Channel.EMAIL),
+        portal_url="https://portal.example/",
+    )
+    service = Service(
         id=uuid.uuid4(),
-        name="【サンプル】新宿区社会福祉協議会",
-        org_type=OrgType.SHAKYO,
+        organisation_id=org_id,
+        name="面談",
         coverage=(SHINJUKU, "13"),
         topics=(Topic.LONELY, Topic.POVERTY),
-        webhook_url="http://127.0.0.1:8109/hooks/x",
-        email="soudan@shakyo.example",
+        capabilities=frozenset({Capability.INTERVIEW, Capability.ACCOMPANY}),
+        languages=("ja", "en"),
+        eligibility=Eligibility(18, 39, frozenset({Gender.FEMALE}), Residency.RESIDENT),
+        schedules=(weekly(["MO", "WE"], "10:00", "18:00"), weekly(["FR"], "20:00", "06:00")),
+        capacity=Capacity(3, 5, now, now, "referrals", "月あたり"),
+        status=ServiceStatus.ACTIVE,
+        description="対面での面談",
     )
     async with pool.acquire() as conn:
-        await repository.insert_organisation(conn, organisation=organisation, updated_by="op-1")
-        record = await repository.get_organisation(conn, organisation_id=organisation.id)
+        await repository.insert_organisation(conn, organisation=organisation, updated_by="op")
+        await repository.upsert_service(conn, service=service, updated_by="op")
+        got_org = await repository.get_organisation(conn, organisation_id=org_id)
+        got_service = await repository.get_service(conn, service_id=service.id)
 
-    assert record is not None
-    assert record.organisation == organisation
-    assert record.updated_by == "op-1"
-    assert record.created_at == record.updated_at
-
-
-async def test_the_list_filters_by_area_topic_and_active(pool: asyncpg.Pool) -> None:
-    local_lonely = await register(pool, "A local lonely", (SHINJUKU,))
-    local_all = await register(pool, "B local all topics", (SHINJUKU,), topics=())
-    tokyo_poverty = await register(pool, "C tokyo poverty", ("13",), topics=(Topic.POVERTY,))
-    osaka_lonely = await register(pool, "D osaka lonely", ("27",))
-    closed = await register(pool, "E closed", ("JP",), topics=(Topic.WOMEN,), active=False)
-
-    async def ids(
-        municipality_code: str | None = None, topic: Topic | None = None, active: bool | None = None
-    ) -> list[uuid.UUID]:
-        async with pool.acquire() as conn:
-            found = await repository.list_organisations(
-                conn, municipality_code=municipality_code, topic=topic, active=active, limit=100, offset=0
-            )
-        return [r.organisation.id for r in found]
-
-    assert await ids() == [local_lonely, local_all, tokyo_poverty, osaka_lonely, closed]
-    assert await ids(municipality_code=SHINJUKU) == [local_lonely, local_all, tokyo_poverty, closed]
-    assert await ids(topic=Topic.LONELY) == [local_lonely, local_all, osaka_lonely]
-    assert await ids(active=False) == [closed]
-    assert await ids(municipality_code=SHINJUKU, topic=Topic.POVERTY, active=True) == [
-        local_all,
-        tokyo_poverty,
-    ]
+    assert got_org is not None and got_org[0] == organisation
+    assert got_service is not None and got_service[0] == service

@@ -1,16 +1,34 @@
-"""The register's use cases on real PostgreSQL: upsert, read rules, soft delete, dry run."""
+"""The register's use cases on real PostgreSQL: upsert, read rules, soft delete, metadata, dry run."""
 
 import asyncio
 import dataclasses
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from contracts.vocabulary import Severity, Topic
-from directory import service
-from directory.domain import Organisation, OrgType, ReferralNeeds
+from contracts.municipality import check_digit
+from contracts.vocabulary import Gender, Severity, Topic
+from directory import repository, service
+from directory.domain import (
+    Capability,
+    Capacity,
+    Eligibility,
+    Exclusion,
+    Organisation,
+    OrgType,
+    ReferralNeeds,
+    Service,
+    ServiceStatus,
+)
+from directory.hours import JST, Weekday, WeeklyRule
+from directory.service import Context
 from eventkit.auth import Principal, Role
+from eventkit.db import create_pool
 from eventkit.errors import ApiError
 
 pytestmark = pytest.mark.integration
@@ -18,126 +36,174 @@ pytestmark = pytest.mark.integration
 SHINJUKU = "131041"
 OPERATOR = Principal(subject="op-1", role=Role.OPERATOR)
 COUNSELLOR = Principal(subject="cn-1", role=Role.COUNSELLOR)
+NOW = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)
+CONTEXT = Context(clock=lambda: NOW)
 
 
-def organisation(**fields: object) -> Organisation:
+def organisation(**fields: Any) -> tuple[Organisation, Service]:
+    org_id = fields.pop("id", uuid.uuid4())
     base = Organisation(
-        id=uuid.uuid4(),
-        name="新宿区社会福祉協議会",
+        id=org_id,
+        name=fields.pop("name", "新宿区社会福祉協議会"),
         org_type=OrgType.SHAKYO,
-        coverage=(SHINJUKU,),
-        topics=(Topic.LONELY,),
         webhook_url="https://partner.example/hooks/1",
     )
-    return dataclasses.replace(base, **fields)  # type: ignore[arg-type]
+    main = Service(
+        id=org_id,
+        organisation_id=org_id,
+        name=base.name,
+        coverage=fields.pop("coverage", (SHINJUKU,)),
+        topics=fields.pop("topics", (Topic.LONELY,)),
+    )
+    return dataclasses.replace(base, **fields), main
 
 
-async def test_put_creates_then_replaces_every_field(pool: asyncpg.Pool) -> None:
-    first = organisation()
-    created, was_created = await service.put_organisation(pool, principal=OPERATOR, organisation=first)
-    second = dataclasses.replace(first, name="新宿区社協", coverage=("13",), topics=(), webhook_url=None)
-    other_operator = Principal(subject="op-2", role=Role.OPERATOR)
-
-    updated, second_created = await service.put_organisation(
-        pool, principal=other_operator, organisation=second
+async def put(pool: asyncpg.Pool, pair: tuple[Organisation, Service], principal: Principal = OPERATOR) -> Any:
+    return await service.put_organisation(
+        pool, principal=principal, organisation=pair[0], main_service=pair[1]
     )
 
+
+async def test_put_creates_then_replaces_every_field_and_records_who_changed_what(pool: asyncpg.Pool) -> None:
+    first = organisation()
+    created, was_created = await put(pool, first)
+    second = (
+        dataclasses.replace(first[0], name="新宿区社協", webhook_url=None),
+        dataclasses.replace(first[1], coverage=("13",), topics=()),
+    )
+
+    updated, second_created = await put(pool, second, Principal(subject="op-2", role=Role.OPERATOR))
+
     assert (was_created, second_created) == (True, False)
-    assert created.organisation == first
-    assert updated.organisation == second
-    assert updated.created_at == created.created_at
-    assert updated.updated_at > created.updated_at
+    assert updated.organisation == second[0] and updated.main_service == second[1]
+    assert updated.created_at == created.created_at and updated.updated_at > created.updated_at
     assert (created.updated_by, updated.updated_by) == ("op-1", "op-2")
+    async with pool.acquire() as conn:
+        changes = await repository.changes_of(conn, resource_ids=[first[0].id])
+    later = [
+        (c.resource_type, c.field_name, c.previous_value, c.replacement_value, c.updated_by)
+        for c in changes
+        if c.action == "update"
+    ]
+    assert ("organization", "name", "新宿区社会福祉協議会", "新宿区社協", "op-2") in later
+    assert ("service", "coverage", '["131041"]', '["13"]', "op-2") in later
+    assert ("organization", "webhook_url", "https://partner.example/hooks/1", "", "op-2") in later
+
+
+async def test_the_same_put_again_records_no_change(pool: asyncpg.Pool) -> None:
+    same = organisation()
+    await put(pool, same)
+    before = await pool.fetchval("SELECT count(*) FROM change_log")
+
+    await put(pool, same)
+
+    assert await pool.fetchval("SELECT count(*) FROM change_log") == before
 
 
 async def test_concurrent_puts_of_a_new_id_end_as_one_create_and_one_update(pool: asyncpg.Pool) -> None:
     same = organisation()
 
-    results = await asyncio.gather(
-        service.put_organisation(pool, principal=OPERATOR, organisation=same),
-        service.put_organisation(pool, principal=OPERATOR, organisation=same),
-    )
+    results = await asyncio.gather(put(pool, same), put(pool, same))
 
     assert sorted(created for _, created in results) == [False, True]
 
 
-async def test_create_stores_under_the_given_new_id(pool: asyncpg.Pool) -> None:
-    new = organisation()
-
-    record = await service.create_organisation(pool, principal=OPERATOR, organisation=new)
-
-    assert record.organisation.id == new.id
-    fetched = await service.get_organisation(pool, principal=COUNSELLOR, organisation_id=new.id)
-    assert fetched.organisation == new
-
-
-async def test_partner_reads_its_own_organisation(pool: asyncpg.Pool) -> None:
-    own = organisation()
-    await service.put_organisation(pool, principal=OPERATOR, organisation=own)
-    partner = Principal(subject="partner-1", role=Role.PARTNER, organisation_id=own.id)
-
-    record = await service.get_organisation(pool, principal=partner, organisation_id=own.id)
-
-    assert record.organisation.id == own.id
-
-
-async def test_partner_cannot_read_another_partners_organisation(pool: asyncpg.Pool) -> None:
+async def test_partner_reads_only_its_own_organisation(pool: asyncpg.Pool) -> None:
     own, other = organisation(), organisation(name="別の団体")
     for o in (own, other):
-        await service.put_organisation(pool, principal=OPERATOR, organisation=o)
-    partner = Principal(subject="partner-1", role=Role.PARTNER, organisation_id=own.id)
+        await put(pool, o)
+    partner = Principal(subject="partner-1", role=Role.PARTNER, organisation_id=own[0].id)
 
+    record = await service.get_organisation(pool, principal=partner, organisation_id=own[0].id)
     with pytest.raises(ApiError) as caught:
-        await service.get_organisation(pool, principal=partner, organisation_id=other.id)
+        await service.get_organisation(pool, principal=partner, organisation_id=other[0].id)
 
+    assert record.organisation.id == own[0].id
     assert caught.value.status == 404
 
 
-async def test_an_unknown_organisation_is_not_found(pool: asyncpg.Pool) -> None:
-    with pytest.raises(ApiError) as read:
-        await service.get_organisation(pool, principal=OPERATOR, organisation_id=uuid.uuid4())
-    with pytest.raises(ApiError) as deleted:
-        await service.deactivate_organisation(pool, principal=OPERATOR, organisation_id=uuid.uuid4())
+async def test_a_partner_edits_and_reports_capacity_for_its_own_services_only(pool: asyncpg.Pool) -> None:
+    own, other = organisation(), organisation(name="別の団体")
+    for o in (own, other):
+        await put(pool, o)
+    partner = Principal(subject="partner-1", role=Role.PARTNER, organisation_id=own[0].id)
 
-    assert (read.value.status, deleted.value.status) == (404, 404)
+    saved = await service.report_capacity(
+        pool, context=CONTEXT, principal=partner, service_id=own[1].id, available=2, maximum=4,
+        unit="referrals", description=None,
+    )  # fmt: skip
+    edited, created = await service.put_service(
+        pool, principal=partner, service=dataclasses.replace(own[1], languages=("ja", "en"))
+    )
+    with pytest.raises(ApiError) as foreign_capacity:
+        await service.report_capacity(
+            pool, context=CONTEXT, principal=partner, service_id=other[1].id, available=9, maximum=None,
+            unit="referrals", description=None,
+        )  # fmt: skip
+    with pytest.raises(ApiError) as foreign_service:
+        await service.put_service(
+            pool, principal=partner, service=dataclasses.replace(other[1], name="乗っ取り")
+        )
+    with pytest.raises(ApiError) as moved:
+        await service.put_service(
+            pool,
+            principal=partner,
+            service=dataclasses.replace(own[1], id=uuid.uuid4(), organisation_id=other[0].id),
+        )
+
+    assert saved.capacity == Capacity(2, 4, NOW, NOW)
+    assert (edited.languages, created, edited.capacity) == (("ja", "en"), False, saved.capacity)
+    assert (foreign_capacity.value.status, foreign_service.value.status, moved.value.status) == (
+        404,
+        404,
+        404,
+    )
 
 
-async def test_delete_only_deactivates_and_may_be_repeated(pool: asyncpg.Pool) -> None:
+async def test_capacity_above_its_maximum_is_refused_with_a_reason(pool: asyncpg.Pool) -> None:
+    own = organisation()
+    await put(pool, own)
+
+    with pytest.raises(ApiError) as caught:
+        await service.report_capacity(
+            pool, context=CONTEXT, principal=OPERATOR, service_id=own[1].id, available=5, maximum=3,
+            unit="referrals", description=None,
+        )  # fmt: skip
+
+    assert caught.value.status == 422
+    assert caught.value.details[0].reason == "available (5) is above maximum (3)"
+
+
+async def test_delete_only_deactivates_may_be_repeated_and_a_put_reactivates(pool: asyncpg.Pool) -> None:
     kept = organisation()
-    await service.put_organisation(pool, principal=OPERATOR, organisation=kept)
+    await put(pool, kept)
 
-    await service.deactivate_organisation(pool, principal=OPERATOR, organisation_id=kept.id)
-    await service.deactivate_organisation(pool, principal=OPERATOR, organisation_id=kept.id)
+    await service.deactivate_organisation(pool, principal=OPERATOR, organisation_id=kept[0].id)
+    await service.deactivate_organisation(pool, principal=OPERATOR, organisation_id=kept[0].id)
 
-    record = await service.get_organisation(pool, principal=OPERATOR, organisation_id=kept.id)
-    assert not record.organisation.active
-    listed = await service.list_organisations(
-        pool, municipality_code=SHINJUKU, topic=None, active=True, limit=10, offset=0
+    listed, _ = await service.list_organisations(
+        pool, context=CONTEXT, municipality_code=SHINJUKU, topic=None, active=True, limit=10, offset=0
     )
     assert listed == []
-
-
-async def test_a_put_can_reactivate_a_deleted_organisation(pool: asyncpg.Pool) -> None:
-    kept = organisation()
-    await service.put_organisation(pool, principal=OPERATOR, organisation=kept)
-    await service.deactivate_organisation(pool, principal=OPERATOR, organisation_id=kept.id)
-
-    record, _ = await service.put_organisation(pool, principal=OPERATOR, organisation=kept)
-
+    assert await pool.fetchval("SELECT count(*) FROM change_log WHERE last_action_type = 'deactivate'") == 1
+    record, _ = await put(pool, kept)
     assert record.organisation.active
+    with pytest.raises(ApiError) as unknown:
+        await service.deactivate_organisation(pool, principal=OPERATOR, organisation_id=uuid.uuid4())
+    assert unknown.value.status == 404
 
 
-async def test_the_list_pages_by_name(pool: asyncpg.Pool) -> None:
+async def test_the_list_pages_by_name_and_counts(pool: asyncpg.Pool) -> None:
     for name in ("C", "A", "B"):
-        await service.put_organisation(pool, principal=OPERATOR, organisation=organisation(name=name))
+        await put(pool, organisation(name=name))
 
-    async def page(offset: int) -> list[str]:
-        found = await service.list_organisations(
-            pool, municipality_code=None, topic=None, active=None, limit=2, offset=offset
+    async def page(offset: int) -> tuple[list[str], int]:
+        found, total = await service.list_organisations(
+            pool, context=CONTEXT, municipality_code=None, topic=None, active=None, limit=2, offset=offset
         )
-        return [r.organisation.name for r in found]
+        return [r.organisation.name for r in found], total
 
-    assert (await page(0), await page(2)) == (["A", "B"], ["C"])
+    assert (await page(0), await page(2), await page(4)) == ((["A", "B"], 3), (["C"], 3), ([], 3))
 
 
 async def test_a_dry_run_ranks_and_explains_without_storing_anything(pool: asyncpg.Pool) -> None:
@@ -146,20 +212,122 @@ async def test_a_dry_run_ranks_and_explains_without_storing_anything(pool: async
     closed = organisation(name="closed")
     women_only = organisation(name="women", topics=(Topic.WOMEN,))
     for o in (local, prefecture, closed, women_only):
-        await service.put_organisation(pool, principal=OPERATOR, organisation=o)
-    await service.deactivate_organisation(pool, principal=OPERATOR, organisation_id=closed.id)
+        await put(pool, o)
+    await service.deactivate_organisation(pool, principal=OPERATOR, organisation_id=closed[0].id)
 
     result = await service.dry_run(
-        pool, needs=ReferralNeeds(topic=Topic.LONELY, municipality_code=SHINJUKU, severity=Severity.S3)
+        pool,
+        context=CONTEXT,
+        needs=ReferralNeeds(topic=Topic.LONELY, municipality_code=SHINJUKU, severity=Severity.S3),
     )
 
     assert [(c.organisation.id, c.tier.value) for c in result.candidates] == [
-        (local.id, "municipality"),
-        (prefecture.id, "prefecture"),
+        (local[0].id, "municipality"),
+        (prefecture[0].id, "prefecture"),
     ]
     assert {(e.organisation_id, e.reason) for e in result.excluded} == {
-        (closed.id, "inactive"),
-        (women_only.id, "topic_not_handled"),
+        (closed[0].id, Exclusion.INACTIVE),
+        (women_only[0].id, Exclusion.TOPIC_NOT_HANDLED),
     }
     assert await pool.fetchval("SELECT count(*) FROM matches") == 0
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+# ---- the property, on PostgreSQL ----------------------------------------------------------------
+
+AT = datetime(2026, 1, 2, 10, 0, tzinfo=JST)  # the year-end closure: public bodies are shut
+
+
+@st.composite
+def codes(draw: st.DrawFn) -> str:
+    body = f"{draw(st.sampled_from(['13', '27']))}{draw(st.sampled_from(['101', '104', '127']))}"
+    return body + str(check_digit(body))
+
+
+@st.composite
+def registers(draw: st.DrawFn) -> list[tuple[Organisation, Service]]:
+    found = []
+    for i in range(draw(st.integers(0, 12))):
+        org_id = uuid.UUID(int=draw(st.integers(1, 2**64)) * 1000 + i)
+        low = draw(st.none() | st.integers(0, 70))
+        organisation = Organisation(
+            id=org_id,
+            name=draw(st.sampled_from(["あおば", "ひだまり", "Alpha"])),
+            org_type=draw(st.sampled_from(OrgType)),
+            active=draw(st.booleans()),
+        )
+        main = Service(
+            id=org_id,
+            organisation_id=org_id,
+            name="main",
+            coverage=tuple(
+                draw(st.lists(codes() | st.sampled_from(["13", "27", "JP"]), min_size=1, max_size=3))
+            ),
+            topics=tuple(draw(st.lists(st.sampled_from(Topic), max_size=2, unique=True))),
+            capabilities=draw(st.frozensets(st.sampled_from(Capability), max_size=3)),
+            languages=tuple(draw(st.lists(st.sampled_from(["ja", "en"]), min_size=1, unique=True))),
+            eligibility=Eligibility(
+                low,
+                draw(st.none() | st.integers(low or 0, 100)),
+                draw(st.frozensets(st.sampled_from([Gender.FEMALE]))),
+            ),
+            schedules=tuple(
+                draw(
+                    st.lists(
+                        st.builds(
+                            WeeklyRule,
+                            days=st.frozensets(st.sampled_from(Weekday), min_size=1),
+                            opens=st.integers(0, 1380),
+                            closes=st.integers(1, 1440),
+                        ),
+                        max_size=2,
+                    )
+                )
+            ),
+            capacity=draw(
+                st.none() | st.builds(Capacity, st.integers(0, 2), st.just(2), st.just(AT), st.just(AT))
+            ),
+            status=draw(st.sampled_from(ServiceStatus)),
+        )
+        found.append((organisation, main))
+    return found
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(register=registers(), code=codes(), topic=st.sampled_from(Topic), severity=st.sampled_from(Severity))
+def test_on_postgresql_no_excluded_organisation_is_ranked_and_every_ranked_one_is_eligible(
+    migrated_database: str,
+    register: list[tuple[Organisation, Service]],
+    code: str,
+    topic: Topic,
+    severity: Severity,
+) -> None:
+    async def example() -> None:
+        pool = await create_pool(migrated_database, min_size=1, max_size=1)
+        try:
+            await pool.execute(
+                "TRUNCATE change_log, service_at_locations, locations, services, organisations CASCADE"
+            )
+            for pair in register:
+                await put(pool, pair)
+            needs = ReferralNeeds(topic=topic, municipality_code=code, severity=severity)
+            result = await service.dry_run(pool, context=CONTEXT, needs=needs, at=AT)
+        finally:
+            await pool.close()
+        excluded = {e.organisation_id for e in result.excluded}
+        for candidate in result.candidates:
+            assert candidate.organisation.id not in excluded
+            assert candidate.organisation.active and candidate.service.status is ServiceStatus.ACTIVE
+            assert candidate.service.handles(topic)
+            if severity.is_serious:
+                assert candidate.open_state.open_now
+            if candidate.service.capacity is not None:
+                assert candidate.service.capacity.available > 0
+        by_id = {o.id: (o, s) for o, s in register}
+        for e in result.excluded:
+            assert e.organisation_id in by_id
+        reaching = {o.id for o, s in register if set(s.coverage) & {code, code[:2], "JP"}}
+        assert excluded | {c.organisation.id for c in result.candidates} <= reaching
+        assert len(excluded) + result.eligible_count == len(reaching)
+
+    asyncio.run(example())

@@ -1,203 +1,343 @@
-"""The matching rule: tiers, the topic rule, exclusions, deterministic ranking, unmatched reasons."""
+"""The matching rule: tiers, exclusions with reasons, ranking within a tier, events and alerts."""
 
 import itertools
 import random
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from contracts.events import ReferralMatched, ReferralRequested, ReferralUnmatched
-from contracts.vocabulary import LawfulBasis, Severity, Topic
+from contracts.events import OperatorAlertRaised, ReferralMatched, ReferralRequested, ReferralUnmatched
+from contracts.vocabulary import AgeBand, AlertKind, Gender, IssueTag, LawfulBasis, Severity, Topic
 from directory.domain import (
     MAX_CANDIDATES,
-    Excluded,
+    Area,
+    Capability,
+    Capacity,
+    Eligibility,
+    Exclusion,
+    Listing,
+    MatchPolicy,
     Organisation,
     OrgType,
+    Performance,
     ReferralNeeds,
+    Service,
+    ServiceStatus,
     Tier,
     match,
-    outcome_event,
+    outcome_events,
+    required_capabilities,
 )
+from directory.hours import JST, weekly
 
 pytestmark = pytest.mark.unit
 
 SHINJUKU = "131041"  # 新宿区
 CHIYODA = "131016"  # 千代田区
 OSAKA = "271004"  # 大阪市
+KITA_OSAKA = "271276"  # 大阪市北区, a ward of 大阪市
 NEEDS = ReferralNeeds(topic=Topic.LONELY, municipality_code=SHINJUKU, severity=Severity.S3)
+AREA = Area.of(SHINJUKU)
+# A Wednesday at 11:00 in Tokyo: offices are open.
+WEDNESDAY_11 = datetime(2026, 3, 4, 11, 0, tzinfo=JST)
+WEEKDAYS_9_17 = (weekly(["MO", "TU", "WE", "TH", "FR"], "09:00", "17:00"),)
 
 
-def org(
+def listing(
     name: str,
     coverage: tuple[str, ...],
     topics: tuple[Topic, ...] = (Topic.LONELY,),
     *,
-    active: bool = True,
     n: int | None = None,
-) -> Organisation:
-    return Organisation(
-        id=uuid.UUID(int=n) if n is not None else uuid.uuid4(),
-        name=name,
-        org_type=OrgType.NPO,
-        coverage=coverage,
-        topics=topics,
-        webhook_url=f"https://partner.example/{name}",
-        active=active,
+    org_type: OrgType = OrgType.NPO,
+    active: bool = True,
+    performance: Performance | None = None,
+    **service: Any,
+) -> Listing:
+    org_id = uuid.UUID(int=n) if n is not None else uuid.uuid4()
+    organisation = Organisation(
+        id=org_id, name=name, org_type=org_type, webhook_url=f"https://partner.example/{name}", active=active
+    )
+    return Listing(
+        organisation,
+        Service(id=org_id, organisation_id=org_id, name=name, coverage=coverage, topics=topics, **service),
+        performance,
     )
 
 
-def ranked_ids(organisations: list[Organisation], needs: ReferralNeeds = NEEDS) -> list[uuid.UUID]:
-    return [c.organisation.id for c in match(needs, organisations).candidates]
+def run(listings: list[Listing], needs: ReferralNeeds = NEEDS, at: datetime = WEDNESDAY_11, **kw: Any) -> Any:
+    area = kw.pop("area", Area.of(needs.municipality_code))
+    return match(needs, listings, area=area, at=at, **kw)
+
+
+def ranked(listings: list[Listing], needs: ReferralNeeds = NEEDS, **kw: Any) -> list[str]:
+    return [c.organisation.name for c in run(listings, needs, **kw).candidates]
 
 
 def test_municipality_tier_ranks_before_prefecture_before_national() -> None:
-    national = org("A national", ("JP",))
-    prefecture = org("B prefecture", ("13",))
-    local = org("C local", (SHINJUKU,))
+    national, prefecture, local = listing("A", ("JP",)), listing("B", ("13",)), listing("C", (SHINJUKU,))
 
-    result = match(NEEDS, [national, prefecture, local])
+    result = run([national, prefecture, local])
 
-    assert [(c.organisation, c.tier, c.rank) for c in result.candidates] == [
-        (local, Tier.MUNICIPALITY, 1),
-        (prefecture, Tier.PREFECTURE, 2),
-        (national, Tier.NATIONAL, 3),
-    ]
-    assert result.chosen is not None and result.chosen.organisation == local
-
-
-def test_an_organisation_takes_its_best_tier_when_its_coverage_reaches_the_area_several_ways() -> None:
-    everywhere = org("Everywhere", ("JP", "13", SHINJUKU))
-
-    (candidate,) = match(NEEDS, [everywhere]).candidates
-
-    assert candidate.tier is Tier.MUNICIPALITY
-    assert candidate.reasons == (f"covers_municipality:{SHINJUKU}", "handles_topic:LONELY")
-
-
-def test_reasons_name_the_area_and_topic_codes_for_each_tier() -> None:
-    result = match(NEEDS, [org("P", ("13",)), org("N", ("JP",), topics=())])
-
-    assert [c.reasons for c in result.candidates] == [
-        ("covers_prefecture:13", "handles_topic:LONELY"),
-        ("national_coverage", "handles_all_topics"),
+    assert [(c.organisation.name, c.tier, c.rank) for c in result.candidates] == [
+        ("C", Tier.MUNICIPALITY, 1),
+        ("B", Tier.PREFECTURE, 2),
+        ("A", Tier.NATIONAL, 3),
     ]
 
 
-def test_an_organisation_that_does_not_list_the_topic_is_excluded() -> None:
-    poverty_only = org("Poverty desk", (SHINJUKU,), topics=(Topic.POVERTY,))
-
-    result = match(NEEDS, [poverty_only])
-
-    assert result.candidates == ()
-    assert result.excluded == (Excluded(poverty_only.id, "topic_not_handled"),)
-
-
-def test_an_organisation_with_no_topics_takes_every_topic_but_ranks_after_specialists() -> None:
-    catch_all = org("A catch-all", (SHINJUKU,), topics=())
-    specialist = org("Z specialist", (SHINJUKU,), topics=(Topic.POVERTY, Topic.LONELY))
-
-    assert ranked_ids([catch_all, specialist]) == [specialist.id, catch_all.id]
-
-
-def test_a_closer_catch_all_still_ranks_before_a_farther_specialist() -> None:
-    local_catch_all = org("Local catch-all", (SHINJUKU,), topics=())
-    prefecture_specialist = org("Prefecture specialist", ("13",))
-
-    assert ranked_ids([prefecture_specialist, local_catch_all]) == [
-        local_catch_all.id,
-        prefecture_specialist.id,
-    ]
-
-
-def test_inactive_organisations_are_excluded_even_when_they_would_fit() -> None:
-    closed = org("Closed", (SHINJUKU,), active=False)
-    open_ = org("Open", ("JP",))
-
-    result = match(NEEDS, [closed, open_])
-
-    assert ranked_ids([closed, open_]) == [open_.id]
-    assert result.excluded == (Excluded(closed.id, "inactive"),)
-
-
-def test_organisations_elsewhere_are_excluded_as_out_of_area() -> None:
-    chiyoda = org("Chiyoda", (CHIYODA,))
-    osaka_prefecture = org("Osaka", ("27",))
-
-    result = match(NEEDS, [chiyoda, osaka_prefecture])
-
-    assert result.candidates == ()
-    assert {e.reason for e in result.excluded} == {"out_of_area"}
-
-
-def test_each_exclusion_gives_the_first_reason_in_the_order_inactive_area_topic() -> None:
-    everything_wrong = org("Wrong", (OSAKA,), topics=(Topic.POVERTY,), active=False)
-    wrong_area_and_topic = org("Also wrong", (OSAKA,), topics=(Topic.POVERTY,))
-
-    result = match(NEEDS, [everything_wrong, wrong_area_and_topic])
-
-    assert dict((e.organisation_id, e.reason) for e in result.excluded) == {
-        everything_wrong.id: "inactive",
-        wrong_area_and_topic.id: "out_of_area",
-    }
-
-
-def test_ties_in_tier_and_topic_are_broken_by_name_then_id() -> None:
-    b = org("B", (SHINJUKU,), n=1)
-    a_second = org("A", (SHINJUKU,), n=3)
-    a_first = org("A", (SHINJUKU,), n=2)
-
-    assert ranked_ids([b, a_second, a_first]) == [a_first.id, a_second.id, b.id]
-
-
-def test_the_same_organisations_in_any_order_give_the_same_result() -> None:
+def test_a_ward_reaches_its_designated_city_between_the_ward_and_the_prefecture() -> None:
+    needs = ReferralNeeds(Topic.LONELY, KITA_OSAKA, Severity.S3)
+    area = Area.of(KITA_OSAKA, OSAKA)
     organisations = [
-        org("Local", (SHINJUKU,), n=1),
-        org("Local", (SHINJUKU,), n=2),
-        org("Catch-all", (SHINJUKU,), topics=(), n=3),
-        org("Prefecture", ("13",), n=4),
-        org("National", ("JP",), n=5),
-        org("Elsewhere", (OSAKA,), n=6),
-        org("Closed", (SHINJUKU,), active=False, n=7),
-        org("Other topic", (SHINJUKU,), topics=(Topic.WOMEN,), n=8),
+        listing("national", ("JP",)),
+        listing("prefecture", ("27",)),
+        listing("city", (OSAKA,)),
+        listing("ward", (KITA_OSAKA,)),
+        listing("other ward", ("271020",)),
     ]
-    expected = match(NEEDS, organisations)
 
-    for permutation in itertools.islice(itertools.permutations(organisations), 0, None, 997):
-        assert match(NEEDS, permutation) == expected
+    result = run(organisations, needs, area=area)
 
-
-def test_at_most_ten_candidates_are_carried_and_the_eligible_count_tells_how_many_fit() -> None:
-    organisations = [org(f"Org {i:02d}", ("JP",)) for i in range(MAX_CANDIDATES + 5)]
-    random.Random(7).shuffle(organisations)
-
-    result = match(NEEDS, organisations)
-
-    assert len(result.candidates) == MAX_CANDIDATES
-    assert result.eligible_count == MAX_CANDIDATES + 5
-    assert [c.rank for c in result.candidates] == list(range(1, MAX_CANDIDATES + 1))
-    assert [c.organisation.name for c in result.candidates] == [f"Org {i:02d}" for i in range(10)]
+    assert [(c.organisation.name, c.tier) for c in result.candidates] == [
+        ("ward", Tier.MUNICIPALITY),
+        ("city", Tier.CITY),
+        ("prefecture", Tier.PREFECTURE),
+        ("national", Tier.NATIONAL),
+    ]
+    assert result.candidates[1].reasons[0] == f"covers_city:{OSAKA}"
+    assert [(e.reason, e.detail) for e in result.excluded] == [(Exclusion.OUT_OF_AREA, None)]
 
 
-def test_with_no_organisations_at_all_the_reasons_say_nobody_covers_the_area() -> None:
-    result = match(NEEDS, [])
+def test_every_candidate_explains_area_topic_capabilities_hours_capacity_language_and_record() -> None:
+    (candidate,) = run(
+        [listing("Local", (SHINJUKU,), capabilities=frozenset({Capability.INTERVIEW}))]
+    ).candidates
 
-    assert result.chosen is None
-    assert result.unmatched_reasons() == (
-        "no_active_organisation_covers_area",
-        f"searched_municipality:{SHINJUKU}",
-        "searched_topic:LONELY",
+    assert candidate.reasons == (
+        f"covers_municipality:{SHINJUKU}",
+        "handles_topic:LONELY",
+        "has_capability:INTERVIEW",
+        "hours_not_published",
+        "capacity_unknown:not_reported",
+        "speaks:ja",
+        "ack_rate:unknown",
     )
 
 
+def test_the_required_capabilities_come_from_tags_topic_and_severity() -> None:
+    assert required_capabilities(Topic.LONELY, (IssueTag.HOU, IssueTag.FOOD), Severity.S2) == {
+        Capability.HOUSING,
+        Capability.FOOD,
+    }
+    assert required_capabilities(Topic.FOREIGN_LANG, (), Severity.S3) == {
+        Capability.MULTILINGUAL,
+        Capability.INTERVIEW,
+    }
+    assert required_capabilities(Topic.LONELY, (IssueTag.DV,), Severity.S1) == {
+        Capability.SHELTER,
+        Capability.ACCOMPANY,
+    }
+
+
+def test_within_a_tier_the_better_capability_fit_ranks_first() -> None:
+    needs = ReferralNeeds(Topic.LONELY, SHINJUKU, Severity.S3, need_tags=(IssueTag.HOU,))
+    partial = listing("A partial", (SHINJUKU,), capabilities=frozenset({Capability.INTERVIEW}))
+    full = listing("Z full", (SHINJUKU,), capabilities=frozenset({Capability.INTERVIEW, Capability.HOUSING}))
+
+    result = run([partial, full], needs)
+
+    assert [c.organisation.name for c in result.candidates] == ["Z full", "A partial"]
+    assert "lacks_capability:HOUSING" in result.candidates[1].reasons
+
+
+def test_a_serious_case_excludes_an_office_that_is_closed_now_and_says_until_when() -> None:
+    office = listing("Office", (SHINJUKU,), schedules=WEEKDAYS_9_17)
+    night = datetime(2026, 3, 4, 22, 0, tzinfo=JST)
+
+    result = run([office], at=night)
+
+    assert result.candidates == ()
+    (excluded,) = result.excluded
+    assert (excluded.reason, excluded.detail) == (Exclusion.CLOSED, "until 2026-03-05T09:00+09:00")
+    assert excluded.code == "closed:until 2026-03-05T09:00+09:00"
+
+
+def test_a_non_urgent_case_queues_to_the_next_opening_behind_those_open_now() -> None:
+    needs = ReferralNeeds(Topic.LONELY, SHINJUKU, Severity.S2)
+    office = listing("A office", (SHINJUKU,), schedules=WEEKDAYS_9_17)
+    night_line = listing("Z night line", (SHINJUKU,), schedules=(weekly(["WE"], "17:00", "09:00"),))
+    night = datetime(2026, 3, 4, 22, 0, tzinfo=JST)
+
+    result = run([office, night_line], needs, at=night)
+
+    assert [c.organisation.name for c in result.candidates] == ["Z night line", "A office"]
+    assert "queued_until:2026-03-05T09:00+09:00" in result.candidates[1].reasons
+    assert result.candidates[1].open_state.next_opening == datetime(2026, 3, 5, 9, 0, tzinfo=JST)
+
+
+def test_public_bodies_are_closed_on_holidays_and_at_year_end_but_24_hour_services_are_not() -> None:
+    welfare = listing("福祉事務所", (SHINJUKU,), org_type=OrgType.WELFARE_OFFICE, schedules=WEEKDAYS_9_17)
+    npo = listing("NPO", (SHINJUKU,), schedules=WEEKDAYS_9_17)
+    child_line = listing(
+        "児童相談所", (SHINJUKU,), org_type=OrgType.CHILD_GUIDANCE,
+        schedules=(weekly(["MO", "TU", "WE", "TH", "FR", "SA", "SU"], "00:00", "24:00"),),
+    )  # fmt: skip
+    year_end = datetime(2025, 12, 30, 11, 0, tzinfo=JST)  # a Tuesday
+    constitution_day = datetime(2026, 5, 4, 11, 0, tzinfo=JST)  # みどりの日, a Monday
+
+    for at in (year_end, constitution_day):
+        result = run([welfare, npo, child_line], at=at)
+        names = [c.organisation.name for c in result.candidates]
+        assert "福祉事務所" not in names
+        assert "児童相談所" in names
+    assert ranked([welfare, npo, child_line], at=constitution_day) == ["NPO", "児童相談所"]
+    # The NPO keeps its weekday hours on the year-end Tuesday; the 福祉事務所 reopens on 1/5.
+    closed = {e.organisation_id: e for e in run([welfare, npo, child_line], at=year_end).excluded}
+    assert closed[welfare.organisation.id].detail == "until 2026-01-05T09:00+09:00"
+    assert "open_24h" in run([child_line], at=year_end).candidates[0].reasons
+
+
+def test_fresh_capacity_ranks_first_zero_capacity_is_excluded_and_stale_capacity_is_unknown() -> None:
+    now = WEDNESDAY_11
+
+    def capacity(available: int, age: timedelta) -> Capacity:
+        return Capacity(available, 5, now - age, now - age)
+
+    full = listing("full", (SHINJUKU,), capacity=capacity(0, timedelta(hours=1)))
+    stale_full = listing("A stale", (SHINJUKU,), capacity=capacity(0, timedelta(days=3)))
+    free = listing("Z free", (SHINJUKU,), capacity=capacity(2, timedelta(hours=1)))
+
+    result = run([full, stale_full, free], policy=MatchPolicy(capacity_stale_after=timedelta(hours=24)))
+
+    assert [c.organisation.name for c in result.candidates] == ["Z free", "A stale"]
+    assert "capacity_available:2/5" in result.candidates[0].reasons
+    assert "capacity_unknown:stale" in result.candidates[1].reasons
+    assert [(e.reason, e.detail) for e in result.excluded] == [(Exclusion.NO_CAPACITY, "0/5")]
+    # A shorter staleness makes the same full report unknown too.
+    assert len(run([full], policy=MatchPolicy(capacity_stale_after=timedelta(minutes=30))).candidates) == 1
+
+
+def test_the_persons_language_ranks_first_and_is_explained() -> None:
+    needs = ReferralNeeds(Topic.FOREIGN_LANG, SHINJUKU, Severity.S2, language="vi")
+    ja = listing("A ja", (SHINJUKU,), topics=())
+    vi = listing("Z vi", (SHINJUKU,), topics=(), languages=("ja", "vi"))
+
+    result = run([ja, vi], needs)
+
+    assert [c.organisation.name for c in result.candidates] == ["Z vi", "A ja"]
+    assert "speaks:vi" in result.candidates[0].reasons
+    assert "language_not_offered:vi" in result.candidates[1].reasons
+
+
+@pytest.mark.parametrize(
+    ("band", "gender", "eligible"),
+    [
+        (AgeBand.YOUNG_ADULT, Gender.FEMALE, True),
+        (AgeBand.TEEN, Gender.FEMALE, True),  # 12–17 overlaps 15–49: may be eligible
+        (AgeBand.SENIOR, Gender.FEMALE, False),
+        (AgeBand.YOUNG_ADULT, Gender.MALE, False),
+        (AgeBand.UNKNOWN, Gender.UNKNOWN, True),  # cannot tell: not excluded, ranked lower
+    ],
+)
+def test_eligibility_by_age_band_and_gender(band: AgeBand, gender: Gender, eligible: bool) -> None:
+    needs = ReferralNeeds(Topic.LONELY, SHINJUKU, Severity.S2, age_band=band, gender=gender)
+    youth_women = listing("youth", (SHINJUKU,), eligibility=Eligibility(15, 49, frozenset({Gender.FEMALE})))
+
+    result = run([youth_women], needs)
+
+    assert bool(result.candidates) is eligible
+    if not eligible:
+        assert result.excluded[0].reason is Exclusion.NOT_ELIGIBLE
+        assert result.excluded[0].detail in ("age", "gender")
+
+
+def test_a_service_aimed_at_the_person_ranks_before_a_general_one() -> None:
+    needs = ReferralNeeds(Topic.LONELY, SHINJUKU, Severity.S2, age_band=AgeBand.YOUNG_ADULT)
+    general = listing("A general", (SHINJUKU,))
+    youth = listing("Z youth", (SHINJUKU,), eligibility=Eligibility(15, 39))
+
+    assert ranked([general, youth], needs) == ["Z youth", "A general"]
+
+
+def test_better_recent_acknowledgement_ranks_first_when_all_else_is_equal() -> None:
+    slow = listing("A slow", (SHINJUKU,), performance=Performance(10, 2, 0, 8, ack_score=0.2))
+    unknown = listing("B new", (SHINJUKU,))
+    reliable = listing("C reliable", (SHINJUKU,), performance=Performance(10, 9, 0, 1, ack_score=0.9))
+
+    assert ranked([slow, unknown, reliable]) == ["C reliable", "B new", "A slow"]
+
+
+def test_exclusions_give_the_first_failing_check_and_an_organisation_its_closest_service() -> None:
+    inactive = listing("inactive", (SHINJUKU,), active=False)
+    paused = listing("paused", (SHINJUKU,), status=ServiceStatus.TEMPORARILY_CLOSED)
+    elsewhere = listing("elsewhere", (OSAKA,), topics=(Topic.WOMEN,))
+    wrong_topic = listing("women", (SHINJUKU,), topics=(Topic.WOMEN,))
+    # One organisation, two services: one elsewhere, one closed now: "closed" explains it best.
+    office = listing("office", (SHINJUKU,), schedules=WEEKDAYS_9_17, n=99)
+    far = Listing(office.organisation, Service(uuid.UUID(int=100), office.organisation.id, "far", (OSAKA,)))
+
+    result = run(
+        [inactive, paused, elsewhere, wrong_topic, office, far], at=datetime(2026, 3, 4, 22, tzinfo=JST)
+    )
+
+    reasons = {e.organisation_id: e.reason for e in result.excluded}
+    assert reasons == {
+        inactive.organisation.id: Exclusion.INACTIVE,
+        paused.organisation.id: Exclusion.INACTIVE,
+        elsewhere.organisation.id: Exclusion.OUT_OF_AREA,
+        wrong_topic.organisation.id: Exclusion.TOPIC_NOT_HANDLED,
+        office.organisation.id: Exclusion.CLOSED,
+    }
+
+
+def test_an_organisation_is_ranked_once_through_its_best_service() -> None:
+    org = listing("org", ("13",), n=1)
+    local = Listing(org.organisation, Service(uuid.UUID(int=2), org.organisation.id, "local", (SHINJUKU,)))
+
+    (candidate,) = run([org, local]).candidates
+
+    assert (candidate.service.name, candidate.tier) == ("local", Tier.MUNICIPALITY)
+
+
+def test_ties_are_broken_by_name_then_id_and_input_order_never_matters() -> None:
+    organisations = [
+        listing("Local", (SHINJUKU,), n=2),
+        listing("Local", (SHINJUKU,), n=1),
+        listing("Catch-all", (SHINJUKU,), topics=(), n=3),
+        listing("Prefecture", ("13",), n=4),
+        listing("National", ("JP",), n=5),
+        listing("Elsewhere", (OSAKA,), n=6),
+        listing("Closed", (SHINJUKU,), active=False, n=7),
+        listing("Other topic", (SHINJUKU,), topics=(Topic.WOMEN,), n=8),
+    ]
+    expected = run(organisations)
+
+    assert [c.organisation.id.int for c in expected.candidates] == [1, 2, 3, 4, 5]
+    for permutation in itertools.islice(itertools.permutations(organisations), 0, None, 997):
+        assert run(list(permutation)) == expected
+
+
+def test_at_most_ten_candidates_are_carried_and_the_eligible_count_tells_how_many_fit() -> None:
+    organisations = [listing(f"Org {i:02d}", ("JP",)) for i in range(MAX_CANDIDATES + 5)]
+    random.Random(7).shuffle(organisations)
+
+    result = run(organisations)
+
+    assert len(result.candidates) == MAX_CANDIDATES
+    assert result.eligible_count == MAX_CANDIDATES + 5
+    assert [c.organisation.name for c in result.candidates] == [f"Org {i:02d}" for i in range(10)]
+
+
 def test_when_all_are_excluded_the_reasons_count_each_kind_of_exclusion() -> None:
-    result = match(
-        NEEDS,
+    result = run(
         [
-            org("Women", (SHINJUKU,), topics=(Topic.WOMEN,)),
-            org("Poverty", ("13",), topics=(Topic.POVERTY,)),
-            org("Closed", (SHINJUKU,), active=False),
-        ],
+            listing("Women", (SHINJUKU,), topics=(Topic.WOMEN,)),
+            listing("Poverty", ("13",), topics=(Topic.POVERTY,)),
+            listing("Closed", (SHINJUKU,), active=False),
+        ]
     )
 
     assert result.unmatched_reasons() == (
@@ -207,9 +347,10 @@ def test_when_all_are_excluded_the_reasons_count_each_kind_of_exclusion() -> Non
         "inactive:1",
         "topic_not_handled:2",
     )
+    assert run([]).unmatched_reasons()[0] == "no_active_organisation_covers_area"
 
 
-def _request() -> ReferralRequested:
+def _request(**fields: Any) -> ReferralRequested:
     return ReferralRequested(
         case_id=uuid.uuid4(),
         referral_id=uuid.uuid4(),
@@ -218,39 +359,59 @@ def _request() -> ReferralRequested:
         severity=Severity.S3,
         lawful_basis=LawfulBasis.CONSENT,
         requested_at=datetime.now(UTC),
+        **fields,
     )
 
 
-def test_a_match_is_announced_with_the_chosen_organisation_its_reasons_and_all_candidates() -> None:
+def test_a_local_match_is_one_matched_event_carrying_every_candidate_with_its_channels() -> None:
     request = _request()
-    local, national = org("Local", (SHINJUKU,)), org("National", ("JP",), topics=())
-    at = datetime.now(UTC)
+    local = listing("Local", (SHINJUKU,), schedules=WEEKDAYS_9_17)
+    national = listing("National", ("JP",), topics=())
 
-    event = outcome_event(request, match(NEEDS, [national, local]), at=at)
+    (event,) = outcome_events(request, run([national, local]), at=WEDNESDAY_11)
 
     assert isinstance(event, ReferralMatched)
-    assert event.referral_id == request.referral_id and event.case_id == request.case_id
-    assert event.organisation.organisation_id == local.id
-    assert event.organisation.name == "Local"
-    assert event.organisation.webhook_url == local.webhook_url
-    assert event.reasons == (f"covers_municipality:{SHINJUKU}", "handles_topic:LONELY")
+    assert not event.fallback
+    assert event.organisation.organisation_id == local.organisation.id
     assert [(c.organisation_id, c.rank, c.tier) for c in event.candidates] == [
-        (local.id, 1, "municipality"),
-        (national.id, 2, "national"),
+        (local.organisation.id, 1, "municipality"),
+        (national.organisation.id, 2, "national"),
     ]
-    assert (event.topic, event.municipality_code, event.severity, event.matched_at) == (
-        Topic.LONELY,
-        SHINJUKU,
-        Severity.S3,
-        at,
+    first = event.candidates[0]
+    assert (first.name, first.webhook_url, first.channels, first.open_now) == (
+        "Local",
+        "https://partner.example/Local",
+        ("webhook",),
+        True,
     )
 
 
-def test_no_match_is_announced_as_unmatched_with_the_reasons() -> None:
+def test_only_national_candidates_means_fallback_and_an_operator_alert() -> None:
     request = _request()
 
-    event = outcome_event(request, match(NEEDS, []), at=datetime.now(UTC))
+    matched, alert = outcome_events(
+        request, run([listing("National", ("JP",)), listing("Osaka", (OSAKA,))]), at=WEDNESDAY_11
+    )
 
-    assert isinstance(event, ReferralUnmatched)
-    assert event.referral_id == request.referral_id
-    assert event.reasons[0] == "no_active_organisation_covers_area"
+    assert isinstance(matched, ReferralMatched) and matched.fallback
+    assert isinstance(alert, OperatorAlertRaised)
+    assert (alert.kind, alert.referral_id, alert.severity, alert.raised_by) == (
+        AlertKind.NO_LOCAL_MATCH,
+        request.referral_id,
+        Severity.S3,
+        "directory",
+    )
+    assert alert.detail == (f"searched_municipality:{SHINJUKU}", "out_of_area:1")
+    assert alert.case_id == request.case_id
+
+
+def test_no_match_at_all_is_an_unmatched_event_and_a_no_match_alert() -> None:
+    request = _request()
+
+    unmatched, alert = outcome_events(request, run([]), at=WEDNESDAY_11)
+
+    assert isinstance(unmatched, ReferralUnmatched)
+    assert unmatched.reasons[0] == "no_active_organisation_covers_area"
+    assert isinstance(alert, OperatorAlertRaised) and alert.kind is AlertKind.NO_MATCH
+    # The same referral always raises the same alert id: a redelivery cannot raise a second one.
+    assert outcome_events(request, run([]), at=WEDNESDAY_11)[1].alert_id == alert.alert_id  # type: ignore[attr-defined]

@@ -2,16 +2,33 @@
 
 import random
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.municipality import check_digit
-from contracts.vocabulary import Severity, Topic
-from directory.domain import MAX_CANDIDATES, Organisation, OrgType, ReferralNeeds, match
+from contracts.vocabulary import AgeBand, Gender, IssueTag, Severity, Topic
+from directory.domain import (
+    MAX_CANDIDATES,
+    Area,
+    Capability,
+    Capacity,
+    Eligibility,
+    Listing,
+    Organisation,
+    OrgType,
+    ReferralNeeds,
+    Service,
+    ServiceStatus,
+    match,
+)
+from directory.hours import JST, Weekday, WeeklyRule
 
 pytestmark = pytest.mark.unit
+
+NOW = datetime(2026, 1, 2, 10, 0, tzinfo=JST)  # inside the year-end closure, a Friday
 
 
 @st.composite
@@ -22,62 +39,114 @@ def municipality_codes(draw: st.DrawFn) -> str:
 
 
 coverage_entries = st.one_of(municipality_codes(), st.sampled_from(["01", "13", "27", "JP"]))
-
-organisations = st.builds(
-    Organisation,
-    id=st.uuids(),
-    name=st.sampled_from(["あおば", "ひだまり", "Alpha", "Beta"]),
-    org_type=st.sampled_from(OrgType),
-    coverage=st.lists(coverage_entries, min_size=1, max_size=4).map(tuple),
-    topics=st.lists(st.sampled_from(Topic), max_size=3, unique=True).map(tuple),
-    active=st.booleans(),
+rules = st.builds(
+    WeeklyRule,
+    days=st.frozensets(st.sampled_from(Weekday), min_size=1),
+    opens=st.integers(0, 23 * 60),
+    closes=st.integers(1, 24 * 60),
 )
+capacities = st.builds(
+    Capacity,
+    available=st.integers(0, 3),
+    maximum=st.just(3),
+    updated=st.just(NOW),
+    reported_at=st.sampled_from([NOW - timedelta(hours=1), NOW - timedelta(days=3)]),
+)
+
+
+@st.composite
+def listings(draw: st.DrawFn) -> Listing:
+    org_id = draw(st.uuids())
+    organisation = Organisation(
+        id=org_id,
+        name=draw(st.sampled_from(["あおば", "ひだまり", "Alpha", "Beta"])),
+        org_type=draw(st.sampled_from(OrgType)),
+        active=draw(st.booleans()),
+    )
+    low = draw(st.none() | st.integers(0, 70))
+    service = Service(
+        id=draw(st.uuids()),
+        organisation_id=org_id,
+        name="service",
+        coverage=tuple(draw(st.lists(coverage_entries, min_size=1, max_size=4))),
+        topics=tuple(draw(st.lists(st.sampled_from(Topic), max_size=3, unique=True))),
+        capabilities=draw(st.frozensets(st.sampled_from(Capability))),
+        languages=tuple(draw(st.lists(st.sampled_from(["ja", "en", "vi"]), min_size=1, unique=True))),
+        eligibility=Eligibility(
+            minimum_age=low,
+            maximum_age=draw(st.none() | st.integers(low or 0, 100)),
+            genders=draw(st.frozensets(st.sampled_from([Gender.FEMALE, Gender.MALE, Gender.OTHER]))),
+        ),
+        schedules=tuple(draw(st.lists(rules, max_size=2))),
+        capacity=draw(st.none() | capacities),
+        status=draw(st.sampled_from(ServiceStatus)),
+    )
+    return Listing(organisation, service)
+
 
 needs = st.builds(
     ReferralNeeds,
     topic=st.sampled_from(Topic),
     municipality_code=municipality_codes(),
     severity=st.sampled_from(Severity),
+    need_tags=st.lists(st.sampled_from(IssueTag), max_size=3, unique=True).map(tuple),
+    age_band=st.sampled_from(AgeBand),
+    gender=st.sampled_from(Gender),
+    language=st.sampled_from(["ja", "en", "vi"]),
 )
 
 
-@given(needs=needs, register=st.lists(organisations, max_size=25, unique_by=lambda o: o.id))
-def test_no_excluded_organisation_is_ranked_and_every_ranked_one_covers_the_area_and_topic(
-    needs: ReferralNeeds, register: list[Organisation]
+@given(needs=needs, register=st.lists(listings(), max_size=25, unique_by=lambda x: x.organisation.id))
+def test_no_excluded_organisation_is_ranked_and_every_ranked_one_is_eligible(
+    needs: ReferralNeeds, register: list[Listing]
 ) -> None:
-    result = match(needs, register)
+    area = Area.of(needs.municipality_code)
+    result = match(needs, register, area=area, at=NOW)
 
     excluded_ids = {e.organisation_id for e in result.excluded}
-    ranked = [c.organisation for c in result.candidates]
-    assert not excluded_ids & {o.id for o in ranked}
-    for organisation in ranked:
-        assert organisation.active
-        assert organisation.tier_for(needs.municipality_code) is not None
-        assert not organisation.topics or needs.topic in organisation.topics
-    assert [c.rank for c in result.candidates] == list(range(1, len(ranked) + 1))
+    ranked = result.candidates
+    assert not excluded_ids & {c.organisation.id for c in ranked}
+    for candidate in ranked:
+        service = candidate.service
+        assert candidate.organisation.active and service.status is ServiceStatus.ACTIVE
+        assert area.tier_of(service.coverage) is candidate.tier
+        assert service.handles(needs.topic)
+        bounds, e = needs.age_band.bounds, service.eligibility
+        if bounds:
+            assert e.minimum_age is None or bounds[1] >= e.minimum_age
+            assert e.maximum_age is None or bounds[0] <= e.maximum_age
+        if e.genders and needs.gender is not Gender.UNKNOWN:
+            assert needs.gender in e.genders
+        if service.capacity and NOW - service.capacity.reported_at <= timedelta(hours=24):
+            assert service.capacity.available > 0
+        if needs.severity.is_serious:
+            assert candidate.open_state.open_now
+    assert [c.rank for c in ranked] == list(range(1, len(ranked) + 1))
     # Nobody is lost: each organisation is either excluded or eligible.
     assert len(excluded_ids) + result.eligible_count == len(register)
     assert len(ranked) == min(result.eligible_count, MAX_CANDIDATES)
 
 
 @given(
-    needs=needs, register=st.lists(organisations, max_size=25, unique_by=lambda o: o.id), seed=st.randoms()
+    needs=needs,
+    register=st.lists(listings(), max_size=25, unique_by=lambda x: x.organisation.id),
+    seed=st.randoms(),
 )
 def test_the_ranking_does_not_depend_on_the_order_of_the_register(
-    needs: ReferralNeeds, register: list[Organisation], seed: random.Random
+    needs: ReferralNeeds, register: list[Listing], seed: random.Random
 ) -> None:
     shuffled = list(register)
     seed.shuffle(shuffled)
+    area = Area.of(needs.municipality_code)
 
-    assert match(needs, shuffled) == match(needs, register)
+    assert match(needs, shuffled, area=area, at=NOW) == match(needs, register, area=area, at=NOW)
 
 
 def test_ids_break_ties_so_that_equal_names_rank_by_id() -> None:
     low, high = uuid.UUID(int=1), uuid.UUID(int=2)
     twins = [
-        Organisation(id=i, name="Same", org_type=OrgType.NPO, coverage=("JP",), topics=())
-        for i in (high, low)
+        Listing(Organisation(i, "Same", OrgType.NPO), Service(i, i, "Same", ("JP",))) for i in (high, low)
     ]
-    result = match(ReferralNeeds(Topic.LONELY, "131016", Severity.S3), twins)
+    result = match(ReferralNeeds(Topic.LONELY, "131016", Severity.S3), twins, area=Area.of("131016"), at=NOW)
 
     assert [c.organisation.id for c in result.candidates] == [low, high]

@@ -97,15 +97,15 @@ def test_topics_are_required_and_an_empty_list_means_every_topic() -> None:
     with pytest.raises(ValidationError):
         OrganisationIn.model_validate(without)
 
-    organisation = OrganisationIn.model_validate(body(topics=[])).to_domain(uuid.uuid4())
+    _, main_service = OrganisationIn.model_validate(body(topics=[])).to_domain(uuid.uuid4())
 
-    assert organisation.topics == ()
-    assert all(organisation.handles(topic) for topic in Topic)
+    assert main_service.topics == ()
+    assert all(main_service.handles(topic) for topic in Topic)
 
 
 def test_the_domain_organisation_drops_duplicates_and_keeps_the_order() -> None:
     organisation_id = uuid.uuid4()
-    organisation = OrganisationIn.model_validate(
+    organisation, main_service = OrganisationIn.model_validate(
         body(
             name="  ひだまり  ",
             coverage=["13", "131041", "13"],
@@ -117,10 +117,39 @@ def test_the_domain_organisation_drops_duplicates_and_keeps_the_order() -> None:
     assert organisation.id == organisation_id
     assert organisation.name == "ひだまり"
     assert organisation.org_type is OrgType.SHAKYO
-    assert organisation.coverage == ("13", "131041")
-    assert organisation.topics == (Topic.POVERTY, Topic.LONELY)
     assert organisation.webhook_url == "https://partner.example/hooks/1"
     assert organisation.active
+    # The rest of the body is the organisation's main service, which shares its id.
+    assert (main_service.id, main_service.organisation_id) == (organisation_id, organisation_id)
+    assert main_service.coverage == ("13", "131041")
+    assert main_service.topics == (Topic.POVERTY, Topic.LONELY)
+
+
+def test_a_corporate_number_with_a_wrong_check_digit_is_explained() -> None:
+    with pytest.raises(ValidationError) as caught:
+        OrganisationIn.model_validate(body(corporate_number="1000012050002"))
+
+    assert "check digit (first digit) should be 7" in reasons(caught.value)["corporate_number"]
+    assert OrganisationIn.model_validate(body(corporate_number="7000012050002")).corporate_number
+
+
+def test_schedules_are_weekly_hours_in_japan_time() -> None:
+    with pytest.raises(ValidationError) as bad_day:
+        OrganisationIn.model_validate(
+            body(schedules=[{"byday": "MO,XX", "opens_at": "09:00", "closes_at": "17:00"}])
+        )
+    with pytest.raises(ValidationError) as bad_time:
+        OrganisationIn.model_validate(
+            body(schedules=[{"byday": "MO", "opens_at": "25:00", "closes_at": "17:00"}])
+        )
+    with pytest.raises(ValidationError) as utc:
+        OrganisationIn.model_validate(
+            body(schedules=[{"byday": "MO", "opens_at": "09:00", "closes_at": "17:00", "timezone": 0}])
+        )
+
+    assert "byday" in str(bad_day.value)
+    assert "HH:MM" in str(bad_time.value)
+    assert "Japan time" in str(utc.value)
 
 
 def test_a_dry_run_needs_a_valid_municipality_code() -> None:

@@ -2,7 +2,15 @@
 
 import pytest
 
-from contracts.events import ReferralRequested
+from contracts.events import (
+    HandoffAcknowledged,
+    HandoffDeclined,
+    HandoffExpired,
+    HandoffOffered,
+    HandoffOutcomeRecorded,
+    ReferralRequested,
+    ReferralWithdrawn,
+)
 from contracts.topics import SUBSCRIPTIONS
 from directory.config import Settings
 from directory.handlers import HANDLERS
@@ -14,8 +22,16 @@ def test_the_handlers_table_reads_exactly_the_topics_the_contract_subscribes_dir
     assert {event.TOPIC for event in HANDLERS} == {spec.name for spec in SUBSCRIPTIONS["directory"]}
 
 
-def test_a_referral_request_is_the_only_event_directory_acts_on() -> None:
-    assert set(HANDLERS) == {ReferralRequested}
+def test_directory_answers_requests_and_follows_the_handoff_lifecycle() -> None:
+    assert set(HANDLERS) == {
+        ReferralRequested,
+        HandoffOffered,
+        HandoffAcknowledged,
+        HandoffDeclined,
+        HandoffExpired,
+        HandoffOutcomeRecorded,
+        ReferralWithdrawn,
+    }
 
 
 def test_settings_come_from_directory_variables_and_serve_on_8103(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -26,4 +42,5 @@ def test_settings_come_from_directory_variables_and_serve_on_8103(monkeypatch: p
     settings = Settings()
 
     assert settings.http_port == 8103
+    assert settings.capacity_stale_after_s == 24 * 3600
     assert settings.database_url.get_secret_value().endswith("/directory")

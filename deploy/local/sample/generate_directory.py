@@ -1,0 +1,282 @@
+"""Generate the sample directory (directory.hsds.json): 300+ fictional organisations, all of Japan.
+
+    .venv/bin/python deploy/local/sample/generate_directory.py [--check]
+
+Every name starts with 【サンプル】: these are not real organisations. Their municipality codes
+are real (from directory's geography), spread over all 47 prefectures, with a mix of types,
+hours (office hours, evenings, 24 hours, none published), languages, capacities and channels, so
+that matching has something to rank and explain anywhere in the country. The output is HSDS 3.0
+JSON, the format `POST /v1/hsds/import` reads; `stack.py up` loads it in one request. Seeded
+randomness and UUIDv5 ids make the file the same on every run (`--check` verifies that).
+"""
+
+import argparse
+import json
+import random
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from directory import geography
+from directory.geography import Kind
+from directory.taxonomy import CAPABILITY, GENDER, ORG_TYPE, TOPIC, term_id
+
+HERE = Path(__file__).resolve().parent
+OUTPUT = HERE / "directory.hsds.json"
+NAMESPACE = uuid.UUID("0b6c3f0e-5a43-5d7e-9f61-73616d706c65")
+RECEIVER = "http://127.0.0.1:8109/hooks"
+# Capacity reports are dated in the past on purpose: 24 h after this they read as stale
+# (unknown), which is what a demo directory nobody keeps up to date should look like.
+REPORTED = "2026-01-05T09:00:00+09:00"
+
+WEEKDAYS = "MO,TU,WE,TH,FR"
+EVERY_DAY = "MO,TU,WE,TH,FR,SA,SU"
+HOURS = {
+    "office": [{"byday": WEEKDAYS, "opens_at": "08:30", "closes_at": "17:15"}],
+    "office_sat": [
+        {"byday": WEEKDAYS, "opens_at": "09:00", "closes_at": "18:00"},
+        {"byday": "SA", "opens_at": "10:00", "closes_at": "16:00"},
+    ],
+    "evening": [{"byday": "TU,WE,TH,FR,SA", "opens_at": "17:00", "closes_at": "22:00"}],
+    "night": [{"byday": EVERY_DAY, "opens_at": "18:00", "closes_at": "08:00"}],
+    "24h": [{"byday": EVERY_DAY, "opens_at": "00:00", "closes_at": "24:00"}],
+    "none": [],
+}
+NPO_NAMES = [
+    "ひだまり",
+    "あおぞら",
+    "つばさ",
+    "こもれび",
+    "みちしるべ",
+    "よりみち",
+    "ともしび",
+    "はれのひ",
+    "ささえ",
+    "わかば",
+]
+FOREIGN = ["en", "zh", "ko", "vi", "pt", "es", "tl", "ne", "id", "th"]
+
+# (org_type, name pattern, topics, capabilities, hours, languages, public body's area)
+KINDS: dict[str, dict[str, Any]] = {
+    "shakyo": {
+        "type": "SHAKYO",
+        "name": "{place}社会福祉協議会（サンプル）",
+        "topics": ["LONELY", "POVERTY", "DISASTER"],
+        "caps": ["INTERVIEW", "CASH", "FOOD", "OUTREACH"],
+        "hours": "office",
+    },
+    "jiritsu": {
+        "type": "JIRITSU",
+        "name": "{place}くらしとしごと相談窓口（サンプル）",
+        "topics": ["POVERTY", "LONELY"],
+        "caps": ["INTERVIEW", "ACCOMPANY", "HOUSING", "JOB", "CASH"],
+        "hours": "office_sat",
+    },
+    "welfare": {
+        "type": "WELFARE_OFFICE",
+        "name": "{place}福祉事務所（サンプル）",
+        "topics": ["POVERTY", "SINGLE_MOTHER"],
+        "caps": ["INTERVIEW", "CASH", "HOUSING"],
+        "hours": "office",
+    },
+    "houkatsu": {
+        "type": "HOUKATSU",
+        "name": "{place}地域包括支援センター（サンプル）",
+        "topics": ["LONELY"],
+        "caps": ["INTERVIEW", "OUTREACH", "MEDICAL_LINK"],
+        "hours": "office",
+        "min_age": 65,
+    },
+    "npo": {
+        "type": "NPO",
+        "name": "NPO法人{npo}{place}（サンプル）",
+        "topics": [],
+        "caps": ["INTERVIEW", "ACCOMPANY", "FOOD"],
+        "hours": "evening",
+    },
+    "youth": {
+        "type": "SAPOSTE",
+        "name": "{place}若者サポートステーション（サンプル）",
+        "topics": ["LONELY", "UNDER18"],
+        "caps": ["INTERVIEW", "JOB"],
+        "hours": "office_sat",
+        "min_age": 15,
+        "max_age": 49,
+    },
+    "mhwc": {
+        "type": "MHWC",
+        "name": "{place}こころの健康センター（サンプル）",
+        "topics": ["SUICIDAL", "LONELY"],
+        "caps": ["INTERVIEW", "MEDICAL_LINK"],
+        "hours": "office",
+    },
+    "women": {
+        "type": "WOMEN_CENTER",
+        "name": "{place}女性相談支援センター（サンプル）",
+        "topics": ["WOMEN", "SINGLE_MOTHER"],
+        "caps": ["INTERVIEW", "SHELTER", "ACCOMPANY"],
+        "hours": "24h",
+        "genders": ["female"],
+    },
+    "line": {
+        "type": "NPO",
+        "name": "{place}よりそい24時間ネット（サンプル・NPO法人）",
+        "topics": [],
+        "caps": ["INTERVIEW", "ACCOMPANY", "OUTREACH", "MEDICAL_LINK"],
+        "hours": "24h",
+    },
+    "child": {
+        "type": "CHILD_GUIDANCE",
+        "name": "{place}児童相談所（サンプル）",
+        "topics": ["UNDER18"],
+        "caps": ["INTERVIEW", "SHELTER", "OUTREACH"],
+        "hours": "24h",
+        "max_age": 17,
+    },
+}
+
+
+def _id(*parts: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, ":".join(parts)))
+
+
+def _attribute(taxonomy: Any, code: str) -> dict[str, str]:
+    return {"taxonomy_term_id": str(term_id(taxonomy, code))}
+
+
+def organisation(rng: random.Random, kind: str, place: str, coverage: list[str], key: str) -> dict[str, Any]:
+    spec = KINDS[kind]
+    org_id = _id("org", key)
+    name = "【サンプル】" + spec["name"].format(place=place, npo=rng.choice(NPO_NAMES))
+    languages = ["ja"]
+    if kind in ("npo", "line") and rng.random() < 0.5:
+        languages += sorted(rng.sample(FOREIGN, rng.randint(1, 3)))
+    caps = list(spec["caps"]) + (["MULTILINGUAL"] if len(languages) > 1 else [])
+    hours = spec["hours"] if kind != "npo" else rng.choice(["evening", "night", "office_sat", "none"])
+    service: dict[str, Any] = {
+        "id": _id("service", key),
+        "name": name.removeprefix("【サンプル】"),
+        "status": "active",
+        "service_areas": [{"extent": c} for c in coverage],
+        "languages": [{"code": code} for code in languages],
+        "schedules": HOURS[hours],
+        "attributes": [_attribute(TOPIC, t) for t in spec["topics"]]
+        + [_attribute(CAPABILITY, c) for c in caps],
+        "minimum_age": spec.get("min_age"),
+        "maximum_age": spec.get("max_age"),
+    }
+    if spec.get("genders"):
+        service["attributes"].append({"taxonomy_term_id": _gender_term(spec["genders"][0])})
+    if rng.random() < 0.6:
+        maximum = rng.choice([3, 5, 10, 20])
+        service["service_capacity"] = [
+            {
+                "available": rng.randint(0, maximum),
+                "maximum": maximum,
+                "updated": REPORTED,
+                "unit": {"name": "referrals"},
+            }
+        ]
+    # Most take handoffs by webhook at the sample receiver; some only by e-mail, a few by both.
+    channel = rng.choices(["webhook", "email", "both"], weights=[6, 3, 1])[0]
+    extension: dict[str, Any] = {"channels": ["webhook", "email"] if channel == "both" else [channel]}
+    org: dict[str, Any] = {
+        "id": org_id,
+        "name": name,
+        "description": "サンプルデータ: 実在しない団体です。 Sample data: not a real organisation.",
+        "attributes": [_attribute(ORG_TYPE, spec["type"])],
+        "services": [service],
+        "locations": [],
+        "x_tsunagu": extension,
+    }
+    if channel in ("webhook", "both"):
+        extension["webhook_url"] = f"{RECEIVER}/{org_id}"
+    if channel in ("email", "both"):
+        org["email"] = f"handoff+{org_id[:8]}@sample.tsunagu.invalid"
+    return org
+
+
+def _gender_term(code: str) -> str:
+    return str(term_id(GENDER, code))
+
+
+def with_office(org: dict[str, Any], municipality: Any, key: str) -> dict[str, Any]:
+    location_id = _id("location", key)
+    org["locations"] = [
+        {
+            "id": location_id,
+            "name": f"{municipality.name}の相談窓口（サンプル）",
+            "latitude": municipality.latitude,
+            "longitude": municipality.longitude,
+            "external_identifier": municipality.code,
+        }
+    ]
+    org["services"][0]["service_at_locations"] = [{"location_id": location_id}]
+    return org
+
+
+def build() -> dict[str, Any]:
+    rng = random.Random(9999)  # noqa: S311 -- sample data, reproducible on purpose
+    geo = geography.load()
+    organizations: list[dict[str, Any]] = []
+    for prefecture in geo.prefectures.values():
+        pref_name = prefecture.name
+        towns = sorted(
+            (
+                m
+                for m in geo.municipalities.values()
+                if m.prefecture_code == prefecture.code and m.kind is not Kind.DESIGNATED_CITY
+            ),
+            key=lambda m: m.code,
+        )
+        # Prefecture-wide bodies: a mental-health centre, a women's centre, a 24-hour line.
+        capital = towns[0]
+        for kind in ("mhwc", "women", "line"):
+            org = organisation(rng, kind, pref_name, [prefecture.code], f"{prefecture.code}:{kind}")
+            organizations.append(with_office(org, capital, f"{prefecture.code}:{kind}"))
+        # Local bodies in a few municipalities (wards of designated cities count as places).
+        for m in rng.sample(towns, min(len(towns), 3)):
+            kinds = rng.sample(
+                ["shakyo", "jiritsu", "welfare", "houkatsu", "npo", "youth"], 1 + (rng.random() < 0.4)
+            )
+            for kind in kinds:
+                key = f"{m.code}:{kind}"
+                org = organisation(rng, kind, m.name, [m.code], key)
+                organizations.append(with_office(org, m, key))
+        # A designated city's body covering all its wards at once (the city tier).
+        cities = [
+            m
+            for m in geo.municipalities.values()
+            if m.prefecture_code == prefecture.code and m.kind is Kind.DESIGNATED_CITY
+        ]
+        for city in cities:
+            key = f"{city.code}:child"
+            organizations.append(
+                with_office(organisation(rng, "child", city.name, [city.code], key), city, key)
+            )
+    for kind in ("line", "npo"):
+        organizations.append(organisation(rng, kind, "全国", ["JP"], f"JP:{kind}"))
+    return {"organizations": organizations}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--check", action="store_true", help="fail if the committed file is stale")
+    # One organisation per line: small, and a diff shows which ones changed.
+    lines = [json.dumps(o, ensure_ascii=False, separators=(",", ":")) for o in build()["organizations"]]
+    text = '{"organizations": [\n' + ",\n".join(lines) + "\n]}\n"
+    if parser.parse_args().check:
+        if not OUTPUT.exists() or OUTPUT.read_text(encoding="utf-8") != text:
+            sys.exit(f"{OUTPUT.name} is stale: run {Path(__file__).name}")
+        print("sample directory is up to date")
+        return
+    OUTPUT.write_text(text, encoding="utf-8")
+    count = text.count('"x_tsunagu"')
+    print(f"wrote {OUTPUT} ({count} organisations, {len(text.encode()):,} bytes)")
+
+
+if __name__ == "__main__":
+    main()
