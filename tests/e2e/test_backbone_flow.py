@@ -95,8 +95,9 @@ def test_a_partner_can_read_its_own_referral_and_not_another_partners(
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"severity": "S1"}, {"severity": "S2"}, {"severity": "S3", "lawful_basis": None}],
-    ids=["signpost", "referral-level", "serious-without-lawful-basis"],
+    # A referral-level case (S2) is handed off only with the person's consent (issue 5).
+    [{"severity": "S1"}, {"severity": "S2", "lawful_basis": None}, {"severity": "S3", "lawful_basis": None}],
+    ids=["signpost", "referral-level-without-consent", "serious-without-lawful-basis"],
 )
 def test_a_consultation_that_is_not_serious_or_not_shareable_opens_no_referral_and_sends_nothing(
     system: System,

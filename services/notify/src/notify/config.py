@@ -5,6 +5,7 @@ from typing import Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from eventkit.auth import _unb64
 from eventkit.crypto import Keyring
 from eventkit.settings import ServiceSettings, reject_placeholder
 
@@ -20,6 +21,25 @@ class Settings(ServiceSettings):
         default="http://127.0.0.1:8104",
         description="How partners reach this service; the webhook's links point here.",
     )
+    link_signing_key: SecretStr = Field(
+        description="base64url Ed25519 private key that signs acknowledgement links (referral verifies)"
+    )
+    referral_public_url: str = Field(
+        default="http://127.0.0.1:8102",
+        description="How partners reach referral: acknowledgement links and the portal's actions point here.",
+    )
+    link_valid_after_deadline_s: int = Field(
+        default=86_400,
+        ge=0,
+        description="A link still answers (e.g. 'reassigned') this long after the attempt's deadline.",
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="Where e-mail alerts are handed over")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = Field(default="Tsunagu <noreply@tsunagu.invalid>", description="The alerts' From")
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
     delivery_max_tries: int = Field(default=8, ge=1, description="POSTs before a delivery fails for good")
     delivery_backoff_base_s: float = Field(default=1.0, gt=0)
     delivery_backoff_max_s: float = Field(default=300.0, gt=0)
@@ -47,7 +67,19 @@ class Settings(ServiceSettings):
         Keyring(value.get_secret_value())  # a malformed keyring stops start-up, not the first POST
         return value
 
-    @field_validator("public_base_url")
+    @field_validator("link_signing_key")
+    @classmethod
+    def _a_signing_key(cls, value: SecretStr) -> SecretStr:
+        reject_placeholder(value, "NOTIFY_LINK_SIGNING_KEY")
+        try:
+            raw = _unb64(value.get_secret_value())
+        except ValueError:
+            raw = b""
+        if len(raw) != 32:
+            raise ValueError("must be a base64url Ed25519 private key (32 bytes)")
+        return value
+
+    @field_validator("public_base_url", "referral_public_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -61,4 +93,6 @@ class Settings(ServiceSettings):
         # A lease shorter than a POST would let a second sender start while the first still waits.
         if self.delivery_lease_s <= self.webhook_timeout_s:
             raise ValueError("delivery_lease_s must be longer than webhook_timeout_s")
+        if self.delivery_lease_s <= self.smtp_timeout_s + 5:
+            raise ValueError("delivery_lease_s must be longer than smtp_timeout_s + 5")
         return self

@@ -1,11 +1,13 @@
-"""The delivery worker: claims due deliveries, POSTs signed webhooks, records each outcome.
+"""The delivery worker: claims due deliveries, POSTs signed webhooks or sends e-mails, records each
+outcome.
 
 At least once: a sender that crashes between the partner's 2xx and its own commit leaves the row
 in 'sending'; after the lease another sender POSTs it again with the same Tsunagu-Delivery-Id,
 which partners deduplicate on. A delivered row is never claimed again.
 
-Each POST runs in a `deliver webhook` span whose parent is the trace context stored with the
-delivery, so the partner's webhook (and the handoff.notified event) joins the case's trace.
+Each try runs in a `deliver webhook` (or `deliver email`) span whose parent is the trace context
+stored with the delivery, so the partner's webhook (and the handoff.notified event) joins the
+case's trace. Both carry the attempt's acknowledgement link (`notify.links`).
 """
 
 import asyncio
@@ -25,7 +27,9 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from eventkit import telemetry
 from eventkit.crypto import Keyring
 from notify import repository, service
-from notify.domain import Reason, RetryPolicy, encode_body, http_reason, webhook_body
+from notify.domain import Channel, Reason, RetryPolicy, email_message, encode_body, http_reason, webhook_body
+from notify.links import AckLinks
+from notify.mail import Mailer, MailRejected
 from notify.signing import signature_header
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,8 @@ class DeliveryWorker:
         pool: asyncpg.Pool,
         keyring: Keyring,
         public_base_url: str,
+        links: AckLinks,
+        mailer: Mailer,
         policy: RetryPolicy,
         webhook_timeout_s: float,
         lease_s: float,
@@ -72,6 +78,8 @@ class DeliveryWorker:
         self._pool = pool
         self._keyring = keyring
         self._public_base_url = public_base_url
+        self._links = links
+        self._mailer = mailer
         self._policy = policy
         self._timeout_s = webhook_timeout_s
         self._lease_s = lease_s
@@ -200,7 +208,7 @@ class DeliveryWorker:
     async def _deliver(self, delivery: repository.Delivery) -> None:
         parent = propagate.extract(delivery.trace_headers)
         with telemetry.tracer().start_as_current_span(
-            "deliver webhook",
+            f"deliver {delivery.channel}",
             context=parent,
             kind=SpanKind.INTERNAL,
             record_exception=False,
@@ -241,6 +249,25 @@ class DeliveryWorker:
                 reason=None if reason is None else str(reason),
             )
 
+        if delivery.channel == Channel.EMAIL:
+            if not delivery.email_to:
+                return outcome(reason=Reason.NO_EMAIL_ADDRESS)
+            message = email_message(
+                delivery.payload,
+                to=delivery.email_to,
+                sender=self._mailer.server.sender,
+                acknowledge_url=self._links.url_for(delivery.payload),
+                # The same id on every retry, so a mail client shows a resent alert once.
+                message_id=f"<{delivery.delivery_id.replace(':', '.')}@tsunagu.invalid>",
+            )
+            try:
+                async with asyncio.timeout(self._mailer.server.timeout_s + 5):
+                    await self._mailer.send(message)
+            except MailRejected as rejected:
+                return outcome(reason=rejected.reason)
+            except TimeoutError:
+                return outcome(reason=Reason.TIMEOUT)
+            return outcome()
         if not delivery.webhook_url:
             return outcome(reason=Reason.NO_WEBHOOK_URL)
         try:
@@ -249,7 +276,14 @@ class DeliveryWorker:
             )
         except service.SigningUnavailable as unavailable:
             return outcome(reason=unavailable.reason)
-        body = encode_body(webhook_body(delivery.payload, public_base_url=self._public_base_url))
+        # The link is minted from the stored payload at send time (the same token every try); a
+        # delivery the backbone queued has no deadline, hence no attempt to acknowledge by link.
+        acknowledge_url = self._links.url_for(delivery.payload) if "deadline_at" in delivery.payload else None
+        body = encode_body(
+            webhook_body(
+                delivery.payload, public_base_url=self._public_base_url, acknowledge_url=acknowledge_url
+            )
+        )
         headers = webhook_headers(
             delivery_id=delivery.delivery_id,
             secrets=secrets,

@@ -1,19 +1,24 @@
-"""Deliveries and their rules: the delivery id, the webhook body, retries with backoff. Pure: no I/O."""
+"""Alerts and their deliveries: keys, channels, the webhook body, the e-mail, retries with backoff,
+the portal's alert states. Pure: no I/O."""
 
 import base64
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from contracts.events import ReferralMatched
+from contracts.events import HandoffOffered
 
 WEBHOOK_TYPE = "handoff.offered.v1"
 # The whole webhook body apart from `links`, in the order it is sent. Ids and codes only: the
-# partner learns who the person is through the referral, never through this alert.
+# partner learns who the person is through the referral, after accepting, never through this alert.
 WEBHOOK_FIELDS = (
     "type",
     "delivery_id",
@@ -25,18 +30,48 @@ WEBHOOK_FIELDS = (
     "municipality_code",
     "severity",
     "offered_at",
+    "deadline_at",
 )
+
+
+class Channel(StrEnum):
+    """Push channels; the portal inbox is not one: every alert is in it, and nothing is sent."""
+
+    WEBHOOK = "webhook"
+    EMAIL = "email"
 
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"  # waiting for its next_attempt_at
     SENDING = "sending"  # claimed by a sender until lease_until
-    DELIVERED = "delivered"  # the partner answered 2xx; never sent again
-    FAILED = "failed"  # gave up; handoff.delivery_failed.v1 was staged
+    DELIVERED = "delivered"  # the partner answered 2xx (or the mail server accepted it); never sent again
+    FAILED = "failed"  # gave up
+    CANCELLED = "cancelled"  # the attempt ended before it was sent: nothing left to alert about
+
+
+class AlertState(StrEnum):
+    """The portal inbox's view of an attempt, from the referral's events."""
+
+    OFFERED = "offered"
+    ACKNOWLEDGED = "acknowledged"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    REASSIGNED = "reassigned"  # the referral moved on to another organisation
+    WITHDRAWN = "withdrawn"
+
+
+# From which states an alert may move to each state; anything else is a late or repeated event.
+ALERT_TRANSITIONS: Mapping[AlertState, frozenset[AlertState]] = {
+    AlertState.ACKNOWLEDGED: frozenset({AlertState.OFFERED}),
+    AlertState.DECLINED: frozenset({AlertState.OFFERED}),
+    AlertState.EXPIRED: frozenset({AlertState.OFFERED}),
+    AlertState.REASSIGNED: frozenset({AlertState.OFFERED, AlertState.DECLINED, AlertState.EXPIRED}),
+    AlertState.WITHDRAWN: frozenset({AlertState.OFFERED, AlertState.ACKNOWLEDGED}),
+}
 
 
 class Reason(StrEnum):
-    """Machine-readable causes of a failed try; `http_<status>` is added for HTTP answers."""
+    """Machine-readable causes of a failed try; `http_<status>` and `smtp_<code>` are added."""
 
     TIMEOUT = "timeout"
     CONNECT_ERROR = "connect_error"
@@ -45,20 +80,39 @@ class Reason(StrEnum):
     SIGNING_SECRET_UNREADABLE = "signing_secret_unreadable"  # noqa: S105
     NO_WEBHOOK_URL = "no_webhook_url"
     INVALID_WEBHOOK_URL = "invalid_webhook_url"
+    NO_EMAIL_ADDRESS = "no_email_address"
+    SMTP_ERROR = "smtp_error"
 
 
-# The URL travels with the delivery row, so no retry can change these; waiting would only delay
-# the failure event that lets the referral move on to the next candidate.
-PERMANENT_REASONS = frozenset({Reason.NO_WEBHOOK_URL.value, Reason.INVALID_WEBHOOK_URL.value})
+# The URL or address travels with the delivery row, so no retry can change these; waiting would
+# only delay the failure event that lets the referral move on to the next candidate.
+PERMANENT_REASONS = frozenset(
+    {Reason.NO_WEBHOOK_URL.value, Reason.INVALID_WEBHOOK_URL.value, Reason.NO_EMAIL_ADDRESS.value}
+)
 
 
 def http_reason(status: int) -> str:
     return f"http_{status}"
 
 
+def smtp_reason(code: int) -> str:
+    return f"smtp_{code}"
+
+
+def is_permanent(reason: str) -> bool:
+    # An SMTP 5xx reply is the server's final word on this message (unknown mailbox, refused).
+    return reason in PERMANENT_REASONS or (reason.startswith("smtp_5") and reason[5:].isdigit())
+
+
 def delivery_key(referral_id: uuid.UUID, organisation_id: uuid.UUID, attempt: int) -> str:
-    """The id partners deduplicate on; the same for every retry of one delivery."""
+    """The alert's dedup key: one per (referral, organisation, attempt); the webhook's delivery id,
+    which partners deduplicate on, the same for every retry."""
     return f"{referral_id}:{organisation_id}:{attempt}"
+
+
+def channel_delivery_id(key: str, channel: Channel) -> str:
+    # The webhook keeps the bare key (what partners have deduplicated on since the backbone).
+    return key if channel is Channel.WEBHOOK else f"{key}:{channel.value}"
 
 
 @dataclass(frozen=True)
@@ -69,45 +123,166 @@ class NewDelivery:
     case_id: uuid.UUID
     organisation_id: uuid.UUID
     attempt: int
+    channel: Channel
     webhook_url: str | None
+    email_to: str | None
     payload: dict[str, Any]
     trace_headers: dict[str, str]
 
 
-def offer_for_match(event: ReferralMatched, *, attempt: int, trace_headers: Mapping[str, str]) -> NewDelivery:
-    """The delivery that alerts the chosen organisation about a matched referral."""
-    organisation_id = event.organisation.organisation_id
-    delivery_id = delivery_key(event.referral_id, organisation_id, attempt)
+@dataclass(frozen=True)
+class NewAlert:
+    id: uuid.UUID
+    alert_key: str
+    referral_id: uuid.UUID
+    case_id: uuid.UUID
+    organisation_id: uuid.UUID
+    attempt: int
+    topic: str
+    municipality_code: str
+    severity: str
+    channels: tuple[Channel, ...]
+    offered_at: datetime
+    deadline_at: datetime
+    deliveries: tuple[NewDelivery, ...]
+
+
+def alert_for_offer(event: HandoffOffered, *, trace_headers: Mapping[str, str]) -> NewAlert:
+    """The alert of one offered attempt, with a delivery per push channel the organisation wants."""
+    organisation = event.organisation
+    key = delivery_key(event.referral_id, organisation.organisation_id, event.attempt)
     payload: dict[str, Any] = {
         "type": WEBHOOK_TYPE,
-        "delivery_id": delivery_id,
+        "delivery_id": key,
         "referral_id": str(event.referral_id),
         "case_id": str(event.case_id),
-        "organisation_id": str(organisation_id),
-        "attempt": attempt,
+        "organisation_id": str(organisation.organisation_id),
+        "attempt": event.attempt,
         "topic": event.topic.value,
         "municipality_code": event.municipality_code,
         "severity": event.severity.value,
-        "offered_at": event.matched_at.isoformat(),
+        "offered_at": event.offered_at.isoformat(),
+        "deadline_at": event.deadline_at.isoformat(),
     }
-    return NewDelivery(
+    channels = tuple(channel for channel in Channel if channel.value in organisation.channels)
+    deliveries = tuple(
+        NewDelivery(
+            id=uuid.uuid4(),
+            delivery_id=channel_delivery_id(key, channel),
+            referral_id=event.referral_id,
+            case_id=event.case_id,
+            organisation_id=organisation.organisation_id,
+            attempt=event.attempt,
+            channel=channel,
+            webhook_url=organisation.webhook_url if channel is Channel.WEBHOOK else None,
+            email_to=organisation.email if channel is Channel.EMAIL else None,
+            payload=payload,
+            trace_headers=dict(trace_headers),
+        )
+        for channel in channels
+    )
+    return NewAlert(
         id=uuid.uuid4(),
-        delivery_id=delivery_id,
+        alert_key=key,
         referral_id=event.referral_id,
         case_id=event.case_id,
-        organisation_id=organisation_id,
-        attempt=attempt,
-        webhook_url=event.organisation.webhook_url,
-        payload=payload,
-        trace_headers=dict(trace_headers),
+        organisation_id=organisation.organisation_id,
+        attempt=event.attempt,
+        topic=event.topic.value,
+        municipality_code=event.municipality_code,
+        severity=event.severity.value,
+        channels=channels,
+        offered_at=event.offered_at,
+        deadline_at=event.deadline_at,
+        deliveries=deliveries,
     )
 
 
-def webhook_body(payload: Mapping[str, Any], *, public_base_url: str) -> dict[str, Any]:
-    """The JSON the partner receives; only the listed fields, whatever else the payload holds."""
-    body = {name: payload[name] for name in WEBHOOK_FIELDS}
-    body["links"] = {"referral": f"{public_base_url.rstrip('/')}/v1/deliveries/{payload['delivery_id']}"}
+def failure_reason(failed: Sequence[tuple[str, str | None]]) -> str:
+    """The reason of an attempt none of whose channels could be reached: the one channel's reason,
+    or `<channel>:<reason>` for each when there were several."""
+    if len(failed) == 1:
+        return failed[0][1] or "failed"
+    return ",".join(f"{channel}:{reason or 'failed'}" for channel, reason in failed)
+
+
+def webhook_body(
+    payload: Mapping[str, Any], *, public_base_url: str, acknowledge_url: str | None = None
+) -> dict[str, Any]:
+    """The JSON the partner receives; only the listed fields, whatever else the payload holds.
+    The acknowledgement link is in what is sent, never in what the API shows."""
+    body = {name: payload.get(name) for name in WEBHOOK_FIELDS}
+    links = {"referral": f"{public_base_url.rstrip('/')}/v1/deliveries/{payload['delivery_id']}"}
+    if acknowledge_url is not None:
+        links["acknowledge"] = acknowledge_url
+    body["links"] = links
     return body
+
+
+# The #9999 menu's words, for the e-mail a person reads (domain brief §1a).
+TOPIC_LABELS_JA: Mapping[str, str] = {
+    "LONELY": "孤独・孤立に悩んでいる方",
+    "SUICIDAL": "死にたいほどつらい方",
+    "POVERTY": "生活に困窮されている方",
+    "FOREIGN_LANG": "外国語での相談を希望される方",
+    "WOMEN": "女性の悩み(DV・性暴力等)",
+    "SOGI": "性別の違和や同性愛に関して",
+    "SINGLE_MOTHER": "シングルマザーの方",
+    "UNDER18": "18歳以下の方",
+    "DISASTER": "被災していて相談したい方",
+}
+SEVERITY_LABELS_JA: Mapping[str, str] = {
+    "S4": "緊急",
+    "S3": "深刻",
+    "S2": "つなぎ",
+    "S1": "情報提供",
+    "S0": "傾聴",
+}
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def email_message(
+    payload: Mapping[str, Any], *, to: str, sender: str, acknowledge_url: str, message_id: str
+) -> EmailMessage:
+    """The alert as an e-mail: topic, area, severity, deadline and the link; nothing personal."""
+    topic = str(payload["topic"])
+    severity = str(payload["severity"])
+    deadline = datetime.fromisoformat(str(payload["deadline_at"])).astimezone(JST).strftime("%Y-%m-%d %H:%M")
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = (
+        f"[Tsunagu] 引き継ぎの依頼 {severity} {payload['municipality_code']} (期限 {deadline} JST)"
+    )
+    message["Message-ID"] = message_id
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(
+        "\n".join(
+            [
+                "つなぐ (Tsunagu) から、貴団体への引き継ぎの依頼です。",
+                "A handoff is offered to your organisation.",
+                "",
+                f"相談の種類 / Topic:          {TOPIC_LABELS_JA.get(topic, topic)} ({topic})",
+                f"地域 / Municipality code:    {payload['municipality_code']}",
+                f"緊急度 / Severity:           {severity} {SEVERITY_LABELS_JA.get(severity, '')}",
+                f"期限 / Deadline:             {deadline} JST",
+                f"試行 / Attempt:              {payload['attempt']}",
+                "",
+                "引き受ける場合は、次のリンクを開いてボタンを押してください:",
+                "To acknowledge, open this link and press the button:",
+                acknowledge_url,
+                "",
+                "期限までに応答がない場合、この依頼は次の団体へ移ります。",
+                "If nobody acknowledges before the deadline, the case moves on to the next organisation.",
+                "このメールに個人情報は含まれません。相談者の情報は、引き受け後に Tsunagu で確認できます。",
+                "This e-mail holds no personal data; the person's details are shown in Tsunagu",
+                "once you accept.",
+            ]
+        )
+        + "\n"
+    )
+    return message
 
 
 def encode_body(body: Mapping[str, Any]) -> bytes:
@@ -138,7 +313,7 @@ class NextStep:
 
 
 def after_failure(reason: str, *, tries: int, policy: RetryPolicy, rand: Callable[[], float]) -> NextStep:
-    if reason in PERMANENT_REASONS or tries >= policy.max_tries:
+    if is_permanent(reason) or tries >= policy.max_tries:
         return NextStep(give_up=True)
     return NextStep(
         give_up=False,

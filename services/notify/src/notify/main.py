@@ -1,5 +1,6 @@
 """notify's composition root: settings → runtime (pool, producer, relay, consumer, sender) → app."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -14,6 +15,8 @@ from notify.config import Settings
 from notify.delivery import DeliveryWorker
 from notify.domain import RetryPolicy
 from notify.handlers import HANDLERS
+from notify.links import AckLinks
+from notify.mail import Mailer, SmtpServer
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -21,6 +24,22 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 def create_app(settings: Settings) -> FastAPI:
     setup_telemetry("notify")
     keyring = Keyring(settings.encryption_keys.get_secret_value())
+    links = AckLinks(
+        signing_key=settings.link_signing_key.get_secret_value(),
+        referral_public_url=settings.referral_public_url,
+        valid_after_deadline=timedelta(seconds=settings.link_valid_after_deadline_s),
+    )
+    mailer = Mailer(
+        SmtpServer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            timeout_s=settings.smtp_timeout_s,
+        )
+    )
 
     def delivery_worker(runtime: ServiceRuntime) -> Worker:
         return DeliveryWorker(
@@ -28,6 +47,8 @@ def create_app(settings: Settings) -> FastAPI:
             pool=runtime.pool,
             keyring=keyring,
             public_base_url=settings.public_base_url,
+            links=links,
+            mailer=mailer,
             policy=RetryPolicy(
                 max_tries=settings.delivery_max_tries,
                 base_s=settings.delivery_backoff_base_s,
@@ -49,8 +70,12 @@ def create_app(settings: Settings) -> FastAPI:
     app = create_service_app(
         runtime=runtime,
         title="Tsunagu notify",
-        description="Alerts partner organisations about handoffs with signed webhooks.",
+        description=(
+            "Alerts partner organisations about offered handoffs (signed webhook, e-mail, portal "
+            "inbox) with an acknowledgement link, and records every try."
+        ),
         routers=[routes.router],
     )
     app.state.keyring = keyring
+    app.state.links = links
     return app

@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from notify.domain import DeliveryStatus, NewDelivery
+from notify.domain import ALERT_TRANSITIONS, AlertState, DeliveryStatus, NewAlert, NewDelivery
 
 NOTIFY_CHANNEL = "deliveries"
 
@@ -24,7 +24,9 @@ class Delivery:
     case_id: uuid.UUID
     organisation_id: uuid.UUID
     attempt: int
+    channel: str
     webhook_url: str | None
+    email_to: str | None
     payload: dict[str, Any]
     status: str
     tries: int
@@ -53,9 +55,9 @@ class StoredSecrets:
     rotated_at: datetime | None
 
 
-_COLUMNS = """id, delivery_id, referral_id, case_id, organisation_id, attempt, webhook_url, payload,
-              status, tries, next_attempt_at, lease_until, last_error, trace_headers, created_at,
-              delivered_at"""
+_COLUMNS = """id, delivery_id, referral_id, case_id, organisation_id, attempt, channel, webhook_url,
+              email_to, payload, status, tries, next_attempt_at, lease_until, last_error, trace_headers,
+              created_at, delivered_at"""
 
 
 _CLAIMED_COLUMNS = ", ".join(f"t.{column.strip()}" for column in _COLUMNS.split(","))
@@ -107,12 +109,36 @@ async def get_partner_secrets(
 # ---- deliveries ------------------------------------------------------------------------------
 
 
+async def insert_alert(conn: asyncpg.Connection, *, alert: NewAlert, now: datetime | None = None) -> bool:
+    """True if this is a new alert; False if (referral, organisation, attempt) exists already."""
+    inserted = await conn.fetchval(
+        """INSERT INTO alerts (id, alert_key, referral_id, case_id, organisation_id, attempt, topic,
+                               municipality_code, severity, channels, offered_at, deadline_at, state_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13::timestamptz, now()))
+           ON CONFLICT DO NOTHING RETURNING true""",
+        alert.id,
+        alert.alert_key,
+        alert.referral_id,
+        alert.case_id,
+        alert.organisation_id,
+        alert.attempt,
+        alert.topic,
+        alert.municipality_code,
+        alert.severity,
+        [channel.value for channel in alert.channels],
+        alert.offered_at,
+        alert.deadline_at,
+        now,
+    )
+    return bool(inserted)
+
+
 async def insert_delivery(conn: asyncpg.Connection, *, delivery: NewDelivery) -> bool:
-    """True if this is a new delivery; False if (referral, organisation, attempt) exists already."""
+    """True if this is a new delivery; False if that channel of the attempt exists already."""
     inserted = await conn.fetchval(
         """INSERT INTO deliveries (id, delivery_id, referral_id, case_id, organisation_id, attempt,
-                                   webhook_url, payload, trace_headers)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                   channel, webhook_url, email_to, payload, trace_headers)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            ON CONFLICT DO NOTHING RETURNING true""",
         delivery.id,
         delivery.delivery_id,
@@ -120,7 +146,9 @@ async def insert_delivery(conn: asyncpg.Connection, *, delivery: NewDelivery) ->
         delivery.case_id,
         delivery.organisation_id,
         delivery.attempt,
+        delivery.channel.value,
         delivery.webhook_url,
+        delivery.email_to,
         delivery.payload,
         delivery.trace_headers,
     )
@@ -284,3 +312,135 @@ async def list_attempts(conn: asyncpg.Connection, *, delivery_uuid: uuid.UUID) -
         delivery_uuid,
     )
     return [Attempt(**dict(row)) for row in rows]
+
+
+# ---- alerts: the attempt as a whole ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: uuid.UUID
+    alert_key: str
+    referral_id: uuid.UUID
+    case_id: uuid.UUID
+    organisation_id: uuid.UUID
+    attempt: int
+    topic: str
+    municipality_code: str
+    severity: str
+    channels: list[str]
+    offered_at: datetime
+    deadline_at: datetime
+    state: str
+    state_at: datetime
+    delivery_failed_at: datetime | None
+
+
+_ALERT_COLUMNS = """id, alert_key, referral_id, case_id, organisation_id, attempt, topic, municipality_code,
+                    severity, channels, offered_at, deadline_at, state, state_at, delivery_failed_at"""
+
+
+async def lock_alert(
+    conn: asyncpg.Connection, *, referral_id: uuid.UUID, organisation_id: uuid.UUID, attempt: int
+) -> Alert | None:
+    """Serialises the channels of one attempt deciding whether all of them failed."""
+    row = await conn.fetchrow(
+        f"""SELECT {_ALERT_COLUMNS} FROM alerts
+             WHERE referral_id = $1 AND organisation_id = $2 AND attempt = $3 FOR UPDATE""",
+        referral_id,
+        organisation_id,
+        attempt,
+    )
+    return Alert(**dict(row)) if row else None
+
+
+async def channel_outcomes(
+    conn: asyncpg.Connection, *, referral_id: uuid.UUID, organisation_id: uuid.UUID, attempt: int
+) -> list[tuple[str, str, str | None]]:
+    """(channel, status, last_error) of each delivery of the attempt."""
+    rows = await conn.fetch(
+        """SELECT channel, status, last_error FROM deliveries
+            WHERE referral_id = $1 AND organisation_id = $2 AND attempt = $3 ORDER BY channel""",
+        referral_id,
+        organisation_id,
+        attempt,
+    )
+    return [(row["channel"], row["status"], row["last_error"]) for row in rows]
+
+
+async def mark_alert_delivery_failed(
+    conn: asyncpg.Connection, *, alert_id: uuid.UUID, now: datetime | None
+) -> bool:
+    """True the first time only: one failure event per attempt."""
+    updated = await conn.fetchval(
+        """UPDATE alerts SET delivery_failed_at = COALESCE($2::timestamptz, now())
+            WHERE id = $1 AND delivery_failed_at IS NULL RETURNING true""",
+        alert_id,
+        now,
+    )
+    return bool(updated)
+
+
+async def move_alerts(
+    conn: asyncpg.Connection,
+    *,
+    referral_id: uuid.UUID,
+    attempt: int | None,
+    state: AlertState,
+    at: datetime,
+) -> int:
+    """Move the attempt's alert (or all the referral's, for attempt None) to `state`, from the
+    states the transition allows; a late or repeated event moves nothing."""
+    allowed = [s.value for s in ALERT_TRANSITIONS[state]]
+    moved: list[asyncpg.Record] = await conn.fetch(
+        """UPDATE alerts SET state = $3, state_at = $4
+            WHERE referral_id = $1 AND ($2::int IS NULL OR attempt = $2) AND state = ANY($5::text[])
+        RETURNING attempt""",
+        referral_id,
+        attempt,
+        state.value,
+        at,
+        allowed,
+    )
+    return len(moved)
+
+
+async def cancel_pending(conn: asyncpg.Connection, *, referral_id: uuid.UUID, attempt: int | None) -> int:
+    """Deliveries not yet sent of an attempt that has ended: there is nothing left to alert about."""
+    result: str = await conn.execute(
+        """UPDATE deliveries SET status = 'cancelled', lease_until = NULL
+            WHERE referral_id = $1 AND ($2::int IS NULL OR attempt = $2) AND status = 'pending'""",
+        referral_id,
+        attempt,
+    )
+    return int(result.rsplit(" ", 1)[-1])
+
+
+async def inbox(
+    conn: asyncpg.Connection, *, organisation_id: uuid.UUID, state: AlertState | None, limit: int
+) -> list[Alert]:
+    rows = await conn.fetch(
+        f"""SELECT {_ALERT_COLUMNS} FROM alerts
+             WHERE organisation_id = $1 AND ($2::text IS NULL OR state = $2)
+             ORDER BY offered_at DESC, id LIMIT $3""",
+        organisation_id,
+        state.value if state else None,
+        limit,
+    )
+    return [Alert(**dict(row)) for row in rows]
+
+
+async def delivery_statuses(
+    conn: asyncpg.Connection, *, organisation_id: uuid.UUID, referral_ids: list[uuid.UUID]
+) -> dict[tuple[uuid.UUID, int], dict[str, str]]:
+    """For each (referral, attempt) of the organisation, its channels' statuses."""
+    rows = await conn.fetch(
+        """SELECT referral_id, attempt, channel, status FROM deliveries
+            WHERE organisation_id = $1 AND referral_id = ANY($2::uuid[])""",
+        organisation_id,
+        referral_ids,
+    )
+    found: dict[tuple[uuid.UUID, int], dict[str, str]] = {}
+    for row in rows:
+        found.setdefault((row["referral_id"], row["attempt"]), {})[row["channel"]] = row["status"]
+    return found

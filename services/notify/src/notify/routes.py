@@ -1,7 +1,7 @@
 """notify's HTTP edge: request → service call → response model."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 
 from eventkit.errors import ERROR_RESPONSES
 from notify import repository, service
-from notify.deps import Keys, NotifySettings, Operator, OperatorOrPartner, Pool
-from notify.domain import DeliveryStatus, webhook_body
+from notify.deps import Keys, Links, NotifySettings, Operator, OperatorOrPartner, Partner, Pool
+from notify.domain import AlertState, DeliveryStatus, webhook_body
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
@@ -37,15 +37,18 @@ class DeliveryOut(BaseModel):
     case_id: uuid.UUID
     organisation_id: uuid.UUID
     attempt: int
-    channel: str = "webhook"
+    channel: str = Field(description="webhook | email")
     status: DeliveryStatus
     tries: int
     webhook_url: str | None
+    email_to: str | None
     next_attempt_at: datetime | None = Field(description="When the next try is due, while pending.")
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
-    body: dict[str, Any] = Field(description="The webhook body as the partner receives it.")
+    body: dict[str, Any] = Field(
+        description="The alert's body as a webhook carries it, without the acknowledgement link."
+    )
 
     @classmethod
     def of(cls, d: repository.Delivery, *, public_base_url: str) -> "DeliveryOut":
@@ -55,9 +58,11 @@ class DeliveryOut(BaseModel):
             case_id=d.case_id,
             organisation_id=d.organisation_id,
             attempt=d.attempt,
+            channel=d.channel,
             status=DeliveryStatus(d.status),
             tries=d.tries,
             webhook_url=d.webhook_url,
+            email_to=d.email_to,
             next_attempt_at=d.next_attempt_at if d.status == DeliveryStatus.PENDING else None,
             last_error=d.last_error,
             created_at=d.created_at,
@@ -152,3 +157,68 @@ async def get_delivery(
         **summary.model_dump(),
         attempts=[AttemptOut(**vars(a)) for a in attempts],
     )
+
+
+# ---- the partner portal ----------------------------------------------------------------------
+
+
+class InboxItemOut(BaseModel):
+    alert_key: str = Field(description="referral_id:organisation_id:attempt; the alert's dedup key.")
+    referral_id: uuid.UUID
+    case_id: uuid.UUID
+    attempt: int
+    topic: str
+    municipality_code: str
+    severity: str
+    offered_at: datetime
+    deadline_at: datetime
+    overdue: bool = Field(description="Still offered and past its deadline (it is about to move on).")
+    state: AlertState = Field(
+        description="offered, acknowledged, declined, expired, reassigned (moved on) or withdrawn."
+    )
+    state_at: datetime
+    channels: dict[str, str] = Field(description="Each push channel's delivery status.")
+    actions: dict[str, str] = Field(
+        description="While offered: where to acknowledge or decline with your partner token."
+    )
+
+
+@router.get(
+    "/portal/inbox",
+    response_model=list[InboxItemOut],
+    tags=["portal"],
+    summary="Your organisation's handoff alerts, newest first",
+    description=(
+        "Partners only: every attempt offered to your organisation, whatever channels it was sent on, "
+        "with its deadline and what became of it. Codes only; the person's details are released by "
+        "intake after you acknowledge."
+    ),
+)
+async def portal_inbox(
+    principal: Partner,
+    pool: Pool,
+    links: Links,
+    state: AlertState | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[InboxItemOut]:
+    alerts, statuses = await service.inbox(pool, principal=principal, state=state, limit=limit)
+    now = datetime.now(UTC)
+    return [
+        InboxItemOut(
+            alert_key=a.alert_key,
+            referral_id=a.referral_id,
+            case_id=a.case_id,
+            attempt=a.attempt,
+            topic=a.topic,
+            municipality_code=a.municipality_code,
+            severity=a.severity,
+            offered_at=a.offered_at,
+            deadline_at=a.deadline_at,
+            overdue=a.state == AlertState.OFFERED and a.deadline_at < now,
+            state=AlertState(a.state),
+            state_at=a.state_at,
+            channels=statuses.get((a.referral_id, a.attempt), {}),
+            actions=links.referral_api(a.referral_id, a.attempt) if a.state == AlertState.OFFERED else {},
+        )
+        for a in alerts
+    ]

@@ -1,4 +1,5 @@
-"""notify's use cases: offer a handoff, finish a delivery try, issue partner secrets, read deliveries.
+"""notify's use cases: alert an offered handoff, follow the attempt's fate, finish a delivery try,
+issue partner secrets, read deliveries and the portal inbox.
 
 Finishing a try is one transaction: the attempt row, the delivery's new state and, when the
 delivery ends, the event announcing it.
@@ -12,30 +13,56 @@ from datetime import datetime
 
 import asyncpg
 
-from contracts.events import HandoffDeliveryFailed, HandoffNotified, ReferralMatched
+from contracts.events import HandoffDeliveryFailed, HandoffNotified, HandoffOffered
 from eventkit import outbox, telemetry
 from eventkit.auth import Principal, Role
 from eventkit.crypto import DecryptionError, Keyring
 from eventkit.errors import not_found
 from notify import domain, repository
-from notify.domain import DeliveryStatus, Reason, RetryPolicy
+from notify.domain import AlertState, DeliveryStatus, Reason, RetryPolicy
 
 log = logging.getLogger(__name__)
 
-# The attempt number of a first handoff; the referral service's later attempts will carry theirs.
-FIRST_ATTEMPT = 1
 
-
-async def offer_handoff(conn: asyncpg.Connection, event: ReferralMatched) -> bool:
-    """Queue the alert for the chosen organisation; False if this match was queued before."""
-    delivery = domain.offer_for_match(
-        event, attempt=FIRST_ATTEMPT, trace_headers=telemetry.current_trace_headers()
-    )
-    created = await repository.insert_delivery(conn, delivery=delivery)
-    if created:
+async def offer_handoff(conn: asyncpg.Connection, event: HandoffOffered) -> bool:
+    """Queue the attempt's alert: the inbox item and one delivery per push channel the organisation
+    wants. False if this attempt was queued before (a replay with a new event id changes nothing)."""
+    alert = domain.alert_for_offer(event, trace_headers=telemetry.current_trace_headers())
+    if not await repository.insert_alert(conn, alert=alert):
+        return False
+    for delivery in alert.deliveries:
+        await repository.insert_delivery(conn, delivery=delivery)
+    if alert.deliveries:
         await repository.wake_senders(conn)
-        log.info("delivery %s queued", delivery.delivery_id)
-    return created
+    log.info(
+        "alert %s queued on %s",
+        alert.alert_key,
+        ",".join(channel.value for channel in alert.channels) or "the portal only",
+    )
+    return True
+
+
+async def attempt_moved(
+    conn: asyncpg.Connection,
+    *,
+    referral_id: uuid.UUID,
+    attempt: int | None,
+    state: AlertState,
+    at: datetime,
+) -> int:
+    """The referral moved the attempt (or, for None, the whole referral) on: the inbox shows it, and
+    alerts not yet sent are not sent any more."""
+    moved = await repository.move_alerts(conn, referral_id=referral_id, attempt=attempt, state=state, at=at)
+    cancelled = await repository.cancel_pending(conn, referral_id=referral_id, attempt=attempt)
+    if moved or cancelled:
+        log.info(
+            "referral %s attempt %s is %s; %d unsent deliveries cancelled",
+            referral_id,
+            attempt if attempt is not None else "*",
+            state.value,
+            cancelled,
+        )
+    return moved
 
 
 # ---- partner secrets -------------------------------------------------------------------------
@@ -144,6 +171,7 @@ async def finish_try(
                     organisation_id=delivery.organisation_id,
                     attempt=delivery.attempt,
                     delivery_id=delivery.delivery_id,
+                    channel=delivery.channel,
                     notified_at=delivered_at,
                 ),
             )
@@ -169,11 +197,41 @@ async def finish_try(
                 step.delay_s,
             )
             return DeliveryStatus.PENDING
+        # Lock the attempt's alert before the delivery row: its channels finish in parallel, and
+        # the last one to fail must see the others' outcomes (same lock order as the handlers).
+        alert = await repository.lock_alert(
+            conn,
+            referral_id=delivery.referral_id,
+            organisation_id=delivery.organisation_id,
+            attempt=delivery.attempt,
+        )
         failed_at = await repository.mark_failed(
             conn, delivery_uuid=delivery.id, tries=delivery.tries, reason=result.reason, now=now
         )
         if failed_at is None:
             return None
+        log.error(
+            "delivery %s failed for good after %d tries (%s)",
+            delivery.delivery_id,
+            delivery.tries,
+            result.reason,
+        )
+        reason = result.reason
+        if alert is not None:
+            outcomes = await repository.channel_outcomes(
+                conn,
+                referral_id=delivery.referral_id,
+                organisation_id=delivery.organisation_id,
+                attempt=delivery.attempt,
+            )
+            # The referral moves on only when no channel reached the partner and none still tries.
+            if alert.state != AlertState.OFFERED or any(
+                status != DeliveryStatus.FAILED for _, status, _ in outcomes
+            ):
+                return DeliveryStatus.FAILED
+            if not await repository.mark_alert_delivery_failed(conn, alert_id=alert.id, now=now):
+                return DeliveryStatus.FAILED
+            reason = domain.failure_reason([(channel, error) for channel, _, error in outcomes])
         await outbox.append(
             conn,
             HandoffDeliveryFailed(
@@ -182,15 +240,9 @@ async def finish_try(
                 organisation_id=delivery.organisation_id,
                 attempt=delivery.attempt,
                 delivery_id=delivery.delivery_id,
-                reason=result.reason,
+                reason=reason,
                 failed_at=failed_at,
             ),
-        )
-        log.error(
-            "delivery %s failed for good after %d tries (%s)",
-            delivery.delivery_id,
-            delivery.tries,
-            result.reason,
         )
         return DeliveryStatus.FAILED
 
@@ -237,3 +289,18 @@ async def list_deliveries(
             status=status,
             limit=limit,
         )
+
+
+async def inbox(
+    pool: asyncpg.Pool, *, principal: Principal, state: AlertState | None, limit: int
+) -> tuple[list[repository.Alert], dict[tuple[uuid.UUID, int], dict[str, str]]]:
+    """The partner's own organisation's alerts, newest first, with each channel's status."""
+    organisation_id = principal.organisation_id
+    assert organisation_id is not None  # partner tokens always name their organisation
+    async with pool.acquire() as conn:
+        alerts = await repository.inbox(conn, organisation_id=organisation_id, state=state, limit=limit)
+        statuses = await repository.delivery_statuses(
+            conn, organisation_id=organisation_id, referral_ids=[a.referral_id for a in alerts]
+        )
+    telemetry.tag(organisation_id=organisation_id)
+    return alerts, statuses

@@ -1,36 +1,55 @@
 import asyncio
 import json
+import socket
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
+from aiosmtpd.controller import Controller
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
-from contracts.events import Candidate, MatchedOrganisation, ReferralMatched
-from contracts.topics import MATCHES
+from contracts.events import (
+    Event,
+    HandoffAcknowledged,
+    HandoffExpired,
+    HandoffOffered,
+    OfferedOrganisation,
+    ReferralEscalated,
+)
+from contracts.topics import REFERRALS
 from contracts.vocabulary import Severity, Topic
+from eventkit.auth import generate_signing_keypair
 from eventkit.consumer import Message
 from eventkit.crypto import Keyring, generate_keyring_entry
 from eventkit.db import create_pool, migrate, service_migrations
 from eventkit.envelope import new_envelope
+from eventkit.links import LinkVerifier
 from notify import repository, service
 from notify.delivery import DeliveryWorker
 from notify.domain import RetryPolicy
-from notify.handlers import on_referral_matched
+from notify.handlers import HANDLERS
+from notify.links import AckLinks
+from notify.mail import Mailer, SmtpServer
 from notify.signing import verify_signature
 
 pytestmark = pytest.mark.integration
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+LINK_KEY, LINK_PUBLIC_KEY = generate_signing_keypair()
+REFERRAL_URL = "http://referral.test"
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 
@@ -151,6 +170,11 @@ async def make_worker(dsn: str, pool: asyncpg.Pool, keyring: Keyring) -> AsyncIt
             "pool": pool,
             "keyring": keyring,
             "public_base_url": "http://notify.test",
+            "links": AckLinks(
+                signing_key=LINK_KEY, referral_public_url=REFERRAL_URL, valid_after_deadline=timedelta(days=1)
+            ),
+            # Port 9 refuses at once; tests that send e-mail give their own SMTP server.
+            "mailer": Mailer(SmtpServer(host="127.0.0.1", port=9, sender="Tsunagu <noreply@tsunagu.test>")),
             "policy": RetryPolicy(max_tries=8, base_s=1.0, max_s=300.0),
             "webhook_timeout_s": 5.0,
             "lease_s": 60.0,
@@ -170,41 +194,56 @@ async def make_worker(dsn: str, pool: asyncpg.Pool, keyring: Keyring) -> AsyncIt
 
 
 def a_match(
-    organisation_id: uuid.UUID, webhook_url: str | None, *, referral_id: uuid.UUID | None = None
-) -> ReferralMatched:
-    return ReferralMatched(
+    organisation_id: uuid.UUID,
+    webhook_url: str | None,
+    *,
+    referral_id: uuid.UUID | None = None,
+    channels: tuple[str, ...] = ("webhook",),
+    email: str | None = None,
+    attempt: int = 1,
+) -> HandoffOffered:
+    """The referral's offer of one attempt (notify alerts on offers, not on the directory's match)."""
+    now = datetime.now(UTC)
+    return HandoffOffered(
         case_id=uuid.uuid4(),
         referral_id=referral_id or uuid.uuid4(),
-        organisation=MatchedOrganisation(
-            organisation_id=organisation_id, name="【サンプル】社会福祉協議会", webhook_url=webhook_url
+        attempt=attempt,
+        organisation=OfferedOrganisation(
+            organisation_id=organisation_id,
+            name="【サンプル】社会福祉協議会",
+            webhook_url=webhook_url,
+            email=email,
+            channels=channels,
         ),
-        reasons=("municipality_covered",),
-        candidates=(Candidate(organisation_id=organisation_id, rank=1, tier="municipality", reasons=()),),
         topic=Topic.LONELY,
         municipality_code="131041",
         severity=Severity.S3,
-        matched_at=datetime.now(UTC),
+        deadline_at=now + timedelta(minutes=30),
+        offered_at=now,
     )
 
 
-async def handle(pool: asyncpg.Pool, event: ReferralMatched) -> None:
+async def handle(pool: asyncpg.Pool, event: Event) -> None:
     """Run the handler the way the consumer does: one transaction, inside the case's trace."""
-    message = Message(new_envelope(event), MATCHES.name, 0, 0)
+    message = Message(new_envelope(event), REFERRALS.name, 0, 0)
     token = otel_context.attach(propagate.extract({"traceparent": TRACEPARENT}))
     try:
         async with pool.acquire() as conn, conn.transaction():
-            await on_referral_matched(conn, event, message)
+            await HANDLERS[type(event)](conn, event, message)
     finally:
         otel_context.detach(token)
 
 
-def delivery_id_of(event: ReferralMatched) -> str:
-    return f"{event.referral_id}:{event.organisation.organisation_id}:1"
+def delivery_id_of(event: HandoffOffered, channel: str = "webhook") -> str:
+    key = f"{event.referral_id}:{event.organisation.organisation_id}:{event.attempt}"
+    return key if channel == "webhook" else f"{key}:{channel}"
 
 
-async def delivery(pool: asyncpg.Pool, event: ReferralMatched) -> repository.Delivery:
+async def delivery(
+    pool: asyncpg.Pool, event: HandoffOffered, channel: str = "webhook"
+) -> repository.Delivery:
     async with pool.acquire() as conn:
-        found = await repository.get_delivery(conn, delivery_id=delivery_id_of(event))
+        found = await repository.get_delivery(conn, delivery_id=delivery_id_of(event, channel))
     assert found is not None
     return found
 
@@ -217,14 +256,14 @@ async def outbox_rows(pool: asyncpg.Pool) -> list[dict[str, Any]]:
 # ---- the handler -----------------------------------------------------------------------------
 
 
-async def test_a_match_handled_twice_with_different_event_ids_queues_one_delivery(
+async def test_an_offer_handled_twice_with_different_event_ids_queues_one_alert_and_one_delivery(
     pool: asyncpg.Pool, receiver: Receiver
 ) -> None:
     organisation_id = uuid.uuid4()
     event = a_match(organisation_id, receiver.hook(organisation_id))
 
     await handle(pool, event)
-    await handle(pool, event)  # a replay: same match, new envelope and event id
+    await handle(pool, event)  # a replay: same offer, new envelope and event id
 
     rows = await pool.fetch("SELECT delivery_id, status, tries, attempt, trace_headers FROM deliveries")
     assert [(r["delivery_id"], r["status"], r["tries"], r["attempt"]) for r in rows] == [
@@ -232,6 +271,7 @@ async def test_a_match_handled_twice_with_different_event_ids_queues_one_deliver
     ]
     assert rows[0]["trace_headers"]["traceparent"].split("-")[1] == TRACE_ID
     assert await outbox_rows(pool) == []  # nothing is announced before a try
+    assert await pool.fetchval("SELECT count(*) FROM alerts") == 1
 
 
 # ---- delivering ------------------------------------------------------------------------------
@@ -275,9 +315,23 @@ async def test_the_worker_posts_a_correctly_signed_webhook_and_stages_one_notifi
         "topic": "LONELY",
         "municipality_code": "131041",
         "severity": "S3",
-        "offered_at": event.matched_at.isoformat(),
-        "links": {"referral": f"http://notify.test/v1/deliveries/{delivery_id_of(event)}"},
+        "offered_at": event.offered_at.isoformat(),
+        "deadline_at": event.deadline_at.isoformat(),
+        "links": {
+            "referral": f"http://notify.test/v1/deliveries/{delivery_id_of(event)}",
+            "acknowledge": body["links"]["acknowledge"],
+        },
     }
+    # The link names this attempt, signed with notify's key; referral verifies it.
+    link = body["links"]["acknowledge"]
+    assert link.startswith(f"{REFERRAL_URL}/v1/acknowledgements/")
+    claims = LinkVerifier(LINK_PUBLIC_KEY).verify(link.rsplit("/", 1)[1])
+    assert (claims.referral_id, claims.organisation_id, claims.attempt) == (
+        event.referral_id,
+        organisation_id,
+        1,
+    )
+    assert claims.expires_at > event.deadline_at
 
     done = await delivery(pool, event)
     assert (done.status, done.tries, done.last_error) == ("delivered", 1, None)
@@ -381,7 +435,7 @@ async def test_without_a_signing_secret_the_delivery_fails_with_no_signing_secre
     assert announced["payload"]["reason"] == "no_signing_secret"
 
 
-async def test_a_match_without_a_webhook_url_fails_at_once_with_no_webhook_url(
+async def test_an_offer_without_a_webhook_url_fails_at_once_with_no_webhook_url(
     pool: asyncpg.Pool, keyring: Keyring, make_worker: WorkerFactory
 ) -> None:
     organisation_id = uuid.uuid4()
@@ -437,7 +491,7 @@ async def test_a_delivered_delivery_is_never_sent_again(
     worker = make_worker(clock=clock)
     assert await worker.run_once() == 1
 
-    await handle(pool, event)  # the match again, after delivery
+    await handle(pool, event)  # the offer again, after delivery
     clock.advance(86_400)  # long past any lease or backoff
     assert await worker.run_once() == 0
     assert await make_worker(clock=clock).run_once() == 0
@@ -577,3 +631,210 @@ async def test_a_fresh_database_migrates_cleanly_and_a_second_run_applies_nothin
 
     assert "notify/0001_create_deliveries.sql" in first
     assert again == []
+
+
+# ---- e-mail over real SMTP, several channels per attempt, the attempt's fate --------------------
+
+
+@dataclass
+class MailSink:
+    """A real SMTP server (aiosmtpd) on a free local port; refuses recipients listed in `refuse`."""
+
+    port: int = 0
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+
+    def server(self) -> SmtpServer:
+        return SmtpServer(
+            host="127.0.0.1", port=self.port, sender="Tsunagu <noreply@tsunagu.test>", timeout_s=5
+        )
+
+
+@pytest.fixture
+def smtp() -> Iterator[MailSink]:
+    sink = MailSink()
+
+    class Handler:
+        async def handle_RCPT(
+            self, server: Any, session: Any, envelope: Any, address: str, options: Any
+        ) -> str:
+            if address in sink.refuse:
+                return "550 5.1.1 no such mailbox"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            parsed = BytesParser(policy=email_policy.default).parsebytes(envelope.content)
+            sink.messages.append(parsed)  # type: ignore[arg-type]
+            sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            return "250 Message accepted"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        sink.port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+def mail_worker(make_worker: WorkerFactory, smtp: MailSink, **overrides: Any) -> DeliveryWorker:
+    return make_worker(clock=Clock(), mailer=Mailer(smtp.server()), **overrides)
+
+
+async def test_the_email_reaches_the_smtp_server_with_topic_area_severity_deadline_and_link_only(
+    pool: asyncpg.Pool, smtp: MailSink, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    event = a_match(organisation_id, None, channels=("email",), email="alerts@partner.example")
+    await handle(pool, event)
+
+    assert await mail_worker(make_worker, smtp).run_once() == 1
+
+    [message] = smtp.messages
+    assert smtp.envelopes == [("noreply@tsunagu.test", ["alerts@partner.example"])]
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "孤独・孤立に悩んでいる方 (LONELY)" in text
+    assert "131041" in text and "S3 深刻" in text
+    deadline = event.deadline_at.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M")
+    assert f"{deadline} JST" in text
+    link = next(line for line in text.splitlines() if line.startswith(f"{REFERRAL_URL}/v1/acknowledgements/"))
+    claims = LinkVerifier(LINK_PUBLIC_KEY).verify(link.rsplit("/", 1)[1])
+    assert (claims.referral_id, claims.attempt) == (event.referral_id, 1)
+    whole = message.as_string()
+    # Nothing about the person, and not even the organisation's own name.
+    for absent in ("【サンプル】社会福祉協議会", "summary", "contact", "phone"):
+        assert absent not in whole
+    assert message["Message-ID"] == f"<{delivery_id_of(event, 'email').replace(':', '.')}@tsunagu.invalid>"
+    sent = await delivery(pool, event, "email")
+    assert (sent.status, sent.channel) == ("delivered", "email")
+    [notified] = await outbox_rows(pool)
+    assert (notified["event_type"], notified["payload"]["channel"]) == ("handoff.notified.v1", "email")
+
+
+async def test_webhook_and_email_of_one_attempt_carry_the_same_link_and_each_is_announced(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, smtp: MailSink, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    event = a_match(
+        organisation_id,
+        receiver.hook(organisation_id),
+        channels=("webhook", "email", "portal"),
+        email="alerts@partner.example",
+    )
+    await handle(pool, event)
+
+    assert await mail_worker(make_worker, smtp).run_once() == 2
+
+    [request] = receiver.received
+    [message] = smtp.messages
+    webhook_link = json.loads(request.body)["links"]["acknowledge"]
+    assert webhook_link in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    channels = sorted(row["payload"]["channel"] for row in await outbox_rows(pool))
+    assert channels == ["email", "webhook"]
+
+
+async def test_when_every_channel_failed_one_delivery_failure_names_each_reason(
+    pool: asyncpg.Pool, smtp: MailSink, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    smtp.refuse.add("gone@partner.example")
+    event = a_match(organisation_id, None, channels=("webhook", "email"), email="gone@partner.example")
+    await handle(pool, event)
+
+    assert await mail_worker(make_worker, smtp).run_once() == 2  # both fail for good at once
+
+    [failed] = await outbox_rows(pool)
+    assert failed["event_type"] == "handoff.delivery_failed.v1"
+    assert failed["payload"]["reason"] == "email:smtp_550,webhook:no_webhook_url"
+    assert smtp.messages == []
+
+
+async def test_one_channel_failing_while_another_reached_the_partner_is_no_delivery_failure(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, smtp: MailSink, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    smtp.refuse.add("gone@partner.example")
+    event = a_match(
+        organisation_id,
+        receiver.hook(organisation_id),
+        channels=("webhook", "email"),
+        email="gone@partner.example",
+    )
+    await handle(pool, event)
+
+    assert await mail_worker(make_worker, smtp).run_once() == 2
+
+    assert [row["event_type"] for row in await outbox_rows(pool)] == ["handoff.notified.v1"]
+    assert (await delivery(pool, event, "email")).status == "failed"
+
+
+async def test_a_retry_pending_when_the_attempt_is_acknowledged_is_cancelled_and_never_sent(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    organisation_id = uuid.uuid4()
+    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    receiver.status = 503
+    event = a_match(organisation_id, receiver.hook(organisation_id))
+    await handle(pool, event)
+    clock = Clock()
+    worker = make_worker(clock=clock)
+    assert await worker.run_once() == 1  # 503: a retry is scheduled
+
+    await handle(
+        pool,
+        HandoffAcknowledged(
+            case_id=event.case_id,
+            referral_id=event.referral_id,
+            attempt=1,
+            organisation_id=organisation_id,
+            via="api",
+            acknowledged_at=datetime.now(UTC),
+        ),
+    )
+    clock.advance(3600)
+
+    assert await worker.run_once() == 0
+    assert len(receiver.received) == 1
+    assert (await delivery(pool, event)).status == "cancelled"
+
+
+async def test_the_inbox_follows_the_attempt_to_expired_and_reassigned(
+    pool: asyncpg.Pool, receiver: Receiver
+) -> None:
+    organisation_id = uuid.uuid4()
+    event = a_match(organisation_id, receiver.hook(organisation_id), channels=("portal",))
+    await handle(pool, event)
+    at = datetime.now(UTC)
+    await handle(
+        pool,
+        HandoffExpired(
+            case_id=event.case_id,
+            referral_id=event.referral_id,
+            attempt=1,
+            organisation_id=organisation_id,
+            deadline_at=event.deadline_at,
+            expired_at=at,
+        ),
+    )
+    state = await pool.fetchval("SELECT state FROM alerts")
+    assert state == "expired"
+    escalated = ReferralEscalated(
+        case_id=event.case_id,
+        referral_id=event.referral_id,
+        from_attempt=1,
+        to_attempt=2,
+        from_organisation_id=organisation_id,
+        to_organisation_id=uuid.uuid4(),
+        cause="expired",
+        escalated_at=at,
+    )
+    await handle(pool, escalated)
+    await handle(pool, escalated)  # a replay moves nothing
+    assert await pool.fetchval("SELECT state FROM alerts") == "reassigned"
+    assert await pool.fetchval("SELECT count(*) FROM deliveries") == 0  # portal only: nothing sent

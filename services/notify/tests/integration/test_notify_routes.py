@@ -1,6 +1,6 @@
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from contracts.events import MatchedOrganisation, ReferralMatched
+from contracts.events import HandoffOffered, OfferedOrganisation
 from contracts.vocabulary import Severity, Topic
 from eventkit.auth import TokenVerifier, generate_signing_keypair, mint_token
 from eventkit.crypto import Keyring, generate_keyring_entry
@@ -17,6 +17,8 @@ from eventkit.db import create_pool, migrate, service_migrations
 from eventkit.http import install_error_handlers
 from notify import repository, routes, service
 from notify.config import Settings
+from notify.domain import AlertState
+from notify.links import AckLinks
 
 pytestmark = pytest.mark.integration
 
@@ -48,6 +50,7 @@ async def client(pool: asyncpg.Pool, keyring: Keyring) -> AsyncIterator[httpx.As
         database_url="postgresql://unused@127.0.0.1/unused",
         auth_public_key=PUBLIC_KEY,
         encryption_keys=generate_keyring_entry(),
+        link_signing_key=generate_signing_keypair()[0],
         public_base_url="https://notify.example",
     )
     app = FastAPI()
@@ -56,6 +59,11 @@ async def client(pool: asyncpg.Pool, keyring: Keyring) -> AsyncIterator[httpx.As
     app.state.runtime = SimpleNamespace(pool=pool, settings=settings)
     app.state.token_verifier = TokenVerifier(PUBLIC_KEY)
     app.state.keyring = keyring
+    app.state.links = AckLinks(
+        signing_key=settings.link_signing_key.get_secret_value(),
+        referral_public_url="https://referral.example",
+        valid_after_deadline=timedelta(days=1),
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as c:
         yield c
 
@@ -76,19 +84,20 @@ PARTNER_B = bearer("partner", ORG_B)
 COUNSELLOR = bearer("counsellor")
 
 
-async def queue_delivery(pool: asyncpg.Pool, organisation_id: uuid.UUID) -> str:
-    event = ReferralMatched(
+async def queue_delivery(pool: asyncpg.Pool, organisation_id: uuid.UUID, deadline_in_min: int = 30) -> str:
+    now = datetime.now(UTC)
+    event = HandoffOffered(
         case_id=uuid.uuid4(),
         referral_id=uuid.uuid4(),
-        organisation=MatchedOrganisation(
+        attempt=1,
+        organisation=OfferedOrganisation(
             organisation_id=organisation_id, name="sample", webhook_url="http://127.0.0.1:9/h"
         ),
-        reasons=(),
-        candidates=(),
         topic=Topic.POVERTY,
         municipality_code="131016",
         severity=Severity.S3,
-        matched_at=datetime.now(UTC),
+        deadline_at=now + timedelta(minutes=deadline_in_min),
+        offered_at=now,
     )
     async with pool.acquire() as conn, conn.transaction():
         assert await service.offer_handoff(conn, event)
@@ -161,7 +170,7 @@ async def test_an_operator_lists_every_delivery_and_filters_them(
     item = only_b.json()[0]
     assert item["status"] == "pending"
     assert item["channel"] == "webhook"
-    assert item["body"]["links"]["referral"] == f"https://notify.example/v1/deliveries/{b}"
+    assert item["body"]["links"] == {"referral": f"https://notify.example/v1/deliveries/{b}"}  # no link
 
 
 async def test_a_partner_lists_only_its_own_deliveries(client: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
@@ -231,3 +240,58 @@ async def test_bad_filters_are_a_422(client: httpx.AsyncClient) -> None:
         response = await client.get("/v1/deliveries", params=params, headers=OPERATOR)
         assert response.status_code == 422, params
         assert response.json()["error"]["code"] == "validation_failed"
+
+
+# ---- the partner portal's inbox --------------------------------------------------------------
+
+
+async def test_a_partner_sees_its_own_alerts_with_deadline_state_and_where_to_answer(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    mine = await queue_delivery(pool, ORG_A)
+    overdue = await queue_delivery(pool, ORG_A, deadline_in_min=-1)
+    await queue_delivery(pool, ORG_B)
+
+    response = await client.get("/v1/portal/inbox", headers=PARTNER_A)
+
+    assert response.status_code == 200
+    items = {item["alert_key"]: item for item in response.json()}
+    assert set(items) == {mine, overdue}
+    item = items[mine]
+    referral_id = mine.split(":")[0]
+    assert (item["state"], item["overdue"], item["attempt"], item["severity"]) == ("offered", False, 1, "S3")
+    assert item["channels"] == {"webhook": "pending"}
+    assert item["actions"] == {
+        "acknowledge": f"https://referral.example/v1/referrals/{referral_id}/attempts/1/acknowledge",
+        "decline": f"https://referral.example/v1/referrals/{referral_id}/attempts/1/decline",
+    }
+    assert items[overdue]["overdue"] is True
+    assert "sample" not in response.text  # codes only
+
+
+async def test_the_inbox_shows_reassigned_once_the_referral_moved_on_and_filters_by_state(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    moved = await queue_delivery(pool, ORG_A)
+    await queue_delivery(pool, ORG_A)
+    async with pool.acquire() as conn, conn.transaction():
+        await service.attempt_moved(
+            conn,
+            referral_id=uuid.UUID(moved.split(":")[0]),
+            attempt=1,
+            state=AlertState.REASSIGNED,
+            at=datetime.now(UTC),
+        )
+
+    reassigned = await client.get("/v1/portal/inbox", params={"state": "reassigned"}, headers=PARTNER_A)
+
+    [item] = reassigned.json()
+    assert (item["alert_key"], item["state"], item["actions"]) == (moved, "reassigned", {})
+    assert item["channels"] == {"webhook": "cancelled"}  # nothing is sent about a moved-on attempt
+
+
+async def test_only_partners_have_an_inbox(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/v1/portal/inbox", headers=OPERATOR)).status_code == 403
+    assert (await client.get("/v1/portal/inbox")).status_code == 401
+    bad = await client.get("/v1/portal/inbox", params={"state": "lost"}, headers=PARTNER_A)
+    assert bad.status_code == 422

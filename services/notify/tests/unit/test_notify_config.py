@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from eventkit.auth import generate_signing_keypair
 from eventkit.crypto import generate_keyring_entry
 from notify.config import Settings
 
@@ -14,6 +15,7 @@ def settings(**overrides: Any) -> Settings:
         "database_url": "postgresql://notify@127.0.0.1/notify",
         "auth_public_key": "a-public-key",
         "encryption_keys": generate_keyring_entry(),
+        "link_signing_key": generate_signing_keypair()[0],
     }
     return Settings(**(values | overrides))
 
@@ -29,6 +31,14 @@ def test_the_defaults_are_the_documented_ones() -> None:
     assert chosen.webhook_timeout_s == 10
     assert chosen.signature_tolerance_s == 300
     assert chosen.delivery_poll_interval_s == 0.5
+    assert chosen.referral_public_url == "http://127.0.0.1:8102"
+    assert (chosen.smtp_host, chosen.smtp_port, chosen.smtp_starttls) == ("127.0.0.1", 25, False)
+
+
+@pytest.mark.parametrize("key", ["changeme", "too-short", generate_signing_keypair()[1] + "x"])
+def test_a_placeholder_or_malformed_link_signing_key_stops_start_up(key: str) -> None:
+    with pytest.raises(ValidationError):
+        settings(link_signing_key=key)
 
 
 @pytest.mark.parametrize("keys", ["changeme", "", "k1:not-32-bytes"])

@@ -1,22 +1,28 @@
 import base64
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contracts.events import Candidate, MatchedOrganisation, ReferralMatched
+from contracts.events import HandoffOffered, OfferedOrganisation
 from contracts.vocabulary import Severity, Topic
 from notify.domain import (
+    ALERT_TRANSITIONS,
     WEBHOOK_FIELDS,
+    AlertState,
+    Channel,
     Reason,
     RetryPolicy,
     after_failure,
+    alert_for_offer,
     delivery_key,
+    email_message,
     encode_body,
+    failure_reason,
     http_reason,
+    is_permanent,
     new_webhook_secret,
-    offer_for_match,
     retry_delay_s,
     webhook_body,
 )
@@ -24,24 +30,26 @@ from notify.domain import (
 pytestmark = pytest.mark.unit
 
 ORGANISATION_NAME = "【サンプル】新宿区社会福祉協議会"
+OFFERED_AT = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
 
 
-def a_match() -> ReferralMatched:
-    organisation_id = uuid.uuid4()
-    return ReferralMatched(
+def an_offer(channels: tuple[str, ...] = ("webhook", "email", "portal"), attempt: int = 2) -> HandoffOffered:
+    return HandoffOffered(
         case_id=uuid.uuid4(),
         referral_id=uuid.uuid4(),
-        organisation=MatchedOrganisation(
-            organisation_id=organisation_id,
+        attempt=attempt,
+        organisation=OfferedOrganisation(
+            organisation_id=uuid.uuid4(),
             name=ORGANISATION_NAME,
             webhook_url="https://partner.example/hooks/1",
+            email="alerts@partner.example",
+            channels=channels,
         ),
-        reasons=("municipality_covered",),
-        candidates=(Candidate(organisation_id=organisation_id, rank=1, tier="municipality", reasons=()),),
         topic=Topic.LONELY,
         municipality_code="131041",
         severity=Severity.S3,
-        matched_at=datetime(2025, 6, 1, 9, 30, tzinfo=UTC),
+        deadline_at=OFFERED_AT + timedelta(minutes=30),
+        offered_at=OFFERED_AT,
     )
 
 
@@ -51,42 +59,97 @@ def test_the_delivery_id_is_referral_organisation_and_attempt() -> None:
     assert delivery_key(referral, organisation, 2) == f"{referral}:{organisation}:2"
 
 
-def test_an_offer_carries_the_match_ids_codes_url_and_trace_context() -> None:
-    event = a_match()
+def test_an_offer_makes_one_alert_with_a_delivery_per_push_channel_the_organisation_wants() -> None:
+    event = an_offer()
 
-    offer = offer_for_match(event, attempt=1, trace_headers={"traceparent": "00-abc-def-01"})
+    alert = alert_for_offer(event, trace_headers={"traceparent": "00-abc-def-01"})
 
-    assert offer.delivery_id == f"{event.referral_id}:{event.organisation.organisation_id}:1"
-    assert offer.case_id == event.case_id
-    assert offer.webhook_url == "https://partner.example/hooks/1"
-    assert offer.trace_headers == {"traceparent": "00-abc-def-01"}
-    assert offer.payload["offered_at"] == "2025-06-01T09:30:00+00:00"
+    key = f"{event.referral_id}:{event.organisation.organisation_id}:2"
+    assert alert.alert_key == key
+    assert alert.channels == (Channel.WEBHOOK, Channel.EMAIL)  # the portal is not a push channel
+    webhook, email = alert.deliveries
+    assert (webhook.channel, webhook.delivery_id, webhook.webhook_url, webhook.email_to) == (
+        Channel.WEBHOOK,
+        key,
+        "https://partner.example/hooks/1",
+        None,
+    )
+    assert (email.channel, email.delivery_id, email.webhook_url, email.email_to) == (
+        Channel.EMAIL,
+        f"{key}:email",
+        None,
+        "alerts@partner.example",
+    )
+    assert webhook.trace_headers == {"traceparent": "00-abc-def-01"}
+    assert webhook.payload["deadline_at"] == "2025-06-01T10:00:00+00:00"
+    assert webhook.payload == email.payload
+
+
+def test_an_organisation_that_wants_the_portal_only_gets_no_push_delivery() -> None:
+    alert = alert_for_offer(an_offer(channels=("portal",)), trace_headers={})
+
+    assert (alert.channels, alert.deliveries) == ((), ())
 
 
 def test_the_webhook_body_has_exactly_the_documented_fields_and_nothing_personal() -> None:
-    event = a_match()
-    offer = offer_for_match(event, attempt=1, trace_headers={})
+    [offer, _] = alert_for_offer(an_offer(), trace_headers={}).deliveries
 
-    body = webhook_body(offer.payload, public_base_url="https://notify.example/")
+    body = webhook_body(
+        offer.payload, public_base_url="https://notify.example/", acknowledge_url="https://r.example/v1/a/t"
+    )
 
     assert list(body) == [*WEBHOOK_FIELDS, "links"]
     assert body["type"] == "handoff.offered.v1"
-    assert body["topic"] == "LONELY"
-    assert body["severity"] == "S3"
-    assert body["municipality_code"] == "131041"
-    assert body["links"] == {"referral": f"https://notify.example/v1/deliveries/{offer.delivery_id}"}
+    assert (body["topic"], body["severity"], body["municipality_code"]) == ("LONELY", "S3", "131041")
+    assert body["deadline_at"] == "2025-06-01T10:00:00+00:00"
+    assert body["links"] == {
+        "referral": f"https://notify.example/v1/deliveries/{offer.delivery_id}",
+        "acknowledge": "https://r.example/v1/a/t",
+    }
     encoded = encode_body(body).decode()
-    # Not even the organisation's own name or the match reasons travel in the alert.
-    for absent in (ORGANISATION_NAME, "municipality_covered", "name", "reasons", "candidates"):
+    # Not even the organisation's own name or address travels in the alert.
+    for absent in (ORGANISATION_NAME, "alerts@partner.example", "name", "reasons", "candidates"):
         assert absent not in encoded
 
 
 def test_the_webhook_body_ignores_fields_the_stored_payload_gained_later() -> None:
-    offer = offer_for_match(a_match(), attempt=1, trace_headers={})
+    [offer, _] = alert_for_offer(an_offer(), trace_headers={}).deliveries
 
     body = webhook_body(offer.payload | {"summary": "something personal"}, public_base_url="http://x")
 
     assert "summary" not in body
+    assert "acknowledge" not in body["links"]  # the API shows the body without the link
+
+
+def test_the_email_says_topic_area_severity_deadline_and_link_and_nothing_personal() -> None:
+    [offer, _] = alert_for_offer(an_offer(), trace_headers={}).deliveries
+
+    message = email_message(
+        offer.payload,
+        to="alerts@partner.example",
+        sender="Tsunagu <noreply@tsunagu.invalid>",
+        acknowledge_url="https://r.example/v1/acknowledgements/tok",
+        message_id="<k@tsunagu.invalid>",
+    )
+
+    text = message.get_content()
+    assert "孤独・孤立に悩んでいる方" in text and "131041" in text and "S3 深刻" in text
+    assert "2025-06-01 19:00 JST" in text  # the deadline in Japan time
+    assert "https://r.example/v1/acknowledgements/tok" in text
+    assert message["Subject"].startswith("[Tsunagu] 引き継ぎの依頼 S3 131041")
+    assert message["To"] == "alerts@partner.example"
+    assert ORGANISATION_NAME not in message.as_string()
+
+
+def test_an_attempt_none_of_whose_channels_worked_names_each_reason() -> None:
+    assert failure_reason([("webhook", "http_503")]) == "http_503"
+    assert failure_reason([("email", "smtp_550"), ("webhook", "timeout")]) == "email:smtp_550,webhook:timeout"
+
+
+def test_alerts_move_only_forward() -> None:
+    assert AlertState.OFFERED in ALERT_TRANSITIONS[AlertState.ACKNOWLEDGED]
+    assert AlertState.ACKNOWLEDGED not in ALERT_TRANSITIONS[AlertState.REASSIGNED]
+    assert AlertState.EXPIRED in ALERT_TRANSITIONS[AlertState.REASSIGNED]
 
 
 def test_the_body_is_compact_json() -> None:
@@ -118,6 +181,11 @@ def test_a_failed_try_is_retried_until_the_last_try_and_then_given_up() -> None:
     assert (first.give_up, first.delay_s) == (False, 1.0)
     assert (second.give_up, second.delay_s) == (False, 2.0)
     assert last.give_up
+
+
+def test_an_smtp_5xx_or_a_missing_address_is_given_up_at_once_but_4xx_is_retried() -> None:
+    assert is_permanent("smtp_550") and is_permanent(Reason.NO_EMAIL_ADDRESS)
+    assert not is_permanent("smtp_421") and not is_permanent("http_503")
 
 
 def test_a_missing_webhook_url_is_given_up_at_once() -> None:

@@ -1,12 +1,53 @@
 """referral's settings, read from REFERRAL_* variables."""
 
-from pydantic import Field
+from datetime import time, timedelta
+from typing import Self
+
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from eventkit.links import LinkVerifier
 from eventkit.settings import ServiceSettings
+from referral.deadlines import BusinessCalendar, DeadlinePolicy
+from referral.domain import HandoffPolicy
 
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="REFERRAL_")
 
     http_port: int = Field(default=8102, ge=1, le=65535)
+    link_verify_key: str = Field(
+        description="base64url Ed25519 public key that verifies notify's acknowledgement links"
+    )
+    deadline_s4_s: float = Field(default=600, gt=0, description="S4 (emergency): seconds to acknowledge")
+    deadline_s3_s: float = Field(default=1800, gt=0, description="S3 (serious): seconds to acknowledge")
+    deadline_s2_business_s: float = Field(
+        default=8 * 3600, gt=0, description="S2 (referral): business seconds to acknowledge (one day)"
+    )
+    business_day_start: time = Field(default=time(9, 0), description="Japan time, when counting S2")
+    business_day_end: time = Field(default=time(17, 0))
+    max_attempts: int = Field(default=3, ge=1, le=10, description="Organisations offered before exhaustion")
+    scheduler_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+
+    @field_validator("link_verify_key")
+    @classmethod
+    def _a_real_key(cls, value: str) -> str:
+        LinkVerifier(value)  # a malformed key stops start-up, not the first partner's click
+        return value
+
+    @model_validator(mode="after")
+    def _coherent_business_day(self) -> Self:
+        if self.business_day_end <= self.business_day_start:
+            raise ValueError("business_day_end must be after business_day_start")
+        return self
+
+    def handoff_policy(self) -> HandoffPolicy:
+        return HandoffPolicy(
+            deadlines=DeadlinePolicy(
+                s4=timedelta(seconds=self.deadline_s4_s),
+                s3=timedelta(seconds=self.deadline_s3_s),
+                s2_business=timedelta(seconds=self.deadline_s2_business_s),
+                calendar=BusinessCalendar(self.business_day_start, self.business_day_end),
+            ),
+            max_attempts=self.max_attempts,
+        )

@@ -1,11 +1,18 @@
-"""referral's event edge: translate each event into a domain fact and hand it to the service."""
+"""referral's event edge: translate each event into a domain fact and hand it to the service.
+
+Handlers take the service's `Lifecycle` (deadlines, attempts, clock) as a fourth argument;
+`bind` gives the consumer the three-argument handlers it calls.
+"""
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import asyncpg
 
 from contracts.events import (
+    Candidate,
     ConsultationRecorded,
     Event,
     HandoffDeliveryFailed,
@@ -17,8 +24,11 @@ from eventkit import telemetry
 from eventkit.consumer import Handler, Message, PermanentFailure
 from referral import service
 from referral.domain import DeliveryFailed, Fact, Matched, Notified, Unmatched
+from referral.service import Lifecycle
 
 log = logging.getLogger(__name__)
+
+LifecycleHandler = Callable[[asyncpg.Connection, Any, Message, Lifecycle], Awaitable[None]]
 
 
 def _actor(event: Event) -> str:
@@ -27,10 +37,12 @@ def _actor(event: Event) -> str:
 
 
 async def on_consultation_recorded(
-    conn: asyncpg.Connection, event: ConsultationRecorded, message: Message
+    conn: asyncpg.Connection, event: ConsultationRecorded, message: Message, lifecycle: Lifecycle
 ) -> None:
     telemetry.tag(case_id=event.case_id)
-    referral = await service.open_referral(conn, event=event, event_id=message.envelope.event_id)
+    referral = await service.open_referral(
+        conn, event=event, event_id=message.envelope.event_id, lifecycle=lifecycle
+    )
     if referral is not None:
         telemetry.tag(referral_id=referral.id)
         log.info("opened referral %s for case %s", referral.id, event.case_id)
@@ -40,6 +52,7 @@ async def _record(
     conn: asyncpg.Connection,
     event: Event,
     message: Message,
+    lifecycle: Lifecycle,
     *,
     referral_id: uuid.UUID,
     fact: Fact,
@@ -54,43 +67,92 @@ async def _record(
             fact=fact,
             actor=_actor(event),
             event_id=message.envelope.event_id,
+            lifecycle=lifecycle,
         )
     except service.FactRejected as error:
         raise PermanentFailure(error.reason) from error
     log.info("referral %s is %s after %s", referral.id, referral.state.value, message.envelope.event_type)
 
 
-async def on_referral_matched(conn: asyncpg.Connection, event: ReferralMatched, message: Message) -> None:
+def _ranked_candidates(event: ReferralMatched) -> tuple[Candidate, ...]:
+    """The directory's ranking, with the chosen organisation's public details where a candidate
+    lacks them (an older directory sent them only with the match)."""
+    chosen = event.organisation
+    if not event.candidates:
+        return (
+            Candidate(
+                organisation_id=chosen.organisation_id,
+                rank=1,
+                tier="unknown",
+                reasons=event.reasons,
+                name=chosen.name,
+                webhook_url=chosen.webhook_url,
+            ),
+        )
+    filled = []
+    for candidate in event.candidates:
+        if candidate.organisation_id == chosen.organisation_id:
+            candidate = candidate.model_copy(
+                update={
+                    "name": candidate.name or chosen.name,
+                    "webhook_url": candidate.webhook_url or chosen.webhook_url,
+                }
+            )
+        filled.append(candidate)
+    return tuple(filled)
+
+
+async def on_referral_matched(
+    conn: asyncpg.Connection, event: ReferralMatched, message: Message, lifecycle: Lifecycle
+) -> None:
     fact = Matched(
         organisation_id=event.organisation.organisation_id,
         reasons=event.reasons,
-        candidates=event.candidates,
+        candidates=_ranked_candidates(event),
         at=event.matched_at,
     )
     await _record(
         conn,
         event,
         message,
+        lifecycle,
         referral_id=event.referral_id,
         fact=fact,
         organisation_id=event.organisation.organisation_id,
     )
 
 
-async def on_referral_unmatched(conn: asyncpg.Connection, event: ReferralUnmatched, message: Message) -> None:
+async def on_referral_unmatched(
+    conn: asyncpg.Connection, event: ReferralUnmatched, message: Message, lifecycle: Lifecycle
+) -> None:
     fact = Unmatched(reasons=event.reasons, at=event.unmatched_at)
-    await _record(conn, event, message, referral_id=event.referral_id, fact=fact, organisation_id=None)
-
-
-async def on_handoff_notified(conn: asyncpg.Connection, event: HandoffNotified, message: Message) -> None:
-    fact = Notified(organisation_id=event.organisation_id, attempt=event.attempt, at=event.notified_at)
     await _record(
-        conn, event, message, referral_id=event.referral_id, fact=fact, organisation_id=event.organisation_id
+        conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact, organisation_id=None
+    )
+
+
+async def on_handoff_notified(
+    conn: asyncpg.Connection, event: HandoffNotified, message: Message, lifecycle: Lifecycle
+) -> None:
+    fact = Notified(
+        organisation_id=event.organisation_id,
+        attempt=event.attempt,
+        channel=event.channel,
+        at=event.notified_at,
+    )
+    await _record(
+        conn,
+        event,
+        message,
+        lifecycle,
+        referral_id=event.referral_id,
+        fact=fact,
+        organisation_id=event.organisation_id,
     )
 
 
 async def on_handoff_delivery_failed(
-    conn: asyncpg.Connection, event: HandoffDeliveryFailed, message: Message
+    conn: asyncpg.Connection, event: HandoffDeliveryFailed, message: Message, lifecycle: Lifecycle
 ) -> None:
     fact = DeliveryFailed(
         organisation_id=event.organisation_id,
@@ -99,11 +161,29 @@ async def on_handoff_delivery_failed(
         at=event.failed_at,
     )
     await _record(
-        conn, event, message, referral_id=event.referral_id, fact=fact, organisation_id=event.organisation_id
+        conn,
+        event,
+        message,
+        lifecycle,
+        referral_id=event.referral_id,
+        fact=fact,
+        organisation_id=event.organisation_id,
     )
 
 
-HANDLERS: dict[type[Event], Handler] = {
+def bind(lifecycle: Lifecycle) -> dict[type[Event], Handler]:
+    """The handlers as the consumer calls them, with the service's lifecycle settings."""
+
+    def bound(handler: LifecycleHandler) -> Handler:
+        async def handle(conn: asyncpg.Connection, event: Any, message: Message) -> None:
+            await handler(conn, event, message, lifecycle)
+
+        return handle
+
+    return {event: bound(handler) for event, handler in HANDLERS.items()}
+
+
+HANDLERS: dict[type[Event], LifecycleHandler] = {
     ConsultationRecorded: on_consultation_recorded,
     ReferralMatched: on_referral_matched,
     ReferralUnmatched: on_referral_unmatched,

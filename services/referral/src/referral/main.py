@@ -1,4 +1,4 @@
-"""referral's composition root: settings → runtime (pool, producer, relay, consumer) → HTTP app."""
+"""referral's composition root: settings → runtime (pool, producer, relay, consumer, scheduler) → app."""
 
 from pathlib import Path
 
@@ -6,26 +6,43 @@ from fastapi import FastAPI
 
 from eventkit.db import service_migrations
 from eventkit.http import create_service_app
-from eventkit.runtime import ServiceRuntime
+from eventkit.links import LinkVerifier
+from eventkit.runtime import ServiceRuntime, Worker
 from eventkit.telemetry import setup_telemetry
 from referral import routes
 from referral.config import Settings
-from referral.handlers import HANDLERS
+from referral.handlers import bind
+from referral.scheduler import DeadlineScheduler
+from referral.service import Clock, Lifecycle, utc_now
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
     setup_telemetry("referral")
+    lifecycle = Lifecycle(policy=settings.handoff_policy(), clock=clock)
+
+    def scheduler(runtime: ServiceRuntime) -> Worker:
+        return DeadlineScheduler(
+            pool=runtime.pool, lifecycle=lifecycle, poll_interval_s=settings.scheduler_poll_interval_s
+        )
+
     runtime = ServiceRuntime(
         name="referral",
         settings=settings,
         migrations=service_migrations("referral", MIGRATIONS),
-        handlers=HANDLERS,
+        handlers=bind(lifecycle),
+        worker_factories=[scheduler],
     )
-    return create_service_app(
+    app = create_service_app(
         runtime=runtime,
         title="Tsunagu referral",
-        description="Follows each serious case's handoff to a local support organisation.",
+        description=(
+            "Follows each referral's handoff: offers to ranked organisations with deadlines, "
+            "acknowledgements, escalation, outcomes and the case timeline."
+        ),
         routers=[routes.router],
     )
+    app.state.lifecycle = lifecycle
+    app.state.link_verifier = LinkVerifier(settings.link_verify_key)
+    return app

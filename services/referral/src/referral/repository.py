@@ -1,20 +1,34 @@
-"""referral's SQL: referrals and their timeline, mapped to and from the domain objects."""
+"""referral's SQL: referrals, their attempts, timeline, deadline timers and used links."""
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from contracts.events import Candidate
-from contracts.vocabulary import LawfulBasis, Severity, Topic
-from referral.domain import Referral, ReferralState, TimelineEntry
+from contracts.vocabulary import DeclineReason, LawfulBasis, Severity, Topic
+from referral.domain import (
+    Attempt,
+    AttemptState,
+    Deadline,
+    Entry,
+    Milestone,
+    Referral,
+    ReferralState,
+    TimelineEntry,
+)
 
 _COLUMNS = """id, case_id, state, topic, municipality_code, severity, lawful_basis, organisation_id,
-              attempt, reasons, candidates, created_at, updated_at"""
+              attempt, reasons, candidates, created_at, updated_at, deadline_at"""
+
+_ATTEMPT_COLUMNS = """attempt, organisation_id, state, offered_at, deadline_at, ended_at, decline_reason,
+                      via"""
 
 
-def _to_referral(row: asyncpg.Record) -> Referral:
+def _to_referral(row: asyncpg.Record, attempts: tuple[Attempt, ...] = ()) -> Referral:
     return Referral(
         id=row["id"],
         case_id=row["case_id"],
@@ -29,6 +43,21 @@ def _to_referral(row: asyncpg.Record) -> Referral:
         candidates=tuple(Candidate.model_validate(c) for c in row["candidates"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        deadline_at=row["deadline_at"],
+        attempts=attempts,
+    )
+
+
+def _to_attempt(row: asyncpg.Record) -> Attempt:
+    return Attempt(
+        number=row["attempt"],
+        organisation_id=row["organisation_id"],
+        state=AttemptState(row["state"]),
+        offered_at=row["offered_at"],
+        deadline_at=row["deadline_at"],
+        ended_at=row["ended_at"],
+        decline_reason=DeclineReason(row["decline_reason"]) if row["decline_reason"] else None,
+        via=row["via"],
     )
 
 
@@ -36,11 +65,17 @@ def _candidates_json(referral: Referral) -> list[dict[str, Any]]:
     return [candidate.model_dump(mode="json") for candidate in referral.candidates]
 
 
-async def insert_referral(conn: asyncpg.Connection, *, referral: Referral, trace_id: str | None) -> bool:
+async def insert_referral(
+    conn: asyncpg.Connection,
+    *,
+    referral: Referral,
+    trace_id: str | None,
+    trace_headers: Mapping[str, str],
+) -> bool:
     """True if inserted; False if the case already has a referral (a repeated consultation)."""
     inserted = await conn.fetchval(
-        f"""INSERT INTO referrals ({_COLUMNS}, trace_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        f"""INSERT INTO referrals ({_COLUMNS}, trace_id, trace_headers)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
             ON CONFLICT (case_id) DO NOTHING RETURNING true""",
         referral.id,
         referral.case_id,
@@ -55,27 +90,45 @@ async def insert_referral(conn: asyncpg.Connection, *, referral: Referral, trace
         _candidates_json(referral),
         referral.created_at,
         referral.updated_at,
+        referral.deadline_at,
         trace_id,
+        dict(trace_headers),
     )
     return bool(inserted)
 
 
+async def _attempts(conn: asyncpg.Connection, referral_id: uuid.UUID) -> tuple[Attempt, ...]:
+    rows = await conn.fetch(
+        f"SELECT {_ATTEMPT_COLUMNS} FROM handoff_attempts WHERE referral_id = $1 ORDER BY attempt",
+        referral_id,
+    )
+    return tuple(_to_attempt(row) for row in rows)
+
+
 async def lock_referral(conn: asyncpg.Connection, *, referral_id: uuid.UUID) -> Referral | None:
-    """Read for a change: facts of one referral come over several topics and may race."""
+    """Read for a change, with its attempts: facts, partners and deadlines of one referral race."""
     row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM referrals WHERE id = $1 FOR UPDATE", referral_id)
-    return _to_referral(row) if row else None
+    return _to_referral(row, await _attempts(conn, referral_id)) if row else None
 
 
 async def get_referral(conn: asyncpg.Connection, *, referral_id: uuid.UUID) -> Referral | None:
     row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM referrals WHERE id = $1", referral_id)
-    return _to_referral(row) if row else None
+    return _to_referral(row, await _attempts(conn, referral_id)) if row else None
+
+
+async def trace_headers_of(conn: asyncpg.Connection, *, referral_id: uuid.UUID) -> dict[str, str]:
+    """The case's trace context, so that work done later (a partner's click) joins its trace."""
+    headers: dict[str, str] | None = await conn.fetchval(
+        "SELECT trace_headers FROM referrals WHERE id = $1", referral_id
+    )
+    return headers or {}
 
 
 async def update_referral(conn: asyncpg.Connection, *, referral: Referral) -> None:
     await conn.execute(
         """UPDATE referrals
               SET state = $2, organisation_id = $3, attempt = $4, reasons = $5, candidates = $6,
-                  updated_at = now()
+                  deadline_at = $7, updated_at = now()
             WHERE id = $1""",
         referral.id,
         referral.state.value,
@@ -83,43 +136,96 @@ async def update_referral(conn: asyncpg.Connection, *, referral: Referral) -> No
         referral.attempt,
         list(referral.reasons),
         _candidates_json(referral),
+        referral.deadline_at,
+    )
+
+
+async def save_attempt(
+    conn: asyncpg.Connection, *, referral_id: uuid.UUID, attempt: Attempt, acted_by: str | None = None
+) -> None:
+    await conn.execute(
+        f"""INSERT INTO handoff_attempts (referral_id, {_ATTEMPT_COLUMNS}, acted_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            ON CONFLICT (referral_id, attempt) DO UPDATE
+               SET state = EXCLUDED.state, ended_at = EXCLUDED.ended_at,
+                   decline_reason = EXCLUDED.decline_reason, via = EXCLUDED.via,
+                   acted_by = COALESCE(EXCLUDED.acted_by, handoff_attempts.acted_by)""",
+        referral_id,
+        attempt.number,
+        attempt.organisation_id,
+        attempt.state.value,
+        attempt.offered_at,
+        attempt.deadline_at,
+        attempt.ended_at,
+        attempt.decline_reason.value if attempt.decline_reason else None,
+        attempt.via,
+        acted_by,
+    )
+
+
+async def set_decline_note(
+    conn: asyncpg.Connection, *, referral_id: uuid.UUID, attempt: int, note: str
+) -> None:
+    await conn.execute(
+        "UPDATE handoff_attempts SET decline_note = $3 WHERE referral_id = $1 AND attempt = $2",
+        referral_id,
+        attempt,
+        note,
     )
 
 
 async def add_timeline_entry(
-    conn: asyncpg.Connection,
-    *,
-    referral_id: uuid.UUID,
-    state: ReferralState,
-    at: datetime,
-    actor: str,
-    detail: dict[str, Any],
-    trace_id: str | None,
+    conn: asyncpg.Connection, *, referral_id: uuid.UUID, entry: Entry, trace_id: str | None
 ) -> None:
     await conn.execute(
-        """INSERT INTO referral_timeline (referral_id, state, at, actor, detail, trace_id)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
+        """INSERT INTO referral_timeline (referral_id, state, at, actor, detail, trace_id, attempt,
+                                          organisation_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
         referral_id,
-        state.value,
-        at,
-        actor,
-        detail,
+        entry.milestone.value,
+        entry.at,
+        entry.actor,
+        dict(entry.detail),
         trace_id,
+        entry.attempt,
+        entry.organisation_id,
     )
 
 
-async def timeline(conn: asyncpg.Connection, *, referral_id: uuid.UUID) -> list[TimelineEntry]:
+async def timeline(
+    conn: asyncpg.Connection, *, referral_id: uuid.UUID, organisation_id: uuid.UUID | None = None
+) -> list[TimelineEntry]:
+    """In arrival order; with organisation_id, only the entries about that organisation's attempts."""
     rows = await conn.fetch(
-        """SELECT state, at, actor, trace_id FROM referral_timeline
-            WHERE referral_id = $1 ORDER BY id""",
+        """SELECT state, at, actor, trace_id, attempt, organisation_id, detail FROM referral_timeline
+            WHERE referral_id = $1 AND ($2::uuid IS NULL OR organisation_id = $2)
+            ORDER BY id""",
         referral_id,
+        organisation_id,
     )
     return [
         TimelineEntry(
-            state=ReferralState(row["state"]), at=row["at"], actor=row["actor"], trace_id=row["trace_id"]
+            milestone=Milestone(row["state"]),
+            at=row["at"],
+            actor=row["actor"],
+            trace_id=row["trace_id"],
+            attempt=row["attempt"],
+            organisation_id=row["organisation_id"],
+            detail=row["detail"],
         )
         for row in rows
     ]
+
+
+async def has_attempt_of(
+    conn: asyncpg.Connection, *, referral_id: uuid.UUID, organisation_id: uuid.UUID
+) -> bool:
+    found = await conn.fetchval(
+        "SELECT true FROM handoff_attempts WHERE referral_id = $1 AND organisation_id = $2",
+        referral_id,
+        organisation_id,
+    )
+    return bool(found)
 
 
 async def referrals_of_case(conn: asyncpg.Connection, *, case_id: uuid.UUID) -> list[Referral]:
@@ -138,3 +244,105 @@ async def referrals_in_state(conn: asyncpg.Connection, *, state: ReferralState, 
         limit,
     )
     return [_to_referral(row) for row in rows]
+
+
+async def overdue_referrals(conn: asyncpg.Connection, *, now: datetime, limit: int) -> list[Referral]:
+    # Oldest deadline first: the case that has waited longest past its promise leads the list.
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM referrals
+             WHERE deadline_at IS NOT NULL AND deadline_at < $1
+             ORDER BY deadline_at, id LIMIT $2""",
+        now,
+        limit,
+    )
+    return [_to_referral(row) for row in rows]
+
+
+# ---- deadline timers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timer:
+    id: int
+    referral_id: uuid.UUID
+    attempt: int
+    due_at: datetime
+    trace_headers: dict[str, str]
+
+
+async def insert_timer(
+    conn: asyncpg.Connection,
+    *,
+    referral_id: uuid.UUID,
+    deadline: Deadline,
+    trace_headers: Mapping[str, str],
+) -> None:
+    await conn.execute(
+        """INSERT INTO handoff_timers (referral_id, attempt, due_at, trace_headers)
+           VALUES ($1, $2, $3, $4) ON CONFLICT (referral_id, attempt) DO NOTHING""",
+        referral_id,
+        deadline.attempt,
+        deadline.due_at,
+        dict(trace_headers),
+    )
+
+
+async def claim_due_timer(conn: asyncpg.Connection, *, now: datetime) -> Timer | None:
+    """One due timer, locked for this transaction; replicas skip it rather than wait for it."""
+    row = await conn.fetchrow(
+        """SELECT id, referral_id, attempt, due_at, trace_headers FROM handoff_timers
+            WHERE fired_at IS NULL AND due_at <= $1
+            ORDER BY due_at, id
+            LIMIT 1 FOR UPDATE SKIP LOCKED""",
+        now,
+    )
+    return Timer(**dict(row)) if row else None
+
+
+async def mark_timer_fired(conn: asyncpg.Connection, *, timer_id: int, now: datetime) -> None:
+    await conn.execute("UPDATE handoff_timers SET fired_at = $2 WHERE id = $1", timer_id, now)
+
+
+async def postpone_timer(conn: asyncpg.Connection, *, timer_id: int, until: datetime) -> None:
+    await conn.execute(
+        "UPDATE handoff_timers SET due_at = $2 WHERE id = $1 AND fired_at IS NULL", timer_id, until
+    )
+
+
+async def next_due_at(conn: asyncpg.Connection) -> datetime | None:
+    due: datetime | None = await conn.fetchval(
+        "SELECT min(due_at) FROM handoff_timers WHERE fired_at IS NULL"
+    )
+    return due
+
+
+# ---- acknowledgement links ---------------------------------------------------------------------
+
+
+async def used_link_result(conn: asyncpg.Connection, *, token_id: uuid.UUID) -> str | None:
+    result: str | None = await conn.fetchval("SELECT result FROM used_links WHERE token_id = $1", token_id)
+    return result
+
+
+async def record_used_link(
+    conn: asyncpg.Connection,
+    *,
+    token_id: uuid.UUID,
+    referral_id: uuid.UUID,
+    attempt: int,
+    organisation_id: uuid.UUID,
+    used_at: datetime,
+    result: str,
+) -> bool:
+    """False if the link was used meanwhile (two clicks racing): the first one stands."""
+    inserted = await conn.fetchval(
+        """INSERT INTO used_links (token_id, referral_id, attempt, organisation_id, used_at, result)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (token_id) DO NOTHING RETURNING true""",
+        token_id,
+        referral_id,
+        attempt,
+        organisation_id,
+        used_at,
+        result,
+    )
+    return bool(inserted)

@@ -1,19 +1,52 @@
-"""referral's use cases. Each fact is one transaction: the referral, its timeline row, its events."""
+"""referral's use cases. Each is one transaction: the referral, its attempts, timeline rows, the
+deadline timer it arms and the events it announces (outbox) commit together or not at all."""
 
+import contextlib
+import logging
 import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import asyncpg
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Link, SpanKind
 
 from contracts.events import ConsultationRecorded
+from contracts.vocabulary import DeclineReason, OutcomeCode, OutcomeStage
 from eventkit import outbox, telemetry
 from eventkit.auth import Principal, Role
 from eventkit.errors import ApiError, ErrorDetail, not_found
+from eventkit.links import LinkClaims
 from referral import domain, repository
-from referral.domain import Fact, Referral, ReferralState, Step, TimelineEntry
+from referral.domain import (
+    ACTOR,
+    AccompaniedTo,
+    Attempt,
+    Change,
+    Fact,
+    HandoffPolicy,
+    Referral,
+    ReferralState,
+    TimelineEntry,
+    WithdrawReason,
+)
 
-ACTOR = "referral"
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """What the lifecycle runs with: the handoff policy, and the clock that tests move."""
+
+    policy: HandoffPolicy
+    clock: Clock = utc_now
 
 
 class FactRejected(Exception):
@@ -24,28 +57,80 @@ class FactRejected(Exception):
         self.reason = reason
 
 
-async def open_referral(
-    conn: asyncpg.Connection, *, event: ConsultationRecorded, event_id: uuid.UUID
-) -> Referral | None:
-    """Open a referral for a serious, shareable case and ask for a match; None if none is opened.
+def _api_error(error: domain.LifecycleError) -> ApiError:
+    return ApiError(error.status, error.code, error.message)
 
-    Runs in the caller's transaction, so the row, its timeline entry and `ReferralRequested`
-    commit together.
-    """
+
+async def _store(
+    conn: asyncpg.Connection,
+    before: Referral,
+    change: Change,
+    *,
+    acted_by: str | None = None,
+    first_detail: dict[str, object] | None = None,
+) -> None:
+    """Write a Change: referral row, changed attempts, timeline, timer, then the outbox rows."""
+    if change.repeated:
+        return
+    after = change.referral
+    if after != before:
+        await repository.update_referral(conn, referral=after)
+    for attempt in after.attempts:
+        if before.attempt_no(attempt.number) != attempt:
+            ended_by_person = attempt.ended_at is not None and attempt.state in (
+                domain.AttemptState.ACKNOWLEDGED,
+                domain.AttemptState.DECLINED,
+            )
+            await repository.save_attempt(
+                conn, referral_id=after.id, attempt=attempt, acted_by=acted_by if ended_by_person else None
+            )
+    trace_id = telemetry.current_trace_id()
+    for index, entry in enumerate(change.entries):
+        if index == 0 and first_detail:
+            entry = domain.Entry(
+                entry.milestone,
+                entry.at,
+                entry.actor,
+                entry.attempt,
+                entry.organisation_id,
+                {**first_detail, **entry.detail},
+            )
+        await repository.add_timeline_entry(conn, referral_id=after.id, entry=entry, trace_id=trace_id)
+    if change.deadline is not None:
+        # The timer keeps the case's trace, so the expiry it fires joins the same trace.
+        await repository.insert_timer(
+            conn,
+            referral_id=after.id,
+            deadline=change.deadline,
+            trace_headers=telemetry.current_trace_headers(),
+        )
+    for event in change.events:
+        await outbox.append(conn, event)
+
+
+# ---- facts from other services (in the consumer's transaction) ---------------------------------
+
+
+async def open_referral(
+    conn: asyncpg.Connection, *, event: ConsultationRecorded, event_id: uuid.UUID, lifecycle: Lifecycle
+) -> Referral | None:
+    """Open a referral for a case that may be handed off and ask for a match; None if none opens."""
     if not domain.should_open_referral(event):
         return None
-    referral = domain.open_referral(event, referral_id=uuid.uuid4(), now=datetime.now(UTC))
+    referral = domain.open_referral(event, referral_id=uuid.uuid4(), now=lifecycle.clock())
     trace_id = telemetry.current_trace_id()
-    if not await repository.insert_referral(conn, referral=referral, trace_id=trace_id):
+    inserted = await repository.insert_referral(
+        conn, referral=referral, trace_id=trace_id, trace_headers=telemetry.current_trace_headers()
+    )
+    if not inserted:
         # The case was recorded again (another event id): its referral already exists.
         return None
     await repository.add_timeline_entry(
         conn,
         referral_id=referral.id,
-        state=ReferralState.REQUESTED,
-        at=referral.created_at,
-        actor=ACTOR,
-        detail={"event_id": str(event_id)},
+        entry=domain.Entry(
+            domain.Milestone.REQUESTED, referral.created_at, ACTOR, detail={"event_id": str(event_id)}
+        ),
         trace_id=trace_id,
     )
     await outbox.append(conn, referral.requested_event())
@@ -60,6 +145,7 @@ async def record_fact(
     fact: Fact,
     actor: str,
     event_id: uuid.UUID,
+    lifecycle: Lifecycle,
 ) -> Referral:
     """Apply another service's fact to its referral (in the caller's transaction)."""
     referral = await repository.lock_referral(conn, referral_id=referral_id)
@@ -69,43 +155,306 @@ async def record_fact(
         # Messages are keyed by case id; a fact under another case would break per-case order.
         raise FactRejected("case_mismatch")
     try:
-        step = domain.decide(referral, fact)
-        changed = domain.apply(referral, fact)
+        change = domain.apply(referral, fact, actor=actor, policy=lifecycle.policy, now=lifecycle.clock())
     except domain.IllegalTransition as error:
         raise FactRejected(error.reason) from error
-    if changed != referral:
-        await repository.update_referral(conn, referral=changed)
-    await repository.add_timeline_entry(
-        conn,
-        referral_id=referral.id,
-        state=fact.announces,
-        at=fact.at,
-        actor=actor,
-        detail=_detail(fact, event_id=event_id, late=step is Step.RECORD_ONLY),
-        trace_id=telemetry.current_trace_id(),
+    await _store(conn, referral, change, first_detail={"event_id": str(event_id)})
+    return change.referral
+
+
+# ---- deadlines (the scheduler's transaction) ---------------------------------------------------
+
+
+async def fire_deadline(
+    conn: asyncpg.Connection, *, timer: repository.Timer, lifecycle: Lifecycle, now: datetime
+) -> Referral | None:
+    """Expire the timer's attempt if it is still open, and move on; mark the timer fired either way."""
+    referral = await repository.lock_referral(conn, referral_id=timer.referral_id)
+    after: Referral | None = None
+    if referral is not None:
+        telemetry.tag(case_id=referral.case_id, referral_id=referral.id)
+        change = domain.expire(referral, attempt=timer.attempt, at=now, policy=lifecycle.policy)
+        if change is not None:
+            await _store(conn, referral, change)
+            after = change.referral
+            log.info(
+                "referral %s attempt %d expired; now %s (attempt %d)",
+                referral.id,
+                timer.attempt,
+                after.state.value,
+                after.attempt,
+            )
+    await repository.mark_timer_fired(conn, timer_id=timer.id, now=now)
+    return after
+
+
+# ---- partners, counsellors and operators over HTTP ---------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def _in_case_trace(pool: asyncpg.Pool, referral_id: uuid.UUID, name: str) -> AsyncIterator[None]:
+    """A span in the case's trace (linked to the HTTP request's), so that a partner's click days
+    later shows in the same trace as the consultation it answers."""
+    async with pool.acquire() as conn:
+        headers = await repository.trace_headers_of(conn, referral_id=referral_id)
+    request = trace.get_current_span().get_span_context()
+    with telemetry.tracer().start_as_current_span(
+        name,
+        context=propagate.extract(headers),
+        kind=SpanKind.INTERNAL,
+        links=[Link(request)] if request.is_valid else [],
+        attributes={telemetry.REFERRAL_ID: str(referral_id)},
+    ):
+        yield
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    referral_id: uuid.UUID
+    attempt: int
+    organisation_id: uuid.UUID
+    state: domain.AttemptState
+    at: datetime | None  # when it was acknowledged or declined
+    repeated: bool = False
+
+
+def _view(referral: Referral, attempt: Attempt, *, repeated: bool) -> AttemptView:
+    return AttemptView(
+        referral.id, attempt.number, attempt.organisation_id, attempt.state, attempt.ended_at, repeated
     )
-    return changed
 
 
-def _detail(fact: Fact, *, event_id: uuid.UUID, late: bool) -> dict[str, Any]:
-    """Ids and codes only: the timeline is shown to partners and operators."""
-    detail: dict[str, Any] = {"event_id": str(event_id)}
-    if late:
-        detail["late"] = True
-    match fact:
-        case domain.Matched():
-            detail["organisation_id"] = str(fact.organisation_id)
-        case domain.Notified():
-            detail |= {"organisation_id": str(fact.organisation_id), "attempt": fact.attempt}
-        case domain.DeliveryFailed():
-            detail |= {
-                "organisation_id": str(fact.organisation_id),
-                "attempt": fact.attempt,
-                "reason": fact.reason[:100],
-            }
-        case domain.Unmatched():
-            pass
-    return detail
+def _partner_org(principal: Principal) -> uuid.UUID:
+    if principal.role is not Role.PARTNER or principal.organisation_id is None:
+        raise ApiError(403, "forbidden", "Only the partner organisation offered the handoff may answer it.")
+    return principal.organisation_id
+
+
+async def acknowledge(
+    pool: asyncpg.Pool, *, principal: Principal, referral_id: uuid.UUID, attempt: int, lifecycle: Lifecycle
+) -> AttemptView:
+    organisation_id = _partner_org(principal)
+    async with (
+        _in_case_trace(pool, referral_id, "acknowledge handoff"),
+        pool.acquire() as conn,
+        conn.transaction(),
+    ):
+        referral = await repository.lock_referral(conn, referral_id=referral_id)
+        if referral is None:
+            raise not_found("referral")
+        telemetry.tag(case_id=referral.case_id, referral_id=referral.id, organisation_id=organisation_id)
+        try:
+            change = domain.acknowledge(
+                referral,
+                attempt=attempt,
+                organisation_id=organisation_id,
+                via="api",
+                actor=principal.subject,
+                at=lifecycle.clock(),
+            )
+        except domain.LifecycleError as error:
+            raise _api_error(error) from None
+        await _store(conn, referral, change, acted_by=principal.subject)
+    done = change.referral.attempt_no(attempt)
+    assert done is not None
+    if not change.repeated:
+        log.info(
+            "referral %s attempt %d acknowledged by organisation %s", referral_id, attempt, organisation_id
+        )
+    return _view(change.referral, done, repeated=change.repeated)
+
+
+async def acknowledge_by_link(pool: asyncpg.Pool, *, claims: LinkClaims, lifecycle: Lifecycle) -> AttemptView:
+    """The signed link acts once: its token id is recorded with the result; using it again only
+    shows that result (acknowledged, or why not) and changes nothing."""
+    failure: domain.LifecycleError | None = None
+    view: AttemptView | None = None
+    actor = f"link:{claims.organisation_id}"
+    async with (
+        _in_case_trace(pool, claims.referral_id, "acknowledge handoff by link"),
+        pool.acquire() as conn,
+        conn.transaction(),
+    ):
+        referral = await repository.lock_referral(conn, referral_id=claims.referral_id)
+        if referral is None:
+            raise not_found("referral")
+        telemetry.tag(
+            case_id=referral.case_id, referral_id=referral.id, organisation_id=claims.organisation_id
+        )
+        now = lifecycle.clock()
+        if await repository.used_link_result(conn, token_id=claims.token_id) is not None:
+            try:
+                done = domain.acknowledgement_of(
+                    referral, attempt=claims.attempt, organisation_id=claims.organisation_id
+                )
+            except domain.LifecycleError as error:
+                raise _api_error(error) from None
+            return _view(referral, done, repeated=True)
+        try:
+            change = domain.acknowledge(
+                referral,
+                attempt=claims.attempt,
+                organisation_id=claims.organisation_id,
+                via="link",
+                actor=actor,
+                at=now,
+            )
+        except domain.LifecycleError as error:
+            failure = error
+        else:
+            await _store(conn, referral, change, acted_by=actor)
+            acknowledged = change.referral.attempt_no(claims.attempt)
+            assert acknowledged is not None
+            view = _view(change.referral, acknowledged, repeated=change.repeated)
+        await repository.record_used_link(
+            conn,
+            token_id=claims.token_id,
+            referral_id=claims.referral_id,
+            attempt=claims.attempt,
+            organisation_id=claims.organisation_id,
+            used_at=now,
+            result=failure.code if failure else "acknowledged",
+        )
+    # Raised after the commit: the link is spent even when it could no longer acknowledge.
+    if failure is not None:
+        raise _api_error(failure)
+    assert view is not None
+    return view
+
+
+@dataclass(frozen=True)
+class LinkPage:
+    """What the confirmation page shows: codes only."""
+
+    referral: Referral
+    attempt: Attempt
+    used: bool
+
+
+async def describe_link(pool: asyncpg.Pool, *, claims: LinkClaims) -> LinkPage:
+    """Read-only, for GET: mail scanners fetch links, and fetching must not acknowledge."""
+    async with pool.acquire() as conn:
+        referral = await repository.get_referral(conn, referral_id=claims.referral_id)
+        used = await repository.used_link_result(conn, token_id=claims.token_id) is not None
+    attempt = referral.attempt_no(claims.attempt) if referral else None
+    if referral is None or attempt is None or attempt.organisation_id != claims.organisation_id:
+        raise not_found("referral")
+    return LinkPage(referral, attempt, used)
+
+
+async def decline(
+    pool: asyncpg.Pool,
+    *,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    attempt: int,
+    reason: DeclineReason,
+    note: str | None,
+    lifecycle: Lifecycle,
+) -> AttemptView:
+    organisation_id = _partner_org(principal)
+    async with (
+        _in_case_trace(pool, referral_id, "decline handoff"),
+        pool.acquire() as conn,
+        conn.transaction(),
+    ):
+        referral = await repository.lock_referral(conn, referral_id=referral_id)
+        if referral is None:
+            raise not_found("referral")
+        telemetry.tag(case_id=referral.case_id, referral_id=referral.id, organisation_id=organisation_id)
+        try:
+            change = domain.decline(
+                referral,
+                attempt=attempt,
+                organisation_id=organisation_id,
+                reason=reason,
+                actor=principal.subject,
+                at=lifecycle.clock(),
+                policy=lifecycle.policy,
+            )
+        except domain.LifecycleError as error:
+            raise _api_error(error) from None
+        await _store(conn, referral, change, acted_by=principal.subject)
+        if note and not change.repeated:
+            # The partner's words stay in this table: never in an event, a log or the timeline.
+            await repository.set_decline_note(conn, referral_id=referral_id, attempt=attempt, note=note)
+    done = change.referral.attempt_no(attempt)
+    assert done is not None
+    if not change.repeated:
+        log.info(
+            "referral %s attempt %d declined (%s); now %s",
+            referral_id,
+            attempt,
+            reason.value,
+            change.referral.state.value,
+        )
+    return _view(change.referral, done, repeated=change.repeated)
+
+
+async def record_outcome(
+    pool: asyncpg.Pool,
+    *,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    stage: OutcomeStage,
+    outcome: OutcomeCode | None,
+    accompanied_to: AccompaniedTo | None,
+    lifecycle: Lifecycle,
+) -> Referral:
+    organisation_id = _partner_org(principal)
+    async with (
+        _in_case_trace(pool, referral_id, "record handoff outcome"),
+        pool.acquire() as conn,
+        conn.transaction(),
+    ):
+        referral = await repository.lock_referral(conn, referral_id=referral_id)
+        if referral is None:
+            raise not_found("referral")
+        telemetry.tag(case_id=referral.case_id, referral_id=referral.id, organisation_id=organisation_id)
+        try:
+            change = domain.record_outcome(
+                referral,
+                organisation_id=organisation_id,
+                stage=stage,
+                outcome=outcome,
+                accompanied_to=accompanied_to,
+                actor=principal.subject,
+                at=lifecycle.clock(),
+            )
+        except domain.LifecycleError as error:
+            raise _api_error(error) from None
+        await _store(conn, referral, change)
+    log.info("referral %s outcome %s recorded", referral_id, stage.value)
+    return change.referral
+
+
+async def withdraw(
+    pool: asyncpg.Pool,
+    *,
+    principal: Principal,
+    referral_id: uuid.UUID,
+    reason: WithdrawReason,
+    lifecycle: Lifecycle,
+) -> Referral:
+    async with (
+        _in_case_trace(pool, referral_id, "withdraw referral"),
+        pool.acquire() as conn,
+        conn.transaction(),
+    ):
+        referral = await repository.lock_referral(conn, referral_id=referral_id)
+        if referral is None:
+            raise not_found("referral")
+        telemetry.tag(case_id=referral.case_id, referral_id=referral.id)
+        try:
+            change = domain.withdraw(referral, reason=reason, actor=principal.subject, at=lifecycle.clock())
+        except domain.LifecycleError as error:
+            raise _api_error(error) from None
+        await _store(conn, referral, change)
+    log.info("referral %s withdrawn (%s)", referral_id, reason.value)
+    return change.referral
+
+
+# ---- reads -------------------------------------------------------------------------------------
 
 
 def _may_read(principal: Principal, referral: Referral) -> bool:
@@ -122,8 +471,30 @@ async def get_referral(
         # Another partner's referral is a 404 like a missing one, so that ids cannot be probed.
         if referral is None or not _may_read(principal, referral):
             raise not_found("referral")
-        entries = await repository.timeline(conn, referral_id=referral_id)
+        own = principal.organisation_id if principal.role is Role.PARTNER else None
+        entries = await repository.timeline(conn, referral_id=referral_id, organisation_id=own)
     telemetry.tag(case_id=referral.case_id, referral_id=referral.id, organisation_id=referral.organisation_id)
+    return referral, entries
+
+
+async def timeline(
+    pool: asyncpg.Pool, *, principal: Principal, referral_id: uuid.UUID
+) -> tuple[Referral, list[TimelineEntry]]:
+    """Counsellors and operators: everything. A partner: the entries of its own attempts, also
+    after the case moved on (so it can see why), and 404 if it never had one."""
+    async with pool.acquire() as conn:
+        referral = await repository.get_referral(conn, referral_id=referral_id)
+        if referral is None:
+            raise not_found("referral")
+        own: uuid.UUID | None = None
+        if principal.role is Role.PARTNER:
+            own = principal.organisation_id
+            if own is None or not await repository.has_attempt_of(
+                conn, referral_id=referral_id, organisation_id=own
+            ):
+                raise not_found("referral")
+        entries = await repository.timeline(conn, referral_id=referral_id, organisation_id=own)
+    telemetry.tag(case_id=referral.case_id, referral_id=referral.id)
     return referral, entries
 
 
@@ -152,3 +523,8 @@ async def list_referrals(
         if principal.role is not Role.OPERATOR:
             raise ApiError(403, "forbidden", "Listing referrals by state needs the operator role.")
         return await repository.referrals_in_state(conn, state=state, limit=limit)
+
+
+async def overdue(pool: asyncpg.Pool, *, lifecycle: Lifecycle, limit: int) -> list[Referral]:
+    async with pool.acquire() as conn:
+        return await repository.overdue_referrals(conn, now=lifecycle.clock(), limit=limit)

@@ -1,12 +1,36 @@
-"""Fixtures of referral's integration tests: a freshly migrated database of its own per test."""
+"""Fixtures of referral's integration tests: a freshly migrated database of its own per test, a
+clock the tests move, and a way to seed referrals."""
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 
+from contracts.events import Candidate, ConsultationRecorded
+from contracts.vocabulary import Channel, LawfulBasis, Severity, Topic
 from eventkit.db import create_pool, migrate, service_migrations
+from referral import repository, service
+from referral.domain import Entry, HandoffPolicy, Matched, Milestone, Referral, open_referral
 from referral.main import MIGRATIONS
+from referral.service import Lifecycle
+
+TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
+TRACE_HEADERS = {"traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"}
+
+
+class Clock:
+    """The service's idea of now; tests move it instead of sleeping."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
 
 
 @pytest.fixture
@@ -17,8 +41,97 @@ async def referral_db(fresh_database: str) -> str:
 
 @pytest.fixture
 async def pool(referral_db: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(referral_db, min_size=1, max_size=4)
+    created = await create_pool(referral_db, min_size=1, max_size=8)
     try:
         yield created
     finally:
         await created.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def lifecycle(clock: Clock) -> Lifecycle:
+    return Lifecycle(HandoffPolicy(), clock)
+
+
+def candidate(org: uuid.UUID, rank: int, channels: tuple[str, ...] = ("portal",)) -> Candidate:
+    # Portal-only by default: tests that publish to the shared broker must not make a running
+    # notify send anything anywhere.
+    return Candidate(organisation_id=org, rank=rank, tier="municipality", reasons=(), channels=channels)
+
+
+async def _seed(
+    pool: asyncpg.Pool,
+    *,
+    offered_to: tuple[uuid.UUID, ...] = (),
+    lifecycle: Lifecycle | None = None,
+    severity: Severity = Severity.S3,
+    age_s: int = 0,
+) -> Referral:
+    """A referral written through the repository and service: opened (no outbox row) and, with
+    `offered_to`, matched to those ranked organisations (attempt 1 to the first)."""
+    now = (lifecycle.clock() if lifecycle else datetime.now(UTC)) - timedelta(seconds=age_s)
+    event = ConsultationRecorded(
+        case_id=uuid.uuid4(),
+        channel=Channel.PHONE,
+        topic=Topic.WOMEN,
+        municipality_code="131016",
+        severity=severity,
+        lawful_basis=LawfulBasis.CONSENT,
+        recorded_at=now,
+    )
+    referral = open_referral(event, referral_id=uuid.uuid4(), now=now)
+    async with pool.acquire() as conn, conn.transaction():
+        await repository.insert_referral(
+            conn, referral=referral, trace_id=TRACE_ID, trace_headers=TRACE_HEADERS
+        )
+        await repository.add_timeline_entry(
+            conn,
+            referral_id=referral.id,
+            entry=Entry(Milestone.REQUESTED, now, "referral"),
+            trace_id=TRACE_ID,
+        )
+        if offered_to:
+            referral = await service.record_fact(
+                conn,
+                referral_id=referral.id,
+                case_id=referral.case_id,
+                fact=Matched(
+                    organisation_id=offered_to[0],
+                    reasons=("municipality_match",),
+                    candidates=tuple(candidate(org, rank) for rank, org in enumerate(offered_to, start=1)),
+                    at=now,
+                ),
+                actor="directory",
+                event_id=uuid.uuid4(),
+                lifecycle=lifecycle or Lifecycle(HandoffPolicy()),
+            )
+        # The state's clock: work lists order by how long a referral has waited in its state.
+        await conn.execute("UPDATE referrals SET updated_at = $2 WHERE id = $1", referral.id, now)
+    return referral
+
+
+async def _outbox_types(pool: asyncpg.Pool, case_id: uuid.UUID | None = None) -> list[str]:
+    rows = await pool.fetch(
+        "SELECT event_type FROM outbox WHERE $1::text IS NULL OR message_key = $1 ORDER BY seq",
+        str(case_id) if case_id else None,
+    )
+    return [row["event_type"] for row in rows]
+
+
+Seed = Callable[..., Awaitable[Referral]]
+OutboxTypes = Callable[..., Awaitable[list[str]]]
+
+
+@pytest.fixture
+def seed() -> Seed:
+    return _seed
+
+
+@pytest.fixture
+def outbox_types() -> OutboxTypes:
+    return _outbox_types

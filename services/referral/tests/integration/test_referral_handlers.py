@@ -23,14 +23,17 @@ from contracts.vocabulary import Channel, LawfulBasis, Severity, Topic
 from eventkit.consumer import Message, PermanentFailure
 from eventkit.db import migrate, service_migrations
 from eventkit.envelope import Envelope
-from referral.handlers import HANDLERS
+from referral.domain import HandoffPolicy
+from referral.handlers import bind
 from referral.main import MIGRATIONS
+from referral.service import Lifecycle
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime.now(UTC)
 ORG = uuid.uuid4()
 BACKUP_ORG = uuid.uuid4()
+HANDLERS = bind(Lifecycle(HandoffPolicy()))
 
 
 async def deliver(pool: asyncpg.Pool, event: Event) -> uuid.UUID:
@@ -62,11 +65,19 @@ def match_of(requested: ReferralRequested, org: uuid.UUID = ORG) -> ReferralMatc
     return ReferralMatched(
         case_id=requested.case_id,
         referral_id=requested.referral_id,
-        organisation=MatchedOrganisation(organisation_id=org, name="つなぐ支援センター"),
+        organisation=MatchedOrganisation(
+            organisation_id=org, name="つなぐ支援センター", webhook_url="https://partner.example/hooks"
+        ),
         reasons=("municipality_match", "topic_match"),
         candidates=(
             Candidate(organisation_id=org, rank=1, tier="municipality", reasons=("topic_match",)),
-            Candidate(organisation_id=BACKUP_ORG, rank=2, tier="prefecture", reasons=("topic_match",)),
+            Candidate(
+                organisation_id=BACKUP_ORG,
+                rank=2,
+                tier="prefecture",
+                reasons=("topic_match",),
+                webhook_url="https://backup.example/hooks",
+            ),
         ),
         topic=requested.topic,
         municipality_code=requested.municipality_code,
@@ -156,7 +167,8 @@ async def test_a_serious_case_with_a_lawful_basis_opens_one_referral_and_asks_fo
     [
         (Severity.S0, LawfulBasis.CONSENT),
         (Severity.S1, LawfulBasis.CONSENT),
-        (Severity.S2, LawfulBasis.CONSENT),
+        (Severity.S2, LawfulBasis.VITAL_INTEREST_27_1_2),
+        (Severity.S2, None),
         (Severity.S3, None),
         (Severity.S4, None),
     ],
@@ -169,6 +181,12 @@ async def test_a_case_that_is_not_serious_or_not_shareable_opens_nothing(
     assert await outbox_rows(pool) == []
 
 
+async def test_a_referral_level_case_with_consent_opens_a_referral(pool: asyncpg.Pool) -> None:
+    await deliver(pool, consultation(severity=Severity.S2, basis=LawfulBasis.CONSENT))
+    [referral] = await referral_rows(pool)
+    assert (referral["severity"], referral["state"]) == ("S2", "requested")
+
+
 async def test_a_case_recorded_twice_still_has_one_referral_and_one_request(pool: asyncpg.Pool) -> None:
     case_id = uuid.uuid4()
     await deliver(pool, consultation(case_id))
@@ -178,45 +196,51 @@ async def test_a_case_recorded_twice_still_has_one_referral_and_one_request(pool
     assert await pool.fetchval("SELECT count(*) FROM referral_timeline") == 1
 
 
-async def test_a_match_then_a_notification_make_the_referral_notified(pool: asyncpg.Pool) -> None:
+async def test_a_match_offers_attempt_one_with_a_deadline_timer_and_a_notification_makes_it_notified(
+    pool: asyncpg.Pool,
+) -> None:
     requested = await open_one(pool)
     await deliver(pool, match_of(requested))
     [referral] = await referral_rows(pool)
-    assert (referral["state"], referral["organisation_id"], referral["attempt"]) == ("matched", ORG, 1)
+    assert (referral["state"], referral["organisation_id"], referral["attempt"]) == ("offered", ORG, 1)
     assert referral["reasons"] == ["municipality_match", "topic_match"]
     assert [c["organisation_id"] for c in referral["candidates"]] == [str(ORG), str(BACKUP_ORG)]
+    # The chosen organisation's webhook, which an older directory sent only with the match.
+    assert referral["candidates"][0]["webhook_url"] == "https://partner.example/hooks"
+    assert referral["deadline_at"] is not None
+
+    [_, offered] = await outbox_rows(pool)
+    assert offered["event_type"] == "handoff.offered.v1"
+    assert offered["topic"] == REFERRALS.name and offered["message_key"] == str(requested.case_id)
+    assert offered["payload"]["organisation"]["organisation_id"] == str(ORG)
+    assert offered["payload"]["organisation"]["webhook_url"] == "https://partner.example/hooks"
+    [timer] = await pool.fetch("SELECT attempt, due_at, fired_at FROM handoff_timers")
+    assert (timer["attempt"], timer["fired_at"]) == (1, None)
+    assert timer["due_at"] == referral["deadline_at"]
 
     await deliver(pool, notification_of(requested))
     [referral] = await referral_rows(pool)
     assert (referral["state"], referral["organisation_id"], referral["attempt"]) == ("notified", ORG, 1)
-    assert referral["updated_at"] > referral["created_at"]
 
     timeline = await timeline_of(pool, requested.referral_id)
     assert [(t["state"], t["actor"]) for t in timeline] == [
         ("requested", "referral"),
         ("matched", "directory"),
+        ("offered", "referral"),
         ("notified", "notify"),
     ]
-    assert timeline[2]["detail"]["organisation_id"] == str(ORG)
-    assert timeline[2]["detail"]["attempt"] == 1
-    assert len(await outbox_rows(pool)) == 1  # the backbone announces only the request
+    assert timeline[3]["detail"]["channel"] == "webhook"
 
 
-async def test_a_notification_processed_before_its_match_is_not_undone_by_the_match(
-    pool: asyncpg.Pool,
-) -> None:
+async def test_a_replayed_match_is_recorded_late_and_offers_nothing_more(pool: asyncpg.Pool) -> None:
     requested = await open_one(pool)
-    await deliver(pool, notification_of(requested))
     await deliver(pool, match_of(requested))
-
+    await deliver(pool, match_of(requested, org=BACKUP_ORG))
     [referral] = await referral_rows(pool)
-    assert (referral["state"], referral["organisation_id"], referral["attempt"]) == ("notified", ORG, 1)
-    assert referral["reasons"] == ["municipality_match", "topic_match"]
+    assert (referral["state"], referral["organisation_id"]) == ("offered", ORG)
+    assert len(await outbox_rows(pool)) == 2
     timeline = await timeline_of(pool, requested.referral_id)
-    # In arrival order, the late match flagged as such.
-    assert [t["state"] for t in timeline] == ["requested", "notified", "matched"]
-    assert "late" not in timeline[1]["detail"]
-    assert timeline[2]["detail"]["late"] is True
+    assert timeline[-1]["state"] == "matched" and timeline[-1]["detail"]["late"] is True
 
 
 async def test_no_match_makes_the_referral_unmatched_with_the_directorys_reasons(pool: asyncpg.Pool) -> None:
@@ -234,7 +258,7 @@ async def test_no_match_makes_the_referral_unmatched_with_the_directorys_reasons
     assert (referral["state"], referral["reasons"]) == ("unmatched", ["no_organisation_for_topic"])
 
 
-async def test_a_failed_delivery_makes_the_referral_delivery_failed_with_its_reason_code(
+async def test_when_no_channel_reached_the_partner_the_next_candidate_is_offered_at_once(
     pool: asyncpg.Pool,
 ) -> None:
     requested = await open_one(pool)
@@ -252,9 +276,12 @@ async def test_a_failed_delivery_makes_the_referral_delivery_failed_with_its_rea
         ),
     )
     [referral] = await referral_rows(pool)
-    assert referral["state"] == "delivery_failed"
+    assert (referral["state"], referral["organisation_id"], referral["attempt"]) == ("offered", BACKUP_ORG, 2)
+    types = [row["event_type"] for row in await outbox_rows(pool)]
+    assert types[-2:] == ["referral.escalated.v1", "handoff.offered.v1"]
     timeline = await timeline_of(pool, requested.referral_id)
-    assert timeline[-1]["detail"]["reason"] == "http_503"
+    assert [t["state"] for t in timeline][-3:] == ["delivery_failed", "escalated", "offered"]
+    assert timeline[-3]["detail"]["reason"] == "http_503"
 
 
 async def test_a_fact_about_an_unknown_referral_is_a_permanent_failure(pool: asyncpg.Pool) -> None:
@@ -286,10 +313,17 @@ async def test_a_fact_that_contradicts_the_state_is_a_permanent_failure_and_chan
     )
     with pytest.raises(PermanentFailure) as raised:
         await deliver(pool, unmatched)
-    assert raised.value.reason == "illegal_transition:matched->unmatched"
+    assert raised.value.reason == "illegal_transition:offered->unmatched"
     [referral] = await referral_rows(pool)
-    assert referral["state"] == "matched"
-    assert len(await timeline_of(pool, requested.referral_id)) == 2
+    assert referral["state"] == "offered"
+    assert len(await timeline_of(pool, requested.referral_id)) == 3
+
+
+async def test_a_notification_for_an_attempt_never_offered_is_a_permanent_failure(pool: asyncpg.Pool) -> None:
+    requested = await open_one(pool)
+    with pytest.raises(PermanentFailure) as raised:
+        await deliver(pool, notification_of(requested))
+    assert raised.value.reason == "illegal_transition:requested->notified:attempt_ahead"
 
 
 async def test_a_fact_filed_under_another_case_is_a_permanent_failure(pool: asyncpg.Pool) -> None:

@@ -1,37 +1,72 @@
-"""The referral lifecycle: when a referral opens, every transition, and facts that arrive late."""
+"""The referral lifecycle: when a referral opens, both tracks' transitions, escalation, errors."""
 
 import dataclasses
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from contracts.events import Candidate, ConsultationRecorded
-from contracts.vocabulary import Channel, LawfulBasis, Severity, Topic
+from contracts.events import (
+    Candidate,
+    ConsultationRecorded,
+    HandoffAcknowledged,
+    HandoffDeclined,
+    HandoffExpired,
+    HandoffOffered,
+    HandoffOutcomeRecorded,
+    OperatorAlertRaised,
+    ReferralEscalated,
+    ReferralExhausted,
+    ReferralWithdrawn,
+)
+from contracts.vocabulary import (
+    AlertKind,
+    Channel,
+    DeclineReason,
+    LawfulBasis,
+    OutcomeCode,
+    OutcomeStage,
+    Severity,
+    Topic,
+)
 from referral.domain import (
     TRANSITIONS,
+    AccompaniedTo,
+    Action,
+    AttemptState,
     DeliveryFailed,
-    Fact,
+    HandoffPolicy,
     IllegalTransition,
+    InvalidOutcome,
     Matched,
+    Milestone,
     Notified,
+    NotOffered,
+    Reassigned,
     Referral,
     ReferralState,
-    Step,
     Unmatched,
+    Withdrawn,
+    WithdrawReason,
+    acknowledge,
+    acknowledgement_of,
     apply,
-    decide,
+    decline,
+    expire,
     open_referral,
+    record_outcome,
     should_open_referral,
+    withdraw,
 )
 
 pytestmark = pytest.mark.unit
 
 S = ReferralState
 NOW = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
-ORG = uuid.UUID("00000000-0000-4000-8000-00000000000a")
-OTHER_ORG = uuid.UUID("00000000-0000-4000-8000-00000000000b")
+ORG_A = uuid.UUID("00000000-0000-4000-8000-00000000000a")
+ORG_B = uuid.UUID("00000000-0000-4000-8000-00000000000b")
+ORG_C = uuid.UUID("00000000-0000-4000-8000-00000000000c")
+POLICY = HandoffPolicy()
 
 
 def consultation(
@@ -48,93 +83,70 @@ def consultation(
     )
 
 
-def referral(state: ReferralState = S.REQUESTED, **changes: object) -> Referral:
-    opened = open_referral(consultation(), referral_id=uuid.uuid4(), now=NOW)
-    return dataclasses.replace(opened, state=state, **changes)  # type: ignore[arg-type]
-
-
 def candidate(org: uuid.UUID, rank: int) -> Candidate:
-    return Candidate(organisation_id=org, rank=rank, tier="municipality", reasons=("topic_match",))
-
-
-def matched(org: uuid.UUID = ORG) -> Matched:
-    return Matched(
+    return Candidate(
         organisation_id=org,
-        reasons=("municipality_match", "topic_match"),
-        candidates=(candidate(org, 1), candidate(OTHER_ORG, 2)),
-        at=NOW + timedelta(seconds=1),
+        rank=rank,
+        tier="municipality",
+        reasons=("topic_match",),
+        name=f"団体{rank}",
+        webhook_url=f"https://partner.example/{rank}",
+        email=f"alerts{rank}@partner.example",
+        channels=("webhook", "email"),
     )
 
 
-def unmatched() -> Unmatched:
-    return Unmatched(reasons=("no_organisation_in_prefecture",), at=NOW + timedelta(seconds=1))
+def requested(severity: Severity = Severity.S3) -> Referral:
+    return open_referral(consultation(severity), referral_id=uuid.uuid4(), now=NOW)
 
 
-def notified(attempt: int = 1, org: uuid.UUID = ORG) -> Notified:
-    return Notified(organisation_id=org, attempt=attempt, at=NOW + timedelta(seconds=2))
-
-
-def delivery_failed(attempt: int = 1, org: uuid.UUID = ORG) -> DeliveryFailed:
-    return DeliveryFailed(
-        organisation_id=org, attempt=attempt, reason="http_503", at=NOW + timedelta(seconds=2)
+def matched(*orgs: uuid.UUID) -> Matched:
+    orgs = orgs or (ORG_A, ORG_B)
+    return Matched(
+        organisation_id=orgs[0],
+        reasons=("municipality_match",),
+        candidates=tuple(candidate(org, rank) for rank, org in enumerate(orgs, start=1)),
+        at=NOW,
     )
 
 
-FACTS: dict[ReferralState, Callable[[], Fact]] = {
-    S.MATCHED: matched,
-    S.UNMATCHED: unmatched,
-    S.NOTIFIED: notified,
-    S.DELIVERY_FAILED: delivery_failed,
-}
-
-# What each fact does in each state, written out independently of TRANSITIONS: the new state,
-# or None when the fact contradicts the state. A referral past requested has had its first match.
-EXPECTED: dict[tuple[ReferralState, ReferralState], ReferralState | None] = {
-    (S.REQUESTED, S.MATCHED): S.MATCHED,
-    (S.REQUESTED, S.UNMATCHED): S.UNMATCHED,
-    (S.REQUESTED, S.NOTIFIED): S.NOTIFIED,
-    (S.REQUESTED, S.DELIVERY_FAILED): S.DELIVERY_FAILED,
-    (S.MATCHED, S.MATCHED): S.MATCHED,
-    (S.MATCHED, S.UNMATCHED): None,
-    (S.MATCHED, S.NOTIFIED): S.NOTIFIED,
-    (S.MATCHED, S.DELIVERY_FAILED): S.DELIVERY_FAILED,
-    (S.UNMATCHED, S.MATCHED): None,
-    (S.UNMATCHED, S.UNMATCHED): S.UNMATCHED,
-    (S.UNMATCHED, S.NOTIFIED): None,
-    (S.UNMATCHED, S.DELIVERY_FAILED): None,
-    (S.NOTIFIED, S.MATCHED): S.NOTIFIED,
-    (S.NOTIFIED, S.UNMATCHED): None,
-    (S.NOTIFIED, S.NOTIFIED): S.NOTIFIED,
-    (S.NOTIFIED, S.DELIVERY_FAILED): None,
-    (S.DELIVERY_FAILED, S.MATCHED): S.DELIVERY_FAILED,
-    (S.DELIVERY_FAILED, S.UNMATCHED): None,
-    (S.DELIVERY_FAILED, S.NOTIFIED): None,
-    (S.DELIVERY_FAILED, S.DELIVERY_FAILED): S.DELIVERY_FAILED,
-}
+def offered(*orgs: uuid.UUID, severity: Severity = Severity.S3) -> Referral:
+    return apply(requested(severity), matched(*orgs), actor="directory", policy=POLICY, now=NOW).referral
 
 
-def in_state(state: ReferralState) -> Referral:
-    if state in (S.REQUESTED, S.UNMATCHED):
-        return referral(state)
-    return referral(state, organisation_id=ORG, attempt=1)
+def notified(referral: Referral, attempt: int | None = None, channel: str = "webhook") -> Referral:
+    number = attempt or referral.attempt
+    org = referral.attempt_no(number).organisation_id  # type: ignore[union-attr]
+    fact = Notified(organisation_id=org, attempt=number, channel=channel, at=NOW)
+    return apply(referral, fact, actor="notify", policy=POLICY, now=NOW).referral
+
+
+def later(seconds: int) -> datetime:
+    return NOW + timedelta(seconds=seconds)
+
+
+# ---- opening -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("severity", list(Severity))
 @pytest.mark.parametrize("basis", [None, *LawfulBasis])
-def test_a_referral_opens_only_for_serious_cases_with_a_lawful_basis(
+def test_a_referral_opens_for_serious_cases_with_a_basis_and_referral_level_ones_with_consent(
     severity: Severity, basis: LawfulBasis | None
 ) -> None:
-    expected = severity in (Severity.S3, Severity.S4) and basis is not None
+    expected = basis is not None and (
+        severity in (Severity.S3, Severity.S4) or (severity is Severity.S2 and basis is LawfulBasis.CONSENT)
+    )
     assert should_open_referral(consultation(severity, basis)) is expected
 
 
 def test_a_new_referral_is_requested_with_no_organisation_and_no_attempt() -> None:
-    event = consultation(Severity.S4, LawfulBasis.VITAL_INTEREST_27_1_2)
-    referral_id = uuid.uuid4()
-    opened = open_referral(event, referral_id=referral_id, now=NOW)
-    assert (opened.id, opened.case_id, opened.state) == (referral_id, event.case_id, S.REQUESTED)
-    assert (opened.organisation_id, opened.attempt, opened.reasons, opened.candidates) == (None, 0, (), ())
-    assert opened.lawful_basis is LawfulBasis.VITAL_INTEREST_27_1_2
+    opened = requested(Severity.S4)
+    assert (opened.state, opened.organisation_id, opened.attempt, opened.attempts) == (
+        S.REQUESTED,
+        None,
+        0,
+        (),
+    )
 
 
 def test_a_case_without_a_lawful_basis_cannot_open_a_referral() -> None:
@@ -142,116 +154,372 @@ def test_a_case_without_a_lawful_basis_cannot_open_a_referral() -> None:
         open_referral(consultation(Severity.S4, None), referral_id=uuid.uuid4(), now=NOW)
 
 
-def test_the_requested_event_carries_codes_and_ids_only() -> None:
-    opened = open_referral(consultation(), referral_id=uuid.uuid4(), now=NOW)
-    event = opened.requested_event()
-    assert event.model_dump(mode="json") == {
-        "case_id": str(opened.case_id),
-        "referral_id": str(opened.id),
-        "topic": "SUICIDAL",
-        "municipality_code": "131016",
-        "severity": "S3",
-        "lawful_basis": "CONSENT",
-        "requested_at": NOW.isoformat().replace("+00:00", "Z"),
-        "need_tags": [],
-        "age_band": "unknown",
-        "gender": "unknown",
-        "language": "ja",
-    }
-
-
-def test_the_transitions_table_covers_every_state() -> None:
+def test_the_transitions_table_covers_every_state_and_only_names_known_states() -> None:
     assert set(TRANSITIONS) == set(ReferralState)
+    assert all(target in ReferralState for row in TRANSITIONS.values() for target in row.values())
 
 
-@pytest.mark.parametrize(("current", "announced"), list(EXPECTED))
-def test_every_fact_in_every_state_moves_keeps_or_is_rejected_as_the_lifecycle_says(
-    current: ReferralState, announced: ReferralState
-) -> None:
-    before = in_state(current)
-    fact: Fact = FACTS[announced]()
-    expected = EXPECTED[(current, announced)]
-    if expected is None:
-        with pytest.raises(IllegalTransition) as raised:
-            apply(before, fact)
-        assert raised.value.reason == f"illegal_transition:{current.value}->{announced.value}"
-    else:
-        assert apply(before, fact).state is expected
-        assert before.state is current  # the referral given is never changed
+# ---- the delivery track ------------------------------------------------------------------------
 
 
-def test_a_match_records_the_organisation_the_first_attempt_and_the_directorys_reasons() -> None:
-    after = apply(referral(), matched())
-    assert (after.state, after.organisation_id, after.attempt) == (S.MATCHED, ORG, 1)
-    assert after.reasons == ("municipality_match", "topic_match")
-    assert [c.organisation_id for c in after.candidates] == [ORG, OTHER_ORG]
+def test_a_match_offers_attempt_one_to_the_first_ranked_candidate_with_its_channels_and_deadline() -> None:
+    change = apply(requested(), matched(ORG_B, ORG_A), actor="directory", policy=POLICY, now=NOW)
+    after = change.referral
+    assert (after.state, after.organisation_id, after.attempt) == (S.OFFERED, ORG_B, 1)
+    assert after.deadline_at == NOW + timedelta(minutes=30)
+    assert [e.milestone for e in change.entries] == [Milestone.MATCHED, Milestone.OFFERED]
+    [event] = change.events
+    assert isinstance(event, HandoffOffered)
+    assert (event.attempt, event.organisation.organisation_id) == (1, ORG_B)
+    assert event.organisation.channels == ("webhook", "email")
+    assert event.organisation.email == "alerts1@partner.example"
+    assert event.deadline_at == NOW + timedelta(minutes=30)
+    assert change.deadline is not None and change.deadline.due_at == event.deadline_at
 
 
-def test_no_match_records_the_directorys_reasons() -> None:
-    after = apply(referral(), unmatched())
-    assert (after.state, after.organisation_id, after.attempt) == (S.UNMATCHED, None, 0)
-    assert after.reasons == ("no_organisation_in_prefecture",)
+def test_an_emergency_gets_ten_minutes_by_default() -> None:
+    assert offered(severity=Severity.S4).deadline_at == NOW + timedelta(minutes=10)
 
 
-def test_the_matched_then_notified_flow_ends_notified_on_the_first_attempt() -> None:
-    after = apply(apply(referral(), matched()), notified())
-    assert (after.state, after.organisation_id, after.attempt) == (S.NOTIFIED, ORG, 1)
+def test_the_offer_carries_ids_and_codes_only() -> None:
+    change = apply(requested(), matched(), actor="directory", policy=POLICY, now=NOW)
+    payload = change.events[0].model_dump(mode="json")
+    assert set(payload) == set(HandoffOffered.model_fields)
+    assert set(payload["organisation"]) == {"organisation_id", "name", "webhook_url", "email", "channels"}
 
 
-def test_a_notification_that_overtakes_its_match_moves_the_referral_to_notified() -> None:
-    after = apply(referral(), notified())
-    assert (after.state, after.organisation_id, after.attempt) == (S.NOTIFIED, ORG, 1)
-    assert after.reasons == ()
+def test_a_repeated_match_is_recorded_but_never_offers_twice() -> None:
+    once = offered()
+    change = apply(once, matched(ORG_C), actor="directory", policy=POLICY, now=later(5))
+    assert change.referral == once and change.events == ()
+    assert change.entries[0].detail == {"late": True}
 
 
-def test_a_match_arriving_after_the_notification_fills_gaps_but_does_not_move_back() -> None:
-    notified_first = apply(referral(), notified())
-    assert decide(notified_first, matched()) is Step.RECORD_ONLY
-    after = apply(notified_first, matched())
-    assert after.state is S.NOTIFIED
-    assert (after.organisation_id, after.attempt) == (ORG, 1)
-    assert after.reasons == ("municipality_match", "topic_match")
-    assert len(after.candidates) == 2
-
-
-def test_a_late_match_never_overwrites_the_organisation_a_delivery_named() -> None:
-    failed_first = apply(referral(), delivery_failed(org=ORG))
-    after = apply(failed_first, matched(org=OTHER_ORG))
-    assert (after.state, after.organisation_id, after.attempt) == (S.DELIVERY_FAILED, ORG, 1)
-
-
-def test_a_late_match_fills_an_organisation_that_is_missing() -> None:
-    odd = referral(S.NOTIFIED, organisation_id=None, attempt=0)
-    after = apply(odd, matched())
-    assert (after.state, after.organisation_id, after.attempt) == (S.NOTIFIED, ORG, 1)
-
-
-def test_a_repeated_match_keeps_the_first_answer() -> None:
-    first = apply(referral(), matched(org=ORG))
-    again = apply(first, matched(org=OTHER_ORG))
-    assert decide(first, matched(org=OTHER_ORG)) is Step.RECORD_ONLY
-    assert again == first
-
-
-def test_a_repeated_notification_of_the_same_attempt_changes_nothing() -> None:
-    once = apply(apply(referral(), matched()), notified())
-    assert apply(once, notified()) == once
-
-
-def test_an_outcome_of_a_newer_attempt_is_rejected_until_escalation_exists() -> None:
-    once = apply(referral(), notified(attempt=1))
+def test_no_match_makes_the_referral_unmatched_and_a_match_cannot_follow() -> None:
+    unmatched = apply(
+        requested(),
+        Unmatched(reasons=("no_eligible_organisation",), at=NOW),
+        actor="d",
+        policy=POLICY,
+        now=NOW,
+    ).referral
+    assert unmatched.state is S.UNMATCHED
     with pytest.raises(IllegalTransition) as raised:
-        apply(once, notified(attempt=2))
-    assert raised.value.reason == "illegal_transition:notified->notified:attempt_ahead"
+        apply(unmatched, matched(), actor="d", policy=POLICY, now=NOW)
+    assert raised.value.reason == "illegal_transition:unmatched->matched"
 
 
-def test_an_outcome_of_an_earlier_attempt_is_history_whatever_it_says() -> None:
-    second = referral(S.DELIVERY_FAILED, organisation_id=OTHER_ORG, attempt=2)
-    assert decide(second, notified(attempt=1)) is Step.RECORD_ONLY
-    assert apply(second, notified(attempt=1)) == second
+def test_the_first_channel_to_reach_the_partner_makes_it_notified_and_the_next_is_recorded() -> None:
+    referral = notified(offered())
+    assert referral.state is S.NOTIFIED
+    assert referral.current is not None and referral.current.state is AttemptState.NOTIFIED
+    again = apply(
+        referral,
+        Notified(organisation_id=ORG_A, attempt=1, channel="email", at=NOW),
+        actor="n",
+        policy=POLICY,
+        now=NOW,
+    )
+    assert again.referral == referral and again.entries[0].detail == {"channel": "email"}
 
 
-def test_contradicting_delivery_outcomes_of_one_attempt_are_rejected() -> None:
-    failed = apply(apply(referral(), matched()), delivery_failed())
+def test_a_notification_of_an_attempt_never_offered_is_illegal() -> None:
+    fact = Notified(organisation_id=ORG_A, attempt=2, channel="webhook", at=NOW)
+    with pytest.raises(IllegalTransition) as raised:
+        apply(offered(), fact, actor="notify", policy=POLICY, now=NOW)
+    assert raised.value.reason == "illegal_transition:offered->notified:attempt_ahead"
+
+
+def test_acknowledging_the_open_attempt_accepts_it_and_announces_who_and_which_attempt() -> None:
+    change = acknowledge(
+        notified(offered()), attempt=1, organisation_id=ORG_A, via="link", actor="p", at=later(60)
+    )
+    after = change.referral
+    assert (after.state, after.deadline_at) == (S.ACKNOWLEDGED, None)
+    [event] = change.events
+    assert isinstance(event, HandoffAcknowledged)
+    assert (event.organisation_id, event.attempt, event.via) == (ORG_A, 1, "link")
+
+
+def test_acknowledging_twice_is_harmless() -> None:
+    once = acknowledge(offered(), attempt=1, organisation_id=ORG_A, via="api", actor="p", at=NOW).referral
+    twice = acknowledge(once, attempt=1, organisation_id=ORG_A, via="link", actor="p", at=later(9))
+    assert twice.repeated and twice.referral == once and twice.events == ()
+
+
+def test_another_organisation_cannot_acknowledge_an_attempt_not_offered_to_it() -> None:
+    with pytest.raises(NotOffered):
+        acknowledge(offered(), attempt=1, organisation_id=ORG_B, via="api", actor="p", at=NOW)
+    with pytest.raises(NotOffered):
+        acknowledge(offered(), attempt=2, organisation_id=ORG_A, via="api", actor="p", at=NOW)
+
+
+def test_expiry_offers_the_next_candidate_with_a_fresh_deadline() -> None:
+    change = expire(notified(offered()), attempt=1, at=later(1800), policy=POLICY)
+    assert change is not None
+    after = change.referral
+    assert (after.state, after.organisation_id, after.attempt) == (S.OFFERED, ORG_B, 2)
+    assert after.deadline_at == later(1800) + timedelta(minutes=30)
+    assert [type(e) for e in change.events] == [HandoffExpired, ReferralEscalated, HandoffOffered]
+    escalated = change.events[1]
+    assert isinstance(escalated, ReferralEscalated)
+    assert (escalated.from_attempt, escalated.to_attempt, escalated.cause) == (1, 2, "expired")
+    assert [e.milestone for e in change.entries] == [
+        Milestone.EXPIRED,
+        Milestone.ESCALATED,
+        Milestone.OFFERED,
+    ]
+    assert after.attempt_no(1).state is AttemptState.EXPIRED  # type: ignore[union-attr]
+
+
+def test_a_timer_of_an_attempt_that_ended_is_spent_without_effect() -> None:
+    accepted = acknowledge(offered(), attempt=1, organisation_id=ORG_A, via="api", actor="p", at=NOW).referral
+    assert expire(accepted, attempt=1, at=later(1800), policy=POLICY) is None
+    moved = expire(offered(), attempt=1, at=later(1800), policy=POLICY)
+    assert moved is not None
+    assert expire(moved.referral, attempt=1, at=later(1801), policy=POLICY) is None
+
+
+def test_a_decline_records_the_reason_code_and_moves_on_at_once() -> None:
+    change = decline(
+        offered(),
+        attempt=1,
+        organisation_id=ORG_A,
+        reason=DeclineReason.NO_CAPACITY,
+        actor="p",
+        at=later(5),
+        policy=POLICY,
+    )
+    assert change.referral.organisation_id == ORG_B
+    declined = change.events[0]
+    assert isinstance(declined, HandoffDeclined) and declined.reason is DeclineReason.NO_CAPACITY
+    assert change.events[1].cause == "declined"  # type: ignore[attr-defined]
+
+
+def test_declining_twice_is_harmless_but_declining_after_acknowledging_is_illegal() -> None:
+    once = decline(
+        offered(),
+        attempt=1,
+        organisation_id=ORG_A,
+        reason=DeclineReason.OTHER,
+        actor="p",
+        at=NOW,
+        policy=POLICY,
+    ).referral
+    assert decline(
+        once, attempt=1, organisation_id=ORG_A, reason=DeclineReason.OTHER, actor="p", at=NOW, policy=POLICY
+    ).repeated
+    accepted = acknowledge(offered(), attempt=1, organisation_id=ORG_A, via="api", actor="p", at=NOW).referral
     with pytest.raises(IllegalTransition):
-        apply(failed, notified())
+        decline(
+            accepted,
+            attempt=1,
+            organisation_id=ORG_A,
+            reason=DeclineReason.OTHER,
+            actor="p",
+            at=NOW,
+            policy=POLICY,
+        )
+
+
+def test_a_late_acknowledgement_after_the_handoff_moved_on_is_reassigned() -> None:
+    moved = expire(offered(), attempt=1, at=later(1800), policy=POLICY)
+    assert moved is not None
+    with pytest.raises(Reassigned) as raised:
+        acknowledge(moved.referral, attempt=1, organisation_id=ORG_A, via="link", actor="p", at=later(1900))
+    assert (raised.value.status, raised.value.code) == (409, "reassigned")
+    assert "reassigned" in raised.value.message
+    with pytest.raises(Reassigned):
+        acknowledgement_of(moved.referral, attempt=1, organisation_id=ORG_A)
+
+
+def test_when_every_channel_failed_the_next_candidate_is_offered_without_waiting() -> None:
+    fact = DeliveryFailed(organisation_id=ORG_A, attempt=1, reason="http_503", at=later(30))
+    change = apply(offered(), fact, actor="notify", policy=POLICY, now=later(30))
+    assert (change.referral.organisation_id, change.referral.attempt) == (ORG_B, 2)
+    assert change.events[0].cause == "delivery_failed"  # type: ignore[attr-defined]
+    assert change.entries[0].milestone is Milestone.DELIVERY_FAILED
+
+
+def test_a_delivery_failure_contradicting_a_notification_of_the_same_attempt_is_illegal() -> None:
+    with pytest.raises(IllegalTransition):
+        apply(
+            notified(offered()),
+            DeliveryFailed(organisation_id=ORG_A, attempt=1, reason="http_503", at=NOW),
+            actor="notify",
+            policy=POLICY,
+            now=NOW,
+        )
+
+
+def test_after_the_last_candidate_the_referral_is_exhausted_and_operators_are_alerted() -> None:
+    referral = offered(ORG_A, ORG_B)
+    first = expire(referral, attempt=1, at=later(1800), policy=POLICY)
+    assert first is not None
+    last = expire(first.referral, attempt=2, at=later(3600), policy=POLICY)
+    assert last is not None
+    assert (last.referral.state, last.referral.deadline_at) == (S.EXHAUSTED, None)
+    assert [type(e) for e in last.events] == [HandoffExpired, ReferralExhausted, OperatorAlertRaised]
+    alert = last.events[2]
+    assert isinstance(alert, OperatorAlertRaised)
+    assert (alert.kind, alert.referral_id, alert.severity) == (
+        AlertKind.REFERRAL_EXHAUSTED,
+        referral.id,
+        Severity.S3,
+    )
+    assert alert.detail == ("cause:expired", "attempts:2")
+    assert last.events[1].attempts == 2  # type: ignore[attr-defined]
+
+
+def test_max_attempts_caps_escalation_even_with_more_candidates() -> None:
+    policy = HandoffPolicy(max_attempts=1)
+    referral = apply(requested(), matched(ORG_A, ORG_B, ORG_C), actor="d", policy=policy, now=NOW).referral
+    change = expire(referral, attempt=1, at=later(1800), policy=policy)
+    assert change is not None and change.referral.state is S.EXHAUSTED
+
+
+def test_an_organisation_ranked_twice_is_offered_once() -> None:
+    referral = apply(requested(), matched(ORG_A, ORG_A, ORG_B), actor="d", policy=POLICY, now=NOW).referral
+    change = expire(referral, attempt=1, at=later(1800), policy=POLICY)
+    assert change is not None and change.referral.organisation_id == ORG_B
+
+
+# ---- the outcome track -------------------------------------------------------------------------
+
+
+def accepted() -> Referral:
+    return acknowledge(offered(), attempt=1, organisation_id=ORG_A, via="api", actor="p", at=NOW).referral
+
+
+def outcome(referral: Referral, stage: OutcomeStage, **kw: object) -> Referral:
+    return record_outcome(
+        referral,
+        organisation_id=ORG_A,
+        stage=stage,
+        outcome=kw.get("outcome"),  # type: ignore[arg-type]
+        accompanied_to=kw.get("accompanied_to"),  # type: ignore[arg-type]
+        actor="p",
+        at=NOW,
+    ).referral
+
+
+def test_the_outcome_track_runs_contacted_accompanied_closed() -> None:
+    contacted = outcome(accepted(), OutcomeStage.CONTACTED)
+    accompanied = outcome(contacted, OutcomeStage.ACCOMPANIED, accompanied_to=AccompaniedTo.HOSPITAL)
+    again = outcome(accompanied, OutcomeStage.ACCOMPANIED, accompanied_to=AccompaniedTo.POLICE)
+    closed = outcome(again, OutcomeStage.CLOSED, outcome=OutcomeCode.SUPPORTED)
+    assert [r.state for r in (contacted, accompanied, again, closed)] == [
+        S.CONTACTED,
+        S.ACCOMPANIED,
+        S.ACCOMPANIED,
+        S.CLOSED,
+    ]
+
+
+def test_recording_an_outcome_announces_stage_and_codes() -> None:
+    change = record_outcome(
+        outcome(accepted(), OutcomeStage.CONTACTED),
+        organisation_id=ORG_A,
+        stage=OutcomeStage.ACCOMPANIED,
+        outcome=None,
+        accompanied_to=AccompaniedTo.WELFARE_OFFICE,
+        actor="p",
+        at=NOW,
+    )
+    [event] = change.events
+    assert isinstance(event, HandoffOutcomeRecorded)
+    assert (event.stage, event.accompanied_to) == (OutcomeStage.ACCOMPANIED, "welfare_office")
+
+
+def test_a_partner_that_could_not_reach_the_person_may_close_without_contact() -> None:
+    assert outcome(accepted(), OutcomeStage.CLOSED, outcome=OutcomeCode.COULD_NOT_REACH).state is S.CLOSED
+
+
+@pytest.mark.parametrize(
+    ("start", "stage", "kw"),
+    [
+        ("accepted", OutcomeStage.ACCOMPANIED, {"accompanied_to": AccompaniedTo.POLICE}),
+        ("closed", OutcomeStage.CONTACTED, {}),
+        ("contacted", OutcomeStage.CONTACTED, {}),
+    ],
+)
+def test_illegal_outcome_transitions_are_rejected_with_a_clear_error(
+    start: str, stage: OutcomeStage, kw: dict[str, object]
+) -> None:
+    referral = accepted()
+    if start in ("contacted", "closed"):
+        referral = outcome(referral, OutcomeStage.CONTACTED)
+    if start == "closed":
+        referral = outcome(referral, OutcomeStage.CLOSED, outcome=OutcomeCode.SUPPORTED)
+    with pytest.raises(IllegalTransition) as raised:
+        outcome(referral, stage, **kw)
+    assert raised.value.status == 409
+    assert f"cannot become {stage.value}" in raised.value.message
+
+
+def test_outcome_codes_must_fit_the_stage() -> None:
+    with pytest.raises(InvalidOutcome):
+        outcome(accepted(), OutcomeStage.CLOSED)
+    with pytest.raises(InvalidOutcome):
+        outcome(accepted(), OutcomeStage.CONTACTED, outcome=OutcomeCode.SUPPORTED)
+
+
+def test_only_the_accepting_organisation_records_outcomes() -> None:
+    with pytest.raises(NotOffered):
+        record_outcome(
+            accepted(),
+            organisation_id=ORG_B,
+            stage=OutcomeStage.CONTACTED,
+            outcome=None,
+            accompanied_to=None,
+            actor="p",
+            at=NOW,
+        )
+    with pytest.raises(NotOffered):
+        record_outcome(
+            offered(),
+            organisation_id=ORG_A,
+            stage=OutcomeStage.CONTACTED,
+            outcome=None,
+            accompanied_to=None,
+            actor="p",
+            at=NOW,
+        )
+
+
+def test_withdrawing_ends_the_open_offer_and_a_late_acknowledgement_hears_withdrawn() -> None:
+    change = withdraw(notified(offered()), reason=WithdrawReason.DUPLICATE, actor="c", at=NOW)
+    after = change.referral
+    assert (after.state, after.deadline_at) == (S.WITHDRAWN, None)
+    assert after.current is not None and after.current.state is AttemptState.WITHDRAWN
+    [event] = change.events
+    assert isinstance(event, ReferralWithdrawn) and event.reason == "duplicate"
+    with pytest.raises(Withdrawn) as raised:
+        acknowledge(after, attempt=1, organisation_id=ORG_A, via="api", actor="p", at=NOW)
+    assert raised.value.code == "withdrawn"
+    assert expire(after, attempt=1, at=later(1800), policy=POLICY) is None
+
+
+def test_a_closed_or_withdrawn_referral_cannot_be_withdrawn() -> None:
+    gone = withdraw(offered(), reason=WithdrawReason.OTHER, actor="c", at=NOW).referral
+    with pytest.raises(IllegalTransition):
+        withdraw(gone, reason=WithdrawReason.OTHER, actor="c", at=NOW)
+
+
+def test_an_exhausted_referral_may_still_be_withdrawn() -> None:
+    policy = HandoffPolicy(max_attempts=1)
+    referral = apply(requested(), matched(ORG_A), actor="d", policy=policy, now=NOW).referral
+    exhausted = expire(referral, attempt=1, at=later(1800), policy=policy)
+    assert exhausted is not None
+    assert (
+        withdraw(exhausted.referral, reason=WithdrawReason.OTHER, actor="c", at=NOW).referral.state
+        is S.WITHDRAWN
+    )
+
+
+def test_every_action_missing_from_a_row_is_refused() -> None:
+    closed = dataclasses.replace(accepted(), state=S.CLOSED)
+    assert Action.WITHDRAW not in TRANSITIONS[S.CLOSED]
+    with pytest.raises(IllegalTransition) as raised:
+        withdraw(closed, reason=WithdrawReason.OTHER, actor="c", at=NOW)
+    assert raised.value.reason == "illegal_transition:closed->withdrawn"
