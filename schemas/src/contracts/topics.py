@@ -45,7 +45,8 @@ ALL_TOPICS: tuple[TopicSpec, ...] = EVENT_TOPICS + DEAD_LETTER_TOPICS
 # Who reads what, by consumer group (one group per service). Documentation and AsyncAPI use it;
 # each service's HANDLERS table must agree, and a test checks that it does.
 SUBSCRIPTIONS: dict[str, tuple[TopicSpec, ...]] = {
+    "intake": (REFERRALS,),
     "referral": (CONSULTATIONS, MATCHES, DELIVERIES),
     "directory": (REFERRALS,),
-    "notify": (MATCHES,),
+    "notify": (REFERRALS,),
 }

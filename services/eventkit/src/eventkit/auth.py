@@ -31,6 +31,9 @@ class Role(StrEnum):
     COUNSELLOR = "counsellor"
     PARTNER = "partner"
     OPERATOR = "operator"
+    # A channel gateway's service credential (the web chat relaying for anonymous people); only
+    # endpoints that name it admit it.
+    CHANNEL = "channel"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,136 @@
+"""Maintenance of personal data: key rotation (a command) and the retention purge (a command and a
+worker). Both walk `sealing.SEALED_COLUMNS`, the one list of where personal data lives."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from eventkit import telemetry
+from eventkit.crypto import DecryptionError, Keyring
+from intake import repository
+from intake.sealing import SEALED_COLUMNS
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+class RotationFailed(Exception):
+    pass
+
+
+@dataclass
+class RotationReport:
+    active_key: str
+    re_encrypted: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.re_encrypted.values())
+
+
+async def rotate_keys(
+    pool: asyncpg.Pool,
+    keyring: Keyring,
+    *,
+    batch_size: int = 200,
+    progress: Callable[[str], None] = lambda _: None,
+) -> RotationReport:
+    """Re-encrypt every personal value not under the ring's first key with that key.
+
+    Batches commit one by one, so a stopped rotation resumes where it stopped; values written
+    meanwhile already use the active key. Once it reports nothing left, older keys can leave the
+    ring.
+    """
+    active = keyring.active_key_id
+    report = RotationReport(active)
+    progress(f"rotate-keys: the active key is {active}")
+    for column in SEALED_COLUMNS:
+        name = f"{column.table}.{column.column}"
+        async with pool.acquire() as conn:
+            pending = await repository.count_sealed_not_under(conn, column=column, key_id=active)
+        done = 0
+        while pending:
+            async with pool.acquire() as conn, conn.transaction():
+                batch = await repository.lock_sealed_batch(
+                    conn, column=column, key_id=active, limit=batch_size
+                )
+                if not batch:
+                    break
+                fresh = []
+                for row_id, token in batch:
+                    context = column.context(row_id)
+                    try:
+                        plain = keyring.decrypt(token, context=context)
+                    except DecryptionError as error:
+                        raise RotationFailed(
+                            f"{name} row {row_id}: {error} — put the key that wrote it back in the ring"
+                        ) from None
+                    fresh.append((row_id, keyring.encrypt(plain, context=context)))
+                await repository.store_sealed(conn, column=column, values=fresh)
+            done += len(batch)
+            progress(f"  {name}: {done}/{max(pending, done)} re-encrypted")
+        report.re_encrypted[name] = done
+        if not done:
+            progress(f"  {name}: nothing under older keys")
+    progress(f"rotate-keys: done, {report.total} values now under {active}")
+    return report
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    consultations: int
+    call_legs: int
+    chats: int
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.consultations or self.call_legs or self.chats)
+
+
+async def purge(pool: asyncpg.Pool, *, now: datetime, retention_days: int) -> PurgeReport:
+    """Remove personal data of consultations closed more than `retention_days` ago, and of call
+    legs and chats that never became one within that time. Codes, severity, risk answers,
+    decisions and provision records stay: they are the statistics and the audit trail."""
+    cutoff = now - timedelta(days=retention_days)
+    async with pool.acquire() as conn, conn.transaction():
+        ids = await repository.purge_closed_consultations(conn, closed_before=cutoff, at=now)
+        legs = await repository.purge_call_legs(conn, consultation_ids=ids, stale_before=cutoff, at=now)
+        chats = await repository.purge_chats(conn, consultation_ids=ids, stale_before=cutoff, at=now)
+    return PurgeReport(len(ids), legs, chats)
+
+
+class RetentionWorker:
+    """Runs the purge every `interval_s` inside the service."""
+
+    def __init__(self, *, pool: asyncpg.Pool, retention_days: int, interval_s: float, clock: Clock) -> None:
+        self._pool = pool
+        self._retention_days = retention_days
+        self._interval_s = interval_s
+        self._clock = clock
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run_once(self) -> PurgeReport:
+        with telemetry.quiet():
+            return await purge(self._pool, now=self._clock(), retention_days=self._retention_days)
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            report = await self.run_once()
+            if report.anything:
+                log.info(
+                    "retention purge: %d consultations, %d call legs, %d chats",
+                    report.consultations,
+                    report.call_legs,
+                    report.chats,
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval_s)

@@ -1,0 +1,146 @@
+"""Fixtures of intake's integration tests: a migrated database of its own per test, the real app on
+it (runtime started without the consumer), a local LINE API stand-in, and a clock tests move."""
+
+import importlib.util
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from eventkit.auth import generate_signing_keypair, mint_token
+from eventkit.crypto import Keyring, generate_keyring_entry
+from eventkit.db import create_pool, migrate, service_migrations
+from eventkit.testing import Infra
+from intake.config import Settings
+from intake.main import MIGRATIONS, create_app
+from intake.sealing import Sealer
+
+TWILIO_TOKEN = "test-twilio-auth-token"
+LINE_SECRET = "test-line-channel-secret"
+LINE_ACCESS_TOKEN = "test-line-access-token"
+PUBLIC_BASE_URL = "https://intake.example.jp"
+
+
+def _load_stub() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "scripts" / "line_api_stub.py"
+    spec = importlib.util.spec_from_file_location("intake_line_api_stub", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+line_api_stub = _load_stub()
+
+
+@pytest.fixture
+async def intake_db(fresh_database: str) -> str:
+    await migrate(fresh_database, service_migrations("intake", MIGRATIONS))
+    return fresh_database
+
+
+@pytest.fixture
+async def pool(intake_db: str) -> AsyncIterator[asyncpg.Pool]:
+    created = await create_pool(intake_db, min_size=1, max_size=4)
+    try:
+        yield created
+    finally:
+        await created.close()
+
+
+@pytest.fixture
+def keys() -> str:
+    return generate_keyring_entry("k1")
+
+
+@pytest.fixture
+def sealer(keys: str) -> Sealer:
+    return Sealer(Keyring(keys))
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default_factory=lambda: datetime(2026, 5, 3, 3, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def line_api() -> Iterator[Any]:
+    with line_api_stub.LineApiStub(access_token=LINE_ACCESS_TOKEN) as stub:
+        yield stub
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    pool: asyncpg.Pool
+    private_key: str
+    clock: Clock
+    line_api: Any
+    sealer: Sealer
+    # The secrets the providers share with intake, and the URL they call.
+    twilio_token: str = TWILIO_TOKEN
+    line_secret: str = LINE_SECRET
+    base_url: str = PUBLIC_BASE_URL
+
+    def headers(
+        self, role: str, subject: str | None = None, organisation_id: uuid.UUID | None = None
+    ) -> dict[str, str]:
+        token = mint_token(
+            self.private_key,
+            role=role,
+            subject=subject or f"{role}-1",
+            organisation_id=str(organisation_id) if organisation_id else None,
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def api(intake_db: str, infra: Infra, keys: str, line_api: Any) -> AsyncIterator[Api]:
+    private_key, public_key = generate_signing_keypair()
+    settings = Settings(
+        database_url=intake_db,  # type: ignore[arg-type]
+        auth_public_key=public_key,
+        kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
+        db_pool_min=1,
+        db_pool_max=4,
+        shutdown_grace_s=5,
+        encryption_keys=keys,  # type: ignore[arg-type]
+        twilio_auth_token=TWILIO_TOKEN,  # type: ignore[arg-type]
+        line_channel_secret=LINE_SECRET,  # type: ignore[arg-type]
+        line_channel_access_token=LINE_ACCESS_TOKEN,  # type: ignore[arg-type]
+        line_api_base_url=line_api.url,
+        public_base_url=PUBLIC_BASE_URL,
+    )
+    clock = Clock()
+    app = create_app(settings, clock=clock)
+    runtime = app.state.runtime
+    # ASGITransport runs no lifespan, so the test starts the runtime itself, without its consumer
+    # (on a shared broker it would join the real `intake` group) and without the purge loop.
+    runtime.handlers = {}
+    runtime.worker_factories = []
+    await runtime.start()
+    # Nor does it publish: the outbox rows stay in this test's database for the tests to read,
+    # instead of reaching the running stack's services through the shared broker.
+    assert runtime.relay is not None
+    runtime.relay.stop()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_BASE_URL) as client:
+            yield Api(client, runtime.pool, private_key, clock, line_api, app.state.sealer)
+    finally:
+        await runtime.stop()
