@@ -1,0 +1,1 @@
+"""Tsunagu's screens: counsellor console and web chat, partner portal, operator dashboard."""

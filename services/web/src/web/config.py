@@ -1,0 +1,49 @@
+"""web's settings, read from WEB_* variables."""
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from eventkit.settings import ServiceSettings, reject_placeholder
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="WEB_")
+
+    http_port: int = Field(default=8100, ge=1, le=65535)
+    auth_signing_key: SecretStr = Field(
+        description="base64url Ed25519 private key: the web package is the identity provider that "
+        "mints the bearer tokens the services verify (no service holds it)"
+    )
+    intake_url: str = "http://127.0.0.1:8101"
+    referral_url: str = "http://127.0.0.1:8102"
+    directory_url: str = "http://127.0.0.1:8103"
+    notify_url: str = "http://127.0.0.1:8104"
+    trace_url_template: str = Field(
+        default="http://127.0.0.1:9411/zipkin/traces/{trace_id}",
+        description="Where a trace id links to: Zipkin's UI locally, Jaeger's (/trace/{trace_id}) in compose",
+    )
+    # Local http cannot carry a Secure cookie; behind https set WEB_COOKIE_SECURE=true.
+    cookie_secure: bool = False
+    session_ttl_s: int = Field(default=8 * 3600, ge=60)
+    # Each bearer token minted for a call to a service lives this long.
+    token_ttl_s: int = Field(default=300, ge=30)
+    # Live pages (SSE) ask the services this often per open stream.
+    live_poll_interval_s: float = Field(default=1.0, gt=0)
+    # After this many failed sign-ins within sign_in_window_s, a username is refused for a while.
+    sign_in_max_failures: int = Field(default=10, ge=1)
+    sign_in_window_s: int = Field(default=900, ge=1)
+
+    @field_validator("auth_signing_key")
+    @classmethod
+    def _real_key(cls, value: SecretStr) -> SecretStr:
+        return reject_placeholder(value, "WEB_AUTH_SIGNING_KEY")
+
+    @field_validator("trace_url_template")
+    @classmethod
+    def _has_placeholder(cls, value: str) -> str:
+        if "{trace_id}" not in value:
+            raise ValueError("must contain {trace_id}")
+        return value
+
+    def trace_url(self, trace_id: str) -> str:
+        return self.trace_url_template.replace("{trace_id}", trace_id)

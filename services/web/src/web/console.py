@@ -1,0 +1,349 @@
+"""The counsellor console: queue of chats and phone legs, consultation form, case timeline."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from contracts.municipality import validate_municipality_code
+from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
+from web import forms, live, risk
+from web.backends import BackendError, NotYetAvailable
+from web.deps import Checked, CounsellorPage, Ctx
+
+router = APIRouter(prefix="/console")
+
+JS_PREFIXES = ("js.", "severity.", "risk.reason.", "state.", "queue.", "cssrs.")
+
+
+def _js(ctx: Ctx) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for prefix in JS_PREFIXES:
+        out.update(ctx.t.prefixed(prefix))
+    return out
+
+
+# ---- queue ----------------------------------------------------------------------------------
+
+
+async def _queue(ctx: Ctx) -> dict[str, Any]:
+    """Waiting chats (any channel) and phone calls not yet completed, from intake."""
+    result: dict[str, Any] = {"chats": [], "calls": [], "missing": []}
+    try:
+        result["chats"] = await ctx.call("intake", "GET", "/v1/chats", params={"state": "waiting"})
+        mine = await ctx.call("intake", "GET", "/v1/chats", params={"state": "active", "mine": "true"})
+        result["mine"] = mine
+    except NotYetAvailable:
+        result["missing"].append("chats")
+    try:
+        result["calls"] = await ctx.call("intake", "GET", "/v1/channels/phone/legs", params={"limit": 20})
+    except NotYetAvailable:
+        result["missing"].append("calls")
+    return result
+
+
+def _queue_html(ctx: Ctx, queue: dict[str, Any]) -> str:
+    template = ctx.templates.get_template("partials/queue.html")
+    csrf = ctx.session.csrf_token if ctx.session else ""
+    return template.render(t=ctx.t, queue=queue, csrf_token=csrf)
+
+
+@router.get("")
+async def queue_page(ctx: CounsellorPage) -> Response:
+    queue = await _queue(ctx)
+    return await ctx.render("console/queue.html", queue_html=_queue_html(ctx, queue), js_messages=_js(ctx))
+
+
+@router.get("/queue/stream")
+async def queue_stream(ctx: CounsellorPage, request: Request) -> Response:
+    async def poll() -> dict[str, Any]:
+        queue = await _queue(ctx)
+        waiting = len(queue["chats"]) + len(queue["calls"])
+        return {"html": _queue_html(ctx, queue), "waiting": waiting}
+
+    return live.stream(request, poll, interval_s=ctx.settings.live_poll_interval_s)
+
+
+# ---- consultation form ----------------------------------------------------------------------
+
+
+def _choices(ctx: Ctx) -> dict[str, Any]:
+    return {
+        "channels": [c.value for c in Channel],
+        "topics": [t.value for t in Topic],
+        "tags": [t.value for t in IssueTag],
+        "severities": [s.value for s in Severity],
+        "bases": [b.value for b in LawfulBasis],
+        "age_bands": [a.value for a in AgeBand],
+        "genders": [g.value for g in Gender],
+        "cssrs": risk.CSSRS,
+        "after_q2": risk.AFTER_Q2,
+        "flag_groups": (
+            ("s4", risk.S4_FLAGS),
+            ("s3", risk.S3_FLAGS),
+            ("s2", risk.S2_FLAGS),
+            ("s1", risk.S1_FLAGS),
+        ),
+        "tristate": risk.TRISTATE,
+        "protective_factors": risk.PROTECTIVE_FACTORS,
+        "consent_items": forms.CONSENT_ITEMS,
+        "consent_methods": forms.CONSENT_METHODS,
+        "consent_version": forms.CONSENT_TEXT_VERSION,
+    }
+
+
+async def _source(ctx: Ctx, chat: str | None, call: str | None) -> dict[str, Any]:
+    """What the consultation completes: a chat the counsellor took, or a phone call."""
+    if chat:
+        found = await ctx.call("intake", "GET", f"/v1/chats/{uuid.UUID(chat)}")
+        return {"kind": "chat", "id": chat, "data": found}
+    if call:
+        found = await ctx.call("intake", "GET", f"/v1/channels/phone/legs/{uuid.UUID(call)}")
+        return {"kind": "call", "id": call, "data": found}
+    return {}
+
+
+@router.get("/consultations/new")
+async def new_consultation(
+    ctx: CounsellorPage,
+    chat: Annotated[str | None, Query(max_length=64)] = None,
+    call: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    source = await _source(ctx, chat, call) if chat or call else {}
+    # One key per form shown: a double submit or a retry after a timeout records one case.
+    defaults: dict[str, Any] = {"channel": "chat" if chat else "phone", "idempotency_key": str(uuid.uuid4())}
+    data = source.get("data") or {}
+    if isinstance(data, dict) and data.get("topic"):
+        defaults["topic"] = data["topic"]
+    if source:
+        defaults.update(source_kind=source["kind"], source_id=source["id"])
+    if (
+        isinstance(data, dict)
+        and isinstance(data.get("consent"), dict)
+        and data["consent"].get("decision") == "given"
+    ):
+        # The person's own click in the chat is the consent record.
+        defaults.update(
+            lawful_basis="CONSENT",
+            consent_method="chat_click",
+            consent_items=list(data["consent"].get("items", [])),
+        )
+    form = forms.ConsultationForm(values=defaults)
+    return await ctx.render(
+        "console/consultation_form.html", form=form, source=source, js_messages=_js(ctx), **_choices(ctx)
+    )
+
+
+@router.post("/assess")
+async def assess(ctx: CounsellorPage, _: Checked, request: Request) -> JSONResponse:
+    """The live severity preview: intake's own computation when it offers one, else the mirror."""
+    body = await request.json()
+    if not isinstance(body, dict):
+        return JSONResponse({"error": "invalid"}, status_code=422)
+    tags = [t for t in body.get("tags", []) if isinstance(t, str)]
+    protective = [p for p in body.get("protective_factors", []) if isinstance(p, str)]
+    flat = {k: v for k, v in body.items() if isinstance(v, str)}
+    answers = risk.answers_of(flat, tags, protective)
+    try:
+        computed = await ctx.call(
+            "intake",
+            "POST",
+            "/v1/severity/compute",
+            json={
+                "topic": answers.topic,
+                "need_tags": sorted(answers.need_tags),
+                "age_band": answers.age_band,
+                "risk": answers.risk_body(),
+            },
+        )
+        return JSONResponse({"source": "intake", **computed})
+    except (NotYetAvailable, BackendError):
+        pass
+    result = risk.preview(answers)
+    return JSONResponse(
+        {
+            "source": "preview",
+            "severity": result.severity.value,
+            "reasons": list(result.reasons),
+            "missing": list(result.missing),
+            "rule_version": result.rule_version,
+            "suicide_involved": answers.suicide_involved,
+        }
+    )
+
+
+def _municipality_item(row: dict[str, Any]) -> dict[str, str]:
+    code = str(row.get("code", ""))
+    name = str(row.get("name", ""))
+    where = " ".join(str(p) for p in (row.get("prefecture_name"), row.get("city_name")) if p)
+    return {"code": code, "label": f"{code} {name}" + (f" ({where})" if where else "")}
+
+
+@router.get("/municipalities")
+async def municipalities(ctx: CounsellorPage, q: Annotated[str, Query(max_length=50)] = "") -> JSONResponse:
+    """Autocomplete from directory's geography: a postal code, a 6-digit code, or a name."""
+    text = q.strip().replace("-", "").replace("〒", "").replace("ー", "")
+    if not text:
+        return JSONResponse({"items": []})
+    try:
+        if text.isdigit() and len(text) == 7:
+            rows = await ctx.call("directory", "GET", f"/v1/postal_codes/{text}")
+        elif text.isdigit() and len(text) == 6:
+            validate_municipality_code(text)
+            rows = [await ctx.call("directory", "GET", f"/v1/municipalities/{text}")]
+        elif text.isdigit():
+            return JSONResponse({"items": []})
+        else:
+            found = await ctx.call(
+                "directory", "GET", "/v1/municipalities", params={"q": q.strip(), "limit": 10}
+            )
+            rows = found.get("items", []) if isinstance(found, dict) else found
+    except ValueError as error:
+        return JSONResponse({"items": [], "problem": str(error)})
+    except NotYetAvailable:
+        # No name search in the directory yet: a typed code still works.
+        return JSONResponse({"items": [], "problem": ctx.t("form.name_search_unavailable")})
+    except BackendError as error:
+        if error.status not in (404, 422):
+            raise
+        return JSONResponse({"items": [], "problem": ctx.t("form.municipality_unknown")})
+    return JSONResponse({"items": [_municipality_item(r) for r in rows or [] if isinstance(r, dict)]})
+
+
+@router.post("/consultations")
+async def record_consultation(ctx: CounsellorPage, _: Checked, request: Request) -> Response:
+    raw = await request.form()
+    flat = {k: v for k, v in raw.items() if isinstance(v, str)}
+    tags = [v for v in raw.getlist("tags") if isinstance(v, str)]
+    items = [v for v in raw.getlist("consent_items") if isinstance(v, str)]
+    protective = [v for v in raw.getlist("protective_factors") if isinstance(v, str)]
+    form = forms.parse(flat, tags, items, protective)
+    source: dict[str, Any] = {}
+    if flat.get("source_kind") in ("chat", "call") and flat.get("source_id"):
+        source = {"kind": flat["source_kind"], "id": str(uuid.UUID(flat["source_id"]))}
+    if form.ok:
+        body = forms.intake_payload(form, now_iso=datetime.now(UTC).isoformat())
+        headers = {"Idempotency-Key": flat.get("idempotency_key") or str(uuid.uuid4())}
+        try:
+            if source.get("kind") == "chat":
+                # Closing the chat records the consultation with its transcript attached.
+                body.pop("channel", None)
+                created = await ctx.call(
+                    "intake", "POST", f"/v1/chats/{uuid.UUID(source['id'])}/close", json=body, headers=headers
+                )
+            else:
+                created = await ctx.call("intake", "POST", "/v1/consultations", json=body, headers=headers)
+        except BackendError as error:
+            if error.status not in (409, 422):
+                raise
+            for detail in error.details:
+                field = str(detail.get("field", "")) if isinstance(detail, dict) else ""
+                name = field.rsplit(".", 1)[-1]
+                if name:
+                    form.errors[name] = "form.error.intake"
+            form.errors.setdefault("form", "form.error.intake")
+            form.values["intake_message"] = error.message
+            # intake's reasons name the field and the rule, never the input: safe to show.
+            form.values["intake_details"] = [
+                f"{d.get('field', '')}: {d.get('reason', '')}" for d in error.details if isinstance(d, dict)
+            ]
+        else:
+            return RedirectResponse(f"/console/cases/{created['case_id']}?recorded=1", status_code=303)
+    return await ctx.render(
+        "console/consultation_form.html",
+        status_code=422,
+        form=form,
+        source=source,
+        js_messages=_js(ctx),
+        **_choices(ctx),
+    )
+
+
+# ---- cases and their timeline ---------------------------------------------------------------
+
+
+@router.get("/cases")
+async def cases(ctx: CounsellorPage) -> Response:
+    found = await ctx.call("intake", "GET", "/v1/consultations", params={"limit": 50})
+    return await ctx.render("console/cases.html", cases=found)
+
+
+async def _referral_state(ctx: Ctx, case_id: uuid.UUID) -> dict[str, Any]:
+    referrals = await ctx.call("referral", "GET", "/v1/referrals", params={"case_id": str(case_id)})
+    detailed = []
+    for summary in referrals or []:
+        detailed.append(await ctx.call("referral", "GET", f"/v1/referrals/{summary['id']}"))
+    return {"referrals": detailed, "names": await organisation_names(ctx, detailed)}
+
+
+async def organisation_names(ctx: Ctx, referrals: list[dict[str, Any]]) -> dict[str, str]:
+    """Public names of the organisations a timeline mentions, cached for the process's life."""
+    cache: dict[str, str] = ctx.request.app.state.organisation_names
+    wanted = {str(r["organisation_id"]) for r in referrals if r.get("organisation_id")}
+    wanted |= {
+        str(e["organisation_id"])
+        for r in referrals
+        for e in r.get("timeline", [])
+        if e.get("organisation_id")
+    }
+    for organisation_id in wanted - cache.keys():
+        try:
+            found = await ctx.call("directory", "GET", f"/v1/organisations/{organisation_id}")
+            cache[organisation_id] = str(found.get("name") or organisation_id[:8])
+        except BackendError:
+            continue
+    return {k: cache[k] for k in wanted if k in cache}
+
+
+def timeline_html(ctx: Ctx, state: dict[str, Any]) -> str:
+    template = ctx.templates.get_template("partials/timeline.html")
+    return template.render(
+        t=ctx.t, referrals=state["referrals"], names=state.get("names", {}), trace_url=ctx.settings.trace_url
+    )
+
+
+# A referral still in these states can be withdrawn by the counsellor.
+WITHDRAWABLE = ("requested", "unmatched", "offered", "notified", "acknowledged", "contacted", "accompanied")
+
+
+@router.get("/cases/{case_id}")
+async def case_page(
+    ctx: CounsellorPage, case_id: uuid.UUID, recorded: int = 0, withdrawn: int = 0
+) -> Response:
+    consultation = await ctx.call("intake", "GET", f"/v1/consultations/{case_id}")
+    state = await _referral_state(ctx, case_id)
+    open_ones = [r["id"] for r in state["referrals"] if r.get("state") in WITHDRAWABLE]
+    return await ctx.render(
+        "console/case.html",
+        consultation=consultation,
+        timeline_html=timeline_html(ctx, state),
+        recorded=bool(recorded),
+        withdrawn=bool(withdrawn),
+        withdrawable=open_ones[-1] if open_ones else None,
+        js_messages=_js(ctx),
+    )
+
+
+@router.post("/referrals/{referral_id}/withdraw")
+async def withdraw(
+    ctx: CounsellorPage,
+    _: Checked,
+    referral_id: uuid.UUID,
+    case_id: Annotated[uuid.UUID, Form()],
+    reason: Annotated[str, Form(max_length=40)],
+) -> Response:
+    chosen = reason if reason in ("resolved_on_call", "duplicate", "person_request") else "other"
+    await ctx.call("referral", "POST", f"/v1/referrals/{referral_id}/withdraw", json={"reason": chosen})
+    return RedirectResponse(f"/console/cases/{case_id}?withdrawn=1", status_code=303)
+
+
+@router.get("/cases/{case_id}/stream")
+async def case_stream(ctx: CounsellorPage, case_id: uuid.UUID, request: Request) -> Response:
+    async def poll() -> dict[str, Any]:
+        state = await _referral_state(ctx, case_id)
+        states = [r["state"] for r in state["referrals"]]
+        return {"html": timeline_html(ctx, state), "states": states}
+
+    return live.stream(request, poll, interval_s=ctx.settings.live_poll_interval_s)

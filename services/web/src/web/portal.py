@@ -1,0 +1,243 @@
+"""The partner portal: this organisation's handoffs only, acknowledgement, disclosure, outcomes.
+
+Every call carries the partner's own token, so referral, notify, intake and directory decide
+what this organisation may see; a handoff of another organisation is a 404 from them and here.
+"""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from contracts.vocabulary import DeclineReason, OutcomeCode, OutcomeStage
+from web import live
+from web.backends import BackendError, NotYetAvailable
+from web.deps import Checked, Ctx, PartnerPage
+
+router = APIRouter(prefix="/portal")
+
+OPEN_STATES = ("offered", "notified")
+ACCEPTED_STATES = ("acknowledged", "contacted", "accompanied", "closed")
+ACCOMPANIED_TO = ("hospital", "police", "welfare_office", "other")
+
+
+def _org(ctx: Ctx) -> uuid.UUID:
+    assert ctx.user is not None and ctx.user.organisation_id is not None
+    return ctx.user.organisation_id
+
+
+async def _inbox(ctx: Ctx) -> dict[str, Any]:
+    """The organisation's handoff alerts, newest first, from notify's portal inbox."""
+    items = await ctx.call("notify", "GET", "/v1/portal/inbox", params={"limit": 50})
+    return {"items": items or []}
+
+
+def _inbox_html(ctx: Ctx, inbox: dict[str, Any]) -> str:
+    return ctx.templates.get_template("partials/inbox.html").render(t=ctx.t, inbox=inbox)
+
+
+@router.get("")
+async def inbox_page(ctx: PartnerPage) -> Response:
+    inbox = await _inbox(ctx)
+    return await ctx.render(
+        "portal/inbox.html", inbox_html=_inbox_html(ctx, inbox), js_messages=ctx.t.prefixed("js.")
+    )
+
+
+@router.get("/inbox/stream")
+async def inbox_stream(ctx: PartnerPage, request: Request) -> Response:
+    async def poll() -> dict[str, Any]:
+        inbox = await _inbox(ctx)
+        return {"html": _inbox_html(ctx, inbox), "count": len(inbox["items"])}
+
+    return live.stream(request, poll, interval_s=ctx.settings.live_poll_interval_s)
+
+
+async def _handoff(ctx: Ctx, referral_id: uuid.UUID) -> dict[str, Any]:
+    """The referral as referral lets this partner see it: its own attempts and timeline only."""
+    referral: dict[str, Any] = await ctx.call("referral", "GET", f"/v1/referrals/{referral_id}")
+    attempts = referral.get("attempts") or []
+    referral["mine"] = attempts[-1] if attempts else None
+    return referral
+
+
+async def _render_handoff(
+    ctx: Ctx,
+    referral: dict[str, Any],
+    *,
+    done: str = "",
+    disclosure: dict[str, Any] | None = None,
+    problem: str = "",
+) -> Response:
+    return await ctx.render(
+        "portal/handoff.html",
+        referral=referral,
+        done=done,
+        problem=problem,
+        open_states=OPEN_STATES,
+        accepted_states=ACCEPTED_STATES,
+        decline_reasons=[r.value for r in DeclineReason],
+        stages=[s.value for s in OutcomeStage],
+        outcome_codes=[c.value for c in OutcomeCode],
+        accompanied_to=ACCOMPANIED_TO,
+        disclosure=disclosure,
+        js_messages=ctx.t.prefixed("js."),
+    )
+
+
+@router.get("/handoffs/{referral_id}")
+async def handoff_page(ctx: PartnerPage, referral_id: uuid.UUID, done: str = "") -> Response:
+    return await _render_handoff(ctx, await _handoff(ctx, referral_id), done=done)
+
+
+def _back(referral_id: uuid.UUID, done: str) -> Response:
+    return RedirectResponse(f"/portal/handoffs/{referral_id}?done={done}", status_code=303)
+
+
+async def _act(ctx: Ctx, referral_id: uuid.UUID, path: str, body: dict[str, Any], done: str) -> Response:
+    """A partner's action; a refusal with a reason (reassigned, illegal transition) is shown."""
+    try:
+        await ctx.call("referral", "POST", path, json=body)
+    except BackendError as error:
+        if error.status not in (409, 422):
+            raise
+        referral = await _handoff(ctx, referral_id)
+        return await _render_handoff(ctx, referral, problem=error.code)
+    return _back(referral_id, done)
+
+
+@router.post("/handoffs/{referral_id}/acknowledge")
+async def acknowledge(
+    ctx: PartnerPage, _: Checked, referral_id: uuid.UUID, attempt: Annotated[int, Form(ge=1, le=100)]
+) -> Response:
+    path = f"/v1/referrals/{referral_id}/attempts/{attempt}/acknowledge"
+    return await _act(ctx, referral_id, path, {}, "acknowledged")
+
+
+@router.post("/handoffs/{referral_id}/decline")
+async def decline(
+    ctx: PartnerPage,
+    _: Checked,
+    referral_id: uuid.UUID,
+    attempt: Annotated[int, Form(ge=1, le=100)],
+    reason: Annotated[DeclineReason, Form()],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    body: dict[str, Any] = {"reason": reason.value}
+    if note.strip():
+        body["note"] = note.strip()
+    path = f"/v1/referrals/{referral_id}/attempts/{attempt}/decline"
+    return await _act(ctx, referral_id, path, body, "declined")
+
+
+@router.post("/handoffs/{referral_id}/outcome")
+async def record_outcome(
+    ctx: PartnerPage,
+    _: Checked,
+    referral_id: uuid.UUID,
+    stage: Annotated[OutcomeStage, Form()],
+    accompanied_to: Annotated[str, Form(max_length=40)] = "",
+    outcome: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    body: dict[str, Any] = {"stage": stage.value}
+    if stage is OutcomeStage.ACCOMPANIED:
+        body["accompanied_to"] = accompanied_to if accompanied_to in ACCOMPANIED_TO else "other"
+    if stage is OutcomeStage.CLOSED:
+        body["outcome"] = outcome if outcome in {c.value for c in OutcomeCode} else OutcomeCode.OTHER.value
+    return await _act(ctx, referral_id, f"/v1/referrals/{referral_id}/outcome", body, stage.value)
+
+
+@router.post("/handoffs/{referral_id}/disclosure")
+async def disclosure(ctx: PartnerPage, _: Checked, referral_id: uuid.UUID) -> Response:
+    """Contact details and summary, released by intake, which records the provision (a POST here:
+    asking for them is a deliberate act that leaves a record)."""
+    referral = await _handoff(ctx, referral_id)
+    released = await ctx.call("intake", "GET", f"/v1/cases/{referral['case_id']}/disclosure")
+    return await _render_handoff(ctx, referral, disclosure=released)
+
+
+# ---- the organisation's own directory entry -------------------------------------------------
+
+
+SCHEDULE_ROWS = 3
+
+
+@router.get("/organisation")
+async def organisation_page(ctx: PartnerPage, done: str = "", problem: str = "") -> Response:
+    org = _org(ctx)
+    organisation = await ctx.call("directory", "GET", f"/v1/organisations/{org}")
+    # The organisation's main service shares its id: its hours and capacity are what matching reads.
+    main: dict[str, Any] | None
+    try:
+        main = await ctx.call("directory", "GET", f"/v1/services/{org}")
+    except NotYetAvailable:
+        main = None  # a directory without HSDS services: the entry is shown, not editable here
+    schedules = list((main or {}).get("schedules") or [])
+    schedules += [{}] * max(SCHEDULE_ROWS - len(schedules), 0)
+    return await ctx.render(
+        "portal/organisation.html",
+        organisation=organisation,
+        service=main,
+        schedules=schedules,
+        done=done,
+        problem=problem,
+    )
+
+
+_SERVICE_FIELDS = (
+    "coverage",
+    "topics",
+    "capabilities",
+    "languages",
+    "minimum_age",
+    "maximum_age",
+    "genders",
+    "residency",
+)
+
+
+@router.post("/organisation/service")
+async def update_service(ctx: PartnerPage, _: Checked, request: Request) -> Response:
+    """Description and weekly hours of the main service; everything else is sent back unchanged."""
+    org = _org(ctx)
+    form = await request.form()
+    main = await ctx.call("directory", "GET", f"/v1/services/{org}")
+    schedules = []
+    for i in range(SCHEDULE_ROWS):
+        days = [d for d in form.getlist(f"byday_{i}") if isinstance(d, str)]
+        opens, closes = str(form.get(f"opens_{i}", "")), str(form.get(f"closes_{i}", ""))
+        if days and opens and closes:
+            schedules.append(
+                {"freq": "WEEKLY", "byday": ",".join(days), "opens_at": opens, "closes_at": closes}
+            )
+    body = {name: main.get(name) for name in _SERVICE_FIELDS if main.get(name) is not None}
+    description = str(form.get("description", "")).strip()
+    body.update(
+        organization_id=str(org),
+        name=main["name"],
+        description=description or None,
+        status=main.get("status", "active"),
+        schedules=schedules,
+    )
+    try:
+        await ctx.call("directory", "PUT", f"/v1/services/{org}", json=body)
+    except BackendError as error:
+        if error.status != 422:
+            raise
+        return RedirectResponse(f"/portal/organisation?problem={error.code}", status_code=303)
+    return RedirectResponse("/portal/organisation?done=service", status_code=303)
+
+
+@router.post("/organisation/capacity")
+async def update_capacity(
+    ctx: PartnerPage,
+    _: Checked,
+    available: Annotated[int, Form(ge=0, le=100000)],
+    maximum: Annotated[str, Form(max_length=6)] = "",
+) -> Response:
+    body: dict[str, Any] = {"available": available}
+    if maximum.strip().isdigit():
+        body["maximum"] = int(maximum)
+    await ctx.call("directory", "PUT", f"/v1/services/{_org(ctx)}/capacity", json=body)
+    return RedirectResponse("/portal/organisation?done=capacity", status_code=303)

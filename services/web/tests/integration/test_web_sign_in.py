@@ -1,0 +1,169 @@
+"""Signing in on real PostgreSQL: accounts, sessions, lockout, CSRF and the cookie's attributes."""
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from eventkit.auth import Role, TokenVerifier, generate_signing_keypair
+from eventkit.db import MigrationSource, create_pool, migrate
+from web import service
+from web.config import Settings
+from web.main import MIGRATIONS, create_app
+
+pytestmark = pytest.mark.integration
+
+ORG = uuid.UUID("b29d9833-34e1-5fc9-af34-76fce8eb498e")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def pool(fresh_database: str) -> AsyncIterator[asyncpg.Pool]:
+    await migrate(fresh_database, [MigrationSource("web", MIGRATIONS)])
+    created = await create_pool(fresh_database, min_size=1, max_size=4)
+    await service.upsert_accounts(
+        created,
+        [
+            service.Account("counsellor", "相談員", Role.COUNSELLOR, "counsellor-pass"),
+            service.Account("partner1", "団体", Role.PARTNER, "partner-pass", organisation_id=ORG),
+        ],
+    )
+    yield created
+    await created.close()
+
+
+async def _sign_in(pool: asyncpg.Pool, username: str, password: str, clock: Clock) -> service.NewSession:
+    return await service.sign_in(
+        pool,
+        username=username,
+        password=password,
+        visitor_session=None,
+        ttl_s=3600,
+        max_failures=3,
+        window_s=900,
+        clock=clock,
+    )
+
+
+async def test_a_right_password_opens_a_session_that_names_the_user_and_role(pool: asyncpg.Pool) -> None:
+    clock = Clock()
+    opened = await _sign_in(pool, "partner1", "partner-pass", clock)
+    found = await service.find_session(pool, cookie_value=opened.cookie_value, clock=clock)
+    assert found is not None and found.user is not None
+    assert found.user.role is Role.PARTNER and found.user.organisation_id == ORG
+    stored = await pool.fetchval("SELECT count(*) FROM sessions WHERE id_hash = $1", opened.cookie_value)
+    assert stored == 0  # only the hash is kept
+
+
+async def test_a_wrong_password_or_an_unknown_user_is_refused_alike(pool: asyncpg.Pool) -> None:
+    for username, password in (("counsellor", "nope"), ("nobody", "counsellor-pass")):
+        with pytest.raises(service.SignInRefused) as refused:
+            await _sign_in(pool, username, password, Clock())
+        assert refused.value.reason == "invalid"
+
+
+async def test_repeated_failures_lock_the_username_for_the_window(pool: asyncpg.Pool) -> None:
+    clock = Clock()
+    for _ in range(3):
+        with pytest.raises(service.SignInRefused):
+            await _sign_in(pool, "counsellor", "guess", clock)
+    with pytest.raises(service.SignInRefused) as refused:
+        await _sign_in(pool, "counsellor", "counsellor-pass", clock)
+    assert refused.value.reason == "locked"
+    clock.now += timedelta(seconds=901)
+    assert (await _sign_in(pool, "counsellor", "counsellor-pass", clock)).session.user is not None
+
+
+async def test_a_session_ends_at_its_expiry_and_at_sign_out(pool: asyncpg.Pool) -> None:
+    clock = Clock()
+    opened = await _sign_in(pool, "counsellor", "counsellor-pass", clock)
+    clock.now += timedelta(seconds=3601)
+    assert await service.find_session(pool, cookie_value=opened.cookie_value, clock=clock) is None
+    assert await service.purge_expired_sessions(pool, clock=clock) >= 1
+    second = await _sign_in(pool, "counsellor", "counsellor-pass", clock)
+    await service.sign_out(pool, session=second.session)
+    assert await service.find_session(pool, cookie_value=second.cookie_value, clock=clock) is None
+
+
+async def test_the_minted_bearer_token_carries_the_users_role_and_organisation(pool: asyncpg.Pool) -> None:
+    private, public = generate_signing_keypair()
+    opened = await _sign_in(pool, "partner1", "partner-pass", Clock())
+    assert opened.session.user is not None
+    token = service.bearer_token(opened.session.user, signing_key=private, ttl_s=60)
+    principal = TokenVerifier(public).verify(token)
+    assert principal.subject == "partner1"
+    assert principal.is_partner_of(ORG)
+
+
+@pytest.fixture
+async def client(fresh_database: str, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+    private, public = generate_signing_keypair()
+    settings = Settings(
+        database_url=fresh_database, auth_public_key=public, auth_signing_key=private, http_port=8100
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8100") as http:
+            yield http
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the form carries a CSRF token"
+    return match.group(1)
+
+
+async def test_the_sign_in_form_needs_its_csrf_token(client: httpx.AsyncClient) -> None:
+    await client.get("/login")
+    refused = await client.post("/login", data={"username": "counsellor", "password": "counsellor-pass"})
+    assert refused.status_code == 403
+    forged = await client.post(
+        "/login", data={"username": "counsellor", "password": "counsellor-pass", "csrf_token": "forged"}
+    )
+    assert forged.status_code == 403
+
+
+async def test_signing_in_sets_a_new_httponly_strict_cookie_and_signing_out_ends_it(
+    client: httpx.AsyncClient,
+) -> None:
+    form = await client.get("/login")
+    visitor = client.cookies.get("tsunagu_session")
+    signed_in = await client.post(
+        "/login",
+        data={"username": "counsellor", "password": "counsellor-pass", "csrf_token": _csrf(form.text)},
+    )
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/console"
+    cookie = signed_in.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
+    assert client.cookies.get("tsunagu_session") != visitor  # a fresh id: no session fixation
+    home = await client.get("/")
+    assert home.status_code == 303 and home.headers["location"] == "/console"
+    page = await client.get("/chat")  # a page that calls no service, with the logout form
+    out = await client.post("/logout", data={"csrf_token": _csrf(page.text)})
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    assert (await client.get("/")).status_code == 200  # signed out: the landing page again
+
+
+async def test_a_role_is_sent_to_sign_in_or_refused_where_it_does_not_belong(
+    client: httpx.AsyncClient,
+) -> None:
+    anonymous = await client.get("/ops")
+    assert anonymous.status_code == 303 and anonymous.headers["location"] == "/login?next=/ops"
+    form = await client.get("/login")
+    await client.post(
+        "/login", data={"username": "partner1", "password": "partner-pass", "csrf_token": _csrf(form.text)}
+    )
+    assert (await client.get("/ops")).status_code == 403
+    assert (await client.get("/console")).status_code == 403
