@@ -29,7 +29,7 @@ lint:
 
 typecheck:
 	@echo "[test] mypy --strict"
-	@.venv/bin/mypy schemas/src services/eventkit/src services/intake/src services/referral/src services/directory/src services/notify/src
+	@.venv/bin/mypy schemas/src services/eventkit/src services/intake/src services/referral/src services/directory/src services/notify/src services/web/src
 
 unit:
 	@$(PY) -m pytest -m unit

@@ -21,12 +21,16 @@ fi
 need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here), and the
+# screenshots need a Japanese font.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         say "installing ${need_apt[*]} from Debian's packages"
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
     else
-        say "missing: ${need_apt[*]}. Install Java 17+ and Maven, then run this again."; exit 1
+        say "missing: ${need_apt[*]} (Debian package names). Install them, then run this again."; exit 1
     fi
 fi
 

@@ -28,10 +28,24 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-SERVICES: Final = ("intake", "referral", "directory", "notify")
+SERVICES: Final = ("intake", "referral", "directory", "notify", "web")
+# The HTTP APIs; "web" serves the screens (and signs people in) rather than an API.
+API_SERVICES: Final = ("intake", "referral", "directory", "notify")
+WEB: Final = "web"
 INFRA: Final = ("postgres", "kafka", "zipkin")
 RECEIVER: Final = "receiver"
-COMPONENTS: Final = (*INFRA, *SERVICES, RECEIVER)
+MAIL: Final = "mail"  # a local SMTP sink for notify's e-mail alerts (deploy/local/mail_sink.py)
+# A local stand-in for LINE's Messaging API, where intake sends chat replies (never the internet).
+LINE_API: Final = "line-api"
+COMPONENTS: Final = (*INFRA, *SERVICES, RECEIVER, MAIL, LINE_API)
+
+# Acknowledgement deadlines of the local stack, in seconds: short on purpose, so that a newcomer
+# sees an ignored handoff move to the next organisation (S3) and the e2e suite stays fast (its
+# escalation test uses S4). The service's own defaults are the issue's: 600 / 1800 / one business day.
+DEMO_DEADLINES: Final[Mapping[str, str]] = {
+    "REFERRAL_DEADLINE_S4_S": "20",
+    "REFERRAL_DEADLINE_S3_S": "120",
+}
 
 ZIPKIN_VERSION: Final = "3.5.1"
 ZIPKIN_JAR: Final = f"zipkin-server-{ZIPKIN_VERSION}-exec.jar"
@@ -45,7 +59,10 @@ DEFAULT_PORTS: Final[Mapping[str, int]] = {
     "referral": 8102,
     "directory": 8103,
     "notify": 8104,
+    "web": 8100,
     "receiver": 8109,
+    "mail": 8025,
+    "line-api": 8108,
 }
 PORT_ENV: Final[Mapping[str, str]] = {
     "postgres": "STACK_PG_PORT",
@@ -56,7 +73,10 @@ PORT_ENV: Final[Mapping[str, str]] = {
     "referral": "STACK_REFERRAL_PORT",
     "directory": "STACK_DIRECTORY_PORT",
     "notify": "STACK_NOTIFY_PORT",
+    "web": "STACK_WEB_PORT",
     "receiver": "STACK_RECEIVER_PORT",
+    "mail": "STACK_MAIL_PORT",
+    "line-api": "STACK_LINE_API_PORT",
 }
 
 LOOPBACK: Final = "127.0.0.1"
@@ -593,6 +613,22 @@ class Stack:
 
         keys: dict[str, str] = self._secret("auth", "signing_keypair", make)
         return keys["private_key"], keys["public_key"]
+
+    def _link_keys(self) -> tuple[str, str]:
+        """notify signs acknowledgement links with the private half; referral verifies them."""
+
+        def make() -> dict[str, str]:
+            private, public = self._eventkit("eventkit.auth", "generate_signing_keypair")
+            return {"private_key": str(private), "public_key": str(public)}
+
+        keys: dict[str, str] = self._secret("links", "signing_keypair", make)
+        return keys["private_key"], keys["public_key"]
+
+    def _channel_secret(self, name: str) -> str:
+        """What intake shares with the voice provider and LINE (auth token, channel secret,
+        access token): generated once, like every other secret of the stack."""
+        value: str = self._secret("channels", name, lambda: secrets.token_urlsafe(24))
+        return value
 
     def _encryption_keys(self, service: str) -> str:
         def make() -> str:
@@ -1545,9 +1581,29 @@ class Stack:
         )
         if name == "intake":
             env["INTAKE_ENCRYPTION_KEYS"] = self._encryption_keys("intake")
+            env["INTAKE_TWILIO_AUTH_TOKEN"] = self._channel_secret("twilio_auth_token")
+            env["INTAKE_LINE_CHANNEL_SECRET"] = self._channel_secret("line_channel_secret")
+            env["INTAKE_LINE_CHANNEL_ACCESS_TOKEN"] = self._channel_secret("line_channel_access_token")
+            env["INTAKE_LINE_API_BASE_URL"] = self.service_url(LINE_API)
+            # The URL the providers' signatures cover; here intake's own.
+            env["INTAKE_PUBLIC_BASE_URL"] = self.service_url("intake")
+        if name == "referral":
+            env["REFERRAL_LINK_VERIFY_KEY"] = self._link_keys()[1]
+            env.update(DEMO_DEADLINES)
         if name == "notify":
             env["NOTIFY_ENCRYPTION_KEYS"] = self._encryption_keys("notify")
             env["NOTIFY_PUBLIC_BASE_URL"] = self.service_url("notify")
+            env["NOTIFY_LINK_SIGNING_KEY"] = self._link_keys()[0]
+            env["NOTIFY_REFERRAL_PUBLIC_URL"] = self.service_url("referral")
+            env["NOTIFY_SMTP_HOST"] = LOOPBACK
+            env["NOTIFY_SMTP_PORT"] = str(self.ports[MAIL])
+            env["NOTIFY_SMTP_FROM"] = "Tsunagu (local) <noreply@tsunagu.invalid>"
+        if name == WEB:
+            # The screens are the identity provider: the one process that holds the private key.
+            env["WEB_AUTH_SIGNING_KEY"] = self._auth_keys()[0]
+            for api in API_SERVICES:
+                env[f"WEB_{api.upper()}_URL"] = self.service_url(api)
+            env["WEB_TRACE_URL_TEMPLATE"] = f"{self.zipkin_ui_url()}traces/{{trace_id}}"
         return env
 
     def _ready_url(self, name: str) -> str:
@@ -1575,7 +1631,7 @@ class Stack:
             say(f"{name}: ready at {self.service_url(name)}")
 
     def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
-        if name not in (*SERVICES, RECEIVER, "kafka", "zipkin"):
+        if name not in (*SERVICES, RECEIVER, MAIL, LINE_API, "kafka", "zipkin"):
             raise ValueError(f"unknown service {name!r}")
         with self._lock():
             pid = self.running_pid(name)
@@ -1625,6 +1681,92 @@ class Stack:
             if not http_ok(url):
                 self._wait_ready(RECEIVER, pid, lambda: http_ok(url), 15)
 
+    @property
+    def mail_dir(self) -> Path:
+        return self.state_dir / "mail"
+
+    def _mail_ready(self) -> bool:
+        try:
+            with socket.create_connection((LOOPBACK, self.ports[MAIL]), timeout=2) as sock:
+                return sock.recv(3) == b"220"
+        except OSError:
+            return False
+
+    def start_mail_sink(self) -> None:
+        """The SMTP sink that keeps notify's e-mail alerts as files in <state>/mail/."""
+        with self._lock():
+            pid = self.running_pid(MAIL)
+            if pid is None:
+                self._check_port_free(MAIL)
+                script = Path(__file__).resolve().parent / "mail_sink.py"
+                say(
+                    f"mail: starting the SMTP sink on {LOOPBACK}:{self.ports[MAIL]}, messages in "
+                    f"{self.mail_dir} (log: {self.log_path(MAIL)})"
+                )
+                argv = [
+                    self.python,  # aiosmtpd is in the project venv
+                    str(script),
+                    "--host",
+                    LOOPBACK,
+                    "--port",
+                    str(self.ports[MAIL]),
+                    "--state-dir",
+                    str(self.state_dir),
+                ]
+                env = dict(os.environ, PYTHONUNBUFFERED="1")
+                pid = self._spawn(MAIL, argv, env, self.root).pid
+            if not self._mail_ready():
+                self._wait_ready(MAIL, pid, self._mail_ready, 15)
+
+    def start_line_api(self) -> None:
+        """The LINE Messaging API stand-in (services/intake/scripts/line_api_stub.py)."""
+        with self._lock():
+            url = f"{self.service_url(LINE_API)}/readyz"
+            pid = self.running_pid(LINE_API)
+            if pid is None:
+                self._check_port_free(LINE_API)
+                script = self.root / "services" / "intake" / "scripts" / "line_api_stub.py"
+                say(
+                    f"line-api: starting the LINE Messaging API stand-in on {self.service_url(LINE_API)} "
+                    f"(sent messages: {self.service_url(LINE_API)}/sent)"
+                )
+                argv = [sys.executable, str(script), "--host", LOOPBACK, "--port", str(self.ports[LINE_API])]
+                token = self._channel_secret("line_channel_access_token")
+                env = dict(os.environ, PYTHONUNBUFFERED="1", LINE_API_STUB_ACCESS_TOKEN=token)
+                pid = self._spawn(LINE_API, argv, env, self.root).pid
+            if not http_ok(url):
+                self._wait_ready(LINE_API, pid, lambda: http_ok(url), 15)
+
+    def _channel_examples(self, intake: str) -> list[str]:
+        """Signed example requests of the phone and LINE channels (intake.examples signs them)."""
+        call_sid = "CA" + secrets.token_hex(16)
+        try:
+            token = self._channel_secret("twilio_auth_token")
+            sign = "phone_curl"
+            call = self._eventkit("intake.examples", sign, token, intake, call_sid=call_sid)
+            digit = self._eventkit("intake.examples", sign, token, intake, digits="9", call_sid=call_sid)
+            secret = self._channel_secret("line_channel_secret")
+            chat = self._eventkit("intake.examples", "line_curl", secret, intake, text="話を聞いてほしいです")
+        except (StackError, OSError, ValueError) as exc:
+            return [f"(channel examples unavailable: {exc})", ""]
+
+        def indent(text: str) -> list[str]:
+            return ["    " + line for line in str(text).splitlines()]
+
+        return [
+            "Phone channel — a call as the voice provider posts it (signed with X-Twilio-Signature);",
+            "the answer is TwiML reading the voice menu in Japanese:",
+            *indent(call),
+            "  the caller presses 9 (same CallSid) and is connected to the desk:",
+            *indent(digit),
+            "LINE channel — a message as LINE posts it (signed with X-Line-Signature); the bot's quick",
+            f"reply goes to the LINE stand-in: curl -sS {self.service_url(LINE_API)}/sent",
+            *indent(chat),
+            '  Counsellors: GET /v1/channels/phone/legs and GET /v1/chats (README "Channels");',
+            "  more signed examples: INTAKE_*=… .venv/bin/python -m intake sign-example phone|line --help",
+            "",
+        ]
+
     # ---- sample data ---------------------------------------------------------------------
 
     def sample_organisations(self) -> list[dict[str, Any]]:
@@ -1666,7 +1808,63 @@ class Stack:
             seeded += 1
         if seeded:
             say(f"sample data: {seeded} organisations registered in directory")
-        self._seed_webhook_secrets(organisations, token)
+        imported = self._import_sample_directory(token)
+        self._seed_webhook_secrets(organisations + imported, token)
+        self._seed_voice_menu(organisations, token)
+
+    def _seed_voice_menu(self, organisations: list[dict[str, Any]], token: str) -> None:
+        """Put a sample voice menu on the phone line (once: an active one is left alone)."""
+        intake = self.service_url("intake")
+        try:
+            status, _ = http_json("GET", f"{intake}/v1/voice-menus/active", None, token)
+            if status != 404:
+                return
+            body = self._eventkit("intake.examples", "sample_voice_menu", str(organisations[0]["id"]))
+            status, reply = http_json("POST", f"{intake}/v1/voice-menus", body, token)
+            if status != 201 or not isinstance(reply, dict):
+                warn(f"sample voice menu not created: HTTP {status}: {str(reply)[:300]}")
+                return
+            status, _ = http_json("POST", f"{intake}/v1/voice-menus/{reply['id']}/activate", None, token)
+        except (OSError, http.client.HTTPException, StackError, IndexError, KeyError) as exc:
+            warn(f"sample voice menu not seeded: {exc}")
+            return
+        say(f"sample data: voice menu {reply['campaign']} v{reply['version']} on the phone line")
+
+    def _import_sample_directory(self, token: str) -> list[dict[str, Any]]:
+        """Load the sample directory (HSDS 3.0 JSON, 300+ organisations) in one request.
+
+        Idempotent: directory's import changes only what differs, so a repeat is quick and
+        records nothing. Returns the organisations that take webhooks, for their secrets.
+        """
+        path = self.sample_dir / "directory.hsds.json"
+        if not path.exists():
+            return []
+        document = json.loads(path.read_text(encoding="utf-8"))
+        receiver = self.service_url(RECEIVER)
+        with_webhook = []
+        for org in document.get("organizations", []):
+            extension = org.get("x_tsunagu") or {}
+            if extension.get("webhook_url"):
+                # The receiver port can be overridden; the file holds the default one.
+                extension["webhook_url"] = f"{receiver}/hooks/{org['id']}"
+                with_webhook.append({"id": org["id"]})
+        url = f"{self.service_url('directory')}/v1/hsds/import"
+        try:
+            status, reply = http_json("POST", url, document, token, timeout=120)
+        except (OSError, http.client.HTTPException) as exc:
+            warn(f"directory is not reachable ({exc}); sample directory not loaded")
+            return []
+        if _route_missing(status, reply):
+            warn(f"directory does not serve POST /v1/hsds/import yet (HTTP {status}); skipped")
+            return []
+        if status != 200 or not isinstance(reply, dict):
+            warn(f"POST {url} → HTTP {status}: {str(reply)[:300]}")
+            return []
+        say(
+            f"sample data: sample directory of {reply['organizations']} organisations loaded "
+            f"({reply['created']} new, {reply['changed_fields']} fields changed)"
+        )
+        return with_webhook
 
     def _seed_webhook_secrets(self, organisations: list[dict[str, Any]], token: str) -> None:
         path = self._receiver_secrets_path()
@@ -1700,6 +1898,46 @@ class Stack:
         if added:
             say(f"sample data: {added} webhook secrets issued and stored in {path}")
 
+    def web_users(self) -> list[dict[str, Any]]:
+        """The demo sign-ins: a counsellor, an operator, and one partner user per sample
+        organisation; passwords generated once and kept in secrets.json."""
+
+        def password(username: str) -> str:
+            value: str = self._secret("web_users", username, lambda: secrets.token_urlsafe(12))
+            return value
+
+        users: list[dict[str, Any]] = [
+            {"username": "counsellor", "display_name": "相談員 デモ", "role": "counsellor"},
+            {"username": "operator", "display_name": "運用担当 デモ", "role": "operator"},
+        ]
+        for index, org in enumerate(self.sample_organisations()[:8], start=1):
+            users.append(
+                {
+                    "username": f"partner{index}",
+                    "display_name": str(org.get("name", f"partner {index}")),
+                    "role": "partner",
+                    "organisation_id": str(org["id"]),
+                }
+            )
+        return [dict(user, password=password(user["username"])) for user in users]
+
+    def seed_web_users(self) -> None:
+        """Create or update the demo sign-ins in web's database; safe to repeat."""
+        users = self.web_users()
+        result = run(
+            [self.python, "-m", WEB, "seed-users"],
+            env=self.service_env(WEB),
+            cwd=self.root,
+            input_text=json.dumps(users, ensure_ascii=False),
+            timeout=120,
+            check=False,
+            what="python -m web seed-users",
+        )
+        if result.returncode != 0:
+            warn(f"demo sign-ins not seeded: {result.stdout.strip()[-500:]}")
+            return
+        say(f"sample data: {len(users)} demo sign-ins for the screens")
+
     # ---- whole stack ---------------------------------------------------------------------
 
     def up(self) -> None:
@@ -1714,7 +1952,10 @@ class Stack:
                     warn(str(exc))
                     failures.append(name)
             self.start_receiver()
+            self.start_mail_sink()
+            self.start_line_api()
             self.seed_sample_data()
+            self.seed_web_users()
         print()
         print(self.welcome_text())
         if failures:
@@ -1725,7 +1966,7 @@ class Stack:
 
     def down(self) -> None:
         with self._lock():
-            for name in (*reversed(SERVICES), RECEIVER, "zipkin", "kafka"):
+            for name in (*reversed(SERVICES), RECEIVER, MAIL, LINE_API, "zipkin", "kafka"):
                 self.stop_service(name)
             self._stop_postgres()
         say(f"stopped; data kept in {self.state_dir} (Zipkin traces are gone: memory only)")
@@ -1737,6 +1978,12 @@ class Stack:
         elif name == RECEIVER:
             self.stop_service(name)
             self.start_receiver()
+        elif name == MAIL:
+            self.stop_service(name)
+            self.start_mail_sink()
+        elif name == LINE_API:
+            self.stop_service(name)
+            self.start_line_api()
         elif name in ("kafka", "zipkin"):
             self.stop_service(name)
             self.ensure_infra()
@@ -1753,6 +2000,8 @@ class Stack:
             return kafka_cluster_id(self.ports["kafka"], timeout=2) is not None
         if name == "zipkin":
             return http_ok(self._zipkin_health_url())
+        if name == MAIL:
+            return self._mail_ready()
         return http_ok(f"{self.service_url(name)}/readyz")
 
     def _component_url(self, name: str) -> str:
@@ -1765,6 +2014,10 @@ class Stack:
             return self.zipkin_ui_url()
         if name == RECEIVER:
             return f"http://{LOOPBACK}:{port}/received"
+        if name == MAIL:
+            return f"smtp://{LOOPBACK}:{port} (messages in {self.mail_dir})"
+        if name == LINE_API:
+            return f"http://{LOOPBACK}:{port}/sent"
         return f"http://{LOOPBACK}:{port}/docs"
 
     def status(self) -> int:
@@ -1808,11 +2061,29 @@ class Stack:
         return "\n".join(lines)
 
     def welcome_text(self) -> str:
-        urls = {name: self.service_url(name) for name in SERVICES}
+        urls = {name: self.service_url(name) for name in API_SERVICES}
         receiver = self.service_url(RECEIVER)
+        web = self.service_url(WEB)
         lines = [
             "Tsunagu local stack",
             "===================",
+            f"Screens (日本語 / English): {web}/",
+            f"  web chat (anonymous):  {web}/chat",
+            f"  counsellor console:    {web}/console",
+            f"  partner portal:        {web}/portal",
+            f"  operator dashboard:    {web}/ops",
+        ]
+        try:
+            demo = self.web_users()
+        except (StackError, OSError, ValueError, KeyError) as exc:
+            lines += [f"  (demo sign-ins unavailable: {exc})"]
+        else:
+            lines += ["  Demo sign-ins (username / password):"]
+            for user in demo:
+                note = f"   # {user['display_name']}" if user["role"] == "partner" else ""
+                lines.append(f"    {user['username']:<11} {user['password']}{note}")
+        lines += [
+            "",
             "API docs (OpenAPI):",
         ]
         lines += [f"  {name:<10} {url}/docs" for name, url in urls.items()]
@@ -1853,6 +2124,18 @@ class Stack:
             f"  curl -sS {receiver}/received        or  tail -f {self.log_path(RECEIVER)}",
             f"and follow the trace across services in Zipkin: {self.zipkin_ui_url()}",
             "",
+            f"E-mail alerts land as files in {self.mail_dir}/ (tail -f {self.log_path(MAIL)}).",
+            "The sample partner never acknowledges, so watch the handoff move on: this stack's deadlines",
+            f"are short (S3 {DEMO_DEADLINES['REFERRAL_DEADLINE_S3_S']} s, S4 "
+            f"{DEMO_DEADLINES['REFERRAL_DEADLINE_S4_S']} s; the service defaults are 30 and 10 minutes).",
+            "After S3's deadline the next ranked organisation is offered the case (up to 3), then the",
+            "referral is exhausted and operators are alerted. The whole story, with trace ids:",
+            '  curl -sS -H "Authorization: Bearer $COUNSELLOR_TOKEN" \\',
+            f"    '{urls['referral']}/v1/referrals?case_id=<case_id>'   # then …/v1/referrals/<id>/timeline",
+            "To acknowledge instead, open the 'acknowledge' link of the webhook (or the e-mail) and press",
+            "the button; or POST …/v1/referrals/<id>/attempts/<n>/acknowledge with $PARTNER_TOKEN.",
+            "",
+            *self._channel_examples(urls["intake"]),
             "Stop everything: make down   (python deploy/local/stack.py down); data is kept in",
             f"  {self.state_dir}  — delete that directory for a clean slate.",
         ]
@@ -1910,6 +2193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(stack._notes())
         elif args.command == "seed":
             stack.seed_sample_data()
+            stack.seed_web_users()
         elif args.command == "restart":
             stack.restart(args.name)
         elif args.command == "logs":
