@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import asyncpg
 from opentelemetry import propagate, trace
@@ -33,6 +34,8 @@ from referral.domain import (
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 Clock = Callable[[], datetime]
 
@@ -208,6 +211,31 @@ async def _in_case_trace(pool: asyncpg.Pool, referral_id: uuid.UUID, name: str) 
         yield
 
 
+@contextlib.asynccontextmanager
+async def _locked_referral(
+    pool: asyncpg.Pool, referral_id: uuid.UUID, span: str, organisation_id: uuid.UUID | None = None
+) -> AsyncIterator[tuple[asyncpg.Connection, Referral]]:
+    """One use case on one referral: inside the case's trace, one transaction, its row locked."""
+    async with (
+        _in_case_trace(pool, referral_id, span),
+        pool.acquire() as conn,
+        conn.transaction(),
+    ):
+        referral = await repository.lock_referral(conn, referral_id=referral_id)
+        if referral is None:
+            raise not_found("referral")
+        telemetry.tag(case_id=referral.case_id, referral_id=referral.id, organisation_id=organisation_id)
+        yield conn, referral
+
+
+def _step(apply: Callable[[], T]) -> T:
+    """Run a domain transition; an illegal one becomes the HTTP error that explains it."""
+    try:
+        return apply()
+    except domain.LifecycleError as error:
+        raise _api_error(error) from None
+
+
 @dataclass(frozen=True)
 class AttemptView:
     referral_id: uuid.UUID
@@ -234,17 +262,12 @@ async def acknowledge(
     pool: asyncpg.Pool, *, principal: Principal, referral_id: uuid.UUID, attempt: int, lifecycle: Lifecycle
 ) -> AttemptView:
     organisation_id = _partner_org(principal)
-    async with (
-        _in_case_trace(pool, referral_id, "acknowledge handoff"),
-        pool.acquire() as conn,
-        conn.transaction(),
+    async with _locked_referral(pool, referral_id, "acknowledge handoff", organisation_id) as (
+        conn,
+        referral,
     ):
-        referral = await repository.lock_referral(conn, referral_id=referral_id)
-        if referral is None:
-            raise not_found("referral")
-        telemetry.tag(case_id=referral.case_id, referral_id=referral.id, organisation_id=organisation_id)
-        try:
-            change = domain.acknowledge(
+        change = _step(
+            lambda: domain.acknowledge(
                 referral,
                 attempt=attempt,
                 organisation_id=organisation_id,
@@ -252,8 +275,7 @@ async def acknowledge(
                 actor=principal.subject,
                 at=lifecycle.clock(),
             )
-        except domain.LifecycleError as error:
-            raise _api_error(error) from None
+        )
         await _store(conn, referral, change, acted_by=principal.subject)
     done = change.referral.attempt_no(attempt)
     assert done is not None
@@ -270,25 +292,16 @@ async def acknowledge_by_link(pool: asyncpg.Pool, *, claims: LinkClaims, lifecyc
     failure: domain.LifecycleError | None = None
     view: AttemptView | None = None
     actor = f"link:{claims.organisation_id}"
-    async with (
-        _in_case_trace(pool, claims.referral_id, "acknowledge handoff by link"),
-        pool.acquire() as conn,
-        conn.transaction(),
-    ):
-        referral = await repository.lock_referral(conn, referral_id=claims.referral_id)
-        if referral is None:
-            raise not_found("referral")
-        telemetry.tag(
-            case_id=referral.case_id, referral_id=referral.id, organisation_id=claims.organisation_id
-        )
+    async with _locked_referral(
+        pool, claims.referral_id, "acknowledge handoff by link", claims.organisation_id
+    ) as (conn, referral):
         now = lifecycle.clock()
         if await repository.used_link_result(conn, token_id=claims.token_id) is not None:
-            try:
-                done = domain.acknowledgement_of(
+            done = _step(
+                lambda: domain.acknowledgement_of(
                     referral, attempt=claims.attempt, organisation_id=claims.organisation_id
                 )
-            except domain.LifecycleError as error:
-                raise _api_error(error) from None
+            )
             return _view(referral, done, repeated=True)
         try:
             change = domain.acknowledge(
@@ -353,17 +366,9 @@ async def decline(
     lifecycle: Lifecycle,
 ) -> AttemptView:
     organisation_id = _partner_org(principal)
-    async with (
-        _in_case_trace(pool, referral_id, "decline handoff"),
-        pool.acquire() as conn,
-        conn.transaction(),
-    ):
-        referral = await repository.lock_referral(conn, referral_id=referral_id)
-        if referral is None:
-            raise not_found("referral")
-        telemetry.tag(case_id=referral.case_id, referral_id=referral.id, organisation_id=organisation_id)
-        try:
-            change = domain.decline(
+    async with _locked_referral(pool, referral_id, "decline handoff", organisation_id) as (conn, referral):
+        change = _step(
+            lambda: domain.decline(
                 referral,
                 attempt=attempt,
                 organisation_id=organisation_id,
@@ -372,8 +377,7 @@ async def decline(
                 at=lifecycle.clock(),
                 policy=lifecycle.policy,
             )
-        except domain.LifecycleError as error:
-            raise _api_error(error) from None
+        )
         await _store(conn, referral, change, acted_by=principal.subject)
         if note and not change.repeated:
             # The partner's words stay in this table: never in an event, a log or the timeline.
@@ -402,17 +406,12 @@ async def record_outcome(
     lifecycle: Lifecycle,
 ) -> Referral:
     organisation_id = _partner_org(principal)
-    async with (
-        _in_case_trace(pool, referral_id, "record handoff outcome"),
-        pool.acquire() as conn,
-        conn.transaction(),
+    async with _locked_referral(pool, referral_id, "record handoff outcome", organisation_id) as (
+        conn,
+        referral,
     ):
-        referral = await repository.lock_referral(conn, referral_id=referral_id)
-        if referral is None:
-            raise not_found("referral")
-        telemetry.tag(case_id=referral.case_id, referral_id=referral.id, organisation_id=organisation_id)
-        try:
-            change = domain.record_outcome(
+        change = _step(
+            lambda: domain.record_outcome(
                 referral,
                 organisation_id=organisation_id,
                 stage=stage,
@@ -421,8 +420,7 @@ async def record_outcome(
                 actor=principal.subject,
                 at=lifecycle.clock(),
             )
-        except domain.LifecycleError as error:
-            raise _api_error(error) from None
+        )
         await _store(conn, referral, change)
     log.info("referral %s outcome %s recorded", referral_id, stage.value)
     return change.referral
@@ -436,19 +434,10 @@ async def withdraw(
     reason: WithdrawReason,
     lifecycle: Lifecycle,
 ) -> Referral:
-    async with (
-        _in_case_trace(pool, referral_id, "withdraw referral"),
-        pool.acquire() as conn,
-        conn.transaction(),
-    ):
-        referral = await repository.lock_referral(conn, referral_id=referral_id)
-        if referral is None:
-            raise not_found("referral")
-        telemetry.tag(case_id=referral.case_id, referral_id=referral.id)
-        try:
-            change = domain.withdraw(referral, reason=reason, actor=principal.subject, at=lifecycle.clock())
-        except domain.LifecycleError as error:
-            raise _api_error(error) from None
+    async with _locked_referral(pool, referral_id, "withdraw referral") as (conn, referral):
+        change = _step(
+            lambda: domain.withdraw(referral, reason=reason, actor=principal.subject, at=lifecycle.clock())
+        )
         await _store(conn, referral, change)
     log.info("referral %s withdrawn (%s)", referral_id, reason.value)
     return change.referral
