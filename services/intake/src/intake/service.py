@@ -787,3 +787,37 @@ async def verify_disclosure_chain(pool: asyncpg.Pool) -> tuple[int, int | None]:
             return len(rows), index + 1
         prev = row.row_hash
     return len(rows), None
+
+
+# ---- severity dry run -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComputedSeverity:
+    """What the current rules make of a risk assessment; nothing is stored."""
+
+    rule_version: str
+    severity: Severity
+    reasons: tuple[rules.Criterion, ...]
+    cssrs_mandatory: bool
+    mandatory: tuple[str, ...]
+    missing: tuple[str, ...]
+    missing_fields: tuple[str, ...]
+
+
+def compute_severity(
+    *, topic: Topic, need_tags: frozenset[IssueTag], age_band: AgeBand, risk: RiskAssessment
+) -> ComputedSeverity:
+    """Pure: the current rule table applied to the answers, and the screener's mandatory questions."""
+    facts = rules.CaseFacts(risk=risk, topic=topic, need_tags=need_tags, age_band=age_band)
+    table = rules.CURRENT
+    assessment = table.evaluate(facts)
+    return ComputedSeverity(
+        rule_version=assessment.rule_version,
+        severity=assessment.level,
+        reasons=tuple(table.criterion(code) for code in assessment.flags),
+        cssrs_mandatory=rules.cssrs_is_mandatory(topic, need_tags),
+        mandatory=tuple(rules.mandatory_questions(facts)),
+        missing=tuple(rules.missing_questions(facts)),
+        missing_fields=tuple(rules.missing_mandatory_answers(facts)),
+    )

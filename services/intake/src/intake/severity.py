@@ -355,13 +355,31 @@ def missing_mandatory_answers(facts: CaseFacts) -> list[str]:
     c = facts.risk.cssrs
     if c is None:
         return ["risk.cssrs"]
+    return [f"risk.cssrs.{name}" for name in _wanted_questions(c) if getattr(c, name) is None]
+
+
+def _wanted_questions(c: Cssrs) -> list[str]:
+    """The screener's questions to ask, following its skips: Q3–Q5 after a 'yes' to Q2, and so on."""
     wanted = ["q1_wish_to_be_dead", "q2_suicidal_thoughts"]
     if c.q2_suicidal_thoughts is True:
         wanted += ["q3_method", "q4_intent", "q5_plan"]
     wanted.append("q6_behaviour")
     if c.q6_behaviour is True:
         wanted.append("q6_within_3_months")
-    return [f"risk.cssrs.{name}" for name in wanted if getattr(c, name) is None]
+    return wanted
+
+
+def mandatory_questions(facts: CaseFacts) -> list[str]:
+    """The C-SSRS questions (by name) the case must answer now; none when suicide is not involved."""
+    if not cssrs_is_mandatory(facts.topic, facts.need_tags):
+        return []
+    return _wanted_questions(_cssrs(facts))
+
+
+def missing_questions(facts: CaseFacts) -> list[str]:
+    """The mandatory C-SSRS questions (by name) still unanswered."""
+    c = _cssrs(facts)
+    return [name for name in mandatory_questions(facts) if getattr(c, name) is None]
 
 
 class Direction(StrEnum):

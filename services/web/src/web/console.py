@@ -1,5 +1,6 @@
 """The counsellor console: queue of chats and phone legs, consultation form, case timeline."""
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from web.backends import BackendError, NotYetAvailable
 from web.deps import Checked, CounsellorPage, Ctx
 
 router = APIRouter(prefix="/console")
+log = logging.getLogger(__name__)
 
 JS_PREFIXES = ("js.", "severity.", "risk.reason.", "state.", "queue.", "cssrs.")
 
@@ -136,9 +138,21 @@ async def new_consultation(
     )
 
 
+async def _computed(ctx: Ctx, answers: risk.Answers) -> risk.Computed | None:
+    """intake's severity for the answers; None when it cannot say (no topic yet, or unreachable)."""
+    body = risk.compute_request(answers)
+    if body is None:
+        return None
+    try:
+        return risk.Computed.of(await ctx.call("intake", "POST", "/v1/severity/compute", json=body))
+    except (BackendError, KeyError, ValueError) as error:
+        log.warning("severity unavailable: %s", type(error).__name__)
+        return None
+
+
 @router.post("/assess")
 async def assess(ctx: CounsellorPage, _: Checked, request: Request) -> JSONResponse:
-    """The live severity preview: intake's own computation when it offers one, else the mirror."""
+    """The live severity: intake's own computation, or "unavailable" — never a local one."""
     body = await request.json()
     if not isinstance(body, dict):
         return JSONResponse({"error": "invalid"}, status_code=422)
@@ -146,29 +160,19 @@ async def assess(ctx: CounsellorPage, _: Checked, request: Request) -> JSONRespo
     protective = [p for p in body.get("protective_factors", []) if isinstance(p, str)]
     flat = {k: v for k, v in body.items() if isinstance(v, str)}
     answers = risk.answers_of(flat, tags, protective)
-    try:
-        computed = await ctx.call(
-            "intake",
-            "POST",
-            "/v1/severity/compute",
-            json={
-                "topic": answers.topic,
-                "need_tags": sorted(answers.need_tags),
-                "age_band": answers.age_band,
-                "risk": answers.risk_body(),
-            },
-        )
-        return JSONResponse({"source": "intake", **computed})
-    except (NotYetAvailable, BackendError):
-        pass
-    result = risk.preview(answers)
+    if risk.compute_request(answers) is None:
+        source = "incomplete"
+        computed = None
+    else:
+        computed = await _computed(ctx, answers)
+        source = "intake" if computed else "unavailable"
     return JSONResponse(
         {
-            "source": "preview",
-            "severity": result.severity.value,
-            "reasons": list(result.reasons),
-            "missing": list(result.missing),
-            "rule_version": result.rule_version,
+            "source": source,
+            "severity": computed.severity.value if computed else None,
+            "reasons": list(computed.reasons) if computed else [],
+            "missing": list(computed.missing) if computed else [],
+            "rule_version": computed.rule_version if computed else None,
             "suicide_involved": answers.suicide_involved,
         }
     )
@@ -203,7 +207,7 @@ async def municipalities(ctx: CounsellorPage, q: Annotated[str, Query(max_length
     except ValueError as error:
         return JSONResponse({"items": [], "problem": str(error)})
     except NotYetAvailable:
-        # No name search in the directory yet: a typed code still works.
+        # A directory without name search (an older deployment): a typed code still works.
         return JSONResponse({"items": [], "problem": ctx.t("form.name_search_unavailable")})
     except BackendError as error:
         if error.status not in (404, 422):
@@ -219,7 +223,8 @@ async def record_consultation(ctx: CounsellorPage, _: Checked, request: Request)
     tags = [v for v in raw.getlist("tags") if isinstance(v, str)]
     items = [v for v in raw.getlist("consent_items") if isinstance(v, str)]
     protective = [v for v in raw.getlist("protective_factors") if isinstance(v, str)]
-    form = forms.parse(flat, tags, items, protective)
+    computed = await _computed(ctx, risk.answers_of(flat, tags, protective))
+    form = forms.parse(flat, tags, items, protective, computed)
     source: dict[str, Any] = {}
     if flat.get("source_kind") in ("chat", "call") and flat.get("source_id"):
         source = {"kind": flat["source_kind"], "id": str(uuid.UUID(flat["source_id"]))}

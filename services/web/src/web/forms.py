@@ -1,7 +1,8 @@
 """The consultation form: what the counsellor entered, checked, and turned into intake's request.
 
 Pure: no I/O. Errors are message keys of the catalogue, per field, so the form can show them
-beside the field they concern.
+beside the field they concern. The severity and the missing C-SSRS answers are intake's
+(`computed`, from POST /v1/severity/compute): the console applies no rule of its own.
 """
 
 import re
@@ -35,7 +36,7 @@ class ConsultationForm:
     values: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)
     answers: risk.Answers | None = None
-    computed: risk.Preview | None = None
+    computed: risk.Computed | None = None
 
     @property
     def ok(self) -> bool:
@@ -50,8 +51,13 @@ class ConsultationForm:
 
 
 def parse(
-    form: Mapping[str, Any], tags: list[str], consent_items: list[str], protective: list[str]
+    form: Mapping[str, Any],
+    tags: list[str],
+    consent_items: list[str],
+    protective: list[str],
+    computed: risk.Computed | None = None,
 ) -> ConsultationForm:
+    """Check the form. `computed` is intake's answer for these answers; None when it had none."""
     values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
     values["tags"] = [t for t in tags if t in IssueTag.__members__]
     values["consent_items"] = [i for i in consent_items if i in CONSENT_ITEMS]
@@ -88,16 +94,18 @@ def parse(
         errors["gender"] = "form.error.invalid"
 
     result.answers = risk.answers_of(form, values["tags"], values["protective_factors"])
-    result.computed = risk.preview(result.answers)
-    for question in result.computed.missing:
+    result.computed = computed
+    for question in computed.missing if computed else ():
         errors[question] = "form.error.cssrs_required"
 
-    chosen = values.get("severity") or result.computed.severity.value
-    if chosen not in {s.value for s in Severity}:
+    # Without intake's answer there is no computed level: only the counsellor's own, if chosen,
+    # and intake checks the rest when the consultation is recorded.
+    chosen = values.get("severity") or (computed.severity.value if computed else "")
+    if chosen and chosen not in {s.value for s in Severity}:
         errors["severity"] = "form.error.required"
-    else:
+    elif chosen:
         values["final_severity"] = chosen
-        lowering = risk.is_lowering(result.computed.severity, Severity(chosen))
+        lowering = computed is not None and risk.is_lowering(computed.severity, Severity(chosen))
         if lowering and not values.get("lowering_reason", "").strip():
             errors["lowering_reason"] = "form.error.lowering_reason"
 

@@ -1,19 +1,16 @@
-"""The structured risk assessment as the console collects it, and a preview of its severity.
+"""The structured risk assessment as the console collects it, and intake's computed severity.
 
 The field names are those of intake's risk assessment, so the answers go to intake unchanged.
-The preview mirrors intake's published rule table (version below) for the console's live
-display only when intake offers no endpoint that computes it; intake's own rules always decide
-what is stored, and the preview says which rule version it follows.
+The console holds no rule table: the level, its reasons and the missing C-SSRS answers always
+come from intake (POST /v1/severity/compute); when intake cannot answer, the console says the
+severity is unavailable.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.vocabulary import Severity
-
-MIRRORED_RULES = "2026-11-v1"
-RULE_VERSION = f"preview:{MIRRORED_RULES}"
+from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
 
 CSSRS = (
     "q1_wish_to_be_dead",
@@ -41,10 +38,6 @@ FLAGS = S4_FLAGS + S3_FLAGS + S2_FLAGS + S1_FLAGS
 # Questions whose "unknown" differs from "no".
 TRISTATE = ("can_agree_to_stay_safe", "safe_place_tonight")
 PROTECTIVE_FACTORS = ("family", "friends", "pet", "treatment", "future_plans", "faith", "other")
-
-SOCIAL_NEEDS = frozenset({"MON", "FOOD", "HOU", "WRK", "LEG", "ELD", "HLT", "CHILD", "DV"})
-MINOR_BANDS = frozenset({"0-11", "12-17"})
-ORDER = (Severity.S0, Severity.S1, Severity.S2, Severity.S3, Severity.S4)
 
 
 def _answer(value: Any) -> bool | None:
@@ -82,7 +75,7 @@ class Answers:
 def answers_of(form: Mapping[str, Any], need_tags: list[str], protective: list[str] | None = None) -> Answers:
     return Answers(
         topic=str(form.get("topic", "")),
-        need_tags=frozenset(need_tags),
+        need_tags=frozenset(t for t in need_tags if t in {i.value for i in IssueTag}),
         age_band=str(form.get("age_band", "unknown")),
         cssrs={q: _answer(form.get(q)) for q in CSSRS},
         flags=frozenset(f for f in FLAGS if _answer(form.get(f))),
@@ -92,76 +85,41 @@ def answers_of(form: Mapping[str, Any], need_tags: list[str], protective: list[s
 
 
 @dataclass(frozen=True)
-class Preview:
+class Computed:
+    """intake's answer to POST /v1/severity/compute: the console never computes a level itself."""
+
     severity: Severity
     reasons: tuple[str, ...]
     missing: tuple[str, ...]
-    rule_version: str = RULE_VERSION
+    rule_version: str
+
+    @classmethod
+    def of(cls, body: Any) -> "Computed":
+        if not isinstance(body, dict):
+            raise ValueError("intake's severity answer is not an object")
+        return cls(
+            severity=Severity(body["severity"]),
+            reasons=tuple(str(r) for r in body.get("reasons", [])),
+            missing=tuple(str(m) for m in body.get("missing", [])),
+            rule_version=str(body.get("rule_version", "")),
+        )
 
 
-def _high(c: Mapping[str, bool | None]) -> bool:
-    recent = c.get("q6_behaviour") is True and c.get("q6_within_3_months") is not False
-    return c.get("q4_intent") is True or c.get("q5_plan") is True or recent
+def compute_request(a: Answers) -> dict[str, Any] | None:
+    """The body of intake's severity dry run; None while the topic is not chosen yet."""
+    if a.topic not in {t.value for t in Topic}:
+        return None
+    return {
+        "topic": a.topic,
+        "need_tags": sorted(a.need_tags),
+        "age_band": a.age_band if a.age_band in {b.value for b in AgeBand} else AgeBand.UNKNOWN.value,
+        "risk": a.risk_body(),
+    }
 
 
-def _moderate(c: Mapping[str, bool | None]) -> bool:
-    return c.get("q3_method") is True or (
-        c.get("q6_behaviour") is True and c.get("q6_within_3_months") is False
-    )
-
-
-def _ideation(c: Mapping[str, bool | None]) -> bool:
-    return c.get("q1_wish_to_be_dead") is True or c.get("q2_suicidal_thoughts") is True
-
-
-def missing_answers(a: Answers) -> tuple[str, ...]:
-    """The screener's mandatory answers, following its own skip rule."""
-    if not a.suicide_involved:
-        return ()
-    wanted = ["q1_wish_to_be_dead", "q2_suicidal_thoughts"]
-    if a.cssrs.get("q2_suicidal_thoughts") is True:
-        wanted += list(AFTER_Q2)
-    wanted.append("q6_behaviour")
-    if a.cssrs.get("q6_behaviour") is True:
-        wanted.append("q6_within_3_months")
-    return tuple(q for q in wanted if a.cssrs.get(q) is None)
-
-
-def preview(a: Answers) -> Preview:
-    c, f = a.cssrs, a.flags
-    referral = [
-        ("S2.cssrs_moderate", _moderate(c)),
-        ("S2.ideation_with_social_need", _ideation(c) and bool(a.need_tags & SOCIAL_NEEDS)),
-        ("S2.no_money_or_food", "no_money_or_food" in f),
-        ("S2.eviction_or_cutoff", "eviction_or_cutoff_7_days" in f),
-        ("S2.long_term_hikikomori", "long_term_hikikomori" in f),
-        ("S2.wants_follow_up", "wants_follow_up" in f),
-    ]
-    minor = a.age_band in MINOR_BANDS or a.topic == "UNDER18"
-    criteria = [
-        ("S4.attempt_in_progress", "attempt_in_progress" in f),
-        (
-            "S4.means_and_cannot_stay_safe",
-            "access_to_means" in f and a.tristate.get("can_agree_to_stay_safe") is False,
-        ),
-        ("S4.violence_now", "violence_now" in f),
-        ("S4.medical_emergency", "medical_emergency" in f),
-        ("S4.child_in_immediate_danger", "child_in_immediate_danger" in f),
-        ("S3.cssrs_high", _high(c)),
-        ("S3.no_safe_place_tonight", a.tristate.get("safe_place_tonight") is False),
-        ("S3.abuse_needs_shelter", "abuse_needs_shelter" in f),
-        ("S3.suspected_child_abuse", "suspected_child_abuse" in f),
-        ("S3.minor_at_risk", minor and any(hit for _, hit in referral)),
-        ("S3.urgent_in_person_help", "urgent_in_person_help" in f),
-        *referral,
-        ("S1.cssrs_low", _ideation(c)),
-        ("S1.distress", "distress" in f),
-        ("S1.needs_information", bool(a.need_tags)),
-    ]
-    matched = tuple(code for code, hit in criteria if hit)
-    level = max((Severity(code[:2]) for code in matched), key=ORDER.index, default=Severity.S0)
-    return Preview(severity=level, reasons=matched, missing=missing_answers(a))
+_ORDER = tuple(Severity)
 
 
 def is_lowering(computed: Severity, chosen: Severity) -> bool:
-    return ORDER.index(chosen) < ORDER.index(computed)
+    """Only the scale's order, not a rule: the chosen level is below intake's computed one."""
+    return _ORDER.index(chosen) < _ORDER.index(computed)

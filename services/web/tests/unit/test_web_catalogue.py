@@ -50,14 +50,6 @@ def test_every_code_the_screens_show_has_a_label_in_both_languages(kind: str, co
         assert [c for c in codes if f"{kind}.{c}" not in CATALOGUE[lang]] == []
 
 
-def test_every_reason_of_the_severity_preview_has_a_label() -> None:
-    form = {f: "yes" for f in (*risk.FLAGS, *risk.CSSRS)}
-    form.update(safe_place_tonight="no", can_agree_to_stay_safe="no", age_band="12-17")
-    reasons = set(risk.preview(risk.answers_of({"topic": "SUICIDAL", **form}, ["MON"])).reasons)
-    reasons |= {"S2.cssrs_moderate"}
-    assert [r for r in reasons if f"risk.reason.{r}" not in CATALOGUE["ja"]] == []
-
-
 def test_japanese_is_the_default_and_english_is_chosen_by_cookie() -> None:
     assert pick_language(None) == "ja"
     assert pick_language("fr") == "ja"

@@ -54,27 +54,41 @@
       cssrs.querySelectorAll("[data-after-q2]").forEach((el) => show(el, body.q2_suicidal_thoughts === "yes"));
       cssrs.querySelectorAll("[data-after-q6]").forEach((el) => show(el, body.q6_behaviour === "yes"));
     }
-    try {
-      const result = await T.postJson("/console/assess", body);
-      computed = result.severity;
-      computedEl.textContent = T.t("severity." + result.severity);
-      computedEl.className = "severity sev-" + result.severity;
-      computedEl.dataset.code = result.severity;
+    function unknown(label) {
+      computed = "";
+      computedEl.textContent = label;
+      computedEl.className = "severity";
+      delete computedEl.dataset.code;
       reasonsEl.innerHTML = "";
-      for (const reason of result.reasons || []) {
-        const li = document.createElement("li");
-        li.textContent = T.t("risk.reason." + reason);
-        reasonsEl.appendChild(li);
+    }
+    try {
+      // intake's rules only: when intake cannot answer, the level is shown as unavailable.
+      const result = await T.postJson("/console/assess", body);
+      if (!result.severity) {
+        unknown(result.source === "incomplete" ? "—" : T.t("js.severity_unavailable"));
+        sourceEl.textContent = "";
+      } else {
+        computed = result.severity;
+        computedEl.textContent = T.t("severity." + result.severity);
+        computedEl.className = "severity sev-" + result.severity;
+        computedEl.dataset.code = result.severity;
+        reasonsEl.innerHTML = "";
+        for (const reason of result.reasons || []) {
+          const li = document.createElement("li");
+          li.textContent = T.t("risk.reason." + reason);
+          reasonsEl.appendChild(li);
+        }
+        for (const missing of result.missing || []) {
+          const li = document.createElement("li");
+          li.className = "missing";
+          li.textContent = T.t("js.cssrs_missing", { question: T.t("cssrs." + missing) });
+          reasonsEl.appendChild(li);
+        }
+        sourceEl.textContent = T.t("js.rules_intake", { version: result.rule_version || "" });
       }
-      for (const missing of result.missing || []) {
-        const li = document.createElement("li");
-        li.className = "missing";
-        li.textContent = T.t("js.cssrs_missing", { question: T.t("cssrs." + missing) });
-        reasonsEl.appendChild(li);
-      }
-      sourceEl.textContent = result.source === "intake" ? T.t("js.rules_intake", { version: result.rule_version || "" }) : T.t("js.rules_preview");
     } catch (e) {
-      sourceEl.textContent = T.t("js.assess_failed");
+      unknown(T.t("js.severity_unavailable"));
+      sourceEl.textContent = "";
     }
     updateLowering();
   }
