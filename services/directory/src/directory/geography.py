@@ -9,6 +9,7 @@ import csv
 import functools
 import gzip
 import io
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -69,6 +70,7 @@ class Geography:
             if m.city_code:
                 wards.setdefault(m.city_code, []).append(m.code)
         self._wards = {city: tuple(sorted(codes)) for city, codes in wards.items()}
+        self._search_keys: list[tuple[Municipality, tuple[str, ...]]] | None = None
 
     def municipality(self, code: str) -> Municipality | None:
         return self.municipalities.get(code)
@@ -88,6 +90,44 @@ class Geography:
     @property
     def postal_code_count(self) -> int:
         return len(self._postal)
+
+    def search(self, text: str, limit: int = 10) -> list[Municipality]:
+        """Municipalities and wards by name, reading or prefecture + name, best first.
+
+        Case- and width-insensitive; hiragana matches the katakana reading. Names (or readings)
+        that start with the text come first — cities and wards, then towns and villages, which
+        are formally named with their county (邑楽郡千代田町), as their readings are written —
+        then those that merely contain it; each by code. Wards carry their city in their name
+        ("大阪市北区"), so "堺" finds 堺市 and its wards.
+        """
+        query = normalise_search_text(text)
+        if not query or limit < 1:
+            return []
+        if self._search_keys is None:
+            self._search_keys = [(m, self._keys_of(m)) for m in self.municipalities.values()]
+        ranked: list[tuple[int, str, Municipality]] = []
+        for m, keys in self._search_keys:
+            if any(k.startswith(query) for k in keys):
+                ranked.append((1 if m.kind in (Kind.TOWN, Kind.VILLAGE) else 0, m.code, m))
+            elif any(query in k for k in keys):
+                ranked.append((2, m.code, m))
+        ranked.sort(key=lambda r: (r[0], r[1]))
+        return [m for _, _, m in ranked[:limit]]
+
+    def _keys_of(self, m: Municipality) -> tuple[str, ...]:
+        prefecture = self.prefectures.get(m.prefecture_code)
+        keys = [m.name, m.kana, m.county + m.name]
+        if prefecture is not None:
+            keys += [prefecture.name + m.name, prefecture.name + m.county + m.name, prefecture.kana + m.kana]
+        return tuple(dict.fromkeys(normalise_search_text(k) for k in keys if k))
+
+
+def normalise_search_text(text: str) -> str:
+    """NFKC (full/half width), case-folded, hiragana → katakana, without spaces."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(
+        chr(ord(ch) + 0x60) if "\u3041" <= ch <= "\u3096" else ch for ch in folded if not ch.isspace()
+    )
 
 
 def normalise_postal_code(text: str) -> str:

@@ -763,6 +763,25 @@ def _municipality_out(context: service.Context, m: Municipality) -> Municipality
 
 
 @router.get(
+    "/municipalities",
+    response_model=list[MunicipalityOut],
+    tags=["geography"],
+    summary="Municipalities and wards by name, reading (kana) or prefecture + name",
+    description=(
+        "Case-insensitive; hiragana matches the katakana reading. Names that start with `q` come "
+        "before names that contain it, then by code. Wards are named with their city (大阪市北区)."
+    ),
+)
+async def search_municipalities(
+    _: AnyRole,
+    context: Ctx,
+    q: Annotated[str, Query(min_length=1, max_length=50, description="e.g. 千代田, ちよだ, 東京都千代田区")],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> list[MunicipalityOut]:
+    return [_municipality_out(context, m) for m in context.geography.search(q, limit)]
+
+
+@router.get(
     "/municipalities/{code}",
     response_model=MunicipalityOut,
     tags=["geography"],

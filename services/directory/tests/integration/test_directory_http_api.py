@@ -457,6 +457,30 @@ async def test_geography_answers_a_wards_city_and_a_postal_codes_municipality(
     )
 
 
+async def test_municipalities_are_searched_by_name_with_wards_named_after_their_city(
+    client: httpx.AsyncClient,
+) -> None:
+    chiyoda = await client.get("/v1/municipalities", params={"q": "ちよだ"}, headers=COUNSELLOR)
+    sakai = await client.get("/v1/municipalities", params={"q": "堺", "limit": 3}, headers=COUNSELLOR)
+    none = await client.get("/v1/municipalities", params={"q": "存在しない町"}, headers=COUNSELLOR)
+    empty = await client.get("/v1/municipalities", params={"q": ""}, headers=COUNSELLOR)
+    too_many = await client.get("/v1/municipalities", params={"q": "堺", "limit": 51}, headers=COUNSELLOR)
+    anonymous = await client.get("/v1/municipalities", params={"q": "堺"})
+
+    assert chiyoda.status_code == 200
+    first = chiyoda.json()[0]
+    assert (first["code"], first["name"], first["prefecture_name"]) == (CHIYODA, "千代田区", "東京都")
+    assert [(m["code"], m["name"], m["city_name"]) for m in sakai.json()] == [
+        ("271403", "堺市", None),
+        ("271411", "堺市堺区", "堺市"),
+        ("271420", "堺市中区", "堺市"),
+    ]
+    assert none.status_code == 200 and none.json() == []
+    assert empty.status_code == 422 and empty.json()["error"]["code"] == "validation_failed"
+    assert too_many.status_code == 422 and too_many.json()["error"]["code"] == "validation_failed"
+    assert anonymous.status_code == 401
+
+
 async def test_the_dry_run_takes_needs_and_a_time_and_explains_closed_offices(
     client: httpx.AsyncClient,
 ) -> None:
