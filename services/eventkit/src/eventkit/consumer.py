@@ -137,9 +137,10 @@ class EventConsumer:
     async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         headers = list(record.headers or ())
         known = self._registry.get(_header(headers, "ce_type") or "")
-        if known is not None and known not in self._handlers:
-            # A well-known type this group does not act on (several share a topic): skipping it
-            # before decoding costs nothing and keeps the case's trace free of empty spans.
+        if known is not None and record.topic == known.TOPIC and known not in self._handlers:
+            # A type that belongs on this topic but that this group does not act on (several
+            # share a topic): skipping it before decoding costs nothing and keeps the case's trace
+            # free of empty spans. A type on the wrong topic is decoded, so a bad one is dead-lettered.
             return
         key = record.key.decode("utf-8", errors="replace") if record.key else None
         with telemetry.process_span(
