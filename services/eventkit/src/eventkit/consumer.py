@@ -3,6 +3,9 @@
 For each record: decode it (a malformed one goes straight to `<topic>.dlt`), then in ONE
 transaction insert the inbox row, run the handler (its state changes and outbox rows), commit.
 Only then is the offset committed, so a crash redelivers and the inbox makes that harmless.
+Under load a poll returns several records per partition: they share one transaction (one commit
+instead of one each), and if any of them fails the whole batch rolls back and is applied again
+record by record, so batching never changes what is applied, only how many commits it takes.
 A handler that keeps failing is retried with backoff a bounded number of times and then
 dead-lettered, so one poison message never stalls its partition. Losing the database is not the
 message's fault: then the consumer waits and retries without dead-lettering anything.
@@ -13,6 +16,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +24,7 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from opentelemetry.trace import Span
 
 from contracts.events import EVENT_TYPES, Event
 from contracts.topics import dead_letter_topic
@@ -41,6 +46,7 @@ class Message:
 
 
 Handler = Callable[[asyncpg.Connection, Any, Message], Awaitable[None]]
+_Decoded = tuple[ConsumerRecord[bytes, bytes], list[tuple[str, bytes]], Envelope, Event, Handler]
 
 
 class PermanentFailure(Exception):
@@ -72,6 +78,7 @@ class EventConsumer:
         bootstrap_servers: str,
         max_attempts: int = 5,
         retry_base_s: float = 0.2,
+        batch_size: int = 50,
     ) -> None:
         self.group = group
         self._handlers = dict(handlers)
@@ -83,6 +90,8 @@ class EventConsumer:
         self._bootstrap = bootstrap_servers
         self._max_attempts = max_attempts
         self._retry_base_s = retry_base_s
+        # Bounded so that a batch's transaction holds its row locks only briefly.
+        self._batch_size = max(1, batch_size)
         self._stopping = asyncio.Event()
         self.is_running = False
 
@@ -120,11 +129,18 @@ class EventConsumer:
     ) -> ConsumerRecord[bytes, bytes] | None:
         """Apply a partition's records in order; returns the last one applied."""
         last = None
-        for record in records:
+        for start in range(0, len(records), self._batch_size):
             if self._stopping.is_set():
-                break  # finish the record in hand only; the rest is redelivered after restart
-            await self._process(record)
-            last = record
+                break  # the rest is redelivered after restart
+            chunk = records[start : start + self._batch_size]
+            if len(chunk) > 1 and await self._apply_batch(chunk):
+                last = chunk[-1]
+                continue
+            for record in chunk:
+                if self._stopping.is_set():
+                    return last  # finish the record in hand only
+                await self._process(record)
+                last = record
         return last
 
     async def _commit(self, consumer: Any, offsets: dict[TopicPartition, int]) -> None:
@@ -134,24 +150,85 @@ class EventConsumer:
             # A rebalance took partitions away; their new owner redelivers and the inbox dedupes.
             log.warning("offset commit failed (%s); redelivery is deduplicated", type(error).__name__)
 
-    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        headers = list(record.headers or ())
+    def _not_ours(self, record: ConsumerRecord[bytes, bytes], headers: list[tuple[str, bytes]]) -> bool:
+        """A type that belongs on this topic but that this group does not act on (several share a
+        topic): skipping it before decoding costs nothing and keeps the case's trace free of empty
+        spans. A type on the wrong topic is decoded, so a bad one is dead-lettered."""
         known = self._registry.get(_header(headers, "ce_type") or "")
-        if known is not None and record.topic == known.TOPIC and known not in self._handlers:
-            # A type that belongs on this topic but that this group does not act on (several
-            # share a topic): skipping it before decoding costs nothing and keeps the case's trace
-            # free of empty spans. A type on the wrong topic is decoded, so a bad one is dead-lettered.
-            return
-        key = record.key.decode("utf-8", errors="replace") if record.key else None
-        with telemetry.process_span(
+        return known is not None and record.topic == known.TOPIC and known not in self._handlers
+
+    def _span(
+        self, record: ConsumerRecord[bytes, bytes], headers: list[tuple[str, bytes]]
+    ) -> AbstractContextManager[Span]:
+        return telemetry.process_span(
             record.topic,
             headers=headers,
             group=self.group,
             partition=record.partition,
             offset=record.offset,
             message_id=_header(headers, "ce_id"),
-            key=key,
-        ) as span:
+            key=record.key.decode("utf-8", errors="replace") if record.key else None,
+        )
+
+    async def _apply_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        """Apply `records` in one transaction; False, with nothing applied, if any of them cannot
+        be (malformed, failing, or the database away): the caller then goes record by record."""
+        work: list[_Decoded] = []
+        for record in records:
+            headers = list(record.headers or ())
+            if self._not_ours(record, headers):
+                continue
+            try:
+                envelope, event = decode(headers, record.value, self._registry)
+            except MalformedMessage:
+                return False  # dead-lettered in its place on the record-by-record path
+            handler = self._handlers.get(type(event))
+            if handler is not None:
+                work.append((record, headers, envelope, event, handler))
+        if not work:
+            return True
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                fresh = set(
+                    await conn.fetchval(
+                        """WITH applied AS (
+                               INSERT INTO inbox (consumer, event_id, topic)
+                               SELECT $1, event_id, $3 FROM unnest($2::uuid[]) AS event_id
+                               ON CONFLICT DO NOTHING RETURNING event_id)
+                           SELECT coalesce(array_agg(event_id), '{}') FROM applied""",
+                        self.group,
+                        [envelope.event_id for _, _, envelope, _, _ in work],
+                        records[0].topic,
+                    )
+                )
+                for record, headers, envelope, event, handler in work:
+                    if envelope.event_id not in fresh:
+                        continue  # applied before, or a second copy within this batch
+                    fresh.discard(envelope.event_id)
+                    with self._span(record, headers) as span:
+                        span.set_attribute("messaging.batch.message_count", len(work))
+                        try:
+                            await handler(
+                                conn, event, Message(envelope, record.topic, record.partition, record.offset)
+                            )
+                        except Exception as error:
+                            telemetry.record_error(span, error)
+                            raise
+        except Exception as error:
+            log.info(
+                "consumer %s rolled back a batch of %d (%s); applying it record by record",
+                self.group,
+                len(work),
+                type(error).__name__,
+            )
+            return False
+        return True
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        headers = list(record.headers or ())
+        if self._not_ours(record, headers):
+            return
+        with self._span(record, headers) as span:
             try:
                 envelope, event = decode(headers, record.value, self._registry)
             except MalformedMessage as error:

@@ -196,6 +196,9 @@ def process_span(
             links=links,
             attributes=attributes,
             record_exception=False,
+            # The SDK's own status would carry the exception's message, which can echo input;
+            # `record_error` sets the type only.
+            set_status_on_exception=False,
         ) as span:
             yield span
     finally:

@@ -243,3 +243,34 @@ async def test_a_replayed_dead_letter_is_processed_once(
         await _until(lambda: _effects(pool, case, 1))
         await asyncio.sleep(1.0)
     assert await pool.fetchval("SELECT count(*) FROM effects WHERE case_id = $1", case) == 1
+
+
+async def test_a_backlog_is_applied_in_order_and_a_failing_record_spoils_only_itself(
+    infra: Infra, pool: asyncpg.Pool, producer: Any
+) -> None:
+    # Published before the consumer starts, the backlog arrives in one poll and is applied in
+    # batches; the failing record rolls its batch back, which is then applied record by record.
+    case = uuid.uuid4()
+    key = str(case)
+    ns = [*range(1, 31), 666, *range(31, 61)]
+    duplicate = ProbeRecorded(case_id=case, n=61)
+    duplicate_headers = to_kafka_headers(new_envelope(duplicate).headers())
+    for n in ns:
+        event = ProbeRecorded(case_id=case, n=n)
+        await _publish_raw(
+            producer, key, event.model_dump_json().encode(), to_kafka_headers(new_envelope(event).headers())
+        )
+    for _ in range(2):  # one event id twice in the same batch: applied once
+        await _publish_raw(producer, key, duplicate.model_dump_json().encode(), duplicate_headers)
+
+    consumer = _consumer(infra, pool, producer)
+    async with running(consumer):
+        await _until(lambda: _effects(pool, case, 61))
+        await asyncio.sleep(0.5)
+
+    applied = await pool.fetch("SELECT n FROM effects WHERE case_id = $1 ORDER BY id", case)
+    assert [row["n"] for row in applied] == [*range(1, 62)]
+    letters = [
+        d for d in await read_dead_letters(infra.kafka_bootstrap_servers, ProbeRecorded.TOPIC) if d.key == key
+    ]
+    assert [d.headers["dlt.error"] for d in letters] == ["handler_error:ValueError"]
