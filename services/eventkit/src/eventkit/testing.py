@@ -129,3 +129,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     untiered = [item.nodeid for item in items if not any(item.get_closest_marker(t) for t in TIERS)]
     if untiered:
         raise pytest.UsageError("tests without a unit/integration/e2e marker: " + ", ".join(untiered[:10]))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Property tests share two cores with Kafka, PostgreSQL and the services: a scheduling stall
+    # must not fail an example for being slow. What they check is correctness, not speed.
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:  # an install without the test extras
+        return
+    settings.register_profile("tsunagu", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("tsunagu")
