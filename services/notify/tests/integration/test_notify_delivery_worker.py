@@ -571,7 +571,9 @@ async def test_two_workers_running_at_once_never_send_the_same_delivery_twice(
     events = [a_match(organisation_id, receiver.hook(organisation_id)) for _ in range(30)]
     for event in events:
         await handle(pool, event)
-    receiver.delay_s = 0.02  # keeps both workers busy at the same time
+    # Slow enough that one worker cannot drain all 30 before the other's first claim, even
+    # when the machine is busy.
+    receiver.delay_s = 0.2
     clock = Clock()
     workers = [make_worker(clock=clock, batch_size=4) for _ in range(2)]
 
@@ -670,11 +672,18 @@ def smtp() -> Iterator[MailSink]:
             sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             return "250 Message accepted"
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        sink.port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
-    controller.start()
+    for _ in range(5):  # another process may take the probed port before the server binds it
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            sink.port = probe.getsockname()[1]
+        controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port, ready_timeout=30)
+        try:
+            controller.start()
+            break
+        except OSError:
+            continue
+    else:
+        raise RuntimeError("no free port for the test SMTP server")
     try:
         yield sink
     finally:
