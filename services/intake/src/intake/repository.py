@@ -473,7 +473,7 @@ async def list_chats(
         f"""SELECT {_CHAT_COLUMNS} FROM chats
              WHERE state = $1 AND ($2::text IS NULL OR topic = $2) AND ($3::text IS NULL OR taken_by = $3)
                AND ($5::timestamptz IS NULL OR coalesce(topic_chosen_at, started_at) >= $5)
-             ORDER BY coalesce(topic_chosen_at, started_at) LIMIT $4""",
+             ORDER BY coalesce(topic_chosen_at, started_at), started_at, id LIMIT $4""",
         state,
         topic,
         taken_by,

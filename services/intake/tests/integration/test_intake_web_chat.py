@@ -13,6 +13,7 @@ async def test_a_web_chat_waits_in_the_queue_and_the_counsellors_reply_reaches_t
     gateway = api.headers("channel", "web-chat-gateway")
     me = api.headers("counsellor", "counsellor-web")
     first = await api.client.post("/v1/web-chats", json={"topic": "LONELY"}, headers=gateway)
+    api.clock.advance(seconds=1)  # the queue is ordered by time; the test clock stands still
     second = await api.client.post("/v1/web-chats", json={"topic": "POVERTY"}, headers=gateway)
     assert first.status_code == second.status_code == 201
     chat_id, later_id = first.json()["id"], second.json()["id"]
