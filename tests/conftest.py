@@ -145,6 +145,23 @@ class PartnerOrg:
     token: str
 
 
+def _covered_directly(directory: httpx.Client, code: str) -> bool:
+    """Whether an active organisation covers exactly this municipality (one a stopped run left, say).
+
+    Such an organisation would compete with a new partner for the area's cases. Those that reach the
+    code only through its prefecture or the whole country come back too, and are no clash.
+    """
+    response = directory.get(
+        "/v1/organisations", params={"municipality_code": code, "active": "true", "limit": 500}
+    )
+    assert response.status_code == 200, response.text
+    return any(
+        code in organisation.get("coverage", [])
+        or any(code in service.get("coverage", []) for service in organisation.get("services", []))
+        for organisation in response.json()
+    )
+
+
 @pytest.fixture
 def partner_factory(system: System, receiver: Receiver) -> Iterator[Callable[..., PartnerOrg]]:
     """Registers a partner organisation covering a fresh municipality, with its signing secret."""
@@ -152,8 +169,8 @@ def partner_factory(system: System, receiver: Receiver) -> Iterator[Callable[...
 
     def make(topics: tuple[str, ...] = ("LONELY",), code: str | None = None) -> PartnerOrg:
         org_id = str(uuid.uuid4())
-        municipality = code or fresh_municipality_code()
         with system.client("directory") as directory:
+            municipality = code or fresh_municipality_code(lambda c: _covered_directly(directory, c))
             response = directory.put(
                 f"/v1/organisations/{org_id}",
                 json={

@@ -1,18 +1,41 @@
 """Helpers the end-to-end tests share (fixtures live in conftest.py)."""
 
-import os
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from contracts.municipality import check_digit
 
+# Codes no sample organisation covers (prefecture 47, 900–998), handed out in a random order and
+# each at most once per session, so two partners of one test never share an area by chance.
+_FRESH_CODES: list[str] = []
 
-def fresh_municipality_code() -> str:
-    """A code with a valid check digit that no sample organisation covers (prefecture 47, 9xx)."""
-    body = f"47{900 + int.from_bytes(os.urandom(1)) % 99:03d}"
-    return body + str(check_digit(body))
+
+def _refill_fresh_codes() -> None:
+    bodies = [f"47{n:03d}" for n in range(900, 999)]
+    _FRESH_CODES.extend(body + str(check_digit(body)) for body in bodies)
+    random.SystemRandom().shuffle(_FRESH_CODES)
+
+
+def fresh_municipality_code(taken: Callable[[str], bool] | None = None) -> str:
+    """A code with a valid check digit that no sample organisation covers, unused so far this session.
+
+    `taken` says whether a code is already someone's (e.g. an organisation a stopped run left behind
+    on the reused stack): such codes are passed over. Only when every code was handed out does the
+    pool start again, still passing over the taken ones.
+    """
+    for _ in range(2):
+        if not _FRESH_CODES:
+            _refill_fresh_codes()
+        while _FRESH_CODES:
+            code = _FRESH_CODES.pop()
+            if taken is None or not taken(code):
+                return code
+    raise AssertionError("every fresh municipality code (47900–47998) is covered by an active organisation")
 
 
 @dataclass(frozen=True)
@@ -48,9 +71,22 @@ def consultation_body(
     return body
 
 
+# What a busy machine answers now and then while the services keep running (a refused or dropped
+# connection, a timeout, a 5xx a predicate raised for): not a verdict, a reason to ask again.
+TRANSIENT = (httpx.TransportError, httpx.HTTPStatusError)
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+    """Polls `predicate` until it is true; a predicate's HTTP call that fails in transit counts as "not yet"."""
     deadline = time.monotonic() + timeout
-    while not predicate():
+    last_error: Exception | None = None
+    while True:
+        try:
+            if predicate():
+                return
+        except TRANSIENT as error:
+            last_error = error
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout:.0f}s")
+            because = f" (last transient error: {last_error!r})" if last_error else ""
+            raise AssertionError(f"{what} not reached within {timeout:.0f}s{because}")
         time.sleep(0.1)
