@@ -2,10 +2,12 @@
 
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
-from conftest import Receiver, System
+from conftest import PartnerOrg, Receiver, System
 from support import PersonalData, consultation_body, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -19,16 +21,33 @@ def _record(system: System, body: dict[str, object], key: str | None = None) -> 
         return intake.post("/v1/consultations", json=body, headers=headers)
 
 
-def _trace(system: System, trace_id: str) -> list[dict[str, object]]:
-    response = httpx.get(f"{system.zipkin}/api/v2/trace/{trace_id}", timeout=5)
-    return response.json() if response.status_code == 200 else []
+def _trace(system: System, trace_id: str) -> list[dict[str, Any]]:
+    """The trace's spans Zipkin holds so far (none while it does not know the trace yet)."""
+    response = httpx.get(f"{system.zipkin}/api/v2/trace/{trace_id}", timeout=15)
+    spans: list[dict[str, Any]] = response.json() if response.status_code == 200 else []
+    return spans
+
+
+def _is_whole(spans: list[dict[str, Any]]) -> bool:
+    """Spans from all four services, with the case's send and process and the match's process.
+
+    Each service exports its spans on its own schedule, so every part is waited for, not only the
+    first sign of each service.
+    """
+    services = {s.get("localEndpoint", {}).get("serviceName") for s in spans}
+    names = {str(s.get("name")) for s in spans}
+    return (
+        services >= SERVICE_NAMES
+        and {"send intake.consultations.v1", "process intake.consultations.v1"} <= names
+        and any(n.startswith("process directory.matches.v1") for n in names)
+    )
 
 
 def test_a_serious_consultation_reaches_its_local_partner_once_signed_and_as_one_trace(
     system: System,
     receiver: Receiver,
-    partner_factory,
-    personal_data: PersonalData,  # type: ignore[no-untyped-def]
+    partner_factory: Callable[..., PartnerOrg],
+    personal_data: PersonalData,
 ) -> None:
     partner = partner_factory()
     response = _record(system, consultation_body(personal_data, partner.municipality_code))
@@ -58,24 +77,24 @@ def test_a_serious_consultation_reaches_its_local_partner_once_signed_and_as_one
         )
 
     trace_id = receipt.headers["traceparent"].split("-")[1]
-    wait_until(
-        lambda: (
-            {s.get("localEndpoint", {}).get("serviceName") for s in _trace(system, trace_id)} >= SERVICE_NAMES
-        ),  # type: ignore[union-attr]
-        timeout=20,
-        what="one trace with spans from all four services",
-    )
-    spans = _trace(system, trace_id)
-    names = {str(s.get("name")) for s in spans}
-    assert {"send intake.consultations.v1", "process intake.consultations.v1"} <= names
-    assert any(n.startswith("process directory.matches.v1") for n in names)
+    seen: list[dict[str, Any]] = []
+
+    def whole_trace() -> bool:
+        seen[:] = _trace(system, trace_id)
+        return _is_whole(seen)
+
+    try:
+        wait_until(whole_trace, timeout=45, what="one trace with the case's spans from all four services")
+    except AssertionError as error:
+        got = sorted({f"{s.get('localEndpoint', {}).get('serviceName')}: {s.get('name')}" for s in seen})
+        raise AssertionError(f"{error}; spans so far: {got}") from None
 
 
 def test_a_partner_can_read_its_own_referral_and_not_another_partners(
     system: System,
     receiver: Receiver,
-    partner_factory,
-    personal_data: PersonalData,  # type: ignore[no-untyped-def]
+    partner_factory: Callable[..., PartnerOrg],
+    personal_data: PersonalData,
 ) -> None:
     mine = partner_factory()
     other = partner_factory()
@@ -102,9 +121,9 @@ def test_a_partner_can_read_its_own_referral_and_not_another_partners(
 def test_a_consultation_that_is_not_serious_or_not_shareable_opens_no_referral_and_sends_nothing(
     system: System,
     receiver: Receiver,
-    partner_factory,
+    partner_factory: Callable[..., PartnerOrg],
     personal_data: PersonalData,
-    overrides,  # type: ignore[no-untyped-def]
+    overrides: dict[str, object],
 ) -> None:
     partner = partner_factory()
     quiet = _record(system, consultation_body(personal_data, partner.municipality_code, **overrides))
@@ -122,8 +141,8 @@ def test_a_consultation_that_is_not_serious_or_not_shareable_opens_no_referral_a
 def test_a_retried_post_with_the_same_idempotency_key_makes_one_case_and_one_handoff(
     system: System,
     receiver: Receiver,
-    partner_factory,
-    personal_data: PersonalData,  # type: ignore[no-untyped-def]
+    partner_factory: Callable[..., PartnerOrg],
+    personal_data: PersonalData,
 ) -> None:
     partner = partner_factory()
     body = consultation_body(personal_data, partner.municipality_code)
@@ -164,8 +183,8 @@ def test_bad_input_gets_a_clear_4xx_naming_the_field(
 
 
 def test_a_partner_token_cannot_record_consultations(
-    system: System, partner_factory, personal_data: PersonalData
-) -> None:  # type: ignore[no-untyped-def]
+    system: System, partner_factory: Callable[..., PartnerOrg], personal_data: PersonalData
+) -> None:
     partner = partner_factory()
     response = httpx.post(
         f"{system.urls['intake']}/v1/consultations",
