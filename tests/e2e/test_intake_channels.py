@@ -11,7 +11,7 @@ import time
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -122,12 +122,39 @@ def _handoff(system: System, receiver: Receiver, partner: PartnerOrg, case_id: s
     return referral_id
 
 
+def _take_our_chat(intake: httpx.Client, queued_after: datetime, opening: str) -> str:
+    """Takes the waiting chat that opened with `opening` and returns its id.
+
+    The intake is shared (other runs may queue chats on the same topic at the same time), and a
+    chat's transcript can be read only by the counsellor who took it: the chats queued since the
+    test began are taken newest first until the one whose first message is ours.
+    """
+    waiting = intake.get(
+        "/v1/chats", params={"topic": "POVERTY", "since": queued_after.isoformat(), "limit": 200}
+    )
+    assert waiting.status_code == 200, waiting.text
+    candidates = [c for c in waiting.json() if datetime.fromisoformat(c["started_at"]) >= queued_after]
+    for candidate in reversed(candidates):  # oldest first: ours is most likely the newest
+        chat_id = str(candidate["id"])
+        taken = intake.post(f"/v1/chats/{chat_id}/take")
+        if taken.status_code == 409:  # already taken by someone else: not this test's, which waits
+            continue
+        assert taken.status_code == 200, taken.text
+        transcript = intake.get(f"/v1/chats/{chat_id}").json()["transcript"]
+        if transcript and transcript[0].get("text") == opening:
+            return chat_id
+    raise AssertionError(
+        f"none of the {len(candidates)} POVERTY chat(s) queued since {queued_after.isoformat()} "
+        "opened with this test's message"
+    )
+
+
 def test_a_phone_call_is_routed_by_the_voice_menu_and_completed_into_a_consultation_that_reaches_its_partner(
     system: System,
     receiver: Receiver,
-    partner_factory,  # type: ignore[no-untyped-def]
+    partner_factory: Callable[..., PartnerOrg],
     personal_data: PersonalData,
-    voice_menu,  # type: ignore[no-untyped-def]
+    voice_menu: Any,
 ) -> None:
     partner = partner_factory(topics=("LONELY",))
     menu = voice_menu(
@@ -235,18 +262,15 @@ def test_a_phone_call_is_routed_by_the_voice_menu_and_completed_into_a_consultat
 def test_a_line_chat_is_taken_answered_and_closed_into_a_consultation_that_reaches_its_partner(
     system: System,
     receiver: Receiver,
-    partner_factory,  # type: ignore[no-untyped-def]
+    partner_factory: Callable[..., PartnerOrg],
     personal_data: PersonalData,
     line_api: str,
 ) -> None:
     partner = partner_factory(topics=("POVERTY",))
     user = "U" + uuid.uuid4().hex
     queued_after = datetime.now(UTC) - timedelta(seconds=1)
-    first = _event(
-        user,
-        "message",
-        message={"type": "text", "id": "1", "text": f"{personal_data.name}です。{personal_data.summary}"},
-    )
+    opening = f"{personal_data.name}です。{personal_data.summary}"
+    first = _event(user, "message", message={"type": "text", "id": "1", "text": opening})
     assert _line(system, first).status_code == 200
     wait_until(
         lambda: (
@@ -258,11 +282,7 @@ def test_a_line_chat_is_taken_answered_and_closed_into_a_consultation_that_reach
     assert _line(system, _event(user, "postback", postback={"data": "topic=POVERTY"})).status_code == 200
 
     with system.client("intake", "counsellor") as intake:
-        waiting = intake.get(
-            "/v1/chats", params={"topic": "POVERTY", "since": queued_after.isoformat()}
-        ).json()
-        chat_id = waiting[-1]["id"]  # oldest first: ours is the newest
-        assert intake.post(f"/v1/chats/{chat_id}/take").status_code == 200
+        chat_id = _take_our_chat(intake, queued_after, opening)
         assert (
             intake.post(
                 f"/v1/chats/{chat_id}/messages", json={"text": "お話を聞かせてください。"}
@@ -281,7 +301,7 @@ def test_a_line_chat_is_taken_answered_and_closed_into_a_consultation_that_reach
 
         chat = intake.get(f"/v1/chats/{chat_id}").json()
         assert chat["consent"]["decision"] == "given"
-        assert chat["transcript"][0]["text"] == f"{personal_data.name}です。{personal_data.summary}"
+        assert chat["transcript"][0]["text"] == opening
         assert chat["transcript"][-1]["text"] == personal_data.address
 
         closed = intake.post(
