@@ -92,6 +92,7 @@ class ServiceRuntime:
                 bootstrap_servers=self.settings.kafka_bootstrap_servers,
                 max_attempts=self.settings.consumer_max_attempts,
                 retry_base_s=self.settings.consumer_retry_base_s,
+                batch_size=self.settings.consumer_batch_size,
             )
             self._spawn("consumer", self.consumer)
         for factory in self.worker_factories:

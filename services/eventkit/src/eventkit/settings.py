@@ -21,6 +21,9 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_s: float = Field(default=0.5, gt=0)
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_base_s: float = Field(default=0.2, gt=0)
+    # Records of one partition applied in one transaction when a poll returns a backlog; 1 turns
+    # batching off (one transaction per record, as at low load anyway).
+    consumer_batch_size: int = Field(default=50, ge=1, le=500)
     shutdown_grace_s: float = Field(default=15.0, gt=0)
 
     @field_validator("database_url")
