@@ -67,6 +67,9 @@ _INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+_COMMIT_INTERVAL_S = 0.2
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -105,6 +108,12 @@ class EventConsumer:
         await consumer.start()
         self.is_running = True
         log.info("consumer %s reading %s", self.group, ", ".join(self.topics))
+        # Offsets of applied records, committed together at most every `_COMMIT_INTERVAL_S`
+        # under load: an offset commit is a broker request, and one per poll costs the broker more
+        # than the records. A crash before the commit only redelivers what the inbox has seen.
+        applied: dict[TopicPartition, int] = {}
+        loop = asyncio.get_running_loop()
+        last_commit = loop.time()
         try:
             while not self._stopping.is_set():
                 batches = await consumer.getmany(timeout_ms=250, max_records=500)
@@ -113,15 +122,19 @@ class EventConsumer:
                 done = await asyncio.gather(
                     *(self._process_partition(records) for records in batches.values())
                 )
-                offsets = {
+                applied |= {
                     partition: last.offset + 1
                     for partition, last in zip(batches, done, strict=True)
                     if last is not None
                 }
-                if offsets:
-                    await self._commit(consumer, offsets)
+                if applied and (not batches or loop.time() - last_commit >= _COMMIT_INTERVAL_S):
+                    await self._commit(consumer, applied)
+                    applied = {}
+                    last_commit = loop.time()
         finally:
             self.is_running = False
+            if applied:
+                await self._commit(consumer, applied)
             await consumer.stop()
 
     async def _process_partition(
@@ -144,6 +157,10 @@ class EventConsumer:
         return last
 
     async def _commit(self, consumer: Any, offsets: dict[TopicPartition, int]) -> None:
+        # Partitions a rebalance took away meanwhile are left to their new owner.
+        offsets = {tp: offset for tp, offset in offsets.items() if tp in consumer.assignment()}
+        if not offsets:
+            return
         try:
             await consumer.commit(offsets)
         except KafkaError as error:
