@@ -9,6 +9,10 @@ Prints:
   partner endpoint, at an open-loop rate (p50/p95/p99), and how many were lost or duplicated.
 Everything runs on this machine; the numbers include all four services, PostgreSQL and Kafka
 sharing its cores.
+
+The bench registers a partner of its own (in a municipality no other organisation covers), warms
+the system up first (`--warmup`), and afterwards accepts every handoff it received and removes its
+partner, so that one run leaves nothing behind to escalate during the next.
 """
 
 import argparse
@@ -220,6 +224,13 @@ async def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the handoff run")
     parser.add_argument("--concurrency", type=int, default=16, help="throughput run's clients")
     parser.add_argument("--baseline-count", type=int, default=500)
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=30.0,
+        help="seconds of handoffs at 10/s before measuring, not counted (0: none); a freshly "
+        "started broker and services are several times slower until their code is warm",
+    )
     args = parser.parse_args()
 
     stack = load_stack_module().Stack()
@@ -252,14 +263,17 @@ async def main() -> int:
             f"{stack.service_url('notify')}/v1/partners/{org}/webhook-secret", headers=operator
         ).raise_for_status()
 
-        print(f"[bench] baseline: {args.baseline_count} produce→consume round trips", file=sys.stderr)
-        base = await baseline(servers, args.baseline_count)
         async with httpx.AsyncClient(
             base_url=stack.service_url("intake"),
             headers=counsellor,
             timeout=30,
             limits=httpx.Limits(max_connections=64),
         ) as client:
+            if args.warmup > 0:
+                print(f"[bench] warm-up: 10/s for {args.warmup:.0f} s (not counted)", file=sys.stderr)
+                await handoffs(client, code, 10.0, args.warmup, arrivals)
+            print(f"[bench] baseline: {args.baseline_count} produce→consume round trips", file=sys.stderr)
+            base = await baseline(servers, args.baseline_count)
             # Latency first, on an idle pipeline; the throughput burst leaves a backlog behind it.
             print(f"[bench] handoffs: {args.rate:.0f}/s for {args.seconds:.0f} s", file=sys.stderr)
             latencies, sent, lost, duplicated = await handoffs(
