@@ -1,7 +1,6 @@
 """directory's integration fixtures: a freshly migrated database of its own for each test."""
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -10,22 +9,9 @@ import pytest
 from directory import repository
 from directory.domain import Organisation, OrgType, Service
 from directory.main import MIGRATIONS
-from eventkit.db import create_pool, migrate, service_migrations
+from eventkit.testing import service_database_fixtures
 
-
-@pytest.fixture
-async def migrated_database(fresh_database: str) -> str:
-    await migrate(fresh_database, service_migrations("directory", MIGRATIONS))
-    return fresh_database
-
-
-@pytest.fixture
-async def pool(migrated_database: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(migrated_database, min_size=1, max_size=4)
-    try:
-        yield created
-    finally:
-        await created.close()
+service_db, pool = service_database_fixtures("directory", MIGRATIONS)
 
 
 async def register(

@@ -51,9 +51,9 @@ def body(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def client(infra: Infra, migrated_database: str) -> AsyncIterator[httpx.AsyncClient]:
+async def client(infra: Infra, service_db: str) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(
-        database_url=migrated_database,
+        database_url=service_db,
         auth_public_key=PUBLIC_KEY,
         kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
         db_pool_min=1,

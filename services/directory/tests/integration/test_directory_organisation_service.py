@@ -296,14 +296,14 @@ def registers(draw: st.DrawFn) -> list[tuple[Organisation, Service]]:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(register=registers(), code=codes(), topic=st.sampled_from(Topic), severity=st.sampled_from(Severity))
 def test_on_postgresql_no_excluded_organisation_is_ranked_and_every_ranked_one_is_eligible(
-    migrated_database: str,
+    service_db: str,
     register: list[tuple[Organisation, Service]],
     code: str,
     topic: Topic,
     severity: Severity,
 ) -> None:
     async def example() -> None:
-        pool = await create_pool(migrated_database, min_size=1, max_size=1)
+        pool = await create_pool(service_db, min_size=1, max_size=1)
         try:
             await pool.execute(
                 "TRUNCATE change_log, service_at_locations, locations, services, organisations CASCADE"

@@ -121,6 +121,29 @@ async def fresh_database(infra: Infra) -> AsyncIterator[str]:
             await admin.close()
 
 
+def service_database_fixtures(service: str, migrations: Path, *, pool_max: int = 4) -> tuple[Any, Any]:
+    """`service_db` (a fresh database migrated as `service`'s) and `pool` over it, for a conftest:
+
+    service_db, pool = service_database_fixtures("intake", MIGRATIONS)
+    """
+    from eventkit.db import create_pool, migrate, service_migrations
+
+    @pytest.fixture(name="service_db")
+    async def _service_db(fresh_database: str) -> str:
+        await migrate(fresh_database, service_migrations(service, migrations))
+        return fresh_database
+
+    @pytest.fixture(name="pool")
+    async def _pool(service_db: str) -> AsyncIterator[asyncpg.Pool]:
+        created = await create_pool(service_db, min_size=1, max_size=pool_max)
+        try:
+            yield created
+        finally:
+            await created.close()
+
+    return _service_db, _pool
+
+
 TIERS = ("unit", "integration", "e2e")
 
 

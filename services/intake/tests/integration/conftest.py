@@ -17,8 +17,7 @@ import pytest
 
 from eventkit.auth import generate_signing_keypair, mint_token
 from eventkit.crypto import Keyring, generate_keyring_entry
-from eventkit.db import create_pool, migrate, service_migrations
-from eventkit.testing import Infra
+from eventkit.testing import Infra, service_database_fixtures
 from intake.config import Settings
 from intake.main import MIGRATIONS, create_app
 from intake.sealing import Sealer
@@ -42,19 +41,7 @@ def _load_stub() -> ModuleType:
 line_api_stub = _load_stub()
 
 
-@pytest.fixture
-async def intake_db(fresh_database: str) -> str:
-    await migrate(fresh_database, service_migrations("intake", MIGRATIONS))
-    return fresh_database
-
-
-@pytest.fixture
-async def pool(intake_db: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(intake_db, min_size=1, max_size=4)
-    try:
-        yield created
-    finally:
-        await created.close()
+service_db, pool = service_database_fixtures("intake", MIGRATIONS)
 
 
 @pytest.fixture
@@ -110,10 +97,10 @@ class Api:
 
 
 @pytest.fixture
-async def api(intake_db: str, infra: Infra, keys: str, line_api: Any) -> AsyncIterator[Api]:
+async def api(service_db: str, infra: Infra, keys: str, line_api: Any) -> AsyncIterator[Api]:
     private_key, public_key = generate_signing_keypair()
     settings = Settings(
-        database_url=intake_db,  # type: ignore[arg-type]
+        database_url=service_db,  # type: ignore[arg-type]
         auth_public_key=public_key,
         kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
         db_pool_min=1,

@@ -146,12 +146,12 @@ async def test_rotation_stops_with_a_clear_message_when_a_key_is_missing(
 
 
 async def test_the_rotate_keys_command_prints_its_progress(
-    api: Api, pool: asyncpg.Pool, intake_db: str, keys: str
+    api: Api, pool: asyncpg.Pool, service_db: str, keys: str
 ) -> None:
     await populate(api)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")},
-        "INTAKE_DATABASE_URL": intake_db,
+        "INTAKE_DATABASE_URL": service_db,
         "INTAKE_ENCRYPTION_KEYS": f"{generate_keyring_entry('k3')},{keys}",
     }
     process = await asyncio.create_subprocess_exec(

@@ -34,9 +34,10 @@ from contracts.vocabulary import Severity, Topic
 from eventkit.auth import generate_signing_keypair
 from eventkit.consumer import Message
 from eventkit.crypto import Keyring, generate_keyring_entry
-from eventkit.db import create_pool, migrate, service_migrations
+from eventkit.db import migrate, service_migrations
 from eventkit.envelope import new_envelope
 from eventkit.links import LinkVerifier
+from eventkit.testing import service_database_fixtures
 from notify import repository, service
 from notify.delivery import DeliveryWorker
 from notify.domain import RetryPolicy
@@ -123,19 +124,7 @@ def receiver() -> Iterator[Receiver]:
 # ---- database, pool, worker ------------------------------------------------------------------
 
 
-@pytest.fixture
-async def dsn(fresh_database: str) -> str:
-    await migrate(fresh_database, service_migrations("notify", MIGRATIONS))
-    return fresh_database
-
-
-@pytest.fixture
-async def pool(dsn: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(dsn, min_size=1, max_size=8)
-    try:
-        yield created
-    finally:
-        await created.close()
+service_db, pool = service_database_fixtures("notify", MIGRATIONS, pool_max=8)
 
 
 @pytest.fixture
@@ -161,12 +150,12 @@ WorkerFactory = Callable[..., DeliveryWorker]
 
 
 @pytest.fixture
-async def make_worker(dsn: str, pool: asyncpg.Pool, keyring: Keyring) -> AsyncIterator[WorkerFactory]:
+async def make_worker(service_db: str, pool: asyncpg.Pool, keyring: Keyring) -> AsyncIterator[WorkerFactory]:
     made: list[DeliveryWorker] = []
 
     def make(**overrides: Any) -> DeliveryWorker:
         options: dict[str, Any] = {
-            "dsn": dsn,
+            "dsn": service_db,
             "pool": pool,
             "keyring": keyring,
             "public_base_url": "http://notify.test",

@@ -2,7 +2,7 @@
 clock the tests move, and a way to seed referrals."""
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -10,7 +10,7 @@ import pytest
 
 from contracts.events import Candidate, ConsultationRecorded
 from contracts.vocabulary import Channel, LawfulBasis, Severity, Topic
-from eventkit.db import create_pool, migrate, service_migrations
+from eventkit.testing import service_database_fixtures
 from referral import repository, service
 from referral.domain import Entry, HandoffPolicy, Matched, Milestone, Referral, open_referral
 from referral.main import MIGRATIONS
@@ -33,19 +33,7 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-@pytest.fixture
-async def referral_db(fresh_database: str) -> str:
-    await migrate(fresh_database, service_migrations("referral", MIGRATIONS))
-    return fresh_database
-
-
-@pytest.fixture
-async def pool(referral_db: str) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(referral_db, min_size=1, max_size=8)
-    try:
-        yield created
-    finally:
-        await created.close()
+service_db, pool = service_database_fixtures("referral", MIGRATIONS, pool_max=8)
 
 
 @pytest.fixture

@@ -84,11 +84,11 @@ async def tail(infra: Infra) -> AsyncIterator[Tail]:
 
 
 @pytest.fixture
-async def relay(referral_db: str, infra: Infra) -> AsyncIterator[None]:
+async def relay(service_db: str, infra: Infra) -> AsyncIterator[None]:
     """referral's runtime with its outbox relay only: no consumer (it would join the real group on
     the shared broker) and no scheduler of its own (the tests drive one)."""
     settings = Settings(
-        database_url=referral_db,
+        database_url=service_db,
         auth_public_key=generate_signing_keypair()[1],
         link_verify_key=generate_signing_keypair()[1],
         kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
@@ -220,7 +220,7 @@ async def expired_count(pool: asyncpg.Pool) -> int:
 
 
 async def test_a_scheduler_restarted_in_the_middle_of_a_deadline_still_fires_it_once(
-    pool: asyncpg.Pool, referral_db: str, lifecycle: Lifecycle, clock: Any, seed: Any
+    pool: asyncpg.Pool, service_db: str, lifecycle: Lifecycle, clock: Any, seed: Any
 ) -> None:
     referral = await seed(pool, offered_to=(ORG_A, ORG_B), lifecycle=lifecycle)
     before_restart = scheduler(pool, lifecycle)
@@ -229,14 +229,14 @@ async def test_a_scheduler_restarted_in_the_middle_of_a_deadline_still_fires_it_
     before_restart.stop()  # the process goes away mid-deadline; only the database remembers
 
     # A replica that claimed the timer and died before committing leaves it due.
-    crashed = await asyncpg.connect(referral_db)
+    crashed = await asyncpg.connect(service_db)
     transaction = crashed.transaction()
     await transaction.start()
     clock.advance(minutes=25)
     assert await repository.claim_due_timer(crashed, now=clock.now) is not None
     await crashed.close()  # no commit
 
-    restarted_pool = await create_pool(referral_db, min_size=1, max_size=2)
+    restarted_pool = await create_pool(service_db, min_size=1, max_size=2)
     try:
         after_restart = scheduler(restarted_pool, lifecycle)
         assert await after_restart.run_once() == 1
@@ -254,11 +254,11 @@ async def test_a_scheduler_restarted_in_the_middle_of_a_deadline_still_fires_it_
 
 
 async def test_two_schedulers_running_at_once_never_fire_a_timer_twice(
-    pool: asyncpg.Pool, referral_db: str, lifecycle: Lifecycle, clock: Any, seed: Any
+    pool: asyncpg.Pool, service_db: str, lifecycle: Lifecycle, clock: Any, seed: Any
 ) -> None:
     referrals = [await seed(pool, offered_to=(ORG_A, ORG_B, ORG_C), lifecycle=lifecycle) for _ in range(24)]
     clock.advance(minutes=31)
-    other_pool = await create_pool(referral_db, min_size=1, max_size=4)
+    other_pool = await create_pool(service_db, min_size=1, max_size=4)
     try:
         replicas = [scheduler(pool, lifecycle), scheduler(other_pool, lifecycle)]
         fired = await asyncio.gather(*(replica.run_once() for replica in replicas))
