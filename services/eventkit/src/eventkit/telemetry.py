@@ -9,13 +9,16 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider, sampling
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode, TraceState
+from opentelemetry.util.types import Attributes
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +58,75 @@ def _exporter() -> SpanExporter | None:
 _TRANSACTION_CONTROL = frozenset({"begin;", "commit;", "rollback;", "begin", "commit", "rollback"})
 
 
-class _WithoutTransactionControl(SpanExporter):
-    """Drops BEGIN/COMMIT spans before export: every unit of work has them, and the statements
-    between them are what an operator reads. Exporting is most of tracing's cost here."""
+class _WithoutTransactionControl(Sampler):
+    """BEGIN/COMMIT/ROLLBACK spans are never recorded: every unit of work has them, and the
+    statements between them are what an operator reads. Dropped when they start, they cost next to
+    nothing; recorded and exported, each cost as much as a statement's span."""
 
+    def __init__(self, inner: Sampler) -> None:
+        self._inner = inner
+
+    def should_sample(
+        self,
+        parent_context: otel_context.Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        if name.lower() in _TRANSACTION_CONTROL:
+            return SamplingResult(Decision.DROP)
+        return self._inner.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return f"WithoutTransactionControl{{{self._inner.get_description()}}}"
+
+
+# Attributes of an exception event that can echo input (a message, or a traceback ending in it).
+_EXCEPTION_TEXT = frozenset({"exception.message", "exception.stacktrace"})
+
+
+def _without_messages(span: ReadableSpan) -> ReadableSpan:
+    """The span as exported: an error keeps its type, never its message.
+
+    Our own code records `error.type` only, but the SDK and instrumentations put the exception's
+    message in the status description and in `exception` events, and a message can echo input,
+    which may be personal data."""
+    exceptions = [e for e in span.events if e.name == "exception"]
+    if not span.status.description and not exceptions:
+        return span
+    events = [
+        Event(e.name, _without_text(e.attributes), e.timestamp) if e.name == "exception" else e
+        for e in span.events
+    ]
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=span.attributes,
+        events=events,
+        links=span.links,
+        kind=span.kind,
+        status=Status(span.status.status_code),
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def _without_text(attributes: Attributes) -> dict[str, Any]:
+    return {k: v for k, v in (attributes or {}).items() if k not in _EXCEPTION_TEXT}
+
+
+class _Redacting(SpanExporter):
     def __init__(self, inner: SpanExporter) -> None:
         self._inner = inner
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        kept = [span for span in spans if span.name.lower() not in _TRANSACTION_CONTROL]
-        return self._inner.export(kept) if kept else SpanExportResult.SUCCESS
+        return self._inner.export([_without_messages(span) for span in spans])
 
     def shutdown(self) -> None:
         self._inner.shutdown()
@@ -73,20 +135,28 @@ class _WithoutTransactionControl(SpanExporter):
         return self._inner.force_flush(timeout_millis)
 
 
-def setup_telemetry(service_name: str, *, exporter: SpanExporter | None = None) -> Telemetry:
-    """Install the tracer provider and the asyncpg and httpx instrumentation for this process."""
+def build_provider(service_name: str, exporter: SpanExporter | None) -> TracerProvider:
+    """The provider `setup_telemetry` installs: the sampler from `OTEL_TRACES_SAMPLER` (default:
+    every trace) without transaction-control spans, and a batching exporter that redacts."""
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
-    provider = TracerProvider(resource=resource)
-    chosen = exporter if exporter is not None else _exporter()
-    if chosen is not None:
+    provider = TracerProvider(
+        resource=resource, sampler=_WithoutTransactionControl(sampling._get_from_env_or_default())
+    )
+    if exporter is not None:
         provider.add_span_processor(
             BatchSpanProcessor(
-                _WithoutTransactionControl(chosen),
+                _Redacting(exporter),
                 schedule_delay_millis=500,
                 max_queue_size=20_000,
                 max_export_batch_size=2_000,
             )
         )
+    return provider
+
+
+def setup_telemetry(service_name: str, *, exporter: SpanExporter | None = None) -> Telemetry:
+    """Install the tracer provider and the asyncpg and httpx instrumentation for this process."""
+    provider = build_provider(service_name, exporter if exporter is not None else _exporter())
     trace.set_tracer_provider(provider)
 
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
