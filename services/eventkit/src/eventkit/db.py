@@ -9,6 +9,8 @@ from pathlib import Path
 
 import asyncpg
 
+from eventkit import telemetry
+
 log = logging.getLogger(__name__)
 
 EVENTKIT_MIGRATIONS = Path(__file__).parent / "migrations"
@@ -22,9 +24,24 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _reset_connection(conn: asyncpg.Connection) -> None:
+    # asyncpg's own reset on release (UNLISTEN, RESET ALL, unlock advisory locks, ...), untraced:
+    # every unit of work releases a connection, and that span cost as much as a statement's while
+    # telling an operator nothing.
+    query = conn.get_reset_query()
+    if query:
+        with telemetry.quiet():
+            await conn.execute(query)
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=30
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        reset=_reset_connection,
+        command_timeout=30,
     )
     assert pool is not None
     return pool
