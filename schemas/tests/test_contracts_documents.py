@@ -1,8 +1,10 @@
 """The committed JSON Schemas and AsyncAPI document match the models they describe."""
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import jsonschema
 import pytest
@@ -11,8 +13,10 @@ import yaml
 from contracts import generate
 from contracts.events import (
     ALL_EVENTS,
+    SUPERSEDED_BY,
     Candidate,
     ConsultationRecorded,
+    ConsultationRecordedV1,
     Event,
     HandoffAcknowledged,
     HandoffDeclined,
@@ -20,6 +24,7 @@ from contracts.events import (
     HandoffExpired,
     HandoffNotified,
     HandoffOffered,
+    HandoffOfferedV1,
     HandoffOutcomeRecorded,
     MatchedOrganisation,
     OfferedOrganisation,
@@ -28,14 +33,19 @@ from contracts.events import (
     ReferralExhausted,
     ReferralMatched,
     ReferralRequested,
+    ReferralRequestedV1,
     ReferralUnmatched,
     ReferralWithdrawn,
 )
+from contracts.hours import Hours, OpeningHours
 from contracts.topics import ALL_TOPICS, EVENT_TOPICS, SUBSCRIPTIONS, dead_letter_topic
 from contracts.vocabulary import (
+    AgeBand,
     AlertKind,
     Channel,
     DeclineReason,
+    Gender,
+    IssueTag,
     LawfulBasis,
     OutcomeCode,
     OutcomeStage,
@@ -46,12 +56,28 @@ from contracts.vocabulary import (
 pytestmark = pytest.mark.unit
 
 NOW = datetime(2026, 5, 3, 22, 15, tzinfo=UTC)
+NEEDS: dict[str, Any] = {
+    "need_tags": (IssueTag.DV, IssueTag.HOU),
+    "age_band": AgeBand.YOUNG_ADULT,
+    "gender": Gender.FEMALE,
+    "language": "vi",
+}
 CASE = uuid.uuid4()
 REFERRAL = uuid.uuid4()
 ORG = uuid.uuid4()
 
 SAMPLES: list[Event] = [
     ConsultationRecorded(
+        case_id=CASE,
+        channel=Channel.PHONE,
+        topic=Topic.LONELY,
+        municipality_code="131016",
+        severity=Severity.S3,
+        lawful_basis=LawfulBasis.CONSENT,
+        recorded_at=NOW,
+        **NEEDS,
+    ),
+    ConsultationRecordedV1(
         case_id=CASE,
         channel=Channel.PHONE,
         topic=Topic.LONELY,
@@ -68,13 +94,31 @@ SAMPLES: list[Event] = [
         severity=Severity.S3,
         lawful_basis=LawfulBasis.CONSENT,
         requested_at=NOW,
+        **NEEDS,
+    ),
+    ReferralRequestedV1(
+        case_id=CASE,
+        referral_id=REFERRAL,
+        topic=Topic.LONELY,
+        municipality_code="131016",
+        severity=Severity.S3,
+        lawful_basis=LawfulBasis.CONSENT,
+        requested_at=NOW,
     ),
     ReferralMatched(
         case_id=CASE,
         referral_id=REFERRAL,
         organisation=MatchedOrganisation(organisation_id=ORG, name="sample", webhook_url=None),
         reasons=("covers_municipality:131016",),
-        candidates=(Candidate(organisation_id=ORG, rank=1, tier="municipality", reasons=()),),
+        candidates=(
+            Candidate(
+                organisation_id=ORG,
+                rank=1,
+                tier="municipality",
+                reasons=(),
+                hours=OpeningHours.of(Hours.public_office()),
+            ),
+        ),
         topic=Topic.LONELY,
         municipality_code="131016",
         severity=Severity.S3,
@@ -98,6 +142,20 @@ SAMPLES: list[Event] = [
         referral_id=REFERRAL,
         attempt=1,
         organisation=OfferedOrganisation(organisation_id=ORG, name="sample", channels=("webhook", "email")),
+        topic=Topic.LONELY,
+        municipality_code="131016",
+        severity=Severity.S3,
+        deadline_at=NOW,
+        offered_at=NOW,
+        need_tags=(IssueTag.DV, IssueTag.CHILD),
+        age_band=AgeBand.YOUNG_ADULT,
+        language="vi",
+    ),
+    HandoffOfferedV1(
+        case_id=CASE,
+        referral_id=REFERRAL,
+        attempt=1,
+        organisation=OfferedOrganisation(organisation_id=ORG, name="sample", channels=("webhook",)),
         topic=Topic.LONELY,
         municipality_code="131016",
         severity=Severity.S3,
@@ -212,8 +270,11 @@ def test_every_event_topic_has_a_dead_letter_topic() -> None:
 
 def test_event_types_are_versioned_and_topics_too() -> None:
     for event in ALL_EVENTS:
-        assert event.TYPE.endswith(".v1")
+        assert re.fullmatch(r"[a-z_]+\.[a-z_]+\.v[0-9]+", event.TYPE), event.TYPE
         assert event.TOPIC.endswith(".v1")
+    # One current version of each event: every other is superseded and read through `upcast`.
+    current = [e.TYPE.rsplit(".", 1)[0] for e in ALL_EVENTS if e not in SUPERSEDED_BY]
+    assert len(current) == len(set(current))
 
 
 PERSONAL_FIELD_WORDS = ("name", "phone", "address", "summary", "contact", "narrative", "text", "email")
@@ -237,3 +298,21 @@ def test_no_event_has_a_field_for_personal_data(event: type[Event]) -> None:
         if path in allowed:
             continue
         assert not any(word in path.split(".")[-1] for word in PERSONAL_FIELD_WORDS), path
+
+
+@pytest.mark.parametrize("old", list(SUPERSEDED_BY), ids=lambda e: e.TYPE)
+def test_a_superseded_version_is_read_and_upcast_to_the_current_one(old: type[Event]) -> None:
+    sample = next(e for e in SAMPLES if type(e) is old)
+    current = SUPERSEDED_BY[old]
+
+    upcast = sample.upcast()  # type: ignore[attr-defined]
+    assert type(upcast) is current and current.TOPIC == old.TOPIC
+    assert upcast.model_dump(include=set(type(sample).model_fields)) == sample.model_dump()
+
+
+@pytest.mark.parametrize(
+    "event", [ConsultationRecorded, ReferralRequested, HandoffOffered], ids=lambda e: e.TYPE
+)
+def test_what_a_consumer_ranks_or_alerts_on_is_required_and_has_no_default(event: type[Event]) -> None:
+    for name in ("need_tags", "age_band", "language"):
+        assert event.model_fields[name].is_required(), f"{event.TYPE}.{name} must be required"

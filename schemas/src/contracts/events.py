@@ -1,15 +1,20 @@
 """The events: frozen, versioned, past-tense facts. Each carries ids and codes, never personal data.
 
-Consumers ignore unknown fields so that a producer may add optional fields without a new version;
-anything else (a removed or retyped field) is a new `.vN` type on a new topic.
+Consumers ignore unknown fields so that a producer may add optional fields without a new version.
+What a consumer relies on is *required*: a default would let a producer that forgets the field
+pass every test. Making a field required, removing or retyping one is a new `.vN` type on the
+same topic (so one case's facts stay in order); the old type stays readable: it is `Superseded`,
+and the consumer turns it into the current type with `upcast()` before any handler sees it.
+Producers write the current type only.
 """
 
-from typing import ClassVar
+from typing import ClassVar, Protocol, runtime_checkable
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts import topics
+from contracts.hours import OpeningHours
 from contracts.municipality import MunicipalityCode
 from contracts.vocabulary import (
     AgeBand,
@@ -41,8 +46,41 @@ class Event(BaseModel):
         return str(self.case_id)
 
 
+@runtime_checkable
+class Superseded(Protocol):
+    """An old version of an event: still read, never written; `upcast` gives the current one."""
+
+    def upcast(self) -> Event: ...
+
+
+LanguageCode = Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code of the person's language.")
+
+
 class ConsultationRecorded(Event):
-    """A counsellor recorded a consultation. Contact details and the summary stay in intake."""
+    """A counsellor recorded a consultation. Contact details and the summary stay in intake.
+
+    v2: the needs, age band, gender and language are required (v1 let them default)."""
+
+    TYPE = "consultation.recorded.v2"
+    TOPIC = topics.CONSULTATIONS.name
+    SOURCE = "/tsunagu/intake"
+
+    channel: Channel
+    topic: Topic
+    municipality_code: MunicipalityCode
+    severity: Severity
+    lawful_basis: LawfulBasis | None = Field(
+        description="Why the case may be shared with a partner; null means it may not."
+    )
+    recorded_at: AwareDatetime
+    need_tags: tuple[IssueTag, ...] = Field(description="What the person needs (may be empty).")
+    age_band: AgeBand
+    gender: Gender
+    language: str = LanguageCode
+
+
+class ConsultationRecordedV1(Event):
+    """A counsellor recorded a consultation (v1, superseded by v2: read, never written)."""
 
     TYPE = "consultation.recorded.v1"
     TOPIC = topics.CONSULTATIONS.name
@@ -52,18 +90,41 @@ class ConsultationRecorded(Event):
     topic: Topic
     municipality_code: MunicipalityCode
     severity: Severity
-    lawful_basis: LawfulBasis | None = Field(
-        default=None, description="Why the case may be shared with a partner; none means it may not."
-    )
+    lawful_basis: LawfulBasis | None = None
     recorded_at: AwareDatetime
-    need_tags: tuple[IssueTag, ...] = Field(default=(), description="What the person needs.")
+    need_tags: tuple[IssueTag, ...] = ()
     age_band: AgeBand = AgeBand.UNKNOWN
     gender: Gender = Gender.UNKNOWN
-    language: str = Field(default="ja", description="ISO 639-1 code of the person's language.")
+    language: str = "ja"
+
+    def upcast(self) -> ConsultationRecorded:
+        return ConsultationRecorded.model_validate(self.model_dump())
 
 
 class ReferralRequested(Event):
-    """A serious case needs a local organisation: the referral service asks for a match."""
+    """A serious case needs a local organisation: the referral service asks for a match.
+
+    v2: everything the directory ranks on is required — need codes, age band, gender, language —
+    so that the real match decides with what the dry run decides with."""
+
+    TYPE = "referral.requested.v2"
+    TOPIC = topics.REFERRALS.name
+    SOURCE = "/tsunagu/referral"
+
+    referral_id: UUID
+    topic: Topic
+    municipality_code: MunicipalityCode
+    severity: Severity
+    lawful_basis: LawfulBasis
+    requested_at: AwareDatetime
+    need_tags: tuple[IssueTag, ...] = Field(description="What the person needs (may be empty).")
+    age_band: AgeBand
+    gender: Gender
+    language: str = LanguageCode
+
+
+class ReferralRequestedV1(Event):
+    """v1 of the request (superseded: it let the needs default, and referral never filled them)."""
 
     TYPE = "referral.requested.v1"
     TOPIC = topics.REFERRALS.name
@@ -79,6 +140,9 @@ class ReferralRequested(Event):
     age_band: AgeBand = AgeBand.UNKNOWN
     gender: Gender = Gender.UNKNOWN
     language: str = "ja"
+
+    def upcast(self) -> ReferralRequested:
+        return ReferralRequested.model_validate(self.model_dump())
 
 
 class MatchedOrganisation(BaseModel):
@@ -102,9 +166,14 @@ class Candidate(BaseModel):
     channels: tuple[str, ...] = Field(
         default=("webhook",), description="How it wants alerts: webhook, email, portal."
     )
-    open_now: bool | None = None
+    open_now: bool | None = Field(default=None, description="null: its hours are unknown.")
     next_opening: AwareDatetime | None = Field(
         default=None, description="When a closed organisation opens next (Japan time aware)."
+    )
+    hours: OpeningHours | None = Field(
+        default=None,
+        description="The hours matching went by; an S2 deadline counts the organisation's open time "
+        "through them. Null only from a directory older than this field.",
     )
 
 
@@ -181,7 +250,30 @@ class OfferedOrganisation(BaseModel):
 
 
 class HandoffOffered(Event):
-    """The referral offers the case to one organisation (an attempt) until a deadline."""
+    """The referral offers the case to one organisation (an attempt) until a deadline.
+
+    v2: the need codes, age band and language travel with the offer, so that the partner's alert
+    says what the case needs (codes only: never a name, a phone number or the consultation)."""
+
+    TYPE = "handoff.offered.v2"
+    TOPIC = topics.REFERRALS.name
+    SOURCE = "/tsunagu/referral"
+
+    referral_id: UUID
+    attempt: int = Field(ge=1)
+    organisation: OfferedOrganisation
+    topic: Topic
+    municipality_code: MunicipalityCode
+    severity: Severity
+    deadline_at: AwareDatetime
+    offered_at: AwareDatetime
+    need_tags: tuple[IssueTag, ...] = Field(description="What the person needs (may be empty).")
+    age_band: AgeBand
+    language: str = LanguageCode
+
+
+class HandoffOfferedV1(Event):
+    """v1 of the offer (superseded: it carried no needs, so a partner accepted blind)."""
 
     TYPE = "handoff.offered.v1"
     TOPIC = topics.REFERRALS.name
@@ -195,6 +287,12 @@ class HandoffOffered(Event):
     severity: Severity
     deadline_at: AwareDatetime
     offered_at: AwareDatetime
+
+    def upcast(self) -> HandoffOffered:
+        # What v1 offers meant: nothing known of the needs, a Japanese-speaking person.
+        return HandoffOffered.model_validate(
+            self.model_dump() | {"need_tags": (), "age_band": AgeBand.UNKNOWN, "language": "ja"}
+        )
 
 
 class HandoffAcknowledged(Event):
@@ -314,12 +412,15 @@ class OperatorAlertRaised(Event):
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     ConsultationRecorded,
+    ConsultationRecordedV1,
     ReferralRequested,
+    ReferralRequestedV1,
     ReferralMatched,
     ReferralUnmatched,
     HandoffNotified,
     HandoffDeliveryFailed,
     HandoffOffered,
+    HandoffOfferedV1,
     HandoffAcknowledged,
     HandoffDeclined,
     HandoffExpired,
@@ -337,11 +438,26 @@ def events_on(topic: str) -> tuple[type[Event], ...]:
     return tuple(event for event in ALL_EVENTS if topic == event.TOPIC)
 
 
+# Each superseded version, and the version its `upcast` returns.
+SUPERSEDED_BY: dict[type[Event], type[Event]] = {
+    ConsultationRecordedV1: ConsultationRecorded,
+    ReferralRequestedV1: ReferralRequested,
+    HandoffOfferedV1: HandoffOffered,
+}
+
+
+def current_type(event: type[Event]) -> type[Event]:
+    """The type a record of `event` is handled as: itself, or the version that superseded it."""
+    return SUPERSEDED_BY.get(event, event)
+
+
 __all__ = [
     "ALL_EVENTS",
     "EVENT_TYPES",
+    "SUPERSEDED_BY",
     "Candidate",
     "ConsultationRecorded",
+    "ConsultationRecordedV1",
     "Event",
     "HandoffAcknowledged",
     "HandoffDeclined",
@@ -349,6 +465,7 @@ __all__ = [
     "HandoffExpired",
     "HandoffNotified",
     "HandoffOffered",
+    "HandoffOfferedV1",
     "HandoffOutcomeRecorded",
     "MatchedOrganisation",
     "OfferedOrganisation",
@@ -357,7 +474,10 @@ __all__ = [
     "ReferralExhausted",
     "ReferralMatched",
     "ReferralRequested",
+    "ReferralRequestedV1",
     "ReferralUnmatched",
     "ReferralWithdrawn",
+    "Superseded",
+    "current_type",
     "events_on",
 ]

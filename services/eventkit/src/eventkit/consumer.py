@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from opentelemetry.trace import Span
 
-from contracts.events import EVENT_TYPES, Event
+from contracts.events import EVENT_TYPES, Event, current_type
 from contracts.topics import dead_letter_topic
 from eventkit import telemetry
 from eventkit.envelope import Envelope, MalformedMessage, decode
@@ -172,7 +172,7 @@ class EventConsumer:
         topic): skipping it before decoding costs nothing and keeps the case's trace free of empty
         spans. A type on the wrong topic is decoded, so a bad one is dead-lettered."""
         known = self._registry.get(_header(headers, "ce_type") or "")
-        return known is not None and record.topic == known.TOPIC and known not in self._handlers
+        return known is not None and record.topic == known.TOPIC and current_type(known) not in self._handlers
 
     def _span(
         self, record: ConsumerRecord[bytes, bytes], headers: list[tuple[str, bytes]]

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from contracts.events import EVENT_TYPES, Event
+from contracts.events import EVENT_TYPES, Event, Superseded
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -95,5 +95,8 @@ def decode(
         # Field locations only: the offending values could be personal data.
         fields = ",".join(".".join(str(p) for p in e["loc"]) for e in error.errors()[:5])
         raise MalformedMessage(f"payload_invalid:{fields}") from None
+    if isinstance(event, Superseded):
+        # An old version still on the topic: handlers only ever see the current one.
+        event = event.upcast()
     envelope = Envelope(event_id, event_type, attrs.get("ce_source", ""), time)
     return envelope, event

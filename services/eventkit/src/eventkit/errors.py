@@ -4,6 +4,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from contracts import municipality
+
+# Validation failures that answer with a code of their own instead of `validation_failed`.
+NAMED_VALIDATION_ERRORS = municipality.ERROR_CODES
+
 
 class ErrorDetail(BaseModel):
     field: str

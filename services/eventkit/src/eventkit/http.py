@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from eventkit.auth import TokenVerifier
-from eventkit.errors import ApiError, ErrorDetail
+from eventkit.errors import NAMED_VALIDATION_ERRORS, ApiError, ErrorDetail
 from eventkit.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,19 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
         # The reason only, never the input: it may be a name or a phone number.
+        errors = error.errors()
         details = [
             ErrorDetail(field=_field_path(e.get("loc", ())), reason=str(e.get("msg", "invalid")))
-            for e in error.errors()
+            for e in errors
         ]
-        body = ApiError(422, "validation_failed", "The request is invalid.", details=details)
+        # A check with a name of its own (unknown_municipality …) is the answer's code when it is
+        # the only thing wrong, so that a client can act on it without parsing the reason.
+        kinds = {str(e.get("type", "")) for e in errors}
+        named = kinds.pop() if len(kinds) == 1 and kinds <= NAMED_VALIDATION_ERRORS else None
+        if named is not None:
+            body = ApiError(422, named, details[0].reason, details=details)
+        else:
+            body = ApiError(422, "validation_failed", "The request is invalid.", details=details)
         return JSONResponse(body.body(), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts.events import ConsultationRecorded
-from contracts.vocabulary import Channel, Severity, Topic
+from contracts.events import ConsultationRecorded, ConsultationRecordedV1
+from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, Severity, Topic
 from eventkit.envelope import MalformedMessage, decode, encode_payload, new_envelope, to_kafka_headers
 
 pytestmark = pytest.mark.unit
@@ -18,7 +18,12 @@ EVENT = ConsultationRecorded(
     topic=Topic.UNDER18,
     municipality_code="131016",
     severity=Severity.S2,
+    lawful_basis=None,
     recorded_at=datetime(2026, 5, 2, tzinfo=UTC),
+    need_tags=(IssueTag.MON, IssueTag.ISO),
+    age_band=AgeBand.ADULT,
+    gender=Gender.FEMALE,
+    language="ja",
 )
 
 
@@ -34,7 +39,7 @@ def test_a_well_formed_record_decodes_to_its_typed_event() -> None:
     headers, value = _record()
     envelope, event = decode(headers, value)
     assert event == EVENT
-    assert envelope.event_type == "consultation.recorded.v1"
+    assert envelope.event_type == "consultation.recorded.v2"
     assert envelope.source == "/tsunagu/intake"
 
 
@@ -68,3 +73,23 @@ def test_a_malformed_payload_reason_names_fields_not_values() -> None:
         decode(headers, value)
     assert "municipality_code" in caught.value.reason
     assert "090-1234-5678" not in caught.value.reason
+
+
+def test_a_superseded_version_is_read_and_handed_on_as_the_current_one() -> None:
+    old = ConsultationRecordedV1.model_validate(
+        EVENT.model_dump(exclude={"need_tags", "age_band", "gender", "language"})
+    )
+    envelope = new_envelope(old)
+
+    decoded_envelope, event = decode(
+        to_kafka_headers(envelope.headers()), json.dumps(encode_payload(old)).encode()
+    )
+
+    assert decoded_envelope.event_type == "consultation.recorded.v1"  # what was on the wire
+    assert type(event) is ConsultationRecorded
+    assert (event.need_tags, event.age_band, event.gender, event.language) == (
+        (),
+        AgeBand.UNKNOWN,
+        Gender.UNKNOWN,
+        "ja",
+    )
