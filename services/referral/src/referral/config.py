@@ -1,14 +1,13 @@
 """referral's settings, read from REFERRAL_* variables."""
 
-from datetime import time, timedelta
-from typing import Self
+from datetime import timedelta
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from eventkit.links import LinkVerifier
 from eventkit.settings import ServiceSettings
-from referral.deadlines import BusinessCalendar, DeadlinePolicy
+from referral.deadlines import DeadlinePolicy
 from referral.domain import HandoffPolicy
 
 
@@ -21,12 +20,14 @@ class Settings(ServiceSettings):
     )
     deadline_s4_s: float = Field(default=600, gt=0, description="S4 (emergency): seconds to acknowledge")
     deadline_s3_s: float = Field(default=1800, gt=0, description="S3 (serious): seconds to acknowledge")
-    deadline_s2_business_s: float = Field(
-        default=8 * 3600, gt=0, description="S2 (referral): business seconds to acknowledge (one day)"
+    deadline_s2_open_s: float = Field(
+        default=8 * 3600,
+        gt=0,
+        description="S2 (referral): seconds of the chosen organisation's open time to acknowledge",
     )
-    business_day_start: time = Field(default=time(9, 0), description="Japan time, when counting S2")
-    business_day_end: time = Field(default=time(17, 0))
-    max_attempts: int = Field(default=3, ge=1, le=10, description="Organisations offered before exhaustion")
+    max_attempts: int = Field(
+        default=3, ge=1, le=10, description="Organisations alerted before the referral is exhausted"
+    )
     scheduler_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
 
     @field_validator("link_verify_key")
@@ -35,19 +36,12 @@ class Settings(ServiceSettings):
         LinkVerifier(value)  # a malformed key stops start-up, not the first partner's click
         return value
 
-    @model_validator(mode="after")
-    def _coherent_business_day(self) -> Self:
-        if self.business_day_end <= self.business_day_start:
-            raise ValueError("business_day_end must be after business_day_start")
-        return self
-
     def handoff_policy(self) -> HandoffPolicy:
         return HandoffPolicy(
             deadlines=DeadlinePolicy(
                 s4=timedelta(seconds=self.deadline_s4_s),
                 s3=timedelta(seconds=self.deadline_s3_s),
-                s2_business=timedelta(seconds=self.deadline_s2_business_s),
-                calendar=BusinessCalendar(self.business_day_start, self.business_day_end),
+                s2_open_time=timedelta(seconds=self.deadline_s2_open_s),
             ),
             max_attempts=self.max_attempts,
         )

@@ -2,7 +2,8 @@
 
 Delivery track: the referral offers the case to one ranked candidate at a time (an attempt) until a
 deadline; the partner acknowledges, or declines, or lets it expire, or cannot be alerted at all —
-then the next candidate is offered, up to `max_attempts`, and after the last one the referral is
+then the next candidate is offered, until `max_attempts` organisations were alerted (one that could
+not be alerted at all does not count), and after the last one the referral is
 exhausted and operators are alerted. Outcome track, once a partner acknowledged (= accepted):
 contacted (面談) → accompanied (同行支援, optional, may repeat) → closed with an outcome code.
 The counsellor may withdraw a referral that has not ended.
@@ -36,8 +37,11 @@ from contracts.events import (
     ReferralWithdrawn,
 )
 from contracts.vocabulary import (
+    AgeBand,
     AlertKind,
     DeclineReason,
+    Gender,
+    IssueTag,
     LawfulBasis,
     OutcomeCode,
     OutcomeStage,
@@ -238,6 +242,17 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class CaseNeeds:
+    """What the directory ranks on besides topic, area and severity; codes from the consultation.
+    No defaults: a referral that forgot them would be matched as somebody else."""
+
+    need_tags: tuple[IssueTag, ...]
+    age_band: AgeBand
+    gender: Gender
+    language: str
+
+
+@dataclass(frozen=True)
 class Referral:
     id: uuid.UUID
     case_id: uuid.UUID
@@ -246,6 +261,7 @@ class Referral:
     municipality_code: str
     severity: Severity
     lawful_basis: LawfulBasis
+    needs: CaseNeeds
     organisation_id: uuid.UUID | None  # the current attempt's organisation
     attempt: int  # the current attempt's number; 0 until one is offered
     reasons: tuple[str, ...]  # the directory's reasons for its match, or for finding none
@@ -271,7 +287,17 @@ class Referral:
             severity=self.severity,
             lawful_basis=self.lawful_basis,
             requested_at=self.created_at,
+            need_tags=self.needs.need_tags,
+            age_band=self.needs.age_band,
+            gender=self.needs.gender,
+            language=self.needs.language,
         )
+
+    @property
+    def attempts_spent(self) -> int:
+        """Attempts that reached the organisation (or could have): one whose every alert channel
+        failed alerted nobody, so it does not spend the budget."""
+        return sum(1 for a in self.attempts if a.state is not AttemptState.DELIVERY_FAILED)
 
 
 @dataclass(frozen=True)
@@ -380,6 +406,7 @@ def open_referral(event: ConsultationRecorded, *, referral_id: uuid.UUID, now: d
         municipality_code=event.municipality_code,
         severity=event.severity,
         lawful_basis=event.lawful_basis,
+        needs=CaseNeeds(event.need_tags, event.age_band, event.gender, event.language),
         organisation_id=None,
         attempt=0,
         reasons=(),
@@ -408,8 +435,10 @@ def _record_only(referral: Referral, entry: Entry) -> Change:
 
 
 def next_candidate(referral: Referral, policy: HandoffPolicy) -> Candidate | None:
-    """The best-ranked candidate not offered yet, while attempts remain."""
-    if len(referral.attempts) >= policy.max_attempts:
+    """The best-ranked candidate not offered yet, while attempts remain. An organisation that could
+    not be alerted at all is passed over without spending an attempt; each candidate is offered
+    at most once, so the ranking (ten at most) bounds the walk."""
+    if referral.attempts_spent >= policy.max_attempts:
         return None
     tried = {a.organisation_id for a in referral.attempts}
     return next(
@@ -446,6 +475,9 @@ def _offer(referral: Referral, candidate: Candidate, *, at: datetime, policy: Ha
         severity=referral.severity,
         deadline_at=deadline,
         offered_at=at,
+        need_tags=referral.needs.need_tags,
+        age_band=referral.needs.age_band,
+        language=referral.needs.language,
     )
     entry = Entry(
         Milestone.OFFERED,
@@ -491,7 +523,7 @@ def _move_on(
             {"cause": cause.value, "to_attempt": ended.number + 1},
         )
         return Change(offer.referral, (entry, *offer.entries), (escalated, *offer.events), offer.deadline)
-    attempts = len(referral.attempts)
+    attempts = referral.attempts_spent
     exhausted = dataclasses.replace(referral, state=ReferralState.EXHAUSTED, deadline_at=None)
     events: tuple[Event, ...] = (
         ReferralExhausted(

@@ -9,10 +9,11 @@ from typing import Any
 import asyncpg
 
 from contracts.events import Candidate
-from contracts.vocabulary import DeclineReason, LawfulBasis, Severity, Topic
+from contracts.vocabulary import AgeBand, DeclineReason, Gender, IssueTag, LawfulBasis, Severity, Topic
 from referral.domain import (
     Attempt,
     AttemptState,
+    CaseNeeds,
     Deadline,
     Entry,
     Milestone,
@@ -22,7 +23,8 @@ from referral.domain import (
 )
 
 _COLUMNS = """id, case_id, state, topic, municipality_code, severity, lawful_basis, organisation_id,
-              attempt, reasons, candidates, created_at, updated_at, deadline_at"""
+              attempt, reasons, candidates, created_at, updated_at, deadline_at, need_tags, age_band,
+              gender, language"""
 
 _ATTEMPT_COLUMNS = """attempt, organisation_id, state, offered_at, deadline_at, ended_at, decline_reason,
                       via"""
@@ -37,6 +39,12 @@ def _to_referral(row: asyncpg.Record, attempts: tuple[Attempt, ...] = ()) -> Ref
         municipality_code=row["municipality_code"],
         severity=Severity(row["severity"]),
         lawful_basis=LawfulBasis(row["lawful_basis"]),
+        needs=CaseNeeds(
+            need_tags=tuple(IssueTag(t) for t in row["need_tags"]),
+            age_band=AgeBand(row["age_band"]),
+            gender=Gender(row["gender"]),
+            language=row["language"],
+        ),
         organisation_id=row["organisation_id"],
         attempt=row["attempt"],
         reasons=tuple(row["reasons"]),
@@ -75,7 +83,8 @@ async def insert_referral(
     """True if inserted; False if the case already has a referral (a repeated consultation)."""
     inserted = await conn.fetchval(
         f"""INSERT INTO referrals ({_COLUMNS}, trace_id, trace_headers)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                    $19, $20)
             ON CONFLICT (case_id) DO NOTHING RETURNING true""",
         referral.id,
         referral.case_id,
@@ -91,6 +100,10 @@ async def insert_referral(
         referral.created_at,
         referral.updated_at,
         referral.deadline_at,
+        [t.value for t in referral.needs.need_tags],
+        referral.needs.age_band.value,
+        referral.needs.gender.value,
+        referral.needs.language,
         trace_id,
         dict(trace_headers),
     )

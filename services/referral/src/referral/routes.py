@@ -9,11 +9,11 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from contracts.hours import JST
 from contracts.vocabulary import DeclineReason, LawfulBasis, OutcomeCode, OutcomeStage, Severity, Topic
 from eventkit.errors import ERROR_RESPONSES, ApiError
 from eventkit.links import LinkClaims, LinkRejected
 from referral import service
-from referral.deadlines import JST
 from referral.deps import AnyRole, CounsellorOrOperator, CurrentLifecycle, Links, Operator, Partner, Pool
 from referral.domain import (
     AccompaniedTo,

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from contracts.events import Candidate, ConsultationRecorded
-from contracts.vocabulary import Channel, LawfulBasis, Severity, Topic
+from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
 from eventkit.testing import service_database_fixtures
 from referral import repository, service
 from referral.domain import Entry, HandoffPolicy, Matched, Milestone, Referral, open_referral
@@ -71,6 +71,10 @@ async def _seed(
         severity=severity,
         lawful_basis=LawfulBasis.CONSENT,
         recorded_at=now,
+        need_tags=(IssueTag.MON, IssueTag.ISO),
+        age_band=AgeBand.ADULT,
+        gender=Gender.FEMALE,
+        language="ja",
     )
     referral = open_referral(event, referral_id=uuid.uuid4(), now=now)
     async with pool.acquire() as conn, conn.transaction():

@@ -19,7 +19,7 @@ from contracts.events import (
     ReferralUnmatched,
 )
 from contracts.topics import REFERRALS
-from contracts.vocabulary import Channel, LawfulBasis, Severity, Topic
+from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
 from eventkit.consumer import Message, PermanentFailure
 from eventkit.db import migrate, service_migrations
 from eventkit.envelope import Envelope
@@ -58,6 +58,10 @@ def consultation(
         severity=severity,
         lawful_basis=basis,
         recorded_at=NOW,
+        need_tags=(IssueTag.MON, IssueTag.ISO),
+        age_band=AgeBand.ADULT,
+        gender=Gender.FEMALE,
+        language="ja",
     )
 
 
@@ -148,7 +152,7 @@ async def test_a_serious_case_with_a_lawful_basis_opens_one_referral_and_asks_fo
     assert referral["lawful_basis"] == "VITAL_INTEREST_27_1_2"
 
     [row] = await outbox_rows(pool)
-    assert row["event_type"] == "referral.requested.v1"
+    assert row["event_type"] == "referral.requested.v2"
     assert row["topic"] == REFERRALS.name
     assert row["message_key"] == str(event.case_id)
     # Codes and ids only: exactly the contract's fields, so nothing personal can ride along.
@@ -210,7 +214,7 @@ async def test_a_match_offers_attempt_one_with_a_deadline_timer_and_a_notificati
     assert referral["deadline_at"] is not None
 
     [_, offered] = await outbox_rows(pool)
-    assert offered["event_type"] == "handoff.offered.v1"
+    assert offered["event_type"] == "handoff.offered.v2"
     assert offered["topic"] == REFERRALS.name and offered["message_key"] == str(requested.case_id)
     assert offered["payload"]["organisation"]["organisation_id"] == str(ORG)
     assert offered["payload"]["organisation"]["webhook_url"] == "https://partner.example/hooks"
@@ -278,7 +282,7 @@ async def test_when_no_channel_reached_the_partner_the_next_candidate_is_offered
     [referral] = await referral_rows(pool)
     assert (referral["state"], referral["organisation_id"], referral["attempt"]) == ("offered", BACKUP_ORG, 2)
     types = [row["event_type"] for row in await outbox_rows(pool)]
-    assert types[-2:] == ["referral.escalated.v1", "handoff.offered.v1"]
+    assert types[-2:] == ["referral.escalated.v1", "handoff.offered.v2"]
     timeline = await timeline_of(pool, requested.referral_id)
     assert [t["state"] for t in timeline][-3:] == ["delivery_failed", "escalated", "offered"]
     assert timeline[-3]["detail"]["reason"] == "http_503"
@@ -293,6 +297,10 @@ async def test_a_fact_about_an_unknown_referral_is_a_permanent_failure(pool: asy
         severity=Severity.S3,
         lawful_basis=LawfulBasis.CONSENT,
         requested_at=NOW,
+        need_tags=(),
+        age_band=AgeBand.UNKNOWN,
+        gender=Gender.UNKNOWN,
+        language="ja",
     )
     with pytest.raises(PermanentFailure) as raised:
         await deliver(pool, match_of(stranger))

@@ -328,7 +328,7 @@ async def test_a_decline_offers_the_next_organisation_and_keeps_the_partners_not
     assert declined["reason"] == "other"
     [escalated] = await payloads(api, "referral.escalated.v1")
     assert (escalated["cause"], escalated["to_organisation_id"]) == ("declined", str(OTHER_ORG))
-    assert [p["organisation"]["organisation_id"] for p in await payloads(api, "handoff.offered.v1")] == [
+    assert [p["organisation"]["organisation_id"] for p in await payloads(api, "handoff.offered.v2")] == [
         str(ORG),
         str(OTHER_ORG),
     ]

@@ -132,12 +132,12 @@ async def test_no_acknowledgement_before_the_deadline_expires_it_and_the_next_or
     clock.advance(seconds=1)
     assert await deadlines.run_once() == 1
 
-    events = await tail.events(referral.case_id, until=has("handoff.offered.v1", 2))
+    events = await tail.events(referral.case_id, until=has("handoff.offered.v2", 2))
     assert types(events) == [
-        "handoff.offered.v1",
+        "handoff.offered.v2",
         "handoff.expired.v1",
         "referral.escalated.v1",
-        "handoff.offered.v1",
+        "handoff.offered.v2",
     ]
     expired, escalated, offered = (payload for _, payload in events[1:])
     assert (expired["organisation_id"], expired["attempt"]) == (str(ORG_A), 1)
@@ -168,12 +168,12 @@ async def test_a_decline_offers_the_next_organisation_on_the_broker(
         lifecycle=lifecycle,
     )
 
-    events = await tail.events(referral.case_id, until=has("handoff.offered.v1", 2))
+    events = await tail.events(referral.case_id, until=has("handoff.offered.v2", 2))
     assert types(events) == [
-        "handoff.offered.v1",
+        "handoff.offered.v2",
         "handoff.declined.v1",
         "referral.escalated.v1",
-        "handoff.offered.v1",
+        "handoff.offered.v2",
     ]
     assert events[1][1]["reason"] == "no_capacity"
     assert events[3][1]["organisation"]["organisation_id"] == str(ORG_B)
@@ -195,7 +195,7 @@ async def test_when_the_last_candidate_lets_it_expire_the_operators_are_alerted(
     # be read before or after the lifecycle events.
     alerts = [payload for kind, payload in events if kind == "operator.alert_raised.v1"]
     assert [kind for kind in types(events) if kind != "operator.alert_raised.v1"] == [
-        "handoff.offered.v1",
+        "handoff.offered.v2",
         "handoff.expired.v1",
         "referral.exhausted.v1",
     ]

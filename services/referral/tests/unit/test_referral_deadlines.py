@@ -1,29 +1,32 @@
-"""Deadlines by severity, and one business day counted in Japan's calendar."""
+"""Deadlines by severity; an S2 deadline counts the chosen organisation's own open time."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from contracts.events import Candidate
+from contracts.hours import JST, Hours, OpeningHours, weekly
 from contracts.vocabulary import Severity
-from referral.deadlines import JST, BusinessCalendar, DeadlinePolicy, is_business_day
+from referral.deadlines import DeadlinePolicy
 
 pytestmark = pytest.mark.unit
 
 POLICY = DeadlinePolicy()
+EVERY_DAY = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
 
 def jst(*args: int) -> datetime:
     return datetime(*args, tzinfo=JST)  # type: ignore[misc]
 
 
-def candidate(**changes: object) -> Candidate:
+def candidate(hours: Hours | None = None, **changes: object) -> Candidate:
     return Candidate.model_validate(
         {
             "organisation_id": "00000000-0000-4000-8000-00000000000a",
             "rank": 1,
             "tier": "municipality",
             "reasons": [],
+            "hours": OpeningHours.of(hours).model_dump(mode="json") if hours is not None else None,
             **changes,
         }
     )
@@ -31,23 +34,6 @@ def candidate(**changes: object) -> Candidate:
 
 def s2(offered_at: datetime, who: Candidate | None = None) -> datetime:
     return POLICY.deadline(Severity.S2, offered_at=offered_at, candidate=who).astimezone(JST)
-
-
-@pytest.mark.parametrize(
-    ("day", "expected"),
-    [
-        (date(2025, 5, 7), True),  # Wednesday after Golden Week
-        (date(2025, 5, 6), False),  # 振替休日
-        (date(2025, 5, 10), False),  # Saturday
-        (date(2025, 12, 29), False),  # 年末年始, not a national holiday
-        (date(2026, 1, 2), False),
-        (date(2026, 1, 5), True),
-    ],
-)
-def test_business_days_skip_weekends_national_holidays_and_the_year_end_closure(
-    day: date, expected: bool
-) -> None:
-    assert is_business_day(day) is expected
 
 
 def test_serious_and_emergency_deadlines_count_wall_clock_time() -> None:
@@ -60,45 +46,53 @@ def test_serious_and_emergency_deadlines_count_wall_clock_time() -> None:
     ) == saturday_night + timedelta(minutes=30)
 
 
-def test_a_referral_level_offer_in_the_morning_is_due_the_same_time_next_business_day() -> None:
-    assert s2(jst(2025, 6, 2, 10, 0)) == jst(2025, 6, 3, 10, 0)  # Monday → Tuesday
+def test_unknown_hours_count_a_public_offices_day_from_08_30_to_17_15() -> None:
+    # Monday 10:00: 7h15 left that day, 45 min more on Tuesday from 08:30.
+    assert s2(jst(2025, 6, 2, 10, 0)) == jst(2025, 6, 3, 9, 15)
+    assert s2(jst(2025, 6, 2, 10, 0), candidate(None)) == jst(2025, 6, 3, 9, 15)
 
 
-def test_a_friday_afternoon_offer_is_due_on_monday() -> None:
-    assert s2(jst(2025, 6, 6, 16, 0)) == jst(2025, 6, 9, 16, 0)
+def test_a_public_office_skips_golden_week_and_the_year_end_closure() -> None:
+    # Friday 2 May 2025, 16:00: 1h15 that day, then 6 May is a 振替休日; 6h45 on Wednesday the 7th.
+    assert s2(jst(2025, 5, 2, 16, 0)) == jst(2025, 5, 7, 15, 15)
+    # 12/30 is closed: the count starts on Monday 5 January at 08:30.
+    assert s2(jst(2025, 12, 30, 11, 0)) == jst(2026, 1, 5, 16, 30)
 
 
-def test_an_offer_before_golden_week_waits_for_the_holidays_to_end() -> None:
-    assert s2(jst(2025, 5, 2, 16, 0)) == jst(2025, 5, 7, 16, 0)
+def test_an_npo_open_on_holidays_counts_its_holiday_hours_not_the_next_weekdays() -> None:
+    holidays_too = Hours((weekly(EVERY_DAY, "10:00", "18:00"),))
+    # みどりの日 (Sunday 4 May 2025) 10:00: eight of its own hours end at 18:00 the same day.
+    assert s2(jst(2025, 5, 4, 10, 0), candidate(holidays_too)) == jst(2025, 5, 4, 18, 0)
 
 
-def test_an_offer_during_the_year_end_closure_counts_from_the_first_working_day() -> None:
-    assert s2(jst(2025, 12, 30, 11, 0)) == jst(2026, 1, 5, 17, 0)
+def test_an_evening_line_spreads_the_allowance_over_its_evenings() -> None:
+    evenings = Hours((weekly(["TU", "WE", "TH", "FR", "SA"], "17:00", "22:00"),))
+    # Monday noon: closed until Tuesday 17:00; five hours Tuesday, three on Wednesday.
+    assert s2(jst(2025, 6, 2, 12, 0), candidate(evenings)) == jst(2025, 6, 4, 20, 0)
 
 
-def test_an_offer_at_night_counts_from_the_next_opening() -> None:
-    assert s2(jst(2025, 6, 2, 20, 0)) == jst(2025, 6, 3, 17, 0)
+def test_a_round_the_clock_line_counts_wall_clock_time() -> None:
+    always = Hours((weekly(EVERY_DAY, "00:00", "24:00"),))
+    assert s2(jst(2026, 1, 1, 3, 0), candidate(always)) == jst(2026, 1, 1, 11, 0)
 
 
-def test_a_closed_candidates_next_opening_starts_the_count() -> None:
-    who = candidate(open_now=False, next_opening=jst(2025, 6, 4, 13, 0).isoformat())
-    assert s2(jst(2025, 6, 2, 10, 0), who) == jst(2025, 6, 5, 13, 0)
-
-
-def test_an_open_candidate_counts_from_the_offer_whatever_its_next_opening() -> None:
-    who = candidate(open_now=True, next_opening=jst(2025, 6, 4, 13, 0).isoformat())
-    assert s2(jst(2025, 6, 2, 10, 0), who) == jst(2025, 6, 3, 10, 0)
-
-
-def test_business_hours_are_configurable() -> None:
-    policy = DeadlinePolicy(
-        s2_business=timedelta(hours=2), calendar=BusinessCalendar(time(10, 0), time(12, 0))
+def test_a_public_body_with_published_hours_still_closes_on_holidays() -> None:
+    office = Hours(
+        (weekly(["MO", "TU", "WE", "TH", "FR"], "09:00", "17:00"),), closes_on_public_holidays=True
     )
-    assert policy.deadline(Severity.S2, offered_at=jst(2025, 6, 2, 11, 0), candidate=None) == jst(
-        2025, 6, 3, 11, 0
+    # Friday 16:00 before 海の日 (Monday 21 July 2025): one hour, then Tuesday 09:00–16:00.
+    assert s2(jst(2025, 7, 18, 16, 0), candidate(office)) == jst(2025, 7, 22, 16, 0)
+
+
+def test_hours_that_never_open_again_fall_back_to_the_public_offices() -> None:
+    gone = Hours((weekly(["MO"], "09:00", "10:00"),))
+    gone = Hours(
+        tuple(
+            type(rule)(rule.days, rule.opens, rule.closes, valid_to=jst(2025, 6, 2, 0, 0).date())
+            for rule in gone.rules
+        )
     )
-    with pytest.raises(ValueError):
-        BusinessCalendar(time(17, 0), time(9, 0))
+    assert s2(jst(2025, 6, 3, 10, 0), candidate(gone)) == jst(2025, 6, 4, 9, 15)
 
 
 @pytest.mark.parametrize("severity", [Severity.S0, Severity.S1])

@@ -20,9 +20,12 @@ from contracts.events import (
     ReferralWithdrawn,
 )
 from contracts.vocabulary import (
+    AgeBand,
     AlertKind,
     Channel,
     DeclineReason,
+    Gender,
+    IssueTag,
     LawfulBasis,
     OutcomeCode,
     OutcomeStage,
@@ -80,6 +83,10 @@ def consultation(
         severity=severity,
         lawful_basis=basis,
         recorded_at=NOW,
+        need_tags=(IssueTag.MON, IssueTag.ISO),
+        age_band=AgeBand.ADULT,
+        gender=Gender.FEMALE,
+        language="ja",
     )
 
 
@@ -376,6 +383,45 @@ def test_max_attempts_caps_escalation_even_with_more_candidates() -> None:
     referral = apply(requested(), matched(ORG_A, ORG_B, ORG_C), actor="d", policy=policy, now=NOW).referral
     change = expire(referral, attempt=1, at=later(1800), policy=policy)
     assert change is not None and change.referral.state is S.EXHAUSTED
+
+
+def test_an_organisation_that_could_not_be_alerted_does_not_spend_an_attempt() -> None:
+    policy = HandoffPolicy(max_attempts=1)
+    referral = apply(requested(), matched(ORG_A, ORG_B, ORG_C), actor="d", policy=policy, now=NOW).referral
+    unreachable = DeliveryFailed(organisation_id=ORG_A, attempt=1, reason="no_webhook_url", at=later(5))
+
+    moved = apply(referral, unreachable, actor="notify", policy=policy, now=later(5))
+    assert (moved.referral.state, moved.referral.organisation_id, moved.referral.attempts_spent) == (
+        S.OFFERED,
+        ORG_B,
+        1,
+    )
+    # ORG_B was alerted and let it expire: that spent the one attempt allowed.
+    notified_b = notified(moved.referral)
+    last = expire(notified_b, attempt=2, at=later(1800), policy=policy)
+    assert last is not None and last.referral.state is S.EXHAUSTED
+    assert last.events[1].attempts == 1  # type: ignore[attr-defined]
+
+
+def test_the_request_and_every_offer_carry_the_cases_needs() -> None:
+    referral = offered(ORG_A, ORG_B)
+    request = referral.requested_event()
+    change = expire(referral, attempt=1, at=later(1800), policy=POLICY)
+    assert change is not None
+    offer = change.events[-1]
+
+    assert isinstance(offer, HandoffOffered)
+    assert (request.need_tags, request.age_band, request.gender, request.language) == (
+        referral.needs.need_tags,
+        referral.needs.age_band,
+        referral.needs.gender,
+        referral.needs.language,
+    )
+    assert (offer.need_tags, offer.age_band, offer.language) == (
+        referral.needs.need_tags,
+        referral.needs.age_band,
+        referral.needs.language,
+    )
 
 
 def test_an_organisation_ranked_twice_is_offered_once() -> None:

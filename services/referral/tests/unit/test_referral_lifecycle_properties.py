@@ -11,8 +11,11 @@ from hypothesis import strategies as st
 
 from contracts.events import Candidate, ConsultationRecorded
 from contracts.vocabulary import (
+    AgeBand,
     Channel,
     DeclineReason,
+    Gender,
+    IssueTag,
     LawfulBasis,
     OutcomeCode,
     OutcomeStage,
@@ -79,6 +82,10 @@ def fresh(candidates: int, severity: Severity, policy: HandoffPolicy) -> Referra
         severity=severity,
         lawful_basis=LawfulBasis.CONSENT,
         recorded_at=START,
+        need_tags=(IssueTag.MON, IssueTag.ISO),
+        age_band=AgeBand.ADULT,
+        gender=Gender.FEMALE,
+        language="ja",
     )
     requested = open_referral(event, referral_id=uuid.uuid4(), now=START)
     ranked = tuple(
@@ -154,7 +161,9 @@ def check_invariants(referral: Referral, policy: HandoffPolicy, candidates: int)
     attempts = referral.attempts
     assert [a.number for a in attempts] == list(range(1, len(attempts) + 1))
     assert referral.attempt == len(attempts) >= 1
-    assert len(attempts) <= min(policy.max_attempts, candidates)
+    # Attempts that alerted somebody spend the budget; unreachable ones are passed over free.
+    assert referral.attempts_spent <= policy.max_attempts and len(attempts) <= candidates
+    assert referral.attempts_spent == sum(1 for a in attempts if a.state is not AttemptState.DELIVERY_FAILED)
     assert len({a.organisation_id for a in attempts}) == len(attempts), "an organisation offered twice"
     current = referral.current
     assert current is not None and referral.organisation_id == current.organisation_id

@@ -1,6 +1,6 @@
 """referral's wiring: the HANDLERS table agrees with the contract, and settings read REFERRAL_*."""
 
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -51,8 +51,7 @@ def test_settings_come_from_referral_variables_with_the_issues_default_deadlines
     assert settings.database_url.get_secret_value().endswith("/referral")
     policy = settings.handoff_policy()
     assert (policy.deadlines.s4, policy.deadlines.s3) == (timedelta(minutes=10), timedelta(minutes=30))
-    assert policy.deadlines.s2_business == timedelta(hours=8)
-    assert (policy.deadlines.calendar.opens, policy.deadlines.calendar.closes) == (time(9), time(17))
+    assert policy.deadlines.s2_open_time == timedelta(hours=8)
     assert policy.max_attempts == 3
 
 
