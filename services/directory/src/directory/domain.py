@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from contracts import events
-from contracts.municipality import prefecture_of, validate_municipality_code
+from contracts.hours import JST, Hours, HoursBasis, OpeningHours, OpenState, WeeklyRule
+from contracts.municipality import prefecture_of, register, validate_municipality_code
 from contracts.vocabulary import AgeBand, AlertKind, Gender, IssueTag, Severity, Topic
-from directory.hours import JST, Hours, OpenState, WeeklyRule
 
 NATIONAL = "JP"
 MAX_CANDIDATES = 10
@@ -166,7 +166,10 @@ def validate_coverage_entry(entry: str) -> str:
         return entry
     if entry.isascii() and entry.isdigit():
         if len(entry) == 6:
-            return validate_municipality_code(entry)
+            # A code nobody lives under (unknown, or abolished in a reorganisation) would cover no
+            # case at all; the message names the successors of an abolished one.
+            register().current(validate_municipality_code(entry))
+            return entry
         if len(entry) == 2:
             if 1 <= int(entry) <= 47:
                 return entry
@@ -259,6 +262,19 @@ class Organisation:
             derived.append(Channel.EMAIL)
         return tuple(derived) or (Channel.PORTAL,)
 
+    def channels_without_endpoint(self) -> tuple[Channel, ...]:
+        """Push channels it asked for but gave no address for: an alert there reaches nobody."""
+        return tuple(
+            c
+            for c in self.alert_channels
+            if (c is Channel.WEBHOOK and not self.webhook_url) or (c is Channel.EMAIL and not self.email)
+        )
+
+    @property
+    def reachable(self) -> bool:
+        """At least one of its channels can carry an alert (the portal always can)."""
+        return len(self.channels_without_endpoint()) < len(self.alert_channels)
+
 
 @dataclass(frozen=True)
 class Eligibility:
@@ -299,7 +315,8 @@ class Service:
     capabilities: frozenset[Capability] = frozenset()
     languages: tuple[str, ...] = ("ja",)
     eligibility: Eligibility = field(default_factory=Eligibility)
-    schedules: tuple[WeeklyRule, ...] = ()  # empty: hours not published, reachable any time
+    # Empty: hours not published, so unknown (a public body keeps a public office's instead).
+    schedules: tuple[WeeklyRule, ...] = ()
     capacity: Capacity | None = None
     status: ServiceStatus = ServiceStatus.ACTIVE
     description: str | None = None
@@ -421,13 +438,16 @@ class OrganisationRecord:
 
 @dataclass(frozen=True)
 class ReferralNeeds:
+    """Everything a match ranks on. No defaults: the real match (from the referral's request) and
+    the dry run (from the API) must each say every one, so that they cannot disagree unseen."""
+
     topic: Topic
     municipality_code: str
     severity: Severity
-    need_tags: tuple[IssueTag, ...] = ()
-    age_band: AgeBand = AgeBand.UNKNOWN
-    gender: Gender = Gender.UNKNOWN
-    language: str = "ja"
+    need_tags: tuple[IssueTag, ...]
+    age_band: AgeBand
+    gender: Gender
+    language: str
 
     @property
     def needs_open_now(self) -> bool:
@@ -448,6 +468,7 @@ class Exclusion(StrEnum):
     """Why a service cannot take the referral; one per service, checked in this order."""
 
     INACTIVE = "inactive"
+    UNREACHABLE = "unreachable"  # no channel can carry an alert: it would only spend an attempt
     OUT_OF_AREA = "out_of_area"
     TOPIC_NOT_HANDLED = "topic_not_handled"
     NOT_ELIGIBLE = "not_eligible"
@@ -463,7 +484,7 @@ EXCLUSION_REASONS = tuple(e.value for e in Exclusion)
 class Excluded:
     organisation_id: uuid.UUID
     reason: Exclusion
-    detail: str | None = None  # e.g. "age", "gender", "0/5", the next opening time
+    detail: str | None = None  # e.g. "age", "gender", "language", "0/5", the next opening time
     service_id: uuid.UUID | None = None
 
     @property
@@ -479,6 +500,12 @@ class Candidate:
     tier: Tier
     reasons: tuple[str, ...]
     open_state: OpenState
+    hours: Hours  # what "open now" was decided by; referral counts an S2 deadline through it
+    missing: frozenset[Capability]  # what the case needs that it cannot do (empty: capable)
+
+    @property
+    def capable(self) -> bool:
+        return not self.missing
 
 
 @dataclass(frozen=True)
@@ -518,7 +545,9 @@ class _Assessment:
     exclusion: Excluded | None
     key: tuple[int | float | str, ...] = ()
     reasons: tuple[str, ...] = ()
-    open_state: OpenState = field(default_factory=lambda: OpenState(open_now=True))
+    open_state: OpenState = field(default_factory=lambda: OpenState(open_now=None))
+    hours: Hours = field(default_factory=lambda: Hours(()))
+    missing: frozenset[Capability] = frozenset()
 
 
 def _age_fit(eligibility: Eligibility, band: AgeBand) -> int | None:
@@ -537,6 +566,34 @@ def _jst(at: datetime) -> str:
     return at.astimezone(JST).isoformat(timespec="minutes")
 
 
+# Japanese is what every organisation is assumed to speak; another language is a need.
+JAPANESE = "ja"
+
+
+def _language_fit(service: Service, language: str) -> int | None:
+    """0: speaks it; 1: through interpreters (MULTILINGUAL); None: the person could not be understood."""
+    if language in service.languages:
+        return 0
+    if language != JAPANESE and Capability.MULTILINGUAL in service.capabilities:
+        return 1
+    return None if language != JAPANESE else 1
+
+
+def _hours_reasons(state: OpenState) -> list[str]:
+    if state.basis is HoursBasis.UNKNOWN:
+        return ["hours_unknown"]
+    if state.round_the_clock:
+        return ["open_24h"]
+    found = ["hours_default:public_office"] if state.basis is HoursBasis.PUBLIC_OFFICE_DEFAULT else []
+    if state.open_now:
+        found.append(f"open_now_until:{_jst(state.open_until)}" if state.open_until else "open_now")
+    else:
+        found.append(
+            f"queued_until:{_jst(state.next_opening)}" if state.next_opening else "no_upcoming_hours"
+        )
+    return found
+
+
 def _assess(
     listing: Listing, needs: ReferralNeeds, area: Area, at: datetime, policy: MatchPolicy
 ) -> _Assessment:
@@ -547,11 +604,16 @@ def _assess(
 
     if not organisation.active or service.status is not ServiceStatus.ACTIVE:
         return excluded(Exclusion.INACTIVE)
+    if not organisation.reachable:
+        return excluded(
+            Exclusion.UNREACHABLE, ",".join(c.value for c in organisation.channels_without_endpoint())
+        )
     tier = area.tier_of(service.coverage)
     if tier is None:
         return excluded(Exclusion.OUT_OF_AREA)
     if not service.handles(needs.topic):
         return excluded(Exclusion.TOPIC_NOT_HANDLED, tier=tier)
+    # Hard eligibility: a service that would turn the person away is never offered the case.
     eligibility = service.eligibility
     age_fit = _age_fit(eligibility, needs.age_band)
     if age_fit is None:
@@ -562,15 +624,20 @@ def _assess(
             gender_fit = 1
         elif needs.gender not in eligibility.genders:
             return excluded(Exclusion.NOT_ELIGIBLE, "gender", tier)
+    language_fit = _language_fit(service, needs.language)
+    if language_fit is None:
+        return excluded(Exclusion.NOT_ELIGIBLE, "language", tier)
     capacity = service.capacity
     fresh = capacity is not None and capacity.is_fresh(at, policy.capacity_stale_after)
     if capacity is not None and fresh and capacity.available <= 0:
         return excluded(Exclusion.NO_CAPACITY, f"{capacity.available}/{capacity.maximum or '-'}", tier)
-    state = Hours(service.schedules, organisation.public_body).state_at(at)
-    if not state.open_now and needs.needs_open_now:
+    hours = Hours.of(service.schedules, public_body=organisation.public_body)
+    state = hours.state_at(at)
+    if state.closed and needs.needs_open_now:
         detail = f"until {_jst(state.next_opening)}" if state.next_opening else "no upcoming hours"
         return excluded(Exclusion.CLOSED, detail, tier)
 
+    local = tier is not Tier.NATIONAL
     reasons = [
         {
             Tier.MUNICIPALITY: f"covers_municipality:{area.municipality_code}",
@@ -581,27 +648,20 @@ def _assess(
         f"handles_topic:{needs.topic.value}" if service.topics else "handles_all_topics",
     ]
     required = needs.capabilities
-    missing = sorted(required - service.capabilities)
-    reasons += [f"has_capability:{c}" for c in sorted(required & service.capabilities)]
+    offered = service.capabilities
+    if language_fit == 0 and needs.language != JAPANESE:
+        offered = offered | {Capability.MULTILINGUAL}  # speaking the language is the capability
+    missing = sorted(required - offered)
+    reasons += [f"has_capability:{c}" for c in sorted(required & offered)]
     reasons += [f"lacks_capability:{c}" for c in missing]
-    if state.round_the_clock:
-        reasons.append("open_24h")
-    elif not state.hours_published:
-        reasons.append("hours_not_published")
-    elif state.open_now:
-        reasons.append(f"open_now_until:{_jst(state.open_until)}" if state.open_until else "open_now")
-    else:
-        reasons.append(
-            f"queued_until:{_jst(state.next_opening)}" if state.next_opening else "no_upcoming_hours"
-        )
+    reasons += _hours_reasons(state)
     if capacity is None:
         reasons.append("capacity_unknown:not_reported")
     elif not fresh:
         reasons.append("capacity_unknown:stale")
     else:
         reasons.append(f"capacity_available:{capacity.available}/{capacity.maximum or '-'}")
-    speaks = needs.language in service.languages
-    reasons.append(f"speaks:{needs.language}" if speaks else f"language_not_offered:{needs.language}")
+    reasons.append(f"speaks:{needs.language}" if language_fit == 0 else f"interpreting:{needs.language}")
     if eligibility.restricted:
         reasons.append("eligibility_fits" if age_fit == 0 and gender_fit == 0 else "eligibility_may_fit")
     performance = listing.performance or Performance()
@@ -609,29 +669,35 @@ def _assess(
         f"ack_rate:{performance.ack_score:.2f}" if performance.ack_score is not None else "ack_rate:unknown"
     )
 
-    # The documented order (README "Matching"): closest tier; fewest missing capabilities; open
-    # now before queued, and queued by how soon; fresh capacity before unknown; the person's
-    # language; a service aimed at the person before a general one; a specialist for the topic
-    # before a catch-all; better recent acknowledgement; then name and ids, so that ties never
-    # depend on the order the database returned rows in.
-    open_rank = 0 if state.open_now else 1
-    next_ts = state.next_opening.timestamp() if state.next_opening else (0.0 if state.open_now else 1e12)
+    # The ranking, in order (services/directory/README.md "Ranking" has it as a table): local
+    # before national; then what the organisation can do for this case — fewest missing
+    # capabilities, the person's language spoken rather than interpreted — before how close it
+    # is, since a capable organisation one tier up beats an incapable one next door; for S3/S4,
+    # known to be open now before hours unknown (known-closed ones are excluded); then the
+    # tier; then for S2, open now before unknown before queued, queued by how soon; a service
+    # aimed at the person before a general one; fresh capacity before unknown; a specialist for
+    # the topic before a catch-all; better recent acknowledgement; then name and ids, so that
+    # ties never depend on the order the database returned rows in.
+    reach = 0 if state.open_now else (1 if state.open_now is None else 2)
+    next_ts = state.next_opening.timestamp() if state.next_opening else 0.0
     eligibility_rank = (0 if age_fit == 0 and gender_fit == 0 else 2) if eligibility.restricted else 1
     key: tuple[int | float | str, ...] = (
-        _TIER_ORDER[tier],
+        0 if local else 1,
         len(missing),
-        open_rank,
+        language_fit,
+        reach if needs.needs_open_now else 0,
+        _TIER_ORDER[tier],
+        0 if needs.needs_open_now else reach,
         next_ts,
-        0 if fresh else 1,
-        0 if speaks else 1,
         eligibility_rank,
+        0 if fresh else 1,
         0 if needs.topic in service.topics else 1,
         performance.rank,
         organisation.name,
         organisation.id.int,
         service.id.int,
     )
-    return _Assessment(listing, tier, None, key, tuple(reasons), state)
+    return _Assessment(listing, tier, None, key, tuple(reasons), state, hours, frozenset(missing))
 
 
 def match(
@@ -670,6 +736,8 @@ def match(
             a.tier or Tier.NATIONAL,
             a.reasons,
             a.open_state,
+            a.hours,
+            a.missing,
         )
         for rank, a in enumerate(ranked[:MAX_CANDIDATES], start=1)
     )
@@ -698,6 +766,7 @@ def candidate_event(candidate: Candidate) -> events.Candidate:
         channels=tuple(c.value for c in organisation.alert_channels),
         open_now=state.open_now,
         next_opening=state.next_opening,
+        hours=OpeningHours.of(candidate.hours),
     )
 
 

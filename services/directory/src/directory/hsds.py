@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from contracts.hours import Weekday, WeeklyRule, format_clock, parse_clock
 from contracts.municipality import validate_municipality_code
 from contracts.vocabulary import Gender, Topic
 from directory import taxonomy
@@ -44,7 +45,6 @@ from directory.domain import (
     validate_coverage_entry,
 )
 from directory.geography import validate_postal_code
-from directory.hours import Weekday, WeeklyRule, format_clock, parse_clock
 
 CORPORATE_NUMBER_SCHEME = "JP-CN"  # org-id.guide: Japan's 法人番号 (National Tax Agency)
 LG_CODE = "jp-lg-code"  # 全国地方公共団体コード, as a location's external identifier
@@ -461,8 +461,10 @@ def service_to_hsds(service: Service, locations: list[Location], changes: list[C
         status=service.status,
         minimum_age=service.eligibility.minimum_age,
         maximum_age=service.eligibility.maximum_age,
+        # Built without validation: an area stored before its code was abolished (a 2024 浜松 ward,
+        # say) is exported as it is, so an operator can see and fix it; imports are validated.
         service_areas=[
-            ServiceAreaIO(id=_child(sid, "service_area", entry), name=None, extent=entry)
+            ServiceAreaIO.model_construct(id=_child(sid, "service_area", entry), name=None, extent=entry)
             for entry in service.coverage
         ],
         languages=[LanguageIO(id=_child(sid, "language", code), code=code) for code in service.languages],

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from contracts.hours import Weekday, WeeklyRule, format_clock, parse_clock
 from contracts.vocabulary import Gender, Topic
 from directory.domain import (
     Capability,
@@ -25,7 +26,6 @@ from directory.domain import (
     Service,
     ServiceStatus,
 )
-from directory.hours import Weekday, WeeklyRule, format_clock, parse_clock
 
 # ---- organisations ---------------------------------------------------------------------------
 

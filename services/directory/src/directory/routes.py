@@ -8,7 +8,8 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import APIRouter, Query, Response
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
-from contracts.municipality import MunicipalityCode
+from contracts.hours import JST, HoursBasis
+from contracts.municipality import CurrentMunicipalityCode, Municipality, MunicipalityCode
 from contracts.vocabulary import AgeBand, Gender, IssueTag, Severity, Topic
 from directory import hsds, service, taxonomy
 from directory.deps import AnyRole, Ctx, Editor, Operator, Pool, Staff
@@ -29,8 +30,7 @@ from directory.domain import (
     validate_corporate_number,
     validate_coverage_entry,
 )
-from directory.geography import Municipality, validate_postal_code
-from directory.hours import JST
+from directory.geography import validate_postal_code
 from eventkit.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
@@ -814,7 +814,7 @@ class MatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     topic: Topic
-    municipality_code: MunicipalityCode
+    municipality_code: CurrentMunicipalityCode
     severity: Severity
     need_tags: list[IssueTag] = Field(default_factory=list, max_length=len(IssueTag))
     age_band: AgeBand = AgeBand.UNKNOWN
@@ -842,8 +842,11 @@ class CandidateOut(BaseModel):
     name: str
     org_type: OrgType
     reasons: list[str]
-    open_now: bool
+    open_now: bool | None = Field(description="null: its hours are unknown (none published).")
     next_opening: datetime | None = Field(description="Japan time, when closed now.")
+    hours_basis: HoursBasis = Field(
+        description="published | round_the_clock | public_office_default | unknown"
+    )
     channels: list[Channel]
 
 
@@ -851,9 +854,12 @@ class ExcludedOut(BaseModel):
     organisation_id: uuid.UUID
     service_id: uuid.UUID | None
     reason: Exclusion = Field(
-        description="inactive | out_of_area | topic_not_handled | not_eligible | no_capacity | closed"
+        description="inactive | unreachable | out_of_area | topic_not_handled | not_eligible | "
+        "no_capacity | closed"
     )
-    detail: str | None = Field(description="e.g. age, gender, 0/5, until 2026-01-05T08:30+09:00")
+    detail: str | None = Field(
+        description="e.g. age, gender, language, webhook, 0/5, until 2026-01-05T08:30+09:00"
+    )
 
 
 class MatchOut(BaseModel):
@@ -891,6 +897,7 @@ class MatchOut(BaseModel):
                     reasons=list(c.reasons),
                     open_now=c.open_state.open_now,
                     next_opening=c.open_state.next_opening,
+                    hours_basis=c.open_state.basis,
                     channels=list(c.organisation.alert_channels),
                 )
                 for c in result.candidates

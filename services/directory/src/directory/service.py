@@ -24,6 +24,8 @@ from contracts.events import (
     ReferralRequested,
     ReferralWithdrawn,
 )
+from contracts.hours import WeeklyRule
+from contracts.municipality import Municipality
 from contracts.vocabulary import DeclineReason, OutcomeStage, Topic
 from directory import geography as geography_data
 from directory import hsds, repository
@@ -45,17 +47,13 @@ from directory.domain import (
     outcome_events,
     performance_after,
 )
-from directory.geography import Geography, Municipality
-from directory.hours import WeeklyRule
+from directory.geography import Geography
 from eventkit import outbox, telemetry
 from eventkit.auth import Principal, Role
+from eventkit.clock import system_clock
 from eventkit.errors import ApiError, ErrorDetail, not_found
 
 log = logging.getLogger(__name__)
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -137,6 +135,28 @@ def diff(
 
 # ---- organisations -----------------------------------------------------------------------------
 
+_ENDPOINT_FIELD = {"webhook": "webhook_url", "email": "email"}
+
+
+def _refuse_unreachable(organisation: Organisation, *, prefix: str = "body") -> None:
+    """An alert channel without its address would reach nobody and still spend one of the case's
+    attempts: such a registration is refused, naming the missing address."""
+    missing = organisation.channels_without_endpoint()
+    if missing:
+        raise ApiError(
+            422,
+            "validation_failed",
+            "The request is invalid.",
+            details=[
+                ErrorDetail(
+                    field=f"{prefix}.{_ENDPOINT_FIELD[c.value]}",
+                    reason=f"the {c.value} channel needs a {_ENDPOINT_FIELD[c.value]}: "
+                    "without it an alert would reach nobody",
+                )
+                for c in missing
+            ],
+        )
+
 
 async def _record(conn: asyncpg.Connection, organisation_id: uuid.UUID) -> OrganisationRecord | None:
     found = await repository.get_organisation(conn, organisation_id=organisation_id)
@@ -181,6 +201,7 @@ async def put_organisation(
 ) -> tuple[OrganisationRecord, bool]:
     """Create the organisation under its id, or replace it (and its main service); (it, created?)."""
     telemetry.tag(organisation_id=organisation.id)
+    _refuse_unreachable(organisation)
     by = principal.subject
     async with pool.acquire() as conn, conn.transaction():
         # Insert first: ON CONFLICT waits for a concurrent insert of the same id, so two racing
@@ -512,17 +533,30 @@ def needs_of(request: ReferralRequested) -> ReferralNeeds:
     )
 
 
+async def rank(
+    conn: asyncpg.Connection,
+    *,
+    context: Context,
+    needs: ReferralNeeds,
+    at: datetime,
+    explain_inactive: bool = False,
+) -> MatchResult:
+    """The one ranking both the real match and the dry run use: same needs, same listings."""
+    area = area_of(context.geography, needs.municipality_code)
+    listings = await repository.find_listings(
+        conn, area=area.keys(), include_inactive=explain_inactive, cache=context.listings
+    )
+    return match(needs, listings, area=area, at=at, policy=context.policy)
+
+
 async def dry_run(
     pool: asyncpg.Pool, *, context: Context, needs: ReferralNeeds, at: datetime | None = None
 ) -> MatchResult:
-    """What a referral with these needs would be matched to (now, or at `at`); nothing is stored."""
-    area = area_of(context.geography, needs.municipality_code)
+    """What a referral with these needs would be matched to (now, or at `at`); nothing is stored.
+    Inactive organisations are in its explanation too, so a familiar one's absence is explained;
+    they are excluded from the ranking either way."""
     async with pool.acquire() as conn:
-        # Inactive ones too, so that the answer explains why a familiar organisation is missing.
-        listings = await repository.find_listings(
-            conn, area=area.keys(), include_inactive=True, cache=context.listings
-        )
-    return match(needs, listings, area=area, at=at or context.clock(), policy=context.policy)
+        return await rank(conn, context=context, needs=needs, at=at or context.clock(), explain_inactive=True)
 
 
 async def match_referral(
@@ -533,10 +567,8 @@ async def match_referral(
     Returns the staged events, or None when this referral was answered before: the request was
     redelivered (possibly under a new event id) and must not produce a second answer.
     """
-    area = area_of(context.geography, request.municipality_code)
-    listings = await repository.find_listings(conn, area=area.keys(), cache=context.listings)
     at = context.clock()
-    result = match(needs_of(request), listings, area=area, at=at, policy=context.policy)
+    result = await rank(conn, context=context, needs=needs_of(request), at=at)
     answer = outcome_events(request, result, at=at)
     chosen = result.chosen
     first = answer[0]
@@ -773,6 +805,7 @@ async def import_hsds(
     async with pool.acquire() as conn, conn.transaction():
         for org in register.organizations:
             organisation, org_services, org_locations = hsds.from_hsds(org, now=now)
+            _refuse_unreachable(organisation, prefix=f"body.organizations.{organisation.id}")
             inserted = await repository.insert_organisation(conn, organisation=organisation, updated_by=by)
             if inserted:
                 created += 1

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from contracts.hours import weekly
 from contracts.vocabulary import Gender, Topic
 from directory import repository
 from directory.domain import (
@@ -23,7 +24,6 @@ from directory.domain import (
     ServiceStatus,
     area_keys,
 )
-from directory.hours import weekly
 from directory.main import MIGRATIONS
 from eventkit.db import migrate, service_migrations
 

@@ -508,3 +508,52 @@ async def test_the_dry_run_takes_needs_and_a_time_and_explains_closed_offices(
     assert (candidate["open_now"], candidate["next_opening"]) == (False, "2026-03-05T09:00:00+09:00")
     assert "queued_until:2026-03-05T09:00+09:00" in candidate["reasons"]
     assert "lacks_capability:HOUSING" in candidate["reasons"]
+
+
+async def test_a_push_channel_without_its_address_is_refused_at_registration(
+    client: httpx.AsyncClient,
+) -> None:
+    no_url = body(webhook_url=None, channels=["webhook"])
+    no_mail = body(channels=["webhook", "email"])
+
+    refused = await client.put(f"/v1/organisations/{uuid.uuid4()}", json=no_url, headers=OPERATOR)
+    also = await client.put(f"/v1/organisations/{uuid.uuid4()}", json=no_mail, headers=OPERATOR)
+    portal_only = await client.put(
+        f"/v1/organisations/{uuid.uuid4()}",
+        json=body(webhook_url=None, channels=["portal"]),
+        headers=OPERATOR,
+    )
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["details"] == [
+        {
+            "field": "body.webhook_url",
+            "reason": "the webhook channel needs a webhook_url: without it an alert would reach nobody",
+        }
+    ]
+    assert also.status_code == 422 and also.json()["error"]["details"][0]["field"] == "body.email"
+    assert portal_only.status_code == 201, portal_only.text
+
+
+@pytest.mark.parametrize(
+    ("code", "error", "named"),
+    [
+        ("139998", "unknown_municipality", "139998"),
+        ("221317", "abolished_municipality", "221384"),  # 浜松市中区 → 中央区 (2024-01)
+        ("221350", "abolished_municipality", "221392"),  # 浜松市北区 → 中央区 and 浜名区
+    ],
+)
+async def test_unknown_and_abolished_municipality_codes_are_refused_naming_the_successor(
+    client: httpx.AsyncClient, code: str, error: str, named: str
+) -> None:
+    dry_run = await client.post(
+        "/v1/match", json={"topic": "LONELY", "municipality_code": code, "severity": "S3"}, headers=COUNSELLOR
+    )
+    register = await client.put(
+        f"/v1/organisations/{uuid.uuid4()}", json=body(coverage=[code]), headers=OPERATOR
+    )
+
+    assert dry_run.status_code == 422
+    assert dry_run.json()["error"]["code"] == error
+    assert named in dry_run.json()["error"]["message"]
+    assert register.status_code == 422 and named in register.text

@@ -18,11 +18,11 @@ from contracts.events import (
     ReferralRequested,
     ReferralWithdrawn,
 )
-from contracts.vocabulary import DeclineReason, LawfulBasis, OutcomeStage, Severity, Topic
+from contracts.hours import JST, weekly
+from contracts.vocabulary import AgeBand, DeclineReason, Gender, LawfulBasis, OutcomeStage, Severity, Topic
 from directory import repository
 from directory.domain import Capability, Capacity, OrgType
 from directory.handlers import build_handlers
-from directory.hours import JST, weekly
 from directory.service import Context
 from eventkit.consumer import Message
 from eventkit.envelope import Envelope, new_envelope
@@ -46,7 +46,10 @@ def request(
         severity=fields.pop("severity", Severity.S3),
         lawful_basis=LawfulBasis.CONSENT,
         requested_at=WEDNESDAY_11,
-        **fields,
+        **(
+            {"need_tags": (), "age_band": AgeBand.UNKNOWN, "gender": Gender.UNKNOWN, "language": "ja"}
+            | fields
+        ),
     )
 
 
@@ -92,8 +95,9 @@ async def test_a_local_match_writes_one_match_row_and_one_matched_event_with_the
         "shinjuku",
         "a@b.example",
         ["webhook", "email"],
-        True,
+        None,  # no hours published: unknown, not open
     )
+    assert first["hours"] == {"basis": "unknown", "rules": [], "closes_on_public_holidays": False}
     assert "service_id" not in first  # the event keeps to the contract; the row remembers it
 
 
@@ -213,6 +217,9 @@ def offered(event: ReferralRequested, org_id: uuid.UUID, attempt: int = 1) -> Ha
         severity=event.severity,
         deadline_at=WEDNESDAY_11 + timedelta(hours=1),
         offered_at=WEDNESDAY_11,
+        need_tags=event.need_tags,
+        age_band=event.age_band,
+        language=event.language,
     )
 
 

@@ -4,9 +4,8 @@ from collections import Counter
 
 import pytest
 
-from contracts.municipality import check_digit
+from contracts.municipality import Kind, check_digit
 from directory import geography
-from directory.geography import Kind
 
 pytestmark = pytest.mark.unit
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from contracts.events import OperatorAlertRaised, ReferralMatched, ReferralRequested, ReferralUnmatched
+from contracts.hours import JST, weekly
 from contracts.vocabulary import AgeBand, AlertKind, Gender, IssueTag, LawfulBasis, Severity, Topic
 from directory.domain import (
     MAX_CANDIDATES,
@@ -30,15 +31,26 @@ from directory.domain import (
     outcome_events,
     required_capabilities,
 )
-from directory.hours import JST, weekly
 
 pytestmark = pytest.mark.unit
+
+
+def needs_for(topic: Topic, code: str, severity: Severity, **more: Any) -> ReferralNeeds:
+    """A Japanese speaker of unknown age and gender with no tags, unless `more` says otherwise."""
+    plain: dict[str, Any] = {
+        "need_tags": (),
+        "age_band": AgeBand.UNKNOWN,
+        "gender": Gender.UNKNOWN,
+        "language": "ja",
+    }
+    return ReferralNeeds(topic, code, severity, **(plain | more))
+
 
 SHINJUKU = "131041"  # 新宿区
 CHIYODA = "131016"  # 千代田区
 OSAKA = "271004"  # 大阪市
 KITA_OSAKA = "271276"  # 大阪市北区, a ward of 大阪市
-NEEDS = ReferralNeeds(topic=Topic.LONELY, municipality_code=SHINJUKU, severity=Severity.S3)
+NEEDS = needs_for(Topic.LONELY, SHINJUKU, Severity.S3)
 AREA = Area.of(SHINJUKU)
 # A Wednesday at 11:00 in Tokyo: offices are open.
 WEDNESDAY_11 = datetime(2026, 3, 4, 11, 0, tzinfo=JST)
@@ -89,7 +101,7 @@ def test_municipality_tier_ranks_before_prefecture_before_national() -> None:
 
 
 def test_a_ward_reaches_its_designated_city_between_the_ward_and_the_prefecture() -> None:
-    needs = ReferralNeeds(Topic.LONELY, KITA_OSAKA, Severity.S3)
+    needs = needs_for(Topic.LONELY, KITA_OSAKA, Severity.S3)
     area = Area.of(KITA_OSAKA, OSAKA)
     organisations = [
         listing("national", ("JP",)),
@@ -120,7 +132,7 @@ def test_every_candidate_explains_area_topic_capabilities_hours_capacity_languag
         f"covers_municipality:{SHINJUKU}",
         "handles_topic:LONELY",
         "has_capability:INTERVIEW",
-        "hours_not_published",
+        "hours_unknown",
         "capacity_unknown:not_reported",
         "speaks:ja",
         "ack_rate:unknown",
@@ -143,7 +155,7 @@ def test_the_required_capabilities_come_from_tags_topic_and_severity() -> None:
 
 
 def test_within_a_tier_the_better_capability_fit_ranks_first() -> None:
-    needs = ReferralNeeds(Topic.LONELY, SHINJUKU, Severity.S3, need_tags=(IssueTag.HOU,))
+    needs = needs_for(Topic.LONELY, SHINJUKU, Severity.S3, need_tags=(IssueTag.HOU,))
     partial = listing("A partial", (SHINJUKU,), capabilities=frozenset({Capability.INTERVIEW}))
     full = listing("Z full", (SHINJUKU,), capabilities=frozenset({Capability.INTERVIEW, Capability.HOUSING}))
 
@@ -166,7 +178,7 @@ def test_a_serious_case_excludes_an_office_that_is_closed_now_and_says_until_whe
 
 
 def test_a_non_urgent_case_queues_to_the_next_opening_behind_those_open_now() -> None:
-    needs = ReferralNeeds(Topic.LONELY, SHINJUKU, Severity.S2)
+    needs = needs_for(Topic.LONELY, SHINJUKU, Severity.S2)
     office = listing("A office", (SHINJUKU,), schedules=WEEKDAYS_9_17)
     night_line = listing("Z night line", (SHINJUKU,), schedules=(weekly(["WE"], "17:00", "09:00"),))
     night = datetime(2026, 3, 4, 22, 0, tzinfo=JST)
@@ -220,16 +232,21 @@ def test_fresh_capacity_ranks_first_zero_capacity_is_excluded_and_stale_capacity
     assert len(run([full], policy=MatchPolicy(capacity_stale_after=timedelta(minutes=30))).candidates) == 1
 
 
-def test_the_persons_language_ranks_first_and_is_explained() -> None:
-    needs = ReferralNeeds(Topic.FOREIGN_LANG, SHINJUKU, Severity.S2, language="vi")
+def test_a_person_who_cannot_use_japanese_is_never_offered_to_a_japanese_only_organisation() -> None:
+    needs = needs_for(Topic.FOREIGN_LANG, SHINJUKU, Severity.S2, language="vi")
     ja = listing("A ja", (SHINJUKU,), topics=())
-    vi = listing("Z vi", (SHINJUKU,), topics=(), languages=("ja", "vi"))
+    vi = listing("Z vi", ("13",), topics=(), languages=("ja", "vi"))
+    interpreters = listing(
+        "B interpreters", (SHINJUKU,), topics=(), capabilities=frozenset({Capability.MULTILINGUAL})
+    )
 
-    result = run([ja, vi], needs)
+    result = run([ja, vi, interpreters], needs)
 
-    assert [c.organisation.name for c in result.candidates] == ["Z vi", "A ja"]
+    # Speaking the language beats interpreting it, even one tier up; Japanese only is excluded.
+    assert [c.organisation.name for c in result.candidates] == ["Z vi", "B interpreters"]
     assert "speaks:vi" in result.candidates[0].reasons
-    assert "language_not_offered:vi" in result.candidates[1].reasons
+    assert "interpreting:vi" in result.candidates[1].reasons
+    assert [(e.reason, e.detail) for e in result.excluded] == [(Exclusion.NOT_ELIGIBLE, "language")]
 
 
 @pytest.mark.parametrize(
@@ -243,7 +260,7 @@ def test_the_persons_language_ranks_first_and_is_explained() -> None:
     ],
 )
 def test_eligibility_by_age_band_and_gender(band: AgeBand, gender: Gender, eligible: bool) -> None:
-    needs = ReferralNeeds(Topic.LONELY, SHINJUKU, Severity.S2, age_band=band, gender=gender)
+    needs = needs_for(Topic.LONELY, SHINJUKU, Severity.S2, age_band=band, gender=gender)
     youth_women = listing("youth", (SHINJUKU,), eligibility=Eligibility(15, 49, frozenset({Gender.FEMALE})))
 
     result = run([youth_women], needs)
@@ -255,7 +272,7 @@ def test_eligibility_by_age_band_and_gender(band: AgeBand, gender: Gender, eligi
 
 
 def test_a_service_aimed_at_the_person_ranks_before_a_general_one() -> None:
-    needs = ReferralNeeds(Topic.LONELY, SHINJUKU, Severity.S2, age_band=AgeBand.YOUNG_ADULT)
+    needs = needs_for(Topic.LONELY, SHINJUKU, Severity.S2, age_band=AgeBand.YOUNG_ADULT)
     general = listing("A general", (SHINJUKU,))
     youth = listing("Z youth", (SHINJUKU,), eligibility=Eligibility(15, 39))
 
@@ -359,7 +376,10 @@ def _request(**fields: Any) -> ReferralRequested:
         severity=Severity.S3,
         lawful_basis=LawfulBasis.CONSENT,
         requested_at=datetime.now(UTC),
-        **fields,
+        **(
+            {"need_tags": (), "age_band": AgeBand.UNKNOWN, "gender": Gender.UNKNOWN, "language": "ja"}
+            | fields
+        ),
     )
 
 

@@ -3,11 +3,13 @@
 import random
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contracts.hours import JST, Weekday, WeeklyRule
 from contracts.municipality import check_digit
 from contracts.vocabulary import AgeBand, Gender, IssueTag, Severity, Topic
 from directory.domain import (
@@ -24,9 +26,20 @@ from directory.domain import (
     ServiceStatus,
     match,
 )
-from directory.hours import JST, Weekday, WeeklyRule
 
 pytestmark = pytest.mark.unit
+
+
+def needs_for(topic: Topic, code: str, severity: Severity, **more: Any) -> ReferralNeeds:
+    """A Japanese speaker of unknown age and gender with no tags, unless `more` says otherwise."""
+    plain: dict[str, Any] = {
+        "need_tags": (),
+        "age_band": AgeBand.UNKNOWN,
+        "gender": Gender.UNKNOWN,
+        "language": "ja",
+    }
+    return ReferralNeeds(topic, code, severity, **(plain | more))
+
 
 NOW = datetime(2026, 1, 2, 10, 0, tzinfo=JST)  # inside the year-end closure, a Friday
 
@@ -117,10 +130,14 @@ def test_no_excluded_organisation_is_ranked_and_every_ranked_one_is_eligible(
             assert e.maximum_age is None or bounds[0] <= e.maximum_age
         if e.genders and needs.gender is not Gender.UNKNOWN:
             assert needs.gender in e.genders
+        if needs.language != "ja":
+            assert needs.language in service.languages or Capability.MULTILINGUAL in service.capabilities
+        assert candidate.organisation.reachable
         if service.capacity and NOW - service.capacity.reported_at <= timedelta(hours=24):
             assert service.capacity.available > 0
         if needs.severity.is_serious:
-            assert candidate.open_state.open_now
+            # Unknown hours may be offered (ranked below known-open ones); known-closed never.
+            assert not candidate.open_state.closed
     assert [c.rank for c in ranked] == list(range(1, len(ranked) + 1))
     # Nobody is lost: each organisation is either excluded or eligible.
     assert len(excluded_ids) + result.eligible_count == len(register)
@@ -147,6 +164,6 @@ def test_ids_break_ties_so_that_equal_names_rank_by_id() -> None:
     twins = [
         Listing(Organisation(i, "Same", OrgType.NPO), Service(i, i, "Same", ("JP",))) for i in (high, low)
     ]
-    result = match(ReferralNeeds(Topic.LONELY, "131016", Severity.S3), twins, area=Area.of("131016"), at=NOW)
+    result = match(needs_for(Topic.LONELY, "131016", Severity.S3), twins, area=Area.of("131016"), at=NOW)
 
     assert [c.organisation.id for c in result.candidates] == [low, high]

@@ -2,8 +2,9 @@
 
 import pytest
 
+from contracts.municipality import Kind
 from directory import geography
-from directory.geography import Kind, normalise_search_text
+from directory.geography import normalise_search_text
 
 pytestmark = pytest.mark.unit
 
