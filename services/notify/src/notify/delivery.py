@@ -27,7 +27,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from eventkit import telemetry
 from eventkit.crypto import Keyring
 from notify import repository, service
-from notify.domain import Channel, Reason, RetryPolicy, email_message, encode_body, http_reason, webhook_body
+from notify.alert_text import email_message
+from notify.domain import Channel, Reason, RetryPolicy, encode_body, http_reason, webhook_body
 from notify.links import AckLinks
 from notify.mail import Mailer, MailRejected
 from notify.signing import signature_header

@@ -1,5 +1,5 @@
-"""Alerts and their deliveries: keys, channels, the webhook body, the e-mail, retries with backoff,
-the portal's alert states. Pure: no I/O."""
+"""Alerts and their deliveries: keys, channels, the webhook body, retries with backoff, the
+portal's alert states. Pure: no I/O (the e-mail's words are in `notify.alert_text`)."""
 
 import base64
 import json
@@ -7,15 +7,17 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from contracts.events import HandoffOffered
+from contracts.hours import JST
+from contracts.municipality import register
+from contracts.vocabulary import AgeBand
 
+# The webhook's own type name, which partners parse: fields are added to it, never changed, so it
+# stays v1 even though the offer it comes from is handoff.offered.v2.
 WEBHOOK_TYPE = "handoff.offered.v1"
 # The whole webhook body apart from `links`, in the order it is sent. Ids and codes only: the
 # partner learns who the person is through the referral, after accepting, never through this alert.
@@ -31,7 +33,15 @@ WEBHOOK_FIELDS = (
     "severity",
     "offered_at",
     "deadline_at",
+    "need_tags",
+    "age_band",
+    "language",
+    "municipality_name",
+    "deadline_at_jst",
 )
+# What an offer queued before its needs travelled with it meant (as HandoffOfferedV1.upcast and
+# migration 0003 say): nothing known of the needs or the age, a Japanese-speaking person.
+BEFORE_NEEDS: Mapping[str, Any] = {"need_tags": [], "age_band": AgeBand.UNKNOWN.value, "language": "ja"}
 
 
 class Channel(StrEnum):
@@ -141,10 +151,36 @@ class NewAlert:
     topic: str
     municipality_code: str
     severity: str
+    need_tags: tuple[str, ...]
+    age_band: str
+    language: str
     channels: tuple[Channel, ...]
     offered_at: datetime
     deadline_at: datetime
     deliveries: tuple[NewDelivery, ...]
+
+
+def municipality_name(code: str) -> str | None:
+    """'東京都新宿区' for 131041: the prefecture and the name; None for a code the register lacks."""
+    return register().display_name(code)
+
+
+def in_japan_time(at: datetime) -> str:
+    """'2026-12-04T21:30+09:00'. To the minute, cut rather than rounded, so it is never later
+    than the exact instant beside it."""
+    return at.astimezone(JST).isoformat(timespec="minutes")
+
+
+def completed(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored payload with every field of today's body. One stored before the needs travelled
+    with the offer (a retry pending across the upgrade) gets what such an offer meant, and the name
+    and the Japan time its codes give."""
+    found = {**BEFORE_NEEDS, **payload}
+    if "municipality_name" not in found and "municipality_code" in found:
+        found["municipality_name"] = municipality_name(str(found["municipality_code"]))
+    if "deadline_at_jst" not in found and found.get("deadline_at"):
+        found["deadline_at_jst"] = in_japan_time(datetime.fromisoformat(str(found["deadline_at"])))
+    return found
 
 
 def alert_for_offer(event: HandoffOffered, *, trace_headers: Mapping[str, str]) -> NewAlert:
@@ -163,6 +199,11 @@ def alert_for_offer(event: HandoffOffered, *, trace_headers: Mapping[str, str]) 
         "severity": event.severity.value,
         "offered_at": event.offered_at.isoformat(),
         "deadline_at": event.deadline_at.isoformat(),
+        "need_tags": [tag.value for tag in event.need_tags],
+        "age_band": event.age_band.value,
+        "language": event.language,
+        "municipality_name": municipality_name(event.municipality_code),
+        "deadline_at_jst": in_japan_time(event.deadline_at),
     }
     channels = tuple(channel for channel in Channel if channel.value in organisation.channels)
     deliveries = tuple(
@@ -191,6 +232,9 @@ def alert_for_offer(event: HandoffOffered, *, trace_headers: Mapping[str, str]) 
         topic=event.topic.value,
         municipality_code=event.municipality_code,
         severity=event.severity.value,
+        need_tags=tuple(tag.value for tag in event.need_tags),
+        age_band=event.age_band.value,
+        language=event.language,
         channels=channels,
         offered_at=event.offered_at,
         deadline_at=event.deadline_at,
@@ -211,78 +255,13 @@ def webhook_body(
 ) -> dict[str, Any]:
     """The JSON the partner receives; only the listed fields, whatever else the payload holds.
     The acknowledgement link is in what is sent, never in what the API shows."""
-    body = {name: payload.get(name) for name in WEBHOOK_FIELDS}
+    found = completed(payload)
+    body = {name: found.get(name) for name in WEBHOOK_FIELDS}
     links = {"referral": f"{public_base_url.rstrip('/')}/v1/deliveries/{payload['delivery_id']}"}
     if acknowledge_url is not None:
         links["acknowledge"] = acknowledge_url
     body["links"] = links
     return body
-
-
-# The #9999 menu's words, for the e-mail a person reads (domain brief §1a).
-TOPIC_LABELS_JA: Mapping[str, str] = {
-    "LONELY": "孤独・孤立に悩んでいる方",
-    "SUICIDAL": "死にたいほどつらい方",
-    "POVERTY": "生活に困窮されている方",
-    "FOREIGN_LANG": "外国語での相談を希望される方",
-    "WOMEN": "女性の悩み(DV・性暴力等)",
-    "SOGI": "性別の違和や同性愛に関して",
-    "SINGLE_MOTHER": "シングルマザーの方",
-    "UNDER18": "18歳以下の方",
-    "DISASTER": "被災していて相談したい方",
-}
-SEVERITY_LABELS_JA: Mapping[str, str] = {
-    "S4": "緊急",
-    "S3": "深刻",
-    "S2": "つなぎ",
-    "S1": "情報提供",
-    "S0": "傾聴",
-}
-JST = ZoneInfo("Asia/Tokyo")
-
-
-def email_message(
-    payload: Mapping[str, Any], *, to: str, sender: str, acknowledge_url: str, message_id: str
-) -> EmailMessage:
-    """The alert as an e-mail: topic, area, severity, deadline and the link; nothing personal."""
-    topic = str(payload["topic"])
-    severity = str(payload["severity"])
-    deadline = datetime.fromisoformat(str(payload["deadline_at"])).astimezone(JST).strftime("%Y-%m-%d %H:%M")
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = to
-    message["Subject"] = (
-        f"[Tsunagu] 引き継ぎの依頼 {severity} {payload['municipality_code']} (期限 {deadline} JST)"
-    )
-    message["Message-ID"] = message_id
-    message["Date"] = format_datetime(datetime.now(UTC))
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(
-        "\n".join(
-            [
-                "つなぐ (Tsunagu) から、貴団体への引き継ぎの依頼です。",
-                "A handoff is offered to your organisation.",
-                "",
-                f"相談の種類 / Topic:          {TOPIC_LABELS_JA.get(topic, topic)} ({topic})",
-                f"地域 / Municipality code:    {payload['municipality_code']}",
-                f"緊急度 / Severity:           {severity} {SEVERITY_LABELS_JA.get(severity, '')}",
-                f"期限 / Deadline:             {deadline} JST",
-                f"試行 / Attempt:              {payload['attempt']}",
-                "",
-                "引き受ける場合は、次のリンクを開いてボタンを押してください:",
-                "To acknowledge, open this link and press the button:",
-                acknowledge_url,
-                "",
-                "期限までに応答がない場合、この依頼は次の団体へ移ります。",
-                "If nobody acknowledges before the deadline, the case moves on to the next organisation.",
-                "このメールに個人情報は含まれません。相談者の情報は、引き受け後に Tsunagu で確認できます。",
-                "This e-mail holds no personal data; the person's details are shown in Tsunagu",
-                "once you accept.",
-            ]
-        )
-        + "\n"
-    )
-    return message
 
 
 def encode_body(body: Mapping[str, Any]) -> bytes:

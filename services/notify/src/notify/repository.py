@@ -113,8 +113,10 @@ async def insert_alert(conn: asyncpg.Connection, *, alert: NewAlert, now: dateti
     """True if this is a new alert; False if (referral, organisation, attempt) exists already."""
     inserted = await conn.fetchval(
         """INSERT INTO alerts (id, alert_key, referral_id, case_id, organisation_id, attempt, topic,
-                               municipality_code, severity, channels, offered_at, deadline_at, state_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, COALESCE($13::timestamptz, now()))
+                               municipality_code, severity, need_tags, age_band, language, channels,
+                               offered_at, deadline_at, state_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                   COALESCE($16::timestamptz, now()))
            ON CONFLICT DO NOTHING RETURNING true""",
         alert.id,
         alert.alert_key,
@@ -125,6 +127,9 @@ async def insert_alert(conn: asyncpg.Connection, *, alert: NewAlert, now: dateti
         alert.topic,
         alert.municipality_code,
         alert.severity,
+        list(alert.need_tags),
+        alert.age_band,
+        alert.language,
         [channel.value for channel in alert.channels],
         alert.offered_at,
         alert.deadline_at,
@@ -328,6 +333,9 @@ class Alert:
     topic: str
     municipality_code: str
     severity: str
+    need_tags: list[str]
+    age_band: str
+    language: str
     channels: list[str]
     offered_at: datetime
     deadline_at: datetime
@@ -337,7 +345,8 @@ class Alert:
 
 
 _ALERT_COLUMNS = """id, alert_key, referral_id, case_id, organisation_id, attempt, topic, municipality_code,
-                    severity, channels, offered_at, deadline_at, state, state_at, delivery_failed_at"""
+                    severity, need_tags, age_band, language, channels, offered_at, deadline_at, state,
+                    state_at, delivery_failed_at"""
 
 
 async def lock_alert(
@@ -417,14 +426,21 @@ async def cancel_pending(conn: asyncpg.Connection, *, referral_id: uuid.UUID, at
 
 
 async def inbox(
-    conn: asyncpg.Connection, *, organisation_id: uuid.UUID, state: AlertState | None, limit: int
+    conn: asyncpg.Connection,
+    *,
+    organisation_id: uuid.UUID,
+    state: AlertState | None,
+    referral_id: uuid.UUID | None,
+    limit: int,
 ) -> list[Alert]:
     rows = await conn.fetch(
         f"""SELECT {_ALERT_COLUMNS} FROM alerts
              WHERE organisation_id = $1 AND ($2::text IS NULL OR state = $2)
-             ORDER BY offered_at DESC, id LIMIT $3""",
+               AND ($3::uuid IS NULL OR referral_id = $3)
+             ORDER BY offered_at DESC, id LIMIT $4""",
         organisation_id,
         state.value if state else None,
+        referral_id,
         limit,
     )
     return [Alert(**dict(row)) for row in rows]

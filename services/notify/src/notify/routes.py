@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from eventkit.errors import ERROR_RESPONSES
 from notify import repository, service
 from notify.deps import Keys, Links, NotifySettings, Operator, OperatorOrPartner, Partner, Pool
-from notify.domain import AlertState, DeliveryStatus, webhook_body
+from notify.domain import AlertState, DeliveryStatus, in_japan_time, municipality_name, webhook_body
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
@@ -169,9 +169,18 @@ class InboxItemOut(BaseModel):
     attempt: int
     topic: str
     municipality_code: str
+    municipality_name: str | None = Field(
+        description="The prefecture and the name, e.g. 東京都新宿区; null for a code the register lacks."
+    )
     severity: str
+    need_tags: list[str] = Field(description="What the person needs: IssueTag codes (may be empty).")
+    age_band: str = Field(description="0-11, 12-17, 18-29, 30-64, 65+ or unknown.")
+    language: str = Field(description="The person's language, ISO 639-1.")
     offered_at: datetime
     deadline_at: datetime
+    deadline_at_jst: str = Field(
+        description="The deadline in Japan time, to the minute, e.g. 2026-12-04T21:30+09:00."
+    )
     overdue: bool = Field(description="Still offered and past its deadline (it is about to move on).")
     state: AlertState = Field(
         description="offered, acknowledged, declined, expired, reassigned (moved on) or withdrawn."
@@ -190,8 +199,8 @@ class InboxItemOut(BaseModel):
     summary="Your organisation's handoff alerts, newest first",
     description=(
         "Partners only: every attempt offered to your organisation, whatever channels it was sent on, "
-        "with its deadline and what became of it. Codes only; the person's details are released by "
-        "intake after you acknowledge."
+        "with its deadline and what became of it; `referral_id` narrows it to one referral's attempts. "
+        "Codes only; the person's details are released by intake after you acknowledge."
     ),
 )
 async def portal_inbox(
@@ -199,9 +208,12 @@ async def portal_inbox(
     pool: Pool,
     links: Links,
     state: AlertState | None = None,
+    referral_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[InboxItemOut]:
-    alerts, statuses = await service.inbox(pool, principal=principal, state=state, limit=limit)
+    alerts, statuses = await service.inbox(
+        pool, principal=principal, state=state, referral_id=referral_id, limit=limit
+    )
     now = datetime.now(UTC)
     return [
         InboxItemOut(
@@ -211,9 +223,14 @@ async def portal_inbox(
             attempt=a.attempt,
             topic=a.topic,
             municipality_code=a.municipality_code,
+            municipality_name=municipality_name(a.municipality_code),
             severity=a.severity,
+            need_tags=a.need_tags,
+            age_band=a.age_band,
+            language=a.language,
             offered_at=a.offered_at,
             deadline_at=a.deadline_at,
+            deadline_at_jst=in_japan_time(a.deadline_at),
             overdue=a.state == AlertState.OFFERED and a.deadline_at < now,
             state=AlertState(a.state),
             state_at=a.state_at,

@@ -292,13 +292,21 @@ async def list_deliveries(
 
 
 async def inbox(
-    pool: asyncpg.Pool, *, principal: Principal, state: AlertState | None, limit: int
+    pool: asyncpg.Pool,
+    *,
+    principal: Principal,
+    state: AlertState | None,
+    referral_id: uuid.UUID | None,
+    limit: int,
 ) -> tuple[list[repository.Alert], dict[tuple[uuid.UUID, int], dict[str, str]]]:
-    """The partner's own organisation's alerts, newest first, with each channel's status."""
+    """The partner's own organisation's alerts (of one referral, if asked), newest first, with
+    each channel's status."""
     organisation_id = principal.organisation_id
     assert organisation_id is not None  # partner tokens always name their organisation
     async with pool.acquire() as conn:
-        alerts = await repository.inbox(conn, organisation_id=organisation_id, state=state, limit=limit)
+        alerts = await repository.inbox(
+            conn, organisation_id=organisation_id, state=state, referral_id=referral_id, limit=limit
+        )
         statuses = await repository.delivery_statuses(
             conn, organisation_id=organisation_id, referral_ids=[a.referral_id for a in alerts]
         )

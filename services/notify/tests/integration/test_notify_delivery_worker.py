@@ -30,11 +30,10 @@ from contracts.events import (
     ReferralEscalated,
 )
 from contracts.topics import REFERRALS
-from contracts.vocabulary import Severity, Topic
+from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
 from eventkit.auth import generate_signing_keypair
 from eventkit.consumer import Message
 from eventkit.crypto import Keyring, generate_keyring_entry
-from eventkit.db import migrate, service_migrations
 from eventkit.envelope import new_envelope
 from eventkit.links import LinkVerifier
 from eventkit.testing import service_database_fixtures
@@ -209,6 +208,9 @@ def a_match(
         severity=Severity.S3,
         deadline_at=now + timedelta(minutes=30),
         offered_at=now,
+        need_tags=(IssueTag.DV, IssueTag.HIK),
+        age_band=AgeBand.TEEN,
+        language="vi",
     )
 
 
@@ -306,6 +308,12 @@ async def test_the_worker_posts_a_correctly_signed_webhook_and_stages_one_notifi
         "severity": "S3",
         "offered_at": event.offered_at.isoformat(),
         "deadline_at": event.deadline_at.isoformat(),
+        # What the case needs arrives unchanged, with the area's name and the deadline in Japan time.
+        "need_tags": ["DV", "HIK"],
+        "age_band": "12-17",
+        "language": "vi",
+        "municipality_name": "東京都新宿区",
+        "deadline_at_jst": event.deadline_at.astimezone(ZoneInfo("Asia/Tokyo")).isoformat(timespec="minutes"),
         "links": {
             "referral": f"http://notify.test/v1/deliveries/{delivery_id_of(event)}",
             "acknowledge": body["links"]["acknowledge"],
@@ -612,18 +620,6 @@ async def test_a_running_worker_is_woken_by_a_new_delivery_and_stops_when_asked(
     assert (await delivery(pool, second)).status == "delivered"
 
 
-async def test_a_fresh_database_migrates_cleanly_and_a_second_run_applies_nothing(
-    fresh_database: str,
-) -> None:
-    sources = service_migrations("notify", MIGRATIONS)
-
-    first = await migrate(fresh_database, sources)
-    again = await migrate(fresh_database, sources)
-
-    assert "notify/0001_create_deliveries.sql" in first
-    assert again == []
-
-
 # ---- e-mail over real SMTP, several channels per attempt, the attempt's fate --------------------
 
 
@@ -683,7 +679,7 @@ def mail_worker(make_worker: WorkerFactory, smtp: MailSink, **overrides: Any) ->
     return make_worker(clock=Clock(), mailer=Mailer(smtp.server()), **overrides)
 
 
-async def test_the_email_reaches_the_smtp_server_with_topic_area_severity_deadline_and_link_only(
+async def test_the_email_reaches_the_smtp_server_with_the_case_codes_deadline_and_link_only(
     pool: asyncpg.Pool, smtp: MailSink, make_worker: WorkerFactory
 ) -> None:
     organisation_id = uuid.uuid4()
@@ -696,9 +692,12 @@ async def test_the_email_reaches_the_smtp_server_with_topic_area_severity_deadli
     assert smtp.envelopes == [("noreply@tsunagu.test", ["alerts@partner.example"])]
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "孤独・孤立に悩んでいる方 (LONELY)" in text
-    assert "131041" in text and "S3 深刻" in text
+    assert "東京都新宿区 (131041)" in text and "S3 深刻" in text
+    assert "DV・性暴力・虐待 (DV)、ひきこもり (HIK)" in text
+    assert "12〜17歳 (12-17)" in text and "ベトナム語 (vi)" in text
     deadline = event.deadline_at.astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M")
     assert f"{deadline} JST" in text
+    assert "東京都新宿区 (131041)" in message["Subject"] and f"{deadline} JST" in message["Subject"]
     link = next(line for line in text.splitlines() if line.startswith(f"{REFERRAL_URL}/v1/acknowledgements/"))
     claims = LinkVerifier(LINK_PUBLIC_KEY).verify(link.rsplit("/", 1)[1])
     assert (claims.referral_id, claims.attempt) == (event.referral_id, 1)

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from contracts.events import HandoffOffered, OfferedOrganisation
-from contracts.vocabulary import Severity, Topic
+from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
 from eventkit.auth import TokenVerifier, generate_signing_keypair, mint_token
 from eventkit.crypto import Keyring, generate_keyring_entry
 from eventkit.db import create_pool, migrate, service_migrations
@@ -84,7 +84,13 @@ PARTNER_B = bearer("partner", ORG_B)
 COUNSELLOR = bearer("counsellor")
 
 
-async def queue_delivery(pool: asyncpg.Pool, organisation_id: uuid.UUID, deadline_in_min: int = 30) -> str:
+async def queue_delivery(
+    pool: asyncpg.Pool,
+    organisation_id: uuid.UUID,
+    deadline_in_min: int = 30,
+    *,
+    deadline_at: datetime | None = None,
+) -> str:
     now = datetime.now(UTC)
     event = HandoffOffered(
         case_id=uuid.uuid4(),
@@ -96,8 +102,11 @@ async def queue_delivery(pool: asyncpg.Pool, organisation_id: uuid.UUID, deadlin
         topic=Topic.POVERTY,
         municipality_code="131016",
         severity=Severity.S3,
-        deadline_at=now + timedelta(minutes=deadline_in_min),
+        deadline_at=deadline_at or now + timedelta(minutes=deadline_in_min),
         offered_at=now,
+        need_tags=(IssueTag.MON, IssueTag.HOU),
+        age_band=AgeBand.SENIOR,
+        language="ko",
     )
     async with pool.acquire() as conn, conn.transaction():
         assert await service.offer_handoff(conn, event)
@@ -267,6 +276,49 @@ async def test_a_partner_sees_its_own_alerts_with_deadline_state_and_where_to_an
     }
     assert items[overdue]["overdue"] is True
     assert "sample" not in response.text  # codes only
+
+
+async def test_the_inbox_says_what_the_case_needs_where_and_the_deadline_in_japan_time(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    deadline = datetime(2026, 12, 4, 12, 30, 59, tzinfo=UTC)
+    key = await queue_delivery(pool, ORG_A, deadline_at=deadline)
+
+    [item] = (await client.get("/v1/portal/inbox", headers=PARTNER_A)).json()
+
+    assert item["alert_key"] == key
+    assert (item["need_tags"], item["age_band"], item["language"]) == (["MON", "HOU"], "65+", "ko")
+    assert (item["municipality_code"], item["municipality_name"]) == ("131016", "東京都千代田区")
+    assert datetime.fromisoformat(item["deadline_at"]) == deadline
+    assert item["deadline_at_jst"] == "2026-12-04T21:30+09:00"
+
+
+async def test_the_inbox_narrows_to_one_referral_of_the_partners_own(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    mine = await queue_delivery(pool, ORG_A)
+    await queue_delivery(pool, ORG_A)
+    theirs = await queue_delivery(pool, ORG_B)
+
+    one = await client.get("/v1/portal/inbox", params={"referral_id": mine.split(":")[0]}, headers=PARTNER_A)
+    another = await client.get(
+        "/v1/portal/inbox", params={"referral_id": theirs.split(":")[0]}, headers=PARTNER_A
+    )
+
+    assert [item["alert_key"] for item in one.json()] == [mine]
+    assert another.json() == []  # another organisation's referral is not in this inbox
+
+
+async def test_a_delivery_read_through_the_api_carries_the_case_codes_without_the_link(
+    client: httpx.AsyncClient, pool: asyncpg.Pool
+) -> None:
+    delivery_id = await queue_delivery(pool, ORG_A)
+
+    body = (await client.get(f"/v1/deliveries/{delivery_id}", headers=PARTNER_A)).json()["body"]
+
+    assert (body["need_tags"], body["age_band"], body["language"]) == (["MON", "HOU"], "65+", "ko")
+    assert body["municipality_name"] == "東京都千代田区"
+    assert "acknowledge" not in body["links"]
 
 
 async def test_the_inbox_shows_reassigned_once_the_referral_moved_on_and_filters_by_state(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contracts.events import HandoffOffered, OfferedOrganisation
-from contracts.vocabulary import Severity, Topic
+from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
 from notify.domain import (
     ALERT_TRANSITIONS,
     WEBHOOK_FIELDS,
@@ -17,7 +17,6 @@ from notify.domain import (
     after_failure,
     alert_for_offer,
     delivery_key,
-    email_message,
     encode_body,
     failure_reason,
     http_reason,
@@ -31,9 +30,15 @@ pytestmark = pytest.mark.unit
 
 ORGANISATION_NAME = "【サンプル】新宿区社会福祉協議会"
 OFFERED_AT = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
+# Fields of what is known about a person, or about the organisation, elsewhere: none is in an alert.
+PERSONAL_FIELDS = {"name", "phone", "email", "address", "contact", "summary", "note", "reasons", "candidates"}
 
 
-def an_offer(channels: tuple[str, ...] = ("webhook", "email", "portal"), attempt: int = 2) -> HandoffOffered:
+def an_offer(
+    channels: tuple[str, ...] = ("webhook", "email", "portal"),
+    attempt: int = 2,
+    municipality_code: str = "131041",
+) -> HandoffOffered:
     return HandoffOffered(
         case_id=uuid.uuid4(),
         referral_id=uuid.uuid4(),
@@ -46,10 +51,13 @@ def an_offer(channels: tuple[str, ...] = ("webhook", "email", "portal"), attempt
             channels=channels,
         ),
         topic=Topic.LONELY,
-        municipality_code="131041",
+        municipality_code=municipality_code,
         severity=Severity.S3,
-        deadline_at=OFFERED_AT + timedelta(minutes=30),
+        deadline_at=OFFERED_AT + timedelta(minutes=30, seconds=45),
         offered_at=OFFERED_AT,
+        need_tags=(IssueTag.DV, IssueTag.HIK),
+        age_band=AgeBand.YOUNG_ADULT,
+        language="vi",
     )
 
 
@@ -81,8 +89,9 @@ def test_an_offer_makes_one_alert_with_a_delivery_per_push_channel_the_organisat
         "alerts@partner.example",
     )
     assert webhook.trace_headers == {"traceparent": "00-abc-def-01"}
-    assert webhook.payload["deadline_at"] == "2025-06-01T10:00:00+00:00"
+    assert webhook.payload["deadline_at"] == "2025-06-01T10:00:45+00:00"
     assert webhook.payload == email.payload
+    assert (alert.need_tags, alert.age_band, alert.language) == (("DV", "HIK"), "18-29", "vi")
 
 
 def test_an_organisation_that_wants_the_portal_only_gets_no_push_delivery() -> None:
@@ -99,17 +108,55 @@ def test_the_webhook_body_has_exactly_the_documented_fields_and_nothing_personal
     )
 
     assert list(body) == [*WEBHOOK_FIELDS, "links"]
-    assert body["type"] == "handoff.offered.v1"
+    assert body["type"] == "handoff.offered.v1"  # the partners' type name: the new fields are additive
     assert (body["topic"], body["severity"], body["municipality_code"]) == ("LONELY", "S3", "131041")
-    assert body["deadline_at"] == "2025-06-01T10:00:00+00:00"
+    assert body["deadline_at"] == "2025-06-01T10:00:45+00:00"
     assert body["links"] == {
         "referral": f"https://notify.example/v1/deliveries/{offer.delivery_id}",
         "acknowledge": "https://r.example/v1/a/t",
     }
+    assert not PERSONAL_FIELDS & set(body)
     encoded = encode_body(body).decode()
     # Not even the organisation's own name or address travels in the alert.
-    for absent in (ORGANISATION_NAME, "alerts@partner.example", "name", "reasons", "candidates"):
+    for absent in (ORGANISATION_NAME, "alerts@partner.example", "partner.example/hooks"):
         assert absent not in encoded
+
+
+def test_the_webhook_body_says_what_the_case_needs_where_and_until_when_in_japan_time() -> None:
+    [offer, _] = alert_for_offer(an_offer(), trace_headers={}).deliveries
+
+    body = webhook_body(offer.payload, public_base_url="https://notify.example")
+
+    assert body["need_tags"] == ["DV", "HIK"]
+    assert (body["age_band"], body["language"]) == ("18-29", "vi")
+    assert body["municipality_name"] == "東京都新宿区"
+    # To the minute, cut rather than rounded: never later than the exact deadline beside it.
+    assert body["deadline_at_jst"] == "2025-06-01T19:00+09:00"
+
+
+def test_a_code_the_register_does_not_know_has_no_municipality_name() -> None:
+    # A well-formed code (its check digit is right) that no municipality has.
+    [offer, _] = alert_for_offer(an_offer(municipality_code="139998"), trace_headers={}).deliveries
+
+    body = webhook_body(offer.payload, public_base_url="https://notify.example")
+
+    assert (body["municipality_code"], body["municipality_name"]) == ("139998", None)
+
+
+def test_a_payload_stored_before_the_needs_travelled_is_sent_with_what_a_v1_offer_meant() -> None:
+    [offer, _] = alert_for_offer(an_offer(), trace_headers={}).deliveries
+    new_fields = ("need_tags", "age_band", "language", "municipality_name", "deadline_at_jst")
+    stored_before = {k: v for k, v in offer.payload.items() if k not in new_fields}
+
+    body = webhook_body(stored_before, public_base_url="https://notify.example")
+
+    assert [body[name] for name in new_fields] == [
+        [],
+        "unknown",
+        "ja",
+        "東京都新宿区",
+        "2025-06-01T19:00+09:00",
+    ]
 
 
 def test_the_webhook_body_ignores_fields_the_stored_payload_gained_later() -> None:
@@ -119,26 +166,6 @@ def test_the_webhook_body_ignores_fields_the_stored_payload_gained_later() -> No
 
     assert "summary" not in body
     assert "acknowledge" not in body["links"]  # the API shows the body without the link
-
-
-def test_the_email_says_topic_area_severity_deadline_and_link_and_nothing_personal() -> None:
-    [offer, _] = alert_for_offer(an_offer(), trace_headers={}).deliveries
-
-    message = email_message(
-        offer.payload,
-        to="alerts@partner.example",
-        sender="Tsunagu <noreply@tsunagu.invalid>",
-        acknowledge_url="https://r.example/v1/acknowledgements/tok",
-        message_id="<k@tsunagu.invalid>",
-    )
-
-    text = message.get_content()
-    assert "孤独・孤立に悩んでいる方" in text and "131041" in text and "S3 深刻" in text
-    assert "2025-06-01 19:00 JST" in text  # the deadline in Japan time
-    assert "https://r.example/v1/acknowledgements/tok" in text
-    assert message["Subject"].startswith("[Tsunagu] 引き継ぎの依頼 S3 131041")
-    assert message["To"] == "alerts@partner.example"
-    assert ORGANISATION_NAME not in message.as_string()
 
 
 def test_an_attempt_none_of_whose_channels_worked_names_each_reason() -> None:

@@ -5,11 +5,14 @@ what this organisation may see; a handoff of another organisation is a 404 from 
 """
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from contracts.hours import JST
+from contracts.municipality import register
 from contracts.vocabulary import DeclineReason, OutcomeCode, OutcomeStage
 from web import live
 from web.backends import BackendError, NotYetAvailable
@@ -27,10 +30,27 @@ def _org(ctx: Ctx) -> uuid.UUID:
     return ctx.user.organisation_id
 
 
+def _jst(at: str | None) -> str:
+    """'2026-12-04 21:30': an instant from a service's API as it reads in Japan (shown with "JST")."""
+    return datetime.fromisoformat(at).astimezone(JST).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+def _alert_view(alert: dict[str, Any]) -> dict[str, Any]:
+    """A notify alert as the screens show it: times in Japan time, the municipality by its name
+    (the register's, should notify not have named it)."""
+    code = alert.get("municipality_code") or ""
+    return alert | {
+        "municipality_name": alert.get("municipality_name") or register().display_name(code),
+        "need_tags": alert.get("need_tags") or [],
+        "deadline_jst": _jst(alert.get("deadline_at")),
+        "offered_jst": _jst(alert.get("offered_at")),
+    }
+
+
 async def _inbox(ctx: Ctx) -> dict[str, Any]:
     """The organisation's handoff alerts, newest first, from notify's portal inbox."""
     items = await ctx.call("notify", "GET", "/v1/portal/inbox", params={"limit": 50})
-    return {"items": items or []}
+    return {"items": [_alert_view(item) for item in items or []]}
 
 
 def _inbox_html(ctx: Ctx, inbox: dict[str, Any]) -> str:
@@ -54,11 +74,37 @@ async def inbox_stream(ctx: PartnerPage, request: Request) -> Response:
     return live.stream(request, poll, interval_s=ctx.settings.live_poll_interval_s)
 
 
+async def _offered(ctx: Ctx, referral_id: uuid.UUID, attempt: int | None) -> dict[str, Any] | None:
+    """This organisation's alert of the attempt: what it was offered (needs, age band, language),
+    from notify. None if notify has none or cannot say now: the partner must still be able to act."""
+    try:
+        items = await ctx.call(
+            "notify", "GET", "/v1/portal/inbox", params={"referral_id": str(referral_id), "limit": 20}
+        )
+    except BackendError:
+        return None
+    mine = [a for a in items or [] if a.get("referral_id") == str(referral_id)]
+    found = next((a for a in mine if a.get("attempt") == attempt), mine[0] if mine else None)
+    return _alert_view(found) if found else None
+
+
 async def _handoff(ctx: Ctx, referral_id: uuid.UUID) -> dict[str, Any]:
-    """The referral as referral lets this partner see it: its own attempts and timeline only."""
+    """The referral as referral lets this partner see it (its own attempts and timeline only), with
+    what its alert said of the case."""
     referral: dict[str, Any] = await ctx.call("referral", "GET", f"/v1/referrals/{referral_id}")
     attempts = referral.get("attempts") or []
-    referral["mine"] = attempts[-1] if attempts else None
+    mine = attempts[-1] if attempts else None
+    referral["mine"] = {**mine, "deadline_jst": _jst(mine.get("deadline_at"))} if mine else None
+    referral["timeline"] = [{**e, "at_jst": _jst(e.get("at"))} for e in referral.get("timeline") or []]
+    offered = await _offered(ctx, referral_id, mine.get("attempt") if mine else None) or {}
+    code = referral.get("municipality_code") or ""
+    referral["case"] = {
+        "municipality_name": offered.get("municipality_name") or register().display_name(code),
+        # None when nobody can say (no alert, or notify down): unknown is not "none recorded".
+        "need_tags": offered.get("need_tags", referral.get("need_tags")),
+        "age_band": offered.get("age_band", referral.get("age_band")),
+        "language": offered.get("language", referral.get("language")),
+    }
     return referral
 
 
