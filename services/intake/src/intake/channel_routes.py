@@ -14,7 +14,8 @@ from intake.chat import ChatConsent, ChatState, ConsentRequest
 from intake.deps import Channels, Counsellor, CounsellorOrOperator, Messenger, Now, Operator, Pool, Seal
 from intake.domain import CONSENT_TEXTS, CURRENT_CONSENT_TEXT, ConsentDecision, ConsentItem
 from intake.menu import Desk, Hours, MenuOption, VoiceMenu, Window, format_hhmm, parse_hhmm, to_e164
-from intake.routes import CaseDetailsIn, ConsultationOut
+from intake.responses import ConsultationOut
+from intake.routes import CaseDetailsIn
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
@@ -522,4 +523,4 @@ async def close_chat(
         response.status_code = 200
     response.headers["Location"] = f"/v1/consultations/{consultation.id}"
     view = await service.get_consultation(pool, sealer, principal=principal, consultation_id=consultation.id)
-    return ConsultationOut.of(view.consultation, view.consent)
+    return ConsultationOut.of(view)

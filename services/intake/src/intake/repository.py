@@ -212,7 +212,24 @@ async def latest_consent(conn: asyncpg.Connection, *, consultation_id: uuid.UUID
              ORDER BY seq DESC LIMIT 1""",
         consultation_id,
     )
-    return StoredConsent(**{**dict(row), "items": list(row["items"])}) if row else None
+    return _to_consent(row) if row else None
+
+
+async def latest_consents(
+    conn: asyncpg.Connection, *, consultation_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, StoredConsent]:
+    """The latest consent decision of each of the consultations that has one."""
+    rows = await conn.fetch(
+        f"""SELECT DISTINCT ON (consultation_id) {_CONSENT_COLUMNS} FROM consents
+             WHERE consultation_id = ANY($1::uuid[])
+             ORDER BY consultation_id, seq DESC""",
+        consultation_ids,
+    )
+    return {row["consultation_id"]: _to_consent(row) for row in rows}
+
+
+def _to_consent(row: asyncpg.Record) -> StoredConsent:
+    return StoredConsent(**{**dict(row), "items": list(row["items"])})
 
 
 async def claim_idempotency_key(

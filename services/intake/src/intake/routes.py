@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from contracts.municipality import MunicipalityCode
+from contracts.municipality import CurrentMunicipalityCode
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
 from eventkit.errors import ERROR_RESPONSES
 from intake import service
@@ -22,17 +22,16 @@ from intake.deps import (
     Seal,
 )
 from intake.domain import (
-    Consent,
     ConsentDecision,
     ConsentInput,
     ConsentItem,
     ConsentMethod,
-    Consultation,
     Contact,
     NewConsultation,
     RecipientKind,
 )
 from intake.repository import StoredDisclosure
+from intake.responses import ConsultationOut, ContactOut
 from intake.severity import EmergencyCall, RiskAssessment
 
 router = APIRouter(prefix="/v1", tags=["consultations"], responses=ERROR_RESPONSES)
@@ -82,7 +81,7 @@ class CaseDetailsIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    municipality_code: MunicipalityCode
+    municipality_code: CurrentMunicipalityCode
     severity: Severity | None = Field(
         default=None,
         description=(
@@ -148,7 +147,7 @@ class ConsultationPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     topic: Topic | None = None
-    municipality_code: MunicipalityCode | None = None
+    municipality_code: CurrentMunicipalityCode | None = None
     need_tags: list[IssueTag] | None = Field(default=None, max_length=len(IssueTag))
     age_band: AgeBand | None = None
     gender: Gender | None = None
@@ -181,119 +180,6 @@ class ConsultationPatch(BaseModel):
         )
 
 
-# ---- response models ------------------------------------------------------------------------
-
-
-class ContactOut(BaseModel):
-    name: str | None
-    phone: str | None
-    address: str | None
-
-
-class SeverityOut(BaseModel):
-    rule_version: str = Field(description="'counsellor-only' when no risk assessment was given")
-    computed: Severity | None
-    flags: list[str] = Field(description="Every criterion of the rule version that applied")
-    final: Severity
-
-
-class ConsentOut(BaseModel):
-    id: uuid.UUID
-    decision: ConsentDecision
-    items: list[ConsentItem]
-    recipient_kind: RecipientKind
-    method: ConsentMethod
-    text_version: str
-    obtained_at: datetime
-    obtained_by: str
-
-    @classmethod
-    def of(cls, c: Consent | None) -> "ConsentOut | None":
-        if c is None:
-            return None
-        return cls(
-            id=c.id,
-            decision=c.decision,
-            items=sorted(c.items),
-            recipient_kind=c.recipient_kind,
-            method=c.method,
-            text_version=c.text_version,
-            obtained_at=c.obtained_at,
-            obtained_by=c.obtained_by,
-        )
-
-
-class EntryOut(BaseModel):
-    call_leg_id: uuid.UUID | None
-    chat_id: uuid.UUID | None
-    menu_id: uuid.UUID | None = Field(description="The voice-menu version that routed the call")
-    menu_digit: str | None
-
-
-class ConsultationOut(BaseModel):
-    id: uuid.UUID
-    case_id: uuid.UUID
-    channel: Channel
-    topic: Topic
-    municipality_code: str
-    severity: Severity
-    lawful_basis: LawfulBasis | None
-    summary: str | None = Field(description="None once purged after the retention period")
-    contact: ContactOut | None
-    recorded_by: str
-    recorded_at: datetime
-    need_tags: list[IssueTag]
-    age_band: AgeBand
-    gender: Gender
-    language: str
-    risk: RiskAssessment | None
-    severity_decision: SeverityOut
-    emergency_call: EmergencyCall | None
-    consent: ConsentOut | None
-    entry: EntryOut
-    revision: int
-    updated_at: datetime | None
-    closed_at: datetime | None
-    closed_reason: str | None
-    purged_at: datetime | None
-
-    @classmethod
-    def of(cls, c: Consultation, consent: Consent | None = None) -> "ConsultationOut":
-        contact = ContactOut(**vars(c.contact)) if c.contact else None
-        return cls(
-            id=c.id,
-            case_id=c.id,
-            channel=c.channel,
-            topic=c.topic,
-            municipality_code=c.municipality_code,
-            severity=c.severity,
-            lawful_basis=c.lawful_basis,
-            summary=c.summary,
-            contact=contact,
-            recorded_by=c.recorded_by,
-            recorded_at=c.recorded_at,
-            need_tags=list(c.need_tags),
-            age_band=c.age_band,
-            gender=c.gender,
-            language=c.language,
-            risk=c.risk,
-            severity_decision=SeverityOut(
-                rule_version=c.rule_version,
-                computed=c.computed_severity,
-                flags=list(c.risk_flags),
-                final=c.severity,
-            ),
-            emergency_call=c.emergency_call,
-            consent=ConsentOut.of(consent),
-            entry=EntryOut(**vars(c.entry)),
-            revision=c.revision,
-            updated_at=c.updated_at,
-            closed_at=c.closed_at,
-            closed_reason=c.closed_reason,
-            purged_at=c.purged_at,
-        )
-
-
 # ---- consultations --------------------------------------------------------------------------
 
 
@@ -304,7 +190,7 @@ class ConsultationOut(BaseModel):
     summary="Record a consultation",
     description=(
         "Stores the consultation (summary and contact encrypted) and announces it as "
-        "`consultation.recorded.v1` without personal data. With `risk`, the severity is computed by "
+        "`consultation.recorded.v2` without personal data. With `risk`, the severity is computed by "
         "the current rule version; with `call_leg_id`, it completes that phone call. A retry with "
         "the same `Idempotency-Key` returns the first result with status 200."
     ),
@@ -327,9 +213,9 @@ async def record_consultation(
         response.status_code = 200
     response.headers["Location"] = f"/v1/consultations/{consultation.id}"
     if body.consent is None and created:
-        return ConsultationOut.of(consultation)
+        return ConsultationOut.of(service.ConsultationView(consultation, consent=None))
     view = await service.get_consultation(pool, sealer, principal=principal, consultation_id=consultation.id)
-    return ConsultationOut.of(view.consultation, view.consent)
+    return ConsultationOut.of(view)
 
 
 @router.get(
@@ -341,7 +227,7 @@ async def get_consultation(
     consultation_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal
 ) -> ConsultationOut:
     view = await service.get_consultation(pool, sealer, principal=principal, consultation_id=consultation_id)
-    return ConsultationOut.of(view.consultation, view.consent)
+    return ConsultationOut.of(view)
 
 
 @router.patch(
@@ -350,7 +236,7 @@ async def get_consultation(
     summary="Change one of your consultations (kept as a revision)",
     description=(
         "Raising the severity is free; lowering it needs `severity_reason`. When the topic, area, "
-        "severity, basis or needs change, `consultation.recorded.v1` is announced again."
+        "severity, basis or needs change, `consultation.recorded.v2` is announced again."
     ),
 )
 async def update_consultation(
@@ -364,7 +250,7 @@ async def update_consultation(
     view = await service.update_consultation(
         pool, sealer, principal=principal, consultation_id=consultation_id, changes=body.to_domain(), now=now
     )
-    return ConsultationOut.of(view.consultation, view.consent)
+    return ConsultationOut.of(view)
 
 
 @router.post(
@@ -378,7 +264,7 @@ async def close_consultation(
     view = await service.close_consultation(
         pool, sealer, principal=principal, consultation_id=consultation_id, now=now
     )
-    return ConsultationOut.of(view.consultation, view.consent)
+    return ConsultationOut.of(view)
 
 
 @router.get(
@@ -396,7 +282,7 @@ async def list_consultations(
     found = await service.list_own_consultations(
         pool, sealer, principal=principal, limit=limit, before=before
     )
-    return [ConsultationOut.of(c) for c in found]
+    return [ConsultationOut.of(view) for view in found]
 
 
 class RevisionOut(BaseModel):
@@ -605,7 +491,7 @@ async def disclose(
         lawful_basis=d.lawful_basis,
         items=sorted(d.items),
         withheld=sorted(d.withheld),
-        contact=ContactOut(**vars(c.contact)) if ConsentItem.CONTACT in d.items and c.contact else None,
+        contact=ContactOut.of(c.contact) if ConsentItem.CONTACT in d.items else None,
         summary=c.summary if ConsentItem.SUMMARY in d.items else None,
         risk=c.risk if ConsentItem.RISK in d.items else None,
         municipality_code=c.municipality_code,

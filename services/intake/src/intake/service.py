@@ -371,7 +371,7 @@ def _may_read(principal: Principal, stored: repository.StoredConsultation) -> bo
 @dataclass(frozen=True)
 class ConsultationView:
     consultation: Consultation
-    consent: Consent | None
+    consent: Consent | None  # the person's latest decision, if one was recorded
 
 
 async def get_consultation(
@@ -391,12 +391,13 @@ async def list_own_consultations(
     principal: Principal,
     limit: int,
     before: datetime | None,
-) -> list[Consultation]:
+) -> list[ConsultationView]:
     async with pool.acquire() as conn:
         stored = await repository.list_consultations_by(
             conn, recorded_by=principal.subject, limit=limit, before=before
         )
-    return [unseal(sealer, s) for s in stored]
+        consents = await repository.latest_consents(conn, consultation_ids=[s.id for s in stored])
+    return [ConsultationView(unseal(sealer, s), consent_of(consents.get(s.id))) for s in stored]
 
 
 # ---- updates --------------------------------------------------------------------------------

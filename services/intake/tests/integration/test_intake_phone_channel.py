@@ -374,6 +374,33 @@ async def test_a_counsellor_completes_a_call_leg_into_a_consultation_that_names_
     assert unknown.status_code == 404
 
 
+async def test_a_call_leg_is_not_completed_into_an_abolished_or_unknown_area(api: Api) -> None:
+    await activate(api)
+    sid = new_call()
+    await post(api, "/v1/channels/phone/voice", call_params(sid))
+    leg_id = str(await api.pool.fetchval("SELECT id FROM call_legs WHERE call_sid = $1", sid))
+    counsellor = api.headers("counsellor")
+
+    # 浜松市中区 (221317) became part of 浜松市中央区 (221384) in 2024.
+    abolished = await api.client.post(
+        "/v1/consultations", json=consultation_body(leg_id, municipality_code="221317"), headers=counsellor
+    )
+    assert abolished.status_code == 422, abolished.text
+    error = abolished.json()["error"]
+    assert error["code"] == "abolished_municipality" and "221384" in error["message"]
+    unknown = await api.client.post(
+        "/v1/consultations", json=consultation_body(leg_id, municipality_code="139998"), headers=counsellor
+    )
+    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "unknown_municipality"
+    open_legs = (await api.client.get("/v1/channels/phone/legs", headers=counsellor)).json()
+    assert leg_id in [leg["id"] for leg in open_legs]
+
+    completed = await api.client.post(
+        "/v1/consultations", json=consultation_body(leg_id, municipality_code="221384"), headers=counsellor
+    )
+    assert completed.status_code == 201, completed.text
+
+
 async def test_the_callers_number_is_stored_only_encrypted(api: Api) -> None:
     await activate(api)
     await post(api, "/v1/channels/phone/voice", call_params(new_call()))

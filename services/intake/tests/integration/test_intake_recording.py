@@ -70,7 +70,7 @@ async def test_a_consultation_and_its_event_are_stored_together(pool: asyncpg.Po
     case_id = await record(pool, sealer, ASSESSED)
     rows = await pool.fetch("SELECT topic, message_key, event_type, payload FROM outbox")
     assert len(rows) == 1
-    assert rows[0]["event_type"] == "consultation.recorded.v1"
+    assert rows[0]["event_type"] == "consultation.recorded.v2"
     assert rows[0]["message_key"] == str(case_id)
     assert rows[0]["topic"] == "intake.consultations.v1"
     payload = rows[0]["payload"]

@@ -2,6 +2,8 @@
 
 import logging
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -246,6 +248,9 @@ async def record_consultation(ctx: CounsellorPage, _: Checked, request: Request)
             for detail in error.details:
                 field = str(detail.get("field", "")) if isinstance(detail, dict) else ""
                 name = field.rsplit(".", 1)[-1]
+                # The form asks for a place by name or code; intake checks the code it became
+                # (an abolished or unknown one is marked on the field, the successor in the message).
+                name = "municipality" if name == "municipality_code" else name
                 if name:
                     form.errors[name] = "form.error.intake"
             form.errors.setdefault("form", "form.error.intake")
@@ -309,6 +314,32 @@ def timeline_html(ctx: Ctx, state: dict[str, Any]) -> str:
     )
 
 
+# Why intake hands a case to no local organisation (its consultation's `handoff.reason`). Each has
+# a sentence for the counsellor and what they may do next; a reason intake adds later gets the
+# general sentence rather than a raw code.
+NO_HANDOFF_REASONS = ("not_serious", "consent_refused", "no_lawful_basis", "consent_required")
+
+
+@dataclass(frozen=True)
+class NoHandoffNote:
+    reason: str  # catalogue keys
+    next: str | None
+    tone: str  # alert style: a serious case nobody follows up needs the counsellor's attention
+
+
+def no_handoff_note(consultation: Mapping[str, Any]) -> NoHandoffNote | None:
+    """What the case page says when intake opens no handoff; None when one opens (or when an
+    intake that predates the decision says nothing about it)."""
+    handoff = consultation.get("handoff")
+    if not isinstance(handoff, Mapping) or handoff.get("opens") is not False:
+        return None
+    reason = handoff.get("reason")
+    if reason not in NO_HANDOFF_REASONS:
+        return NoHandoffNote("case.no_handoff.other", None, "warn")
+    tone = "info" if reason == "not_serious" else "warn"
+    return NoHandoffNote(f"case.no_handoff.{reason}", f"case.no_handoff_next.{reason}", tone)
+
+
 # A referral still in these states can be withdrawn by the counsellor.
 WITHDRAWABLE = ("requested", "unmatched", "offered", "notified", "acknowledged", "contacted", "accompanied")
 
@@ -323,6 +354,8 @@ async def case_page(
     return await ctx.render(
         "console/case.html",
         consultation=consultation,
+        no_handoff=no_handoff_note(consultation),
+        has_referrals=bool(state["referrals"]),
         timeline_html=timeline_html(ctx, state),
         recorded=bool(recorded),
         withdrawn=bool(withdrawn),
