@@ -1,6 +1,6 @@
 """directory's settings, read from DIRECTORY_* variables."""
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from pydantic_settings import SettingsConfigDict
 
 from eventkit.settings import ServiceSettings
@@ -13,3 +13,9 @@ class Settings(ServiceSettings):
     # Reported capacity older than this counts as unknown, not as available (issue: stale
     # capacity must not attract referrals a partner can no longer take).
     capacity_stale_after_s: int = Field(default=24 * 3600, ge=60)
+    clock_start: AwareDatetime | None = Field(
+        default=None,
+        description="Rehearsal only: match as if it were this instant (then advancing in real time), "
+        "e.g. 2027-05-03T02:00:00+09:00 to see where Golden Week's night cases would go. "
+        "Unset in production.",
+    )

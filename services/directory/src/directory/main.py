@@ -7,9 +7,11 @@ from fastapi import FastAPI
 
 from directory import geography, routes
 from directory.config import Settings
+from directory.coverage import routes as coverage_routes
 from directory.domain import MatchPolicy
 from directory.handlers import build_handlers
 from directory.service import Context
+from eventkit.clock import clock_from, system_clock
 from eventkit.db import service_migrations
 from eventkit.http import create_service_app
 from eventkit.runtime import ServiceRuntime
@@ -24,7 +26,8 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
         # Read the geography now: a broken data file stops start-up instead of the first match.
         geography.load()
         context = Context(
-            policy=MatchPolicy(capacity_stale_after=timedelta(seconds=settings.capacity_stale_after_s))
+            policy=MatchPolicy(capacity_stale_after=timedelta(seconds=settings.capacity_stale_after_s)),
+            clock=clock_from(settings.clock_start) if settings.clock_start else system_clock,
         )
     runtime = ServiceRuntime(
         name="directory",
@@ -36,7 +39,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
         runtime=runtime,
         title="Tsunagu directory",
         description="Local support organisations (Open Referral HSDS 3.0), and referrals matched to them.",
-        routers=[routes.router],
+        routers=[routes.router, coverage_routes.router],
     )
     app.state.context = context
     return app

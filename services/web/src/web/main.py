@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from eventkit import telemetry
 from eventkit.db import MigrationSource, create_pool, migrate
 from eventkit.telemetry import setup_telemetry
-from web import chat, console, operator, portal, routes, service
+from web import chat, console, coverage, operator, portal, routes, service
 from web.backends import BackendError, Backends
 from web.chat import ChatHub
 from web.config import Settings
@@ -185,7 +185,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.organisation_names = {}
     install_handlers(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for router in (routes.router, console.router, chat.router, portal.router, operator.router):
+    routers = (routes.router, console.router, chat.router, portal.router, operator.router, coverage.router)
+    for router in routers:
         app.include_router(router)
 
     app.add_middleware(SecurityHeaders)
