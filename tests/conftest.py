@@ -23,6 +23,10 @@ from support import PersonalData, fresh_municipality_code
 from eventkit.testing import load_stack_module
 
 SERVICES = ("intake", "referral", "directory", "notify")
+ALL_CAPABILITIES = (
+    "INTERVIEW", "ACCOMPANY", "OUTREACH", "SHELTER", "FOOD", "CASH", "HOUSING", "JOB", "MEDICAL_LINK", "LEGAL",
+    "MULTILINGUAL",
+)  # fmt: skip
 
 
 @dataclass
@@ -179,6 +183,14 @@ def partner_factory(system: System, receiver: Receiver) -> Iterator[Callable[...
                     "coverage": [municipality],
                     "topics": list(topics),
                     "webhook_url": f"{receiver.url}/hooks/{org_id}",
+                    # Capable of anything and open round the clock, so that the test's own
+                    # partner is the first choice for its area whatever the sample directory
+                    # holds one tier up.
+                    "capabilities": list(ALL_CAPABILITIES),
+                    "languages": ["ja", "en", "vi", "zh", "ko", "pt", "es", "tl", "ne"],
+                    "schedules": [
+                        {"byday": "MO,TU,WE,TH,FR,SA,SU", "opens_at": "00:00", "closes_at": "24:00"}
+                    ],
                 },
             )
             assert response.status_code in (200, 201), response.text

@@ -8,21 +8,26 @@ from typing import Any
 
 import httpx
 
-from contracts.municipality import check_digit
+from contracts.municipality import Kind, register
 
-# Codes no sample organisation covers (prefecture 47, 900–998), handed out in a random order and
-# each at most once per session, so two partners of one test never share an area by chance.
+# Real municipalities of 鹿児島県 and 沖縄県 (the directory refuses codes nobody lives under),
+# handed out in a random order and each at most once per session, so two partners of one test
+# never share an area by chance. The scenario suite keeps out of these two prefectures.
+FRESH_PREFECTURES = ("46", "47")
 _FRESH_CODES: list[str] = []
 
 
 def _refill_fresh_codes() -> None:
-    bodies = [f"47{n:03d}" for n in range(900, 999)]
-    _FRESH_CODES.extend(body + str(check_digit(body)) for body in bodies)
+    _FRESH_CODES.extend(
+        m.code
+        for m in register().municipalities.values()
+        if m.prefecture_code in FRESH_PREFECTURES and m.kind is not Kind.DESIGNATED_CITY
+    )
     random.SystemRandom().shuffle(_FRESH_CODES)
 
 
 def fresh_municipality_code(taken: Callable[[str], bool] | None = None) -> str:
-    """A code with a valid check digit that no sample organisation covers, unused so far this session.
+    """A real municipality that no organisation covers directly, unused so far this session.
 
     `taken` says whether a code is already someone's (e.g. an organisation a stopped run left behind
     on the reused stack): such codes are passed over. Only when every code was handed out does the
@@ -35,7 +40,7 @@ def fresh_municipality_code(taken: Callable[[str], bool] | None = None) -> str:
             code = _FRESH_CODES.pop()
             if taken is None or not taken(code):
                 return code
-    raise AssertionError("every fresh municipality code (47900–47998) is covered by an active organisation")
+    raise AssertionError("every municipality of 鹿児島県 and 沖縄県 is covered by an active organisation")
 
 
 @dataclass(frozen=True)

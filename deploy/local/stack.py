@@ -1609,7 +1609,8 @@ class Stack:
     def _ready_url(self, name: str) -> str:
         return f"{self.service_url(name)}/readyz"
 
-    def start_service(self, name: str) -> None:
+    def start_service(self, name: str, settings: Mapping[str, str] | None = None) -> None:
+        """Start a service unless it runs; `settings` adds to (or overrides) its environment."""
         if name not in SERVICES:
             raise ValueError(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
         with self._lock():
@@ -1617,7 +1618,7 @@ class Stack:
             pid = self.running_pid(name)
             if pid is None:
                 self._check_port_free(name)
-                env = self.service_env(name)
+                env = self.service_env(name) | dict(settings or {})
                 say(f"{name}: starting on {self.service_url(name)} (log: {self.log_path(name)})")
                 pid = self._spawn(name, [self.python, "-m", name], env, self.root).pid
             if not http_ok(url):

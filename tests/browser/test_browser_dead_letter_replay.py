@@ -14,7 +14,7 @@ from support import wait_until
 
 from contracts.events import ConsultationRecorded
 from contracts.topics import CONSULTATIONS, dead_letter_topic
-from contracts.vocabulary import Channel, LawfulBasis, Severity, Topic
+from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
 from eventkit.envelope import encode_payload, new_envelope, to_kafka_headers
 from eventkit.kafka import make_producer
 
@@ -60,6 +60,10 @@ def test_the_operator_replays_a_dead_lettered_message_and_it_is_processed(
         severity=Severity.S3,
         lawful_basis=LawfulBasis.CONSENT,
         recorded_at=datetime.now(UTC),
+        need_tags=(IssueTag.MON, IssueTag.ISO),
+        age_band=AgeBand.ADULT,
+        gender=Gender.FEMALE,
+        language="ja",
     )
     servers = f"127.0.0.1:{system.stack.ports['kafka']}"
     # Playwright's sync API keeps an event loop on this thread: the producer runs on another.

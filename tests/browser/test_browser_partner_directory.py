@@ -29,6 +29,8 @@ def test_a_partner_edits_its_hours_and_capacity_and_the_directory_keeps_them(
     hours = page.get_by_role("group", name="受付時間 1")
     for day in ("月", "火", "水", "木", "金"):
         hours.get_by_label(day, exact=True).check()
+    for day in ("土", "日"):  # the test partner starts open round the clock; weekdays only now
+        hours.get_by_label(day, exact=True).uncheck()
     hours.get_by_label("開始").fill("09:00")
     hours.get_by_label("終了").fill("17:30")
     page.get_by_role("button", name="説明と受付時間を保存").click()
