@@ -6,7 +6,7 @@ scenario test. Nothing stored is back-dated by it beyond what that moment implie
 """
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], datetime]
 
@@ -23,3 +23,19 @@ def clock_from(start: datetime) -> Clock:
         return datetime.now(UTC) + offset
 
     return now
+
+
+class MovableClock:
+    """A clock tests move instead of sleeping: `clock()` reads it, `advance()` moves it on."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    def set(self, at: datetime) -> None:
+        self.now = at

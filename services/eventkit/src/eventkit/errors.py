@@ -1,6 +1,14 @@
-"""The one error body every endpoint returns: {"error": {"code", "message", "details"}}."""
+"""The one error body every endpoint returns: {"error": {"code", "message", "details"}}, and the
+domain errors a use case raises without knowing HTTP.
 
-from typing import Any
+A service's domain and use cases raise `DomainError`s (`NotFound`, `Conflict`, `Invalid`,
+`Forbidden`, `Unavailable` or their own subclasses, each with a machine code and a message that says
+what to do); `eventkit.http` maps each kind to its status in one table. `ApiError` belongs to the
+HTTP edge alone.
+"""
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
@@ -50,8 +58,51 @@ class ApiError(Exception):
         ).model_dump()
 
 
-def not_found(what: str) -> ApiError:
-    return ApiError(404, "not_found", f"No {what} with that id is visible to you.")
+class DomainError(Exception):
+    """A rule refused the request. `code` is machine-readable; the message says what to do."""
+
+    code: ClassVar[str] = "refused"
+
+    def __init__(self, message: str, *, details: Sequence[ErrorDetail] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = list(details)
+
+
+class NotFound(DomainError):
+    """No such thing, or not one the caller may see: the two are not told apart."""
+
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request contradicts the current state."""
+
+    code = "conflict"
+
+
+class Invalid(DomainError):
+    """The request is well-formed but a rule finds it wrong; `details` name the fields."""
+
+    code = "validation_failed"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class Unavailable(DomainError):
+    """Something the use case depends on outside the service refused or did not answer."""
+
+    code = "upstream_unavailable"
+
+
+def not_found(what: str) -> NotFound:
+    return NotFound(f"No {what} with that id is visible to you.")
+
+
+def invalid(field: str, reason: str, message: str = "The request is invalid.") -> Invalid:
+    return Invalid(message, details=[ErrorDetail(field=field, reason=reason)])
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -11,7 +11,17 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from eventkit.auth import TokenVerifier
-from eventkit.errors import NAMED_VALIDATION_ERRORS, ApiError, ErrorDetail
+from eventkit.errors import (
+    NAMED_VALIDATION_ERRORS,
+    ApiError,
+    Conflict,
+    DomainError,
+    ErrorDetail,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unavailable,
+)
 from eventkit.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -30,6 +40,26 @@ _STATUS_CODES = {
 }
 
 
+# The one table from domain errors to HTTP: a subclass (`Reassigned(Conflict)`) answers with its
+# base's status and its own code.
+HTTP_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    Invalid: 422,
+    Unavailable: 502,
+}
+
+
+def status_of(error: DomainError) -> int:
+    return next((HTTP_STATUS[kind] for kind in type(error).__mro__ if kind in HTTP_STATUS), 409)
+
+
+def as_api_error(error: DomainError) -> ApiError:
+    """The HTTP answer to a domain error, for an edge that renders it itself (an HTML page)."""
+    return ApiError(status_of(error), error.code, error.message, details=error.details)
+
+
 def _field_path(location: Sequence[Any]) -> str:
     return ".".join(str(part) for part in location)
 
@@ -38,6 +68,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
         return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, error: DomainError) -> JSONResponse:
+        answer = as_api_error(error)
+        return JSONResponse(answer.body(), status_code=answer.status)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:

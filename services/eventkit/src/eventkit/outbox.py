@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 from contracts.events import Event
 from eventkit import telemetry
 from eventkit.envelope import encode_payload, new_envelope, to_kafka_headers
+from eventkit.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,10 @@ async def append(conn: asyncpg.Connection, event: Event) -> uuid.UUID:
     return envelope.event_id
 
 
-class OutboxRelay:
+class OutboxRelay(Worker):
     """Publishes outbox rows; one active relay per database (advisory lock), others stand by."""
+
+    name = "outbox relay"
 
     def __init__(
         self,
@@ -58,37 +61,16 @@ class OutboxRelay:
         batch_size: int = 200,
         keep_published_days: int = 7,
     ) -> None:
+        super().__init__()
         self._dsn = dsn
         self._pool = pool
         self._producer = producer
         self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
         self._keep_published_days = keep_published_days
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
         self.is_leader = False
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-
-    async def run(self) -> None:
-        backoff = 0.5
-        while not self._stopping.is_set():
-            try:
-                await self._run_with_listener()
-                backoff = 0.5
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
-                self.is_leader = False
-                log.warning(
-                    "outbox relay lost its database connection (%s); retrying in %.1fs",
-                    type(error).__name__,
-                    backoff,
-                )
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
-
-    async def _run_with_listener(self) -> None:
+    async def work(self) -> None:
         listener = await asyncpg.connect(self._dsn)
         try:
             await self._become_leader(listener)
@@ -96,8 +78,7 @@ class OutboxRelay:
             log.info("outbox relay is publishing")
             last_cleanup = 0.0
             loop = asyncio.get_running_loop()
-            while not self._stopping.is_set():
-                self._wake.clear()
+            while not self.stopping:
                 try:
                     published = await self.publish_pending()
                 except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
@@ -105,14 +86,13 @@ class OutboxRelay:
                 except Exception as error:  # broker trouble: rows stay unpublished, retry soon
                     log.warning("outbox relay could not publish (%s); retrying", type(error).__name__)
                     published = 0
-                    await self._sleep(1.0)
+                    await self.sleep(1.0)
                 if loop.time() - last_cleanup > 600:
                     await self._forget_old_rows()
                     last_cleanup = loop.time()
                 if published < self._batch_size:
-                    # The timer is the safety net for NOTIFYs lost while reconnecting.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                    # A NOTIFY wakes it; the timer is the safety net for those lost while reconnecting.
+                    await self.sleep(self._poll_interval_s)
         finally:
             self.is_leader = False
             with contextlib.suppress(Exception):
@@ -120,20 +100,16 @@ class OutboxRelay:
 
     async def _become_leader(self, listener: asyncpg.Connection) -> None:
         # A session lock dies with its connection, so a crashed leader frees it by itself.
-        while not self._stopping.is_set():
+        while not self.stopping:
             with telemetry.quiet():
                 got = await listener.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK)
             if got:
                 self.is_leader = True
                 return
-            await self._sleep(self._poll_interval_s * 4)
+            await self.sleep(self._poll_interval_s * 4)
 
     def _on_notify(self, *_: Any) -> None:
-        self._wake.set()
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+        self.wake()
 
     async def publish_pending(self) -> int:
         """Publish one batch; returns how many rows were published."""

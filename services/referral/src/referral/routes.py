@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.hours import JST
 from contracts.vocabulary import DeclineReason, LawfulBasis, OutcomeCode, OutcomeStage, Severity, Topic
-from eventkit.errors import ERROR_RESPONSES, ApiError
+from eventkit.errors import ERROR_RESPONSES, ApiError, DomainError
+from eventkit.http import as_api_error
 from eventkit.links import LinkClaims, LinkRejected
 from referral import service
 from referral.deps import AnyRole, CounsellorOrOperator, CurrentLifecycle, Links, Operator, Partner, Pool
@@ -443,6 +444,8 @@ async def show_link(
         page = await service.describe_link(pool, claims=claims)
     except ApiError as error:
         return _error_response(request, error)
+    except DomainError as error:
+        return _error_response(request, as_api_error(error))
     referral, attempt = page.referral, page.attempt
     if _wants_json(request):
         return JSONResponse(
@@ -490,6 +493,8 @@ async def use_link(
         view = await service.acknowledge_by_link(pool, claims=claims, lifecycle=lifecycle)
     except ApiError as error:
         return _error_response(request, error)
+    except DomainError as error:
+        return _error_response(request, as_api_error(error))
     result = AttemptResultOut.of(view)
     if _wants_json(request):
         return JSONResponse(result.model_dump(mode="json"), headers=_PAGE_HEADERS)
