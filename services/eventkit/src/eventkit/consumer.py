@@ -49,6 +49,17 @@ Handler = Callable[[asyncpg.Connection, Any, Message], Awaitable[None]]
 _Decoded = tuple[ConsumerRecord[bytes, bytes], list[tuple[str, bytes]], Envelope, Event, Handler]
 
 
+def tag_ids(event: Event) -> None:
+    """The ids an event is about, on the span that processes it: done here, once, so that no
+    handler has to remember it (ids only: the events carry no personal data)."""
+    organisation = getattr(event, "organisation_id", None)
+    if organisation is None:
+        organisation = getattr(getattr(event, "organisation", None), "organisation_id", None)
+    telemetry.tag(
+        case_id=event.case_id, referral_id=getattr(event, "referral_id", None), organisation_id=organisation
+    )
+
+
 class PermanentFailure(Exception):
     """Raised by a handler for an event that can never be applied; it is dead-lettered at once."""
 
@@ -224,6 +235,7 @@ class EventConsumer:
                     fresh.discard(envelope.event_id)
                     with self._span(record, headers) as span:
                         span.set_attribute("messaging.batch.message_count", len(work))
+                        tag_ids(event)
                         try:
                             await handler(
                                 conn, event, Message(envelope, record.topic, record.partition, record.offset)
@@ -255,6 +267,7 @@ class EventConsumer:
             handler = self._handlers.get(type(event))
             if handler is None:
                 return  # another event type on a topic we read; not ours to act on
+            tag_ids(event)
             message = Message(envelope, record.topic, record.partition, record.offset)
             attempt = 0
             while True:
