@@ -1,12 +1,20 @@
-"""Load on the running stack: intake throughput and POST → webhook latency, beside a Kafka baseline.
+"""Load on the running stack: intake throughput and POST → webhook latency, beside Kafka baselines.
 
-    make up && .venv/bin/python bench/handoff_latency.py [--rate 50] [--seconds 20]
+    make up && .venv/bin/python bench/handoff_latency.py [--rate 50] [--seconds 20] [--find-max]
 
 Prints:
-- baseline: a bare produce→consume round trip on the same broker, same run (p50/p95/p99);
-- throughput: consultations accepted per second by intake at a fixed concurrency;
+- baselines, same broker, same run: a bare produce→consume round trip, and a bare 4-hop chain
+  (consume → produce through four topics, the services' client settings: what a handoff's four
+  hops cost without work), each p50/p95/p99;
 - handoff: the time from a serious consultation's POST to its signed webhook's arrival at a
-  partner endpoint, at an open-loop rate (p50/p95/p99), and how many were lost or duplicated.
+  partner endpoint, at an open-loop rate (p50/p95/p99), how many were lost or duplicated, and the
+  ratios of its p50 and p99 to the 4-hop chain's;
+- CPU milliseconds per case of each process (the four services, PostgreSQL with its backends,
+  Kafka, the trace backend) over the measured window, from /proc, and their total;
+- resident memory of each Python service after the run;
+- throughput: consultations accepted per second by intake at a fixed concurrency;
+- with `--find-max`: the rate raised step by step until p99 passes 1 s (or a case is lost), and
+  the highest rate held.
 Everything runs on this machine; the numbers include all four services, PostgreSQL and Kafka
 sharing its cores.
 
@@ -29,22 +37,53 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
+from kafka_chain import four_hop_chain
+from procstat import Component, cpu_snapshot, per_case_ms, rss_snapshot
 
 from contracts.municipality import register
 from contracts.topics import TopicSpec
 from eventkit.kafka import ensure_topics, make_producer
 from eventkit.testing import load_stack_module
 
+SERVICES = ("intake", "referral", "directory", "notify")
+
+
+def quantile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
 
 def percentiles(samples: list[float]) -> str:
     if not samples:
         return "no samples"
-    ordered = sorted(samples)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
     return (
-        f"p50 {pick(0.50) * 1000:7.1f} ms   p95 {pick(0.95) * 1000:7.1f} ms   "
-        f"p99 {pick(0.99) * 1000:7.1f} ms   (n={len(ordered)})"
+        f"p50 {quantile(samples, 0.50) * 1000:7.1f} ms   p95 {quantile(samples, 0.95) * 1000:7.1f} ms   "
+        f"p99 {quantile(samples, 0.99) * 1000:7.1f} ms   (n={len(samples)})"
     )
+
+
+def components(stack: Any) -> list[Component]:
+    """The processes a handoff runs through, by the pids the local stack keeps."""
+    found = []
+    for name in (*SERVICES, "kafka", "zipkin"):
+        pid = stack.running_pid(name)
+        if pid is not None:
+            found.append(Component(name, pid))
+    postmaster = stack.pg_data_dir / "postmaster.pid"
+    if postmaster.exists():
+        found.append(Component("postgresql", int(postmaster.read_text().split()[0])))
+    return found
+
+
+def print_costs(cpu: dict[str, float], rss: dict[str, int]) -> None:
+    print("  CPU per case (ms), measured window:")
+    for name, ms in sorted(cpu.items(), key=lambda item: -item[1]):
+        print(f"    {name:12s} {ms:7.1f}")
+    print(f"    {'total':12s} {sum(cpu.values()):7.1f}")
+    print("  resident memory after the run:")
+    for name in SERVICES:
+        if name in rss:
+            print(f"    {name:12s} {rss[name] / 2**20:7.1f} MB")
 
 
 async def baseline(servers: str, count: int) -> list[float]:
@@ -217,6 +256,42 @@ async def acknowledge_all(referral_url: str, token: str, offers: set[tuple[str, 
     return done
 
 
+async def measured_run(
+    client: httpx.AsyncClient,
+    code: str,
+    rate: float,
+    seconds: float,
+    arrivals: Arrivals,
+    parts: list[Component],
+) -> tuple[list[float], int, int, int, dict[str, float]]:
+    """One open-loop run with the CPU each component spent on it, per case."""
+    before = cpu_snapshot(parts)
+    latencies, sent, lost, duplicated = await handoffs(client, code, rate, seconds, arrivals)
+    cpu = per_case_ms(before, cpu_snapshot(parts), sent)
+    return latencies, sent, lost, duplicated, cpu
+
+
+async def find_max(
+    client: httpx.AsyncClient, code: str, seconds: float, arrivals: Arrivals, parts: list[Component]
+) -> float:
+    """Raise the rate until p99 passes 1 s or a case is lost; the highest rate held."""
+    held = 0.0
+    for rate in (20, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140, 160, 200):
+        latencies, _, lost, _, cpu = await measured_run(client, code, rate, seconds, arrivals, parts)
+        p50 = quantile(latencies, 0.5) if latencies else float("inf")
+        p99 = quantile(latencies, 0.99) if latencies else float("inf")
+        print(
+            f"  {rate:5.0f}/s: p50 {p50 * 1000:7.1f} ms, p99 {p99 * 1000:8.1f} ms, "
+            f"lost {lost}, CPU {sum(cpu.values()):5.1f} ms/case",
+            flush=True,
+        )
+        if p99 > 1.0 or lost:
+            break
+        held = rate
+        await asyncio.sleep(5.0)  # let the pipeline drain before the next step
+    return held
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -225,6 +300,9 @@ async def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the handoff run")
     parser.add_argument("--concurrency", type=int, default=16, help="throughput run's clients")
     parser.add_argument("--baseline-count", type=int, default=500)
+    parser.add_argument("--chain-count", type=int, default=200, help="4-hop chain round trips")
+    parser.add_argument("--find-max", action="store_true", help="raise the rate until p99 > 1 s")
+    parser.add_argument("--no-throughput", action="store_true", help="skip the throughput burst")
     parser.add_argument(
         "--warmup",
         type=float,
@@ -238,10 +316,11 @@ async def main() -> int:
     servers = f"127.0.0.1:{stack.ports['kafka']}"
     operator = {"Authorization": f"Bearer {stack.mint_token('operator', 'bench')}"}
     counsellor = {"Authorization": f"Bearer {stack.mint_token('counsellor', 'bench')}"}
-    for name in ("intake", "referral", "directory", "notify"):
+    for name in SERVICES:
         if httpx.get(f"{stack.service_url(name)}/readyz", timeout=3).status_code != 200:
             print(f"{name} is not ready: run `make up` first", file=sys.stderr)
             return 2
+    parts = components(stack)
 
     directory = stack.service_url("directory")
     arrivals = Arrivals()
@@ -261,6 +340,8 @@ async def main() -> int:
             "schedules": [{"byday": "MO,TU,WE,TH,FR,SA,SU", "opens_at": "00:00", "closes_at": "24:00"}],
         },
     ).raise_for_status()
+    per_second = 0.0
+    highest = None
     try:
         httpx.post(
             f"{stack.service_url('notify')}/v1/partners/{org}/webhook-secret", headers=operator
@@ -277,13 +358,21 @@ async def main() -> int:
                 await handoffs(client, code, 10.0, args.warmup, arrivals)
             print(f"[bench] baseline: {args.baseline_count} produce→consume round trips", file=sys.stderr)
             base = await baseline(servers, args.baseline_count)
+            print(f"[bench] baseline: {args.chain_count} trips through a bare 4-hop chain", file=sys.stderr)
+            chain = four_hop_chain(servers, args.chain_count)
             # Latency first, on an idle pipeline; the throughput burst leaves a backlog behind it.
             print(f"[bench] handoffs: {args.rate:.0f}/s for {args.seconds:.0f} s", file=sys.stderr)
-            latencies, sent, lost, duplicated = await handoffs(
-                client, code, args.rate, args.seconds, arrivals
+            latencies, sent, lost, duplicated, cpu = await measured_run(
+                client, code, args.rate, args.seconds, arrivals, parts
             )
-            print(f"[bench] throughput: {args.concurrency} clients for 10 s", file=sys.stderr)
-            per_second = await throughput(client, code, 10.0, args.concurrency)
+            rss = rss_snapshot(parts)
+            if args.find_max:
+                print("[bench] finding the highest rate held with p99 under 1 s", file=sys.stderr)
+                await asyncio.sleep(5.0)
+                highest = await find_max(client, code, args.seconds, arrivals, parts)
+            if not args.no_throughput:
+                print(f"[bench] throughput: {args.concurrency} clients for 10 s", file=sys.stderr)
+                per_second = await throughput(client, code, 10.0, args.concurrency)
         arrivals.drain()
         print(f"[bench] acknowledging {len(arrivals.offers)} handoffs as the partner", file=sys.stderr)
         partner = stack.mint_token("partner", "bench-partner", org)
@@ -296,12 +385,20 @@ async def main() -> int:
     print()
     print("Tsunagu handoff benchmark (everything on this machine)")
     print(f"  baseline Kafka produce→consume : {percentiles(base)}")
-    print(f"  intake accepted               : {per_second:7.1f} consultations/s ({args.concurrency} clients)")
-    print(f"  POST → webhook at {args.rate:.0f}/s      : {percentiles(latencies)}")
+    print(f"  baseline bare 4-hop chain      : {percentiles(chain)}")
+    print(f"  POST → webhook at {args.rate:.0f}/s       : {percentiles(latencies)}")
     print(f"  cases sent {sent}, lost {lost}, duplicated {duplicated}; acknowledged {acknowledged}")
-    if base and latencies:
-        ratio = statistics.median(latencies) / statistics.median(base)
-        print(f"  handoff p50 / baseline p50    : {ratio:5.1f}x (4 services, 4 hops, 4 transactions)")
+    if chain and latencies:
+        p50 = statistics.median(latencies) / statistics.median(chain)
+        p99 = quantile(latencies, 0.99) / quantile(chain, 0.99)
+        print(f"  handoff / 4-hop chain          : p50 {p50:5.1f}x, p99 {p99:5.1f}x")
+    print_costs(cpu, rss)
+    if per_second:
+        print(
+            f"  intake accepted                : {per_second:7.1f} consultations/s ({args.concurrency} clients)"
+        )
+    if highest is not None:
+        print(f"  highest rate held (p99 < 1 s)  : {highest:.0f} serious cases/s")
     return 0 if lost == 0 and duplicated == 0 else 1
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 
 from eventkit import telemetry
+from eventkit.dbtrace import TracedConnection
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +43,14 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
         init=_init_connection,
         reset=_reset_connection,
         command_timeout=30,
+        connection_class=TracedConnection,
     )
     assert pool is not None
     return pool
 
 
 async def connect(dsn: str) -> asyncpg.Connection:
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, connection_class=TracedConnection)
     await _init_connection(conn)
     return conn
 

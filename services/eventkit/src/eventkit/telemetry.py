@@ -16,8 +16,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider, sampling
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
-from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode, TraceState
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import Attributes
 
 log = logging.getLogger(__name__)
@@ -53,35 +52,6 @@ def _exporter() -> SpanExporter | None:
 
         return ConsoleSpanExporter()
     raise ValueError(f"OTEL_TRACES_EXPORTER={kind!r} is not supported (zipkin, console, none)")
-
-
-_TRANSACTION_CONTROL = frozenset({"begin;", "commit;", "rollback;", "begin", "commit", "rollback"})
-
-
-class _WithoutTransactionControl(Sampler):
-    """BEGIN/COMMIT/ROLLBACK spans are never recorded: every unit of work has them, and the
-    statements between them are what an operator reads. Dropped when they start, they cost next to
-    nothing; recorded and exported, each cost as much as a statement's span."""
-
-    def __init__(self, inner: Sampler) -> None:
-        self._inner = inner
-
-    def should_sample(
-        self,
-        parent_context: otel_context.Context | None,
-        trace_id: int,
-        name: str,
-        kind: SpanKind | None = None,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        trace_state: TraceState | None = None,
-    ) -> SamplingResult:
-        if name.lower() in _TRANSACTION_CONTROL:
-            return SamplingResult(Decision.DROP)
-        return self._inner.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
-
-    def get_description(self) -> str:
-        return f"WithoutTransactionControl{{{self._inner.get_description()}}}"
 
 
 # Attributes of an exception event that can echo input (a message, or a traceback ending in it).
@@ -137,11 +107,9 @@ class _Redacting(SpanExporter):
 
 def build_provider(service_name: str, exporter: SpanExporter | None) -> TracerProvider:
     """The provider `setup_telemetry` installs: the sampler from `OTEL_TRACES_SAMPLER` (default:
-    every trace) without transaction-control spans, and a batching exporter that redacts."""
+    every trace), and a batching exporter that redacts."""
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
-    provider = TracerProvider(
-        resource=resource, sampler=_WithoutTransactionControl(sampling._get_from_env_or_default())
-    )
+    provider = TracerProvider(resource=resource, sampler=sampling._get_from_env_or_default())
     if exporter is not None:
         provider.add_span_processor(
             BatchSpanProcessor(
@@ -155,17 +123,13 @@ def build_provider(service_name: str, exporter: SpanExporter | None) -> TracerPr
 
 
 def setup_telemetry(service_name: str, *, exporter: SpanExporter | None = None) -> Telemetry:
-    """Install the tracer provider and the asyncpg and httpx instrumentation for this process."""
+    """Install the tracer provider and the httpx instrumentation for this process. The database is
+    traced by the pool's own connection class (`eventkit.dbtrace`): one span per transaction."""
     provider = build_provider(service_name, exporter if exporter is not None else _exporter())
     trace.set_tracer_provider(provider)
 
-    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
-    # Parameters are never captured: they may hold personal data.
-    instrumentor = AsyncPGInstrumentor(capture_parameters=False)  # type: ignore[no-untyped-call]
-    if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument()
     if not HTTPXClientInstrumentor().is_instrumented_by_opentelemetry:
         HTTPXClientInstrumentor().instrument()
     return Telemetry(provider)

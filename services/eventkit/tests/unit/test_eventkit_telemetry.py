@@ -1,9 +1,9 @@
-"""What leaves a service as spans: no transaction-control noise, and errors without their messages."""
+"""What leaves a service as spans: errors without their messages."""
 
 import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Status, StatusCode
 
 from eventkit import telemetry
 
@@ -17,18 +17,6 @@ def exported_by(exporter: InMemorySpanExporter) -> telemetry.TracerProvider:
     provider = telemetry.build_provider("test", exporter=None)
     provider.add_span_processor(SimpleSpanProcessor(telemetry._Redacting(exporter)))
     return provider
-
-
-def test_transaction_control_is_not_recorded_but_the_statements_are() -> None:
-    exporter = InMemorySpanExporter()
-    tracer = exported_by(exporter).get_tracer("test")
-    with tracer.start_as_current_span("process intake.consultations.v1", kind=SpanKind.CONSUMER):
-        for name in ("BEGIN;", "INSERT", "select", "COMMIT;", "ROLLBACK;"):
-            with tracer.start_as_current_span(name, kind=SpanKind.CLIENT) as span:
-                assert span.is_recording() == (name in ("INSERT", "select"))
-
-    names = [span.name for span in exporter.get_finished_spans()]
-    assert names == ["INSERT", "select", "process intake.consultations.v1"]
 
 
 def test_an_error_leaves_with_its_type_but_never_its_message() -> None:

@@ -1,0 +1,159 @@
+"""Database spans that cost less than the statements they describe: one span per transaction.
+
+The generic asyncpg instrumentation made a span of every statement (and of BEGIN and COMMIT),
+each costing about twice the statement itself. Here a transaction is one `db transaction` span
+that says how many statements it ran, which was the slowest and how long that took; a statement
+outside a transaction is a span of its own. The text is the statement's, never its parameters
+(they may hold personal data). `telemetry.quiet()` silences it like any instrumentation.
+"""
+
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import asyncpg
+from asyncpg.transaction import Transaction
+from opentelemetry import trace
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+TRACER_NAME = "tsunagu.db"
+STATEMENT_TEXT_LIMIT = 300
+
+
+@dataclass
+class _Unit:
+    statements: int = 0
+    slowest_s: float = 0.0
+    slowest: str = ""
+
+
+_unit: ContextVar[_Unit | None] = ContextVar("tsunagu_db_unit", default=None)
+
+
+def _short(query: str) -> str:
+    return " ".join(query.split())[:STATEMENT_TEXT_LIMIT]
+
+
+# asyncpg issues these itself for `conn.transaction()`: BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE.
+_CONTROL = frozenset({"BEGI", "COMM", "ROLL", "SAVE", "RELE"})
+
+# Each service has a database of its own: the service's name on the span says which.
+_ATTRIBUTES = {"db.system.name": "postgresql"}
+
+
+class TracedTransaction:
+    """asyncpg's transaction, inside one span when it is the outermost one of its task."""
+
+    def __init__(self, conn: "TracedConnection", inner: Transaction) -> None:
+        self._conn = conn
+        self._inner = inner
+        self._span: trace.Span | None = None
+        self._token: Any = None
+
+    async def __aenter__(self) -> "TracedTransaction":
+        if _unit.get() is None and is_instrumentation_enabled():
+            self._span = trace.get_tracer(TRACER_NAME).start_span(
+                "db transaction", kind=SpanKind.CLIENT, attributes=_ATTRIBUTES
+            )
+            self._token = _unit.set(_Unit())
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            await self._inner.__aexit__(kind, error, traceback)
+        finally:
+            if self._span is not None:
+                unit = _unit.get() or _Unit()
+                _unit.reset(self._token)
+                self._span.set_attribute("db.statement_count", unit.statements)
+                if unit.slowest:
+                    self._span.set_attribute("db.slowest_statement", unit.slowest)
+                    self._span.set_attribute("db.slowest_statement_ms", round(unit.slowest_s * 1000, 3))
+                if kind is not None:
+                    # The type only: a database error's message can quote the values.
+                    self._span.set_attribute("error.type", kind.__qualname__)
+                    self._span.set_status(Status(StatusCode.ERROR, kind.__qualname__))
+                self._span.end()
+
+    # asyncpg's explicit style (tr = conn.transaction(); await tr.start() ...) is not traced.
+    async def start(self) -> None:
+        await self._inner.start()
+
+    async def commit(self) -> None:
+        await self._inner.commit()
+
+    async def rollback(self) -> None:
+        await self._inner.rollback()
+
+
+class TracedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg ships no types
+    """The pool's connection class: statements are counted into their transaction's span.
+    The methods keep asyncpg's signatures, `timeout` arguments included."""
+
+    def transaction(self, **options: Any) -> TracedTransaction:
+        return TracedTransaction(self, super().transaction(**options))
+
+    async def _traced(self, query: str, call: Any) -> Any:
+        if query[:4].upper() in _CONTROL:
+            return await call  # BEGIN, COMMIT …: the transaction's span is their record
+        unit = _unit.get()
+        if unit is None:
+            if not is_instrumentation_enabled():
+                return await call
+            with trace.get_tracer(TRACER_NAME).start_as_current_span(
+                "db statement",
+                kind=SpanKind.CLIENT,
+                attributes={**_ATTRIBUTES, "db.query.text": _short(query)},
+                record_exception=False,
+                set_status_on_exception=False,
+            ):
+                return await call
+        started = time.perf_counter()
+        try:
+            return await call
+        finally:
+            elapsed = time.perf_counter() - started
+            unit.statements += 1
+            if elapsed >= unit.slowest_s:
+                unit.slowest_s, unit.slowest = elapsed, _short(query)
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
+        result: str = await self._traced(query, super().execute(query, *args, timeout=timeout))
+        return result
+
+    async def executemany(self, command: str, args: Any, *, timeout: float | None = None) -> None:
+        await self._traced(command, super().executemany(command, args, timeout=timeout))
+
+    async def fetch(
+        self,
+        query: str,
+        *args: Any,
+        timeout: float | None = None,
+        record_class: Any = None,
+    ) -> Any:
+        return await self._traced(
+            query, super().fetch(query, *args, timeout=timeout, record_class=record_class)
+        )
+
+    async def fetchval(self, query: str, *args: Any, column: int = 0, timeout: float | None = None) -> Any:
+        return await self._traced(query, super().fetchval(query, *args, column=column, timeout=timeout))
+
+    async def fetchrow(
+        self,
+        query: str,
+        *args: Any,
+        timeout: float | None = None,
+        record_class: Any = None,
+    ) -> Any:
+        return await self._traced(
+            query, super().fetchrow(query, *args, timeout=timeout, record_class=record_class)
+        )
