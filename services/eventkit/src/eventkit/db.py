@@ -1,6 +1,5 @@
 """asyncpg pool creation and the numbered-migration runner."""
 
-import json
 import logging
 import re
 from collections.abc import Sequence
@@ -8,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import orjson
 
 from eventkit import telemetry
 from eventkit.dbtrace import TracedConnection
@@ -20,9 +20,13 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _MIGRATION_LOCK = 7_305_211
 
 
+def _json_text(value: object) -> str:
+    return orjson.dumps(value).decode("utf-8")
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for kind in ("json", "jsonb"):
-        await conn.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        await conn.set_type_codec(kind, encoder=_json_text, decoder=orjson.loads, schema="pg_catalog")
 
 
 async def _reset_connection(conn: asyncpg.Connection) -> None:

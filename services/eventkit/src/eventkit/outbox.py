@@ -7,12 +7,12 @@ crash between the two republishes (consumers deduplicate on the event id) and ne
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from typing import Any
 
 import asyncpg
+import orjson
 from aiokafka import AIOKafkaProducer
 
 from contracts.events import Event
@@ -145,7 +145,7 @@ class OutboxRelay(Worker):
             try:
                 future = await self._producer.send(
                     row["topic"],
-                    value=json.dumps(row["payload"], ensure_ascii=False).encode("utf-8"),
+                    value=orjson.dumps(row["payload"]),
                     key=row["message_key"].encode("utf-8"),
                     headers=to_kafka_headers(headers),
                 )
