@@ -30,7 +30,7 @@ from contracts.events import EVENT_TYPES, Event, current_type
 from contracts.topics import dead_letter_topic
 from eventkit import telemetry
 from eventkit.envelope import Envelope, MalformedMessage, decode
-from eventkit.kafka import make_consumer
+from eventkit.kafka import PLAINTEXT, KafkaSecurity, make_consumer
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class EventConsumer:
         pool: asyncpg.Pool,
         producer: AIOKafkaProducer,
         bootstrap_servers: str,
+        security: KafkaSecurity = PLAINTEXT,
         max_attempts: int = 5,
         retry_base_s: float = 0.2,
         batch_size: int = 50,
@@ -102,6 +103,7 @@ class EventConsumer:
         self._pool = pool
         self._producer = producer  # the service's idempotent producer, used for dead letters
         self._bootstrap = bootstrap_servers
+        self._security = security
         self._max_attempts = max_attempts
         self._retry_base_s = retry_base_s
         # Bounded so that a batch's transaction holds its row locks only briefly.
@@ -114,7 +116,11 @@ class EventConsumer:
 
     async def run(self) -> None:
         consumer = make_consumer(
-            self._bootstrap, *self.topics, group_id=self.group, client_id=f"{self.group}-consumer"
+            self._bootstrap,
+            *self.topics,
+            group_id=self.group,
+            client_id=f"{self.group}-consumer",
+            security=self._security,
         )
         await consumer.start()
         self.is_running = True

@@ -73,7 +73,10 @@ class ServiceRuntime:
         self._pool = await create_pool(
             dsn, min_size=self.settings.db_pool_min, max_size=self.settings.db_pool_max
         )
-        producer = make_producer(self.settings.kafka_bootstrap_servers, client_id=self.name)
+        security = self.settings.kafka_security()
+        producer = make_producer(
+            self.settings.kafka_bootstrap_servers, client_id=self.name, security=security
+        )
         await _retry("kafka", producer.start)
         self._producer = producer
         self.relay = OutboxRelay(
@@ -90,6 +93,7 @@ class ServiceRuntime:
                 pool=self._pool,
                 producer=producer,
                 bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                security=security,
                 max_attempts=self.settings.consumer_max_attempts,
                 retry_base_s=self.settings.consumer_retry_base_s,
                 batch_size=self.settings.consumer_batch_size,

@@ -1,7 +1,11 @@
 """The settings every service has; each service subclasses it with its own env prefix."""
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings
+
+from eventkit.kafka import KafkaSecurity
 
 # Values that mean somebody copied an example file without filling it in.
 _PLACEHOLDERS = {"", "changeme", "change-me", "secret", "password", "todo", "xxx"}
@@ -12,6 +16,14 @@ class ServiceSettings(BaseSettings):
 
     database_url: SecretStr = Field(description="postgresql:// URL of this service's own database")
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    # The broker's security: PLAINTEXT on a development machine; SASL_SSL with SCRAM in production.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = Field(default=None, description="CA bundle that signed the broker's cert")
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     auth_public_key: str = Field(description="base64url Ed25519 key that verifies bearer tokens")
@@ -25,6 +37,17 @@ class ServiceSettings(BaseSettings):
     # batching off (one transaction per record, as at low load anyway).
     consumer_batch_size: int = Field(default=50, ge=1, le=500)
     shutdown_grace_s: float = Field(default=15.0, gt=0)
+
+    def kafka_security(self) -> KafkaSecurity:
+        return KafkaSecurity(
+            protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            username=self.kafka_sasl_username,
+            password=self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None,
+            ca_file=self.kafka_ssl_cafile,
+            cert_file=self.kafka_ssl_certfile,
+            key_file=self.kafka_ssl_keyfile,
+        )
 
     @field_validator("database_url")
     @classmethod
