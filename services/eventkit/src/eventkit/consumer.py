@@ -18,17 +18,17 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from opentelemetry.trace import Span
 
 from contracts.events import EVENT_TYPES, Event, current_type
 from contracts.topics import dead_letter_topic
 from eventkit import telemetry
+from eventkit.dlt import dead_letter_of, truncated
 from eventkit.envelope import Envelope, MalformedMessage, decode
 from eventkit.kafka import PLAINTEXT, KafkaSecurity, make_consumer
 
@@ -331,22 +331,11 @@ class EventConsumer:
             await handler(conn, event, message)
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str, *, attempts: int) -> None:
-        headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("dlt.")]
-        headers += [
-            ("dlt.original.topic", record.topic.encode()),
-            ("dlt.original.partition", str(record.partition).encode()),
-            ("dlt.original.offset", str(record.offset).encode()),
-            ("dlt.consumer.group", self.group.encode()),
-            ("dlt.error", reason.encode("utf-8")[:500]),
-            ("dlt.attempts", str(attempts).encode()),
-            ("dlt.failed_at", datetime.now(UTC).isoformat().encode()),
-        ]
+        value, headers = dead_letter_of(record, group=self.group, reason=reason, attempts=attempts)
         target = dead_letter_topic(record.topic)
         while True:
             try:
-                await self._producer.send_and_wait(
-                    target, value=record.value, key=record.key, headers=headers
-                )
+                await self._producer.send_and_wait(target, value=value, key=record.key, headers=headers)
                 log.warning(
                     "dead-lettered %s[%d]@%d to %s: %s",
                     record.topic,
@@ -356,6 +345,9 @@ class EventConsumer:
                     reason,
                 )
                 return
+            except MessageSizeTooLargeError:
+                # Nothing will make it fit as it is: keep a marked head and the whole one's hash.
+                value, headers = truncated(value, headers)
             except KafkaError as error:
                 # The offset must not move past a record that is in neither place.
                 log.error("cannot dead-letter to %s (%s); retrying", target, type(error).__name__)

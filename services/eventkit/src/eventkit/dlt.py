@@ -1,4 +1,5 @@
-"""Dead letters: `python -m eventkit.dlt list TOPIC` and `python -m eventkit.dlt replay TOPIC OFFSET`.
+"""Dead letters: how a consumer writes one, and `python -m eventkit.dlt list TOPIC` and
+`python -m eventkit.dlt replay TOPIC OFFSET` for the people who read and replay them.
 
 TOPIC is the original topic (its `.dlt` sibling is read). A replay republishes the record to the
 original topic with its original key, value and CloudEvents headers; consumers are idempotent, so
@@ -7,16 +8,61 @@ replaying twice is harmless.
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import dead_letter_topic
 from eventkit.kafka import make_producer
+
+# A record near the broker's 1 MiB limit would not fit once the dlt.* headers are added; above
+# this its dead letter carries the first DEAD_LETTER_HEAD_BYTES, the original size and a hash.
+DEAD_LETTER_MAX_BYTES = 900_000
+DEAD_LETTER_HEAD_BYTES = 64 * 1024
+
+
+def _size(value: bytes | None, key: bytes | None, headers: list[tuple[str, bytes]]) -> int:
+    return len(value or b"") + len(key or b"") + sum(len(k) + len(v or b"") for k, v in headers)
+
+
+def truncated(value: bytes | None, headers: list[tuple[str, bytes]]) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """What is left of a record too large to dead-letter whole: its head, marked, with the
+    original's size and SHA-256 so that it can be matched with the producer's copy (the outbox)."""
+    whole = value or b""
+    if any(k == "dlt.truncated" for k, _ in headers):
+        return whole[:1024], headers  # already cut once and still refused: keep almost nothing
+    marked = [
+        *headers,
+        ("dlt.truncated", b"true"),
+        ("dlt.original.size", str(len(whole)).encode()),
+        ("dlt.original.sha256", hashlib.sha256(whole).hexdigest().encode()),
+    ]
+    return whole[:DEAD_LETTER_HEAD_BYTES], marked
+
+
+def dead_letter_of(
+    record: ConsumerRecord[bytes, bytes], *, group: str, reason: str, attempts: int
+) -> tuple[bytes | None, list[tuple[str, bytes]]]:
+    """The dead letter of a record: its value and headers, with where it came from and why."""
+    headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("dlt.")]
+    headers += [
+        ("dlt.original.topic", record.topic.encode()),
+        ("dlt.original.partition", str(record.partition).encode()),
+        ("dlt.original.offset", str(record.offset).encode()),
+        ("dlt.consumer.group", group.encode()),
+        ("dlt.error", reason.encode("utf-8")[:500]),
+        ("dlt.attempts", str(attempts).encode()),
+        ("dlt.failed_at", datetime.now(UTC).isoformat().encode()),
+    ]
+    if _size(record.value, record.key, headers) > DEAD_LETTER_MAX_BYTES:
+        return truncated(record.value, headers)
+    return record.value, headers
 
 
 @dataclass(frozen=True)
@@ -101,6 +147,13 @@ async def replay(servers: str, topic: str, offset: int, partition: int = 0) -> D
     found = next((d for d in letters if d.offset == offset and d.partition == partition), None)
     if found is None:
         raise LookupError(f"no dead letter at {dead_letter_topic(topic)}[{partition}]@{offset}")
+    if found.headers.get("dlt.truncated") == "true":
+        raise LookupError(
+            f"the dead letter at {dead_letter_topic(topic)}[{partition}]@{offset} holds only the head of a "
+            f"{found.headers.get('dlt.original.size')}-byte record (sha256 "
+            f"{found.headers.get('dlt.original.sha256')}): it cannot be replayed as it is; find the "
+            "whole record by its ce_id in the producer's outbox"
+        )
     original = found.headers.get("dlt.original.topic", topic)
     headers = [(k, v.encode()) for k, v in found.headers.items() if not k.startswith("dlt.")]
     headers.append(("dlt.replayed_from", f"{dead_letter_topic(topic)}@{offset}".encode()))

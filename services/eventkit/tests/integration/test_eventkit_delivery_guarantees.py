@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -274,3 +275,30 @@ async def test_a_backlog_is_applied_in_order_and_a_failing_record_spoils_only_it
         d for d in await read_dead_letters(infra.kafka_bootstrap_servers, ProbeRecorded.TOPIC) if d.key == key
     ]
     assert [d.headers["dlt.error"] for d in letters] == ["handler_error:ValueError"]
+
+
+async def test_pathological_records_are_dead_lettered_and_the_partition_keeps_flowing(
+    infra: Infra, pool: asyncpg.Pool, producer: Any
+) -> None:
+    case = uuid.uuid4()
+    key = str(case)
+    good = ProbeRecorded(case_id=case, n=3)
+    headers = to_kafka_headers(new_envelope(good).headers())
+    deep = b"[" * 100_000 + b"]" * 100_000
+    huge_number = b'{"case_id": "' + key.encode() + b'", "n": ' + b"9" * 5000 + b"}"
+    near_the_limit = b'{"case_id": "' + key.encode() + b'", "pad": "' + b"x" * 1_000_000 + b'"}'
+    for value in (deep, huge_number, near_the_limit):
+        await _publish_raw(producer, key, value, to_kafka_headers(new_envelope(good).headers()))
+    await _publish_raw(producer, key, good.model_dump_json().encode(), headers)
+
+    consumer = _consumer(infra, pool, producer)
+    async with running(consumer):
+        await _until(lambda: _effects(pool, case, 1))
+    letters = [
+        d for d in await read_dead_letters(infra.kafka_bootstrap_servers, ProbeRecorded.TOPIC) if d.key == key
+    ]
+    assert len(letters) == 3
+    big = next(d for d in letters if d.headers.get("dlt.truncated") == "true")
+    assert big.headers["dlt.original.size"] == str(len(near_the_limit))
+    assert big.headers["dlt.original.sha256"] == hashlib.sha256(near_the_limit).hexdigest()
+    assert big.value is not None and near_the_limit.startswith(big.value)
