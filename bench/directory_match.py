@@ -15,20 +15,28 @@ import argparse
 import asyncio
 import random
 import statistics
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "local"))
+from tsunagu_stack import Stack
+
 from contracts.hours import weekly
 from contracts.vocabulary import AgeBand, Gender, IssueTag, Severity, Topic
-from directory import geography, repository
-from directory.domain import Area, MatchPolicy, ReferralNeeds, match
+from directory.geography import repository as geography
+from directory.geography.domain import Area
 from directory.main import MIGRATIONS
-from directory.repository import schedule_to_json
+from directory.matching import repository
+from directory.matching.domain import MatchPolicy, ReferralNeeds
+from directory.matching.ranking import match
+from directory.register import repository as register
+from directory.register.domain import schedule_to_json
 from eventkit.db import create_pool, migrate, service_migrations
-from eventkit.testing import load_stack_module
 
 HOURS = [
     (),
@@ -131,7 +139,7 @@ async def load(pool: asyncpg.Pool, rng: random.Random, count: int) -> list[uuid.
 
 
 async def main(organisations: int, referrals: int) -> None:
-    stack = load_stack_module().Stack()
+    stack = Stack()
     admin = stack.admin_database_url()
     name = f"bench_directory_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(admin)
@@ -185,7 +193,7 @@ async def main(organisations: int, referrals: int) -> None:
             org_id = rng.choice(ids)
             t0 = time.perf_counter()
             async with pool.acquire() as c:
-                found = await repository.get_organisation(c, organisation_id=org_id)
+                found = await register.get_organisation(c, organisation_id=org_id)
             lookup_times.append(time.perf_counter() - t0)
             assert found is not None
         await pool.close()

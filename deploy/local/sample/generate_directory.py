@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from contracts.municipality import Kind
-from directory import geography
-from directory.taxonomy import CAPABILITY, GENDER, ORG_TYPE, TOPIC, term_id
+from directory.geography import repository as geography
+from directory.hsds.taxonomy import CAPABILITY, GENDER, ORG_TYPE, TOPIC, term_id
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "directory.hsds.json"

@@ -1,14 +1,11 @@
 """directory's event edge: referral requests in, matches out; handoff facts adjust the register.
 
-The handlers need the matching context (geography, policy, clock) that main.py builds from the
-settings, so the table is made by `build_handlers(context)`; `HANDLERS` is the same table with
-the defaults, for the wiring check and tools that only need its shape.
+Each handler translates its event into domain arguments (a `Referral` with its needs; an offer,
+an answer and a time) and calls its sub-domain's service; the consumer tags the span with the
+event's ids. The matching handler needs the context (geography, policy, clock) that main.py
+builds from the settings, so the table is made by `build_handlers(context)`; `HANDLERS` is the
+same table with the defaults, for the wiring check and tools that only need its shape.
 """
-
-from collections.abc import Awaitable, Callable
-from typing import Any
-
-import asyncpg
 
 from contracts.events import (
     Event,
@@ -20,38 +17,21 @@ from contracts.events import (
     ReferralRequested,
     ReferralWithdrawn,
 )
-from directory import service
-from directory.service import Context
-from eventkit import telemetry
-from eventkit.consumer import Handler, Message
-
-
-def _tagged(
-    act: Callable[[asyncpg.Connection, Any], Awaitable[None]],
-) -> Handler:
-    async def handle(conn: asyncpg.Connection, event: Any, message: Message) -> None:
-        telemetry.tag(
-            case_id=event.case_id,
-            referral_id=getattr(event, "referral_id", None),
-            organisation_id=getattr(event, "organisation_id", None),
-        )
-        await act(conn, event)
-
-    return handle
+from directory.context import Context
+from directory.handoffs import handlers as handoffs
+from directory.matching import handlers as matching
+from eventkit.consumer import Handler
 
 
 def build_handlers(context: Context) -> dict[type[Event], Handler]:
-    async def on_referral_requested(conn: asyncpg.Connection, event: ReferralRequested) -> None:
-        await service.match_referral(conn, event, context=context)
-
     return {
-        ReferralRequested: _tagged(on_referral_requested),
-        HandoffOffered: _tagged(service.offer_made),
-        HandoffAcknowledged: _tagged(service.handoff_acknowledged),
-        HandoffDeclined: _tagged(service.handoff_declined),
-        HandoffExpired: _tagged(service.handoff_expired),
-        HandoffOutcomeRecorded: _tagged(service.outcome_recorded),
-        ReferralWithdrawn: _tagged(service.referral_withdrawn),
+        ReferralRequested: matching.on_referral_requested(context),
+        HandoffOffered: handoffs.on_handoff_offered,
+        HandoffAcknowledged: handoffs.on_handoff_acknowledged,
+        HandoffDeclined: handoffs.on_handoff_declined,
+        HandoffExpired: handoffs.on_handoff_expired,
+        HandoffOutcomeRecorded: handoffs.on_outcome_recorded,
+        ReferralWithdrawn: handoffs.on_referral_withdrawn,
     }
 
 

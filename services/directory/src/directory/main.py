@@ -5,12 +5,16 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from directory import geography, routes
 from directory.config import Settings
-from directory.coverage import routes as coverage_routes
-from directory.domain import MatchPolicy
+from directory.context import Context
+from directory.coverage import routes as coverage
+from directory.geography import repository as geography_data
+from directory.geography import routes as geography
 from directory.handlers import build_handlers
-from directory.service import Context
+from directory.hsds import routes as hsds
+from directory.matching import routes as matching
+from directory.matching.domain import MatchPolicy
+from directory.register import routes as register
 from eventkit.clock import clock_from, system_clock
 from eventkit.db import service_migrations
 from eventkit.http import create_service_app
@@ -24,7 +28,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     setup_telemetry("directory")
     if context is None:
         # Read the geography now: a broken data file stops start-up instead of the first match.
-        geography.load()
+        geography_data.load()
         context = Context(
             policy=MatchPolicy(capacity_stale_after=timedelta(seconds=settings.capacity_stale_after_s)),
             clock=clock_from(settings.clock_start) if settings.clock_start else system_clock,
@@ -39,7 +43,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
         runtime=runtime,
         title="Tsunagu directory",
         description="Local support organisations (Open Referral HSDS 3.0), and referrals matched to them.",
-        routers=[routes.router, coverage_routes.router],
+        routers=[register.router, hsds.router, geography.router, matching.router, coverage.router],
     )
     app.state.context = context
     return app

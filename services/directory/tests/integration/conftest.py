@@ -6,9 +6,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from directory import repository
-from directory.domain import Organisation, OrgType, Service
 from directory.main import MIGRATIONS
+from directory.register import repository
+from directory.register.domain import Organisation, OrgType, Service
 from eventkit.testing import service_database_fixtures
 
 service_db, pool = service_database_fixtures("directory", MIGRATIONS)

@@ -16,8 +16,8 @@ import pytest
 from contracts.hours import weekly
 from contracts.vocabulary import Topic
 from directory.config import Settings
-from directory.domain import Capability, OrgType
 from directory.main import create_app
+from directory.register.domain import Capability, OrgType
 from eventkit.auth import generate_signing_keypair, mint_token
 from eventkit.testing import Infra, repo_root
 

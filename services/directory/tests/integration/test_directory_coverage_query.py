@@ -11,8 +11,11 @@ import pytest
 
 from contracts.hours import weekly
 from contracts.vocabulary import Gender, Topic
-from directory import repository
-from directory.domain import (
+from directory.geography.domain import area_keys
+from directory.main import MIGRATIONS
+from directory.matching import repository as matching
+from directory.register import repository
+from directory.register.domain import (
     Capability,
     Capacity,
     Channel,
@@ -22,9 +25,7 @@ from directory.domain import (
     Residency,
     Service,
     ServiceStatus,
-    area_keys,
 )
-from directory.main import MIGRATIONS
 from eventkit.db import migrate, service_migrations
 
 pytestmark = pytest.mark.integration
@@ -84,8 +85,8 @@ async def test_the_listing_query_finds_exact_city_prefecture_and_national_covera
     await registrar("inactive", (KITA_OSAKA,), org={"active": False})
 
     async with pool.acquire() as conn:
-        found = await repository.find_listings(conn, area=area_keys(KITA_OSAKA, OSAKA))
-        with_inactive = await repository.find_listings(
+        found = await matching.find_listings(conn, area=area_keys(KITA_OSAKA, OSAKA))
+        with_inactive = await matching.find_listings(
             conn, area=area_keys(KITA_OSAKA, OSAKA), include_inactive=True
         )
 

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from directory.config import Settings
-from directory.hsds import without_metadata
+from directory.hsds.mapping import without_metadata
+from directory.hsds.taxonomy import NAMESPACE as TAXONOMY_NAMESPACE
 from directory.main import create_app
-from directory.taxonomy import NAMESPACE as TAXONOMY_NAMESPACE
 from eventkit.auth import generate_signing_keypair, mint_token
 from eventkit.testing import Infra
 

@@ -14,22 +14,23 @@ from hypothesis import strategies as st
 from contracts.hours import JST, Weekday, WeeklyRule
 from contracts.municipality import check_digit
 from contracts.vocabulary import AgeBand, Gender, Severity, Topic
-from directory import repository, service
-from directory.domain import (
+from directory.context import Context
+from directory.matching import service as matching
+from directory.matching.domain import Exclusion, ReferralNeeds
+from directory.register import repository, service
+from directory.register.domain import (
     Capability,
     Capacity,
     Eligibility,
-    Exclusion,
     Organisation,
     OrgType,
-    ReferralNeeds,
     Service,
     ServiceStatus,
 )
-from directory.service import Context
 from eventkit.auth import Principal, Role
 from eventkit.db import create_pool
-from eventkit.errors import ApiError, NotFound
+from eventkit.errors import Invalid, NotFound
+from eventkit.http import status_of
 
 pytestmark = pytest.mark.integration
 
@@ -170,13 +171,14 @@ async def test_capacity_above_its_maximum_is_refused_with_a_reason(pool: asyncpg
     own = organisation()
     await put(pool, own)
 
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(Invalid) as caught:
         await service.report_capacity(
             pool, context=CONTEXT, principal=OPERATOR, service_id=own[1].id, available=5, maximum=3,
             unit="referrals", description=None,
         )  # fmt: skip
 
-    assert caught.value.status == 422
+    assert (caught.value.code, status_of(caught.value)) == ("validation_failed", 422)
+    assert caught.value.details[0].field == "body.available"
     assert caught.value.details[0].reason == "available (5) is above maximum (3)"
 
 
@@ -220,7 +222,7 @@ async def test_a_dry_run_ranks_and_explains_without_storing_anything(pool: async
         await put(pool, o)
     await service.deactivate_organisation(pool, principal=OPERATOR, organisation_id=closed[0].id)
 
-    result = await service.dry_run(
+    result = await matching.dry_run(
         pool,
         context=CONTEXT,
         needs=needs_for(Topic.LONELY, SHINJUKU, Severity.S3),
@@ -316,7 +318,7 @@ def test_on_postgresql_no_excluded_organisation_is_ranked_and_every_ranked_one_i
             for pair in register:
                 await put(pool, pair)
             needs = needs_for(topic, code, severity)
-            result = await service.dry_run(pool, context=CONTEXT, needs=needs, at=AT)
+            result = await matching.dry_run(pool, context=CONTEXT, needs=needs, at=AT)
         finally:
             await pool.close()
         excluded = {e.organisation_id for e in result.excluded}

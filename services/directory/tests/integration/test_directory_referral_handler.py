@@ -20,10 +20,12 @@ from contracts.events import (
 )
 from contracts.hours import JST, weekly
 from contracts.vocabulary import AgeBand, DeclineReason, Gender, LawfulBasis, OutcomeStage, Severity, Topic
-from directory import repository
-from directory.domain import Capability, Capacity, OrgType
+from directory.context import Context
 from directory.handlers import build_handlers
-from directory.service import Context
+from directory.handoffs import repository as handoffs
+from directory.matching import repository as matching
+from directory.register import repository
+from directory.register.domain import Capability, Capacity, OrgType
 from eventkit.consumer import Message
 from eventkit.envelope import Envelope, new_envelope
 
@@ -75,7 +77,7 @@ async def test_a_local_match_writes_one_match_row_and_one_matched_event_with_the
     await deliver(pool, event)
 
     async with pool.acquire() as conn:
-        stored = await repository.get_match(conn, referral_id=event.referral_id)
+        stored = await matching.get_match(conn, referral_id=event.referral_id)
     assert stored is not None and stored.organisation_id == local.id
     assert stored.service_for(local.id) == local.id
     (row,) = await outbox_rows(pool)
@@ -331,7 +333,7 @@ async def test_acknowledgements_and_expiries_shape_the_organisations_record(
         await deliver(pool, expiry)  # counted once
 
     async with pool.acquire() as conn:
-        record = await repository.get_performance(conn, organisation_id=partner.id)
+        record = await handoffs.get_performance(conn, organisation_id=partner.id)
 
     assert record is not None
     assert (record.offered, record.acknowledged, record.expired) == (3, 1, 2)

@@ -24,18 +24,10 @@ from directory.coverage.domain import (
     summarise,
     survey,
 )
-from directory.domain import (
-    Area,
-    Capability,
-    Listing,
-    MatchPolicy,
-    Organisation,
-    OrgType,
-    ReferralNeeds,
-    Service,
-    match,
-    required_capabilities,
-)
+from directory.geography.domain import Area
+from directory.matching.domain import Listing, MatchPolicy, ReferralNeeds, required_capabilities
+from directory.matching.ranking import match
+from directory.register.domain import Capability, Organisation, OrgType, Service
 
 pytestmark = pytest.mark.unit
 

@@ -5,11 +5,11 @@ from collections import Counter
 import pytest
 
 from contracts.municipality import Kind, check_digit
-from directory import geography
+from directory.geography.repository import load
 
 pytestmark = pytest.mark.unit
 
-GEO = geography.load()
+GEO = load()
 
 
 def test_there_are_47_prefectures_with_their_own_codes() -> None:

@@ -11,25 +11,27 @@ import pytest
 from contracts.events import OperatorAlertRaised, ReferralMatched, ReferralRequested, ReferralUnmatched
 from contracts.hours import JST, weekly
 from contracts.vocabulary import AgeBand, AlertKind, Gender, IssueTag, LawfulBasis, Severity, Topic
-from directory.domain import (
+from directory.geography.domain import Area, Tier
+from directory.matching.answer import outcome_events
+from directory.matching.domain import (
     MAX_CANDIDATES,
-    Area,
-    Capability,
-    Capacity,
-    Eligibility,
     Exclusion,
     Listing,
     MatchPolicy,
-    Organisation,
-    OrgType,
     Performance,
     ReferralNeeds,
+    required_capabilities,
+)
+from directory.matching.handlers import referral_of
+from directory.matching.ranking import match
+from directory.register.domain import (
+    Capability,
+    Capacity,
+    Eligibility,
+    Organisation,
+    OrgType,
     Service,
     ServiceStatus,
-    Tier,
-    match,
-    outcome_events,
-    required_capabilities,
 )
 
 pytestmark = pytest.mark.unit
@@ -388,7 +390,7 @@ def test_a_local_match_is_one_matched_event_carrying_every_candidate_with_its_ch
     local = listing("Local", (SHINJUKU,), schedules=WEEKDAYS_9_17)
     national = listing("National", ("JP",), topics=())
 
-    (event,) = outcome_events(request, run([national, local]), at=WEDNESDAY_11)
+    (event,) = outcome_events(referral_of(request), run([national, local]), at=WEDNESDAY_11)
 
     assert isinstance(event, ReferralMatched)
     assert not event.fallback
@@ -410,7 +412,7 @@ def test_only_national_candidates_means_fallback_and_an_operator_alert() -> None
     request = _request()
 
     matched, alert = outcome_events(
-        request, run([listing("National", ("JP",)), listing("Osaka", (OSAKA,))]), at=WEDNESDAY_11
+        referral_of(request), run([listing("National", ("JP",)), listing("Osaka", (OSAKA,))]), at=WEDNESDAY_11
     )
 
     assert isinstance(matched, ReferralMatched) and matched.fallback
@@ -428,10 +430,10 @@ def test_only_national_candidates_means_fallback_and_an_operator_alert() -> None
 def test_no_match_at_all_is_an_unmatched_event_and_a_no_match_alert() -> None:
     request = _request()
 
-    unmatched, alert = outcome_events(request, run([]), at=WEDNESDAY_11)
+    unmatched, alert = outcome_events(referral_of(request), run([]), at=WEDNESDAY_11)
 
     assert isinstance(unmatched, ReferralUnmatched)
     assert unmatched.reasons[0] == "no_active_organisation_covers_area"
     assert isinstance(alert, OperatorAlertRaised) and alert.kind is AlertKind.NO_MATCH
     # The same referral always raises the same alert id: a redelivery cannot raise a second one.
-    assert outcome_events(request, run([]), at=WEDNESDAY_11)[1].alert_id == alert.alert_id  # type: ignore[attr-defined]
+    assert outcome_events(referral_of(request), run([]), at=WEDNESDAY_11)[1].alert_id == alert.alert_id  # type: ignore[attr-defined]

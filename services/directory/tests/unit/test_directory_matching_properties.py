@@ -12,19 +12,17 @@ from hypothesis import strategies as st
 from contracts.hours import JST, Weekday, WeeklyRule
 from contracts.municipality import check_digit
 from contracts.vocabulary import AgeBand, Gender, IssueTag, Severity, Topic
-from directory.domain import (
-    MAX_CANDIDATES,
-    Area,
+from directory.geography.domain import Area
+from directory.matching.domain import MAX_CANDIDATES, Listing, ReferralNeeds
+from directory.matching.ranking import match
+from directory.register.domain import (
     Capability,
     Capacity,
     Eligibility,
-    Listing,
     Organisation,
     OrgType,
-    ReferralNeeds,
     Service,
     ServiceStatus,
-    match,
 )
 
 pytestmark = pytest.mark.unit

@@ -3,12 +3,12 @@
 import pytest
 
 from contracts.municipality import Kind
-from directory import geography
-from directory.geography import normalise_search_text
+from directory.geography.domain import normalise_search_text
+from directory.geography.repository import load
 
 pytestmark = pytest.mark.unit
 
-GEO = geography.load()
+GEO = load()
 
 
 def codes(text: str, limit: int = 10) -> list[str]:

@@ -9,21 +9,11 @@ import pytest
 
 from contracts.hours import JST, HoursBasis, weekly
 from contracts.vocabulary import AgeBand, Gender, IssueTag, Severity, Topic
-from directory.domain import (
-    Area,
-    Capability,
-    Channel,
-    Eligibility,
-    Exclusion,
-    Listing,
-    Organisation,
-    OrgType,
-    ReferralNeeds,
-    Service,
-    Tier,
-    candidate_event,
-    match,
-)
+from directory.geography.domain import Area, Tier
+from directory.matching.answer import candidate_event
+from directory.matching.domain import Exclusion, Listing, ReferralNeeds
+from directory.matching.ranking import match
+from directory.register.domain import Capability, Channel, Eligibility, Organisation, OrgType, Service
 
 pytestmark = pytest.mark.unit
 

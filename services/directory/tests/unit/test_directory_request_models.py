@@ -7,8 +7,9 @@ import pytest
 from pydantic import ValidationError
 
 from contracts.vocabulary import Topic
-from directory.domain import OrgType, validate_coverage_entry
-from directory.routes import MatchIn, OrganisationIn
+from directory.matching.routes import MatchIn
+from directory.register.domain import OrgType, validate_coverage_entry
+from directory.register.models import OrganisationIn
 
 pytestmark = pytest.mark.unit
 

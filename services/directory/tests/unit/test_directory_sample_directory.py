@@ -7,16 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from directory import geography, hsds
-from directory.domain import Capability, OrgType
+from directory.geography.repository import load
+from directory.hsds.mapping import from_hsds
+from directory.hsds.models import RegisterIO
+from directory.register.domain import Capability, OrgType
 
 pytestmark = pytest.mark.unit
 
 SAMPLE = Path(__file__).resolve().parents[4] / "deploy" / "local" / "sample"
 DOCUMENT = json.loads((SAMPLE / "directory.hsds.json").read_text(encoding="utf-8"))
-REGISTER = hsds.RegisterIO.model_validate(DOCUMENT)
+REGISTER = RegisterIO.model_validate(DOCUMENT)
 NOW = datetime(2026, 3, 4, tzinfo=UTC)
-LOADED = [hsds.from_hsds(org, now=NOW) for org in REGISTER.organizations]
+LOADED = [from_hsds(org, now=NOW) for org in REGISTER.organizations]
 
 
 def test_it_holds_at_least_300_organisations_marked_as_sample_data() -> None:
@@ -26,7 +28,7 @@ def test_it_holds_at_least_300_organisations_marked_as_sample_data() -> None:
 
 
 def test_it_covers_all_47_prefectures_with_real_municipality_codes() -> None:
-    geo = geography.load()
+    geo = load()
     entries = [e for _, services, _ in LOADED for s in services for e in s.coverage]
 
     prefectures = {e[:2] for e in entries if e != "JP"}

@@ -1,6 +1,6 @@
 """The coverage map: for one kind of need at one moment, where each place of Japan's case would go. Pure.
 
-Every place is ranked by `directory.domain.match` itself — the function the real handoff and the
+Every place is ranked by `matching.ranking.match` itself — the function the real handoff and the
 dry run use — with the needs of a fixed template, so that the map answers "at 02:00 on 憲法記念日,
 where would a DV case from here be handed?" exactly as a handoff then would. A place's class
 reads only the match's chosen candidate; a prefecture's shade only its places' classes.
@@ -14,17 +14,9 @@ from enum import StrEnum
 
 from contracts.municipality import Kind, Municipality
 from contracts.vocabulary import AgeBand, Gender, IssueTag, Severity, Topic
-from directory.domain import (
-    JAPANESE,
-    Area,
-    Candidate,
-    Listing,
-    MatchPolicy,
-    MatchResult,
-    ReferralNeeds,
-    Tier,
-    match,
-)
+from directory.geography.domain import Area, Tier
+from directory.matching.domain import JAPANESE, Candidate, Listing, MatchPolicy, MatchResult, ReferralNeeds
+from directory.matching.ranking import match
 
 
 class NeedKind(StrEnum):
@@ -173,9 +165,9 @@ def survey(
 ) -> tuple[PlaceCoverage, ...]:
     """Match every place at `at` and classify it.
 
-    Each place is matched with the listings whose area reaches it — what `service.rank` reads for
-    a real referral from there — picked out of one index by coverage entry, so that the whole
-    country is one pass over the register rather than a query per place.
+    Each place is matched with the listings whose area reaches it — what `matching.service.rank`
+    reads for a real referral from there — picked out of one index by coverage entry, so that the
+    whole country is one pass over the register rather than a query per place.
     """
     template = NEED_TEMPLATES[kind]
     by_entry: dict[str, list[Listing]] = {}

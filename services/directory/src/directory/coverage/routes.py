@@ -13,8 +13,9 @@ from contracts.hours import JST, HoursBasis
 from contracts.vocabulary import AgeBand, Gender, IssueTag, Severity, Topic
 from directory.coverage import service
 from directory.coverage.domain import NEED_TEMPLATES, Coverage, NeedKind, PlaceCoverage, Shade
-from directory.deps import Ctx, Operator, Pool
-from directory.domain import Tier
+from directory.deps import Ctx
+from directory.geography.domain import Tier
+from eventkit.deps import Operator, Pool
 from eventkit.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["coverage"])

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import asyncpg
 
-from directory import repository
+from directory.context import Context
 from directory.coverage.domain import (
     Coverage,
     NeedKind,
@@ -18,8 +18,8 @@ from directory.coverage.domain import (
     summarise,
     survey,
 )
-from directory.service import Context
-from eventkit.errors import ApiError, ErrorDetail
+from directory.matching import repository
+from eventkit.errors import invalid
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,7 @@ async def coverage_map(
     try:
         language = language_for(kind, language)
     except ValueError as error:
-        raise ApiError(
-            422,
-            "validation_failed",
-            "The request is invalid.",
-            details=[ErrorDetail(field="query.language", reason=str(error))],
-        ) from None
+        raise invalid("query.language", str(error)) from None
     geography = context.geography
     names = {code: prefecture.name for code, prefecture in geography.prefectures.items()}
     places = places_of(geography.municipalities.values(), names)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from contracts.vocabulary import Gender, IssueTag, Topic
-from directory.domain import Capability, OrgType, Residency
+from directory.register.domain import Capability, OrgType, Residency
 
 NAMESPACE = uuid.UUID("6f1d7a52-2b4e-5b8e-9a53-7473756e6167")  # fixed: "tsunag" in its tail
 
@@ -140,3 +140,21 @@ TAXONOMIES_BY_ID = {t.id: t for t in TAXONOMIES}
 
 def term(taxonomy: Taxonomy, code: StrEnum | str) -> Term:
     return TERMS_BY_ID[term_id(taxonomy, str(code))]
+
+
+def find_terms(*, taxonomy_id: uuid.UUID | None, search: str | None) -> list[Term]:
+    """Terms of one taxonomy (or all), whose name contains `search` or whose code does, any case."""
+    return [
+        t
+        for t in TERMS
+        if (taxonomy_id is None or t.taxonomy.id == taxonomy_id)
+        and (not search or search in t.name or search.upper() in t.code.upper())
+    ]
+
+
+def code_of(term_id: uuid.UUID | None) -> str | None:
+    """The code a search by term looks for; an unknown term matches nothing rather than everything."""
+    if term_id is None:
+        return None
+    term = TERMS_BY_ID.get(term_id)
+    return term.code if term else "-"

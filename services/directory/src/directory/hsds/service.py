@@ -1,0 +1,277 @@
+"""HSDS's use cases: import and export the register as HSDS 3.0 JSON, and its paged read endpoints.
+
+An import is one transaction, all or nothing, and changes (and logs) only what differs; the read
+endpoints page, search and filter here, so that the routes only translate.
+"""
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from directory.context import Context
+from directory.geography.domain import distance_m
+from directory.geography.service import place_of
+from directory.hsds import mapping, repository, taxonomy
+from directory.hsds.models import OrganizationIO, RegisterIO
+from directory.hsds.repository import ServiceAtLocation
+from directory.paging import Paged, PageRequest
+from directory.register import repository as register
+from directory.register import service as register_service
+from directory.register.changelog import diff
+from directory.register.domain import Location, Service, check_reachable
+from eventkit.auth import Principal
+from eventkit.errors import invalid
+
+log = logging.getLogger(__name__)
+
+# ---- import and export -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    organizations: int
+    services: int
+    locations: int
+    created: int
+    changed_fields: int
+
+
+async def import_hsds(
+    pool: asyncpg.Pool, *, context: Context, principal: Principal, document: RegisterIO
+) -> ImportSummary:
+    """Upsert every organization with its services and locations, all or nothing.
+
+    Importing the same document again changes nothing and logs nothing (only differences are
+    recorded), which is what lets the run command load its sample directory on every start.
+    """
+    by, now = principal.subject, context.clock()
+    services = locations = created = changed = 0
+    async with pool.acquire() as conn, conn.transaction():
+        for org in document.organizations:
+            organisation, org_services, org_locations = mapping.from_hsds(org, now=now)
+            check_reachable(organisation, prefix=f"body.organizations.{organisation.id}")
+            inserted = await register.insert_organisation(conn, organisation=organisation, updated_by=by)
+            if inserted:
+                created += 1
+                changes = diff(
+                    None,
+                    organisation,
+                    resource_id=organisation.id,
+                    resource_type="organization",
+                    action="create",
+                    by=by,
+                )
+            else:
+                found = await register.get_organisation(
+                    conn, organisation_id=organisation.id, for_update=True
+                )
+                assert found is not None
+                changes = diff(
+                    found[0],
+                    organisation,
+                    resource_id=organisation.id,
+                    resource_type="organization",
+                    action="import",
+                    by=by,
+                )
+                if changes:
+                    await register.update_organisation(conn, organisation=organisation, updated_by=by)
+            for service in org_services:
+                existing = await register.get_service(conn, service_id=service.id, for_update=True)
+                if existing and existing[0].organisation_id != organisation.id:
+                    raise invalid(
+                        "body.organizations", f"service {service.id} belongs to another organization"
+                    )
+                service_changes = diff(
+                    existing[0] if existing else None,
+                    service,
+                    resource_id=service.id,
+                    resource_type="service",
+                    action="import" if existing else "create",
+                    by=by,
+                )
+                if service_changes:
+                    await register.upsert_service(conn, service=service, updated_by=by)
+                changes += service_changes
+                services += 1
+            for location in org_locations:
+                before = await register.get_location(conn, location_id=location.id)
+                if before and before.organisation_id != organisation.id:
+                    raise invalid(
+                        "body.organizations", f"location {location.id} belongs to another organization"
+                    )
+                location_changes = diff(
+                    before,
+                    location,
+                    resource_id=location.id,
+                    resource_type="location",
+                    action="import" if before else "create",
+                    by=by,
+                )
+                if location_changes:
+                    await register.upsert_location(conn, location=location, updated_by=by)
+                changes += location_changes
+                locations += 1
+            await register.log_changes(conn, changes)
+            changed += len(changes)
+    log.info(
+        "HSDS import: %d organizations (%d new), %d services, %d locations, %d fields changed",
+        len(document.organizations),
+        created,
+        services,
+        locations,
+        changed,
+    )
+    return ImportSummary(len(document.organizations), services, locations, created, changed)
+
+
+async def export_hsds(
+    pool: asyncpg.Pool, *, organisation_ids: Sequence[uuid.UUID] | None = None
+) -> RegisterIO:
+    async with pool.acquire() as conn:
+        ids = (
+            list(organisation_ids)
+            if organisation_ids is not None
+            else await register.all_organisation_ids(conn)
+        )
+        records = []
+        for org_id in ids:
+            record = await register_service.record_of(conn, org_id)
+            if record is not None:
+                records.append(record)
+        locations = await register.locations_of(conn, organisation_ids=ids)
+        resource_ids = [*ids, *(s.id for r in records for s in r.services)]
+        changes = await register.changes_of(conn, resource_ids=resource_ids)
+    by_org: dict[uuid.UUID, list[Location]] = {}
+    for loc in locations:
+        by_org.setdefault(loc.organisation_id, []).append(loc)
+    return RegisterIO(
+        organizations=[mapping.to_hsds(r, by_org.get(r.organisation.id, []), changes) for r in records]
+    )
+
+
+# ---- the read endpoints ------------------------------------------------------------------------
+
+
+async def organizations_page(
+    pool: asyncpg.Pool,
+    *,
+    context: Context,
+    search: str | None,
+    municipality_code: str | None,
+    page: PageRequest,
+) -> Paged[OrganizationIO]:
+    found, total = await register_service.list_organisations(
+        pool,
+        context=context,
+        municipality_code=municipality_code,
+        topic=None,
+        active=None,
+        search=search,
+        limit=page.size,
+        offset=page.offset,
+    )
+    exported = await export_hsds(pool, organisation_ids=[r.organisation.id for r in found])
+    return Paged(exported.organizations, total, page)
+
+
+async def organization(
+    pool: asyncpg.Pool, *, principal: Principal, organisation_id: uuid.UUID
+) -> OrganizationIO:
+    """One organization, fully nested; a partner sees only its own (another's is `NotFound`)."""
+    await register_service.get_organisation(pool, principal=principal, organisation_id=organisation_id)
+    exported = await export_hsds(pool, organisation_ids=[organisation_id])
+    return exported.organizations[0]
+
+
+async def services_page(
+    pool: asyncpg.Pool,
+    *,
+    context: Context,
+    municipality_code: str | None,
+    organisation_id: uuid.UUID | None,
+    term_id: uuid.UUID | None,
+    search: str | None,
+    page: PageRequest,
+) -> Paged[Service]:
+    area = context.geography.area_of(municipality_code).keys() if municipality_code else None
+    async with pool.acquire() as conn:
+        found, total = await repository.list_services(
+            conn,
+            area=area,
+            organisation_id=organisation_id,
+            term=taxonomy.code_of(term_id),
+            search=search,
+            limit=page.size,
+            offset=page.offset,
+        )
+    return Paged(found, total, page)
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """A service at an office, and how far the office is from the search's point (if it has one)."""
+
+    found: ServiceAtLocation
+    distance_m: float | None
+
+
+async def service_at_locations(
+    pool: asyncpg.Pool,
+    *,
+    context: Context,
+    municipality_code: str | None,
+    postal_code: str | None,
+    latitude: float | None,
+    longitude: float | None,
+    proximity_m: float | None,
+    organisation_id: uuid.UUID | None,
+    term_id: uuid.UUID | None,
+    page: PageRequest,
+) -> Paged[Nearby]:
+    """HSDS /service_at_locations: in the municipalities, or within `proximity_m` of the point."""
+    place = place_of(
+        context.geography,
+        municipality_code=municipality_code,
+        postal_code=postal_code,
+        latitude=latitude,
+        longitude=longitude,
+    )
+    if proximity_m is not None and (place is None or place.point is None):
+        raise invalid("query.proximity", "needs latitude/longitude, a municipality_code or a postcode")
+    codes: list[str] | None = None
+    if place is not None and proximity_m is None:
+        codes = []
+        for m in place.municipalities:
+            # A designated city's offices are registered in its wards.
+            codes += [m.code, *context.geography.wards_of(m.code)]
+    async with pool.acquire() as conn:
+        found = await repository.find_service_at_locations(
+            conn, municipality_codes=codes, organisation_id=organisation_id, term=taxonomy.code_of(term_id)
+        )
+    results: list[Nearby] = []
+    for sal in found:
+        loc = sal.location
+        distance = None
+        if place is not None and place.point and loc.latitude is not None and loc.longitude is not None:
+            distance = distance_m(place.point, (loc.latitude, loc.longitude))
+        if proximity_m is not None and (distance is None or distance > proximity_m):
+            continue
+        results.append(Nearby(sal, distance))
+    if proximity_m is not None:
+        results.sort(key=lambda n: (n.distance_m or 0.0, n.found.id.int))
+    return page.window(results)
+
+
+def taxonomies() -> Paged[taxonomy.Taxonomy]:
+    """Every taxonomy, on one page."""
+    return PageRequest(1, max(1, len(taxonomy.TAXONOMIES))).window(taxonomy.TAXONOMIES)
+
+
+def taxonomy_terms(
+    *, taxonomy_id: uuid.UUID | None, search: str | None, page: PageRequest
+) -> Paged[taxonomy.Term]:
+    return page.window(taxonomy.find_terms(taxonomy_id=taxonomy_id, search=search))

@@ -1,0 +1,34 @@
+"""Matching's event edge: a referral request becomes a `Referral` with its needs, and is answered."""
+
+import asyncpg
+
+from contracts.events import ReferralRequested
+from directory.context import Context
+from directory.matching import service
+from directory.matching.domain import Referral, ReferralNeeds
+from eventkit.consumer import Handler, Message
+
+
+def needs_of(request: ReferralRequested) -> ReferralNeeds:
+    return ReferralNeeds(
+        topic=request.topic,
+        municipality_code=request.municipality_code,
+        severity=request.severity,
+        need_tags=request.need_tags,
+        age_band=request.age_band,
+        gender=request.gender,
+        language=request.language,
+    )
+
+
+def referral_of(request: ReferralRequested) -> Referral:
+    return Referral(case_id=request.case_id, referral_id=request.referral_id, needs=needs_of(request))
+
+
+def on_referral_requested(context: Context) -> Handler:
+    """The handler, bound to the matching context (geography, policy, clock) main.py builds."""
+
+    async def handle(conn: asyncpg.Connection, event: ReferralRequested, message: Message) -> None:
+        await service.match_referral(conn, referral=referral_of(event), context=context)
+
+    return handle

@@ -1,0 +1,1 @@
+"""The register: organisations, their services (area, topics, who, when, capacity), offices, change log."""

@@ -1,0 +1,266 @@
+"""The register's HTTP request and response models: bodies in → domain objects, domain objects → JSON."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+
+from contracts.municipality import MunicipalityCode
+from contracts.vocabulary import Gender, Topic
+from directory.fields import Email, LanguageCode, PostalCode
+from directory.fields import Name as OrganisationName
+from directory.hsds.models import ScheduleIO
+from directory.register.domain import (
+    Capability,
+    Channel,
+    Eligibility,
+    Location,
+    Organisation,
+    OrganisationRecord,
+    OrgType,
+    Residency,
+    Service,
+    ServiceStatus,
+    validate_corporate_number,
+    validate_coverage_entry,
+)
+
+CoverageEntry = Annotated[
+    str,
+    Field(
+        description="6-digit municipality code, 2-digit prefecture code (01–47) or 'JP' (national)",
+        examples=["131041", "13", "JP"],
+    ),
+    AfterValidator(validate_coverage_entry),
+]
+CorporateNumber = Annotated[str, AfterValidator(validate_corporate_number)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+
+
+class ServiceFields(BaseModel):
+    """What a service offers, where, to whom and when (the organisation's main service too)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    coverage: list[CoverageEntry] = Field(
+        min_length=1, max_length=500, description="Where it takes cases; duplicates are dropped."
+    )
+    topics: list[Topic] = Field(
+        max_length=len(Topic), description="Topics it takes; an empty list means every topic."
+    )
+    capabilities: list[Capability] = Field(default_factory=list, description="面談, 同行支援, 訪問 …")
+    languages: list[LanguageCode] = Field(
+        default=["ja"], min_length=1, max_length=50, examples=[["ja", "en"]]
+    )
+    minimum_age: int | None = Field(default=None, ge=0, le=130)
+    maximum_age: int | None = Field(default=None, ge=0, le=130)
+    genders: list[Gender] = Field(default_factory=list, description="Only these genders; empty: anyone.")
+    residency: Residency = Residency.ANY
+    schedules: list[ScheduleIO] = Field(
+        default_factory=list, max_length=50, description="Weekly hours in Japan time; empty: not published."
+    )
+
+    def _service(self, service_id: uuid.UUID, organisation_id: uuid.UUID, name: str, **more: Any) -> Service:
+        if (
+            self.minimum_age is not None
+            and self.maximum_age is not None
+            and self.minimum_age > self.maximum_age
+        ):
+            raise ValueError("minimum_age is above maximum_age")
+        return Service(
+            id=service_id,
+            organisation_id=organisation_id,
+            name=name,
+            coverage=tuple(dict.fromkeys(self.coverage)),
+            topics=tuple(dict.fromkeys(self.topics)),
+            capabilities=frozenset(self.capabilities),
+            languages=tuple(dict.fromkeys(self.languages)),
+            eligibility=Eligibility(
+                self.minimum_age, self.maximum_age, frozenset(self.genders), self.residency
+            ),
+            schedules=tuple(s.to_rule() for s in self.schedules),
+            **more,
+        )
+
+
+class OrganisationIn(ServiceFields):
+    name: OrganisationName = Field(description="The organisation's public name.")
+    org_type: OrgType
+    webhook_url: HttpUrl | None = Field(default=None, description="Where notify delivers handoffs.")
+    email: Email | None = Field(default=None, description="The organisation's alert mailbox.")
+    active: bool = Field(default=True, description="Inactive organisations are never matched.")
+    description: Description | None = None
+    alternate_name: OrganisationName | None = None
+    website: HttpUrl | None = None
+    corporate_number: CorporateNumber | None = Field(default=None, description="法人番号 (13 digits)")
+    channels: list[Channel] = Field(
+        default_factory=list, description="How it wants handoff alerts; empty: from the addresses given."
+    )
+    portal_url: HttpUrl | None = None
+
+    def to_domain(self, organisation_id: uuid.UUID) -> tuple[Organisation, Service]:
+        organisation = Organisation(
+            id=organisation_id,
+            name=self.name,
+            org_type=self.org_type,
+            webhook_url=str(self.webhook_url) if self.webhook_url else None,
+            email=self.email,
+            active=self.active,
+            description=self.description,
+            alternate_name=self.alternate_name,
+            website=str(self.website) if self.website else None,
+            corporate_number=self.corporate_number,
+            channels=tuple(dict.fromkeys(self.channels)),
+            portal_url=str(self.portal_url) if self.portal_url else None,
+        )
+        # The fields of the body beyond the organisation's own describe its main service,
+        # which shares the organisation's id.
+        return organisation, self._service(organisation_id, organisation_id, self.name)
+
+
+class CapacityOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    available: int
+    maximum: int | None
+    unit: str
+    description: str | None
+    updated: datetime
+    reported_at: datetime
+
+
+class ServiceOut(BaseModel):
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    name: str
+    description: str | None
+    status: ServiceStatus
+    coverage: list[str]
+    topics: list[Topic]
+    capabilities: list[Capability]
+    languages: list[str]
+    minimum_age: int | None
+    maximum_age: int | None
+    genders: list[Gender]
+    residency: Residency
+    schedules: list[ScheduleIO]
+    capacity: CapacityOut | None
+
+    @classmethod
+    def of(cls, s: Service) -> "ServiceOut":
+        return cls(
+            id=s.id,
+            organization_id=s.organisation_id,
+            name=s.name,
+            description=s.description,
+            status=s.status,
+            coverage=list(s.coverage),
+            topics=list(s.topics),
+            capabilities=sorted(s.capabilities),
+            languages=list(s.languages),
+            minimum_age=s.eligibility.minimum_age,
+            maximum_age=s.eligibility.maximum_age,
+            genders=sorted(s.eligibility.genders),
+            residency=s.eligibility.residency,
+            schedules=[ScheduleIO.of(s.id, i, r) for i, r in enumerate(s.schedules)],
+            capacity=CapacityOut.model_validate(s.capacity) if s.capacity else None,
+        )
+
+
+class OrganisationOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    org_type: OrgType
+    coverage: list[str] = Field(description="The main service's area (or all services' when it has none).")
+    topics: list[Topic]
+    webhook_url: str | None
+    email: str | None
+    active: bool
+    description: str | None
+    alternate_name: str | None
+    website: str | None
+    corporate_number: str | None
+    channels: list[Channel] = Field(description="How handoff alerts reach it.")
+    portal_url: str | None
+    public_body: bool = Field(description="Closed on national holidays and 12/29–1/3 (行政機関の休日).")
+    services: list[ServiceOut]
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def of(cls, record: OrganisationRecord) -> "OrganisationOut":
+        o = record.organisation
+        return cls(
+            id=o.id,
+            name=o.name,
+            org_type=o.org_type,
+            coverage=record.coverage,
+            topics=record.topics,
+            webhook_url=o.webhook_url,
+            email=o.email,
+            active=o.active,
+            description=o.description,
+            alternate_name=o.alternate_name,
+            website=o.website,
+            corporate_number=o.corporate_number,
+            channels=list(o.alert_channels),
+            portal_url=o.portal_url,
+            public_body=o.public_body,
+            services=[ServiceOut.of(s) for s in record.services],
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            updated_by=record.updated_by,
+        )
+
+
+class ServiceIn(ServiceFields):
+    organization_id: uuid.UUID
+    name: OrganisationName
+    description: Description | None = None
+    status: ServiceStatus = ServiceStatus.ACTIVE
+
+    def to_domain(self, service_id: uuid.UUID) -> Service:
+        return self._service(
+            service_id, self.organization_id, self.name, status=self.status, description=self.description
+        )
+
+
+class CapacityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    available: int = Field(ge=0, le=100_000, description="How many more referrals it can take now.")
+    maximum: int | None = Field(default=None, ge=0, le=100_000)
+    unit: Annotated[str, StringConstraints(min_length=1, max_length=50)] = "referrals"
+    description: Description | None = None
+
+
+class LocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organization_id: uuid.UUID
+    name: OrganisationName | None = None
+    location_type: str = Field(default="physical", pattern="^(physical|postal|virtual)$")
+    municipality_code: MunicipalityCode | None = None
+    postal_code: PostalCode | None = None
+    address: Annotated[str, StringConstraints(max_length=300)] | None = Field(
+        default=None, description="The office's public address (never a person's)."
+    )
+    latitude: float | None = Field(default=None, ge=20, le=46)
+    longitude: float | None = Field(default=None, ge=122, le=154)
+    service_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+
+    def to_domain(self, location_id: uuid.UUID) -> Location:
+        return Location(
+            id=location_id,
+            organisation_id=self.organization_id,
+            name=self.name,
+            location_type=self.location_type,
+            municipality_code=self.municipality_code,
+            postal_code=self.postal_code,
+            address=self.address,
+            latitude=self.latitude,
+            longitude=self.longitude,
+            service_ids=tuple(sorted(set(self.service_ids))),
+        )

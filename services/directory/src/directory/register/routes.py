@@ -1,0 +1,195 @@
+"""The register's HTTP edge: organisations, services, capacity reports and offices.
+
+Request model → service call → response model; who may change what is the service's to check.
+"""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from contracts.municipality import MunicipalityCode
+from contracts.vocabulary import Topic
+from directory.deps import Ctx
+from directory.hsds.mapping import location_to_hsds
+from directory.hsds.models import LocationIO
+from directory.register import service
+from directory.register.models import (
+    CapacityIn,
+    LocationIn,
+    OrganisationIn,
+    OrganisationOut,
+    ServiceIn,
+    ServiceOut,
+)
+from eventkit.deps import AnyRole, Operator, OperatorOrPartner, Pool, Staff
+from eventkit.errors import ERROR_RESPONSES
+
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+
+# ---- organisations ----------------------------------------------------------------------------
+
+
+@router.put(
+    "/organisations/{organisation_id}",
+    status_code=201,
+    response_model=OrganisationOut,
+    tags=["organisations"],
+    summary="Register or replace an organisation (and its main service) under a known id",
+    description="201 when it was created, 200 when an existing one was replaced (every field but capacity).",
+)
+async def put_organisation(
+    organisation_id: uuid.UUID, body: OrganisationIn, principal: Operator, pool: Pool, response: Response
+) -> OrganisationOut:
+    organisation, main = body.to_domain(organisation_id)
+    record, created = await service.put_organisation(
+        pool, principal=principal, organisation=organisation, main_service=main
+    )
+    if not created:
+        response.status_code = 200
+    return OrganisationOut.of(record)
+
+
+@router.post(
+    "/organisations",
+    status_code=201,
+    response_model=OrganisationOut,
+    tags=["organisations"],
+    summary="Register an organisation under a new id",
+)
+async def create_organisation(
+    body: OrganisationIn, principal: Operator, pool: Pool, response: Response
+) -> OrganisationOut:
+    organisation, main = body.to_domain(uuid.uuid4())
+    record, _ = await service.put_organisation(
+        pool, principal=principal, organisation=organisation, main_service=main
+    )
+    response.headers["Location"] = f"/v1/organisations/{record.organisation.id}"
+    return OrganisationOut.of(record)
+
+
+@router.get(
+    "/organisations",
+    response_model=list[OrganisationOut],
+    tags=["organisations"],
+    summary="List organisations by name",
+)
+async def list_organisations(
+    _: Staff,
+    pool: Pool,
+    context: Ctx,
+    municipality_code: Annotated[
+        MunicipalityCode | None,
+        Query(description="Only those with a service reaching it (exactly, its city, prefecture, or JP)."),
+    ] = None,
+    topic: Annotated[Topic | None, Query(description="Only those that take this topic.")] = None,
+    active: Annotated[bool | None, Query(description="Only active (true) or inactive (false).")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[OrganisationOut]:
+    found, _total = await service.list_organisations(
+        pool,
+        context=context,
+        municipality_code=municipality_code,
+        topic=topic,
+        active=active,
+        limit=limit,
+        offset=offset,
+    )
+    return [OrganisationOut.of(record) for record in found]
+
+
+@router.get(
+    "/organisations/{organisation_id}",
+    response_model=OrganisationOut,
+    tags=["organisations"],
+    summary="Read one organisation (a partner: only its own)",
+)
+async def get_organisation(organisation_id: uuid.UUID, principal: AnyRole, pool: Pool) -> OrganisationOut:
+    record = await service.get_organisation(pool, principal=principal, organisation_id=organisation_id)
+    return OrganisationOut.of(record)
+
+
+@router.delete(
+    "/organisations/{organisation_id}",
+    status_code=204,
+    tags=["organisations"],
+    summary="Deactivate an organisation",
+    description="Soft delete: it stays readable and keeps its past matches, but is never matched again.",
+)
+async def delete_organisation(organisation_id: uuid.UUID, principal: Operator, pool: Pool) -> Response:
+    await service.deactivate_organisation(pool, principal=principal, organisation_id=organisation_id)
+    return Response(status_code=204)
+
+
+# ---- services and capacity --------------------------------------------------------------------
+
+
+@router.put(
+    "/services/{service_id}",
+    status_code=201,
+    response_model=ServiceOut,
+    tags=["services"],
+    summary="Register or replace a service (a partner: only its own organisation's)",
+    description="201 created, 200 replaced. Capacity is kept: it changes through /capacity and handoffs.",
+)
+async def put_service(
+    service_id: uuid.UUID, body: ServiceIn, principal: OperatorOrPartner, pool: Pool, response: Response
+) -> ServiceOut:
+    saved, created = await service.put_service(pool, principal=principal, service=body.to_domain(service_id))
+    if not created:
+        response.status_code = 200
+    return ServiceOut.of(saved)
+
+
+@router.get(
+    "/services/{service_id}", response_model=ServiceOut, tags=["services"], summary="Read one service"
+)
+async def get_service(service_id: uuid.UUID, principal: AnyRole, pool: Pool) -> ServiceOut:
+    return ServiceOut.of(await service.get_service(pool, principal=principal, service_id=service_id))
+
+
+@router.delete(
+    "/services/{service_id}", status_code=204, tags=["services"], summary="Set a service's status to inactive"
+)
+async def delete_service(service_id: uuid.UUID, principal: Operator, pool: Pool) -> Response:
+    await service.deactivate_service(pool, principal=principal, service_id=service_id)
+    return Response(status_code=204)
+
+
+@router.put(
+    "/services/{service_id}/capacity",
+    response_model=ServiceOut,
+    tags=["services"],
+    summary="Report a service's available capacity (HSDS service_capacity); a partner: its own",
+)
+async def report_capacity(
+    service_id: uuid.UUID, body: CapacityIn, principal: OperatorOrPartner, pool: Pool, context: Ctx
+) -> ServiceOut:
+    saved = await service.report_capacity(
+        pool,
+        context=context,
+        principal=principal,
+        service_id=service_id,
+        available=body.available,
+        maximum=body.maximum,
+        unit=body.unit,
+        description=body.description,
+    )
+    return ServiceOut.of(saved)
+
+
+# ---- locations --------------------------------------------------------------------------------
+
+
+@router.put(
+    "/locations/{location_id}",
+    response_model=LocationIO,
+    tags=["services"],
+    summary="Register or replace an organisation's office and the services offered there",
+)
+async def put_location(
+    location_id: uuid.UUID, body: LocationIn, principal: Operator, pool: Pool
+) -> LocationIO:
+    saved = await service.put_location(pool, principal=principal, location=body.to_domain(location_id))
+    return location_to_hsds(saved)
