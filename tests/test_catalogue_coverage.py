@@ -10,7 +10,7 @@ from importlib import resources
 
 import pytest
 
-from intake.severity import RULE_TABLES
+from intake.risk.rules import RULE_TABLES
 
 pytestmark = pytest.mark.unit
 

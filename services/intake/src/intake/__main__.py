@@ -5,13 +5,14 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
+from eventkit.clock import system_clock
 from eventkit.crypto import Keyring
 from eventkit.db import create_pool
 from eventkit.runner import load_settings, serve
-from intake import examples, maintenance
+from intake import examples
 from intake.config import Settings, StorageSettings
+from intake.retention import service as retention
 
 
 def _serve() -> int:
@@ -25,13 +26,13 @@ def _serve() -> int:
 async def _rotate(settings: StorageSettings, batch_size: int) -> int:
     pool = await create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=2)
     try:
-        await maintenance.rotate_keys(
+        await retention.rotate_keys(
             pool,
             Keyring(settings.encryption_keys.get_secret_value()),
             batch_size=batch_size,
             progress=lambda line: print(line, flush=True),
         )
-    except maintenance.RotationFailed as error:
+    except retention.RotationFailed as error:
         print(f"rotate-keys: stopped: {error}", file=sys.stderr)
         return 1
     finally:
@@ -42,7 +43,7 @@ async def _rotate(settings: StorageSettings, batch_size: int) -> int:
 async def _purge(settings: StorageSettings) -> int:
     pool = await create_pool(settings.database_url.get_secret_value(), min_size=1, max_size=2)
     try:
-        report = await maintenance.purge(pool, now=datetime.now(UTC), retention_days=settings.retention_days)
+        report = await retention.purge(pool, now=system_clock(), retention_days=settings.retention_days)
     finally:
         await pool.close()
     print(

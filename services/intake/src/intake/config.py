@@ -4,8 +4,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from eventkit.settings import ServiceSettings, reject_placeholder
-from intake.line import DEFAULT_API_BASE_URL
-from intake.menu import DEFAULT_FALLBACK_NUMBER, to_e164
+from intake.chat.line import DEFAULT_API_BASE_URL
+from intake.phone.domain import DEFAULT_FALLBACK_NUMBER, to_e164
 
 
 def _base_url(value: str | None) -> str | None:

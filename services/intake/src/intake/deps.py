@@ -1,15 +1,15 @@
-"""Annotated dependencies of intake's routes."""
+"""intake's own route dependencies: the sealer, the clock's now, the LINE client, the providers'
+settings. The pool and the roles are eventkit's (`eventkit.deps`)."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-import asyncpg
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from eventkit.auth import Principal, Role, require_role
-from intake.line import LineMessenger
+from eventkit.clock import Clock
+from eventkit.deps import app_state
+from intake.chat.line import LineMessenger
 from intake.sealing import Sealer
 
 
@@ -23,38 +23,11 @@ class ChannelConfig:
     fallback_number: str
 
 
-def _pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.runtime.pool
-    return pool
-
-
-def _sealer(request: Request) -> Sealer:
-    sealer: Sealer = request.app.state.sealer
-    return sealer
-
-
-def _now(request: Request) -> datetime:
-    clock: Callable[[], datetime] = request.app.state.clock
+def _now(clock: Annotated[Clock, Depends(app_state("clock"))]) -> datetime:
     return clock()
 
 
-def _messenger(request: Request) -> LineMessenger:
-    messenger: LineMessenger = request.app.state.messenger
-    return messenger
-
-
-def _channels(request: Request) -> ChannelConfig:
-    channels: ChannelConfig = request.app.state.channels
-    return channels
-
-
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
-Seal = Annotated[Sealer, Depends(_sealer)]
+Seal = Annotated[Sealer, Depends(app_state("sealer"))]
 Now = Annotated[datetime, Depends(_now)]
-Messenger = Annotated[LineMessenger, Depends(_messenger)]
-Channels = Annotated[ChannelConfig, Depends(_channels)]
-Counsellor = Annotated[Principal, require_role(Role.COUNSELLOR)]
-Operator = Annotated[Principal, require_role(Role.OPERATOR)]
-Partner = Annotated[Principal, require_role(Role.PARTNER)]
-CounsellorOrOperator = Annotated[Principal, require_role(Role.COUNSELLOR, Role.OPERATOR)]
-OperatorOrPartner = Annotated[Principal, require_role(Role.OPERATOR, Role.PARTNER)]
+Messenger = Annotated[LineMessenger, Depends(app_state("messenger"))]
+Channels = Annotated[ChannelConfig, Depends(app_state("channels"))]

@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from contracts.vocabulary import Topic
-from intake.chat import topic_click
+from intake.chat.domain import topic_click
 from intake.signatures import line_signature, twilio_signature
 
 SAMPLE_CALLER = "+819000000000"  # not a real subscriber number

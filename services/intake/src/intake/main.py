@@ -1,36 +1,58 @@
 """intake's composition root: settings → runtime (pool, producer, relay, consumer, purge) → HTTP app."""
 
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
+from eventkit.clock import Clock, system_clock
 from eventkit.crypto import Keyring
 from eventkit.db import service_migrations
+from eventkit.errors import ApiError
 from eventkit.http import create_service_app
 from eventkit.runtime import ServiceRuntime, Worker
 from eventkit.telemetry import setup_telemetry
-from intake import channel_routes, routes, webchat_routes, webhooks
+from intake.chat import line_routes, web_routes
+from intake.chat import routes as chat_routes
+from intake.chat.line import HttpLineMessenger, LineMessenger
 from intake.config import Settings
+from intake.consultations import routes as consultation_routes
+from intake.consultations.domain import PersonalDataPurged
 from intake.deps import ChannelConfig
+from intake.disclosure import routes as disclosure_routes
 from intake.handlers import HANDLERS
-from intake.line import HttpLineMessenger, LineMessenger
-from intake.maintenance import RetentionWorker
+from intake.phone import routes as phone_routes
+from intake.phone import voice_routes
+from intake.retention.worker import RetentionWorker
+from intake.risk import routes as risk_routes
 from intake.sealing import Sealer
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
+ROUTERS = (
+    consultation_routes.router,
+    risk_routes.router,
+    disclosure_routes.router,
+    phone_routes.router,
+    voice_routes.router,
+    chat_routes.router,
+    line_routes.router,
+    web_routes.router,
+)
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
+
+async def _gone(_: Request, error: Exception) -> JSONResponse:
+    # eventkit's table knows no 410; purged personal data is intake's own answer, given here once.
+    assert isinstance(error, PersonalDataPurged)
+    answer = ApiError(410, error.code, error.message)
+    return JSONResponse(answer.body(), status_code=answer.status)
 
 
 def create_app(
     settings: Settings,
     *,
     messenger: LineMessenger | None = None,
-    clock: Callable[[], datetime] = _utc_now,
+    clock: Clock = system_clock,
 ) -> FastAPI:
     """`messenger` and `clock` are seams for tests: another LINE client, another time."""
     setup_telemetry("intake")
@@ -59,8 +81,9 @@ def create_app(
             "assesses their severity by versioned rules; records consent and every release of "
             "personal data to a partner."
         ),
-        routers=[routes.router, channel_routes.router, webhooks.router, webchat_routes.router],
+        routers=ROUTERS,
     )
+    app.add_exception_handler(PersonalDataPurged, _gone)
     app.state.keyring = keyring
     app.state.sealer = Sealer(keyring)
     app.state.clock = clock

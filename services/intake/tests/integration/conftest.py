@@ -5,8 +5,8 @@ import importlib.util
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from eventkit.auth import generate_signing_keypair, mint_token
+from eventkit.clock import MovableClock
 from eventkit.crypto import Keyring, generate_keyring_entry
 from eventkit.testing import Infra, service_database_fixtures
 from intake.config import Settings
@@ -54,17 +55,6 @@ def sealer(keys: str) -> Sealer:
     return Sealer(Keyring(keys))
 
 
-@dataclass
-class Clock:
-    now: datetime = field(default_factory=lambda: datetime(2026, 5, 3, 3, 0, tzinfo=UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def line_api() -> Iterator[Any]:
     with line_api_stub.LineApiStub(access_token=LINE_ACCESS_TOKEN) as stub:
@@ -76,7 +66,7 @@ class Api:
     client: httpx.AsyncClient
     pool: asyncpg.Pool
     private_key: str
-    clock: Clock
+    clock: MovableClock
     line_api: Any
     sealer: Sealer
     # The secrets the providers share with intake, and the URL they call.
@@ -113,7 +103,7 @@ async def api(service_db: str, infra: Infra, keys: str, line_api: Any) -> AsyncI
         line_api_base_url=line_api.url,
         public_base_url=PUBLIC_BASE_URL,
     )
-    clock = Clock()
+    clock = MovableClock(datetime(2026, 5, 3, 3, 0, tzinfo=UTC))
     app = create_app(settings, clock=clock)
     runtime = app.state.runtime
     # ASGITransport runs no lifespan, so the test starts the runtime itself, without its consumer

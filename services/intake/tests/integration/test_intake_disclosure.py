@@ -2,7 +2,7 @@
 what consent (or the legal basis) covers, and every release leaves an append-only provision record."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -13,6 +13,7 @@ from contracts.vocabulary import OutcomeStage
 from eventkit.consumer import Message
 from eventkit.envelope import Envelope
 from intake.handlers import HANDLERS
+from intake.retention import service as retention
 
 pytestmark = pytest.mark.integration
 
@@ -209,3 +210,22 @@ async def test_a_closed_handoff_closes_the_consultation_and_starts_its_retention
         "SELECT closed_at, closed_reason FROM consultations WHERE id = $1", uuid.UUID(case_id)
     )
     assert row is not None and row["closed_reason"] == "handoff_closed" and row["closed_at"] == api.clock.now
+
+
+async def test_a_purged_case_answers_gone_and_releases_nothing(api: Api) -> None:
+    case_id, referral_id = await accepted_case(api)
+    await deliver(
+        api.pool,
+        HandoffOutcomeRecorded(
+            case_id=uuid.UUID(case_id),
+            referral_id=referral_id,
+            organisation_id=ORG,
+            stage=OutcomeStage.CLOSED,
+            recorded_at=api.clock.now,
+        ),
+    )
+    await retention.purge(api.pool, now=api.clock.now + timedelta(days=366), retention_days=365)
+    response = await api.client.get(f"/v1/cases/{case_id}/disclosure", headers=partner(api))
+    assert response.status_code == 410 and response.json()["error"]["code"] == "personal_data_purged"
+    assert NAME not in response.text and SUMMARY not in response.text
+    assert await api.pool.fetchval("SELECT count(*) FROM disclosures") == 0

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import urllib.parse
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -16,7 +16,9 @@ import pytest
 
 from eventkit.auth import Principal, Role
 from eventkit.crypto import Keyring, generate_keyring_entry
-from intake import maintenance, service
+from intake.consultations import service as consultations
+from intake.retention import service as retention
+from intake.retention.worker import RetentionWorker
 from intake.sealing import SEALED_COLUMNS, Sealer
 from intake.signatures import line_signature, twilio_signature
 
@@ -115,7 +117,7 @@ async def test_rotation_re_encrypts_everything_under_the_new_key_and_the_old_one
     ids = await populate(api)
     new_entry = generate_keyring_entry("k2")
     progress: list[str] = []
-    report = await maintenance.rotate_keys(
+    report = await retention.rotate_keys(
         pool, Keyring(f"{new_entry},{keys}"), batch_size=1, progress=progress.append
     )
     assert report.active_key == "k2" and report.total >= len(SEALED_COLUMNS)
@@ -125,15 +127,15 @@ async def test_rotation_re_encrypts_everything_under_the_new_key_and_the_old_one
     # The old key is no longer needed to read anything.
     only_new = Sealer(Keyring(new_entry))
     principal = Principal(subject="counsellor-1", role=Role.COUNSELLOR)
-    view = await service.get_consultation(
+    view = await consultations.get_consultation(
         pool, only_new, principal=principal, consultation_id=uuid.UUID(ids["case_id"])
     )
     assert view.consultation.contact is not None and view.consultation.contact.phone == PHONE
-    _, decisions = await service.severity_history(
+    _, decisions = await consultations.severity_history(
         pool, only_new, principal=principal, consultation_id=uuid.UUID(ids["case_id"])
     )
     assert decisions[-1].reason == "家族が付き添う"
-    again = await maintenance.rotate_keys(pool, Keyring(f"{new_entry},{keys}"))
+    again = await retention.rotate_keys(pool, Keyring(f"{new_entry},{keys}"))
     assert again.total == 0
 
 
@@ -141,8 +143,8 @@ async def test_rotation_stops_with_a_clear_message_when_a_key_is_missing(
     api: Api, pool: asyncpg.Pool
 ) -> None:
     await populate(api)
-    with pytest.raises(maintenance.RotationFailed, match="put the key that wrote it back"):
-        await maintenance.rotate_keys(pool, Keyring(generate_keyring_entry("k9")))
+    with pytest.raises(retention.RotationFailed, match="put the key that wrote it back"):
+        await retention.rotate_keys(pool, Keyring(generate_keyring_entry("k9")))
 
 
 async def test_the_rotate_keys_command_prints_its_progress(
@@ -199,10 +201,10 @@ async def test_the_purge_removes_personal_data_of_old_closed_cases_and_keeps_the
     await api.client.post(f"/v1/consultations/{case_id}/close", headers=counsellor)
     recorded_at = api.clock.now
 
-    report = await maintenance.purge(pool, now=recorded_at + timedelta(days=364), retention_days=365)
-    assert report == maintenance.PurgeReport(0, 0, 0)
+    report = await retention.purge(pool, now=recorded_at + timedelta(days=364), retention_days=365)
+    assert report == retention.PurgeReport(0, 0, 0)
 
-    report = await maintenance.purge(pool, now=recorded_at + timedelta(days=366), retention_days=365)
+    report = await retention.purge(pool, now=recorded_at + timedelta(days=366), retention_days=365)
     assert (report.consultations, report.call_legs, report.chats) == (2, 1, 1)
     rows = await pool.fetch("SELECT * FROM consultations ORDER BY recorded_at")
     for row in rows:
@@ -233,7 +235,7 @@ async def test_the_purge_removes_personal_data_of_old_closed_cases_and_keeps_the
 
 async def test_an_open_case_is_kept_however_old(api: Api, pool: asyncpg.Pool) -> None:
     ids = await populate(api)  # S3 with consent: open until its handoff closes
-    report = await maintenance.purge(pool, now=api.clock.now + timedelta(days=3650), retention_days=365)
+    report = await retention.purge(pool, now=api.clock.now + timedelta(days=3650), retention_days=365)
     assert report.consultations == 0
     assert await pool.fetchval(
         "SELECT summary_enc IS NOT NULL FROM consultations WHERE id = $1", uuid.UUID(ids["case_id"])
@@ -243,10 +245,32 @@ async def test_an_open_case_is_kept_however_old(api: Api, pool: asyncpg.Pool) ->
 async def test_the_purge_worker_reads_the_injected_clock(api: Api, pool: asyncpg.Pool) -> None:
     await populate(api)
     await pool.execute("UPDATE consultations SET closed_at = $1", api.clock.now)
-    worker = maintenance.RetentionWorker(
+    worker = RetentionWorker(
         pool=pool, retention_days=30, interval_s=3600, clock=lambda: api.clock.now + timedelta(days=29)
     )
     assert not (await worker.run_once()).anything
     api.clock.advance(days=2)
     assert (await worker.run_once()).consultations == 1
+    assert await pool.fetchval("SELECT count(*) FROM consultations WHERE purged_at IS NULL") == 0
+
+
+async def test_the_purge_worker_purges_when_it_starts_and_a_stop_lets_the_round_finish(
+    api: Api, pool: asyncpg.Pool
+) -> None:
+    await populate(api)
+    await pool.execute("UPDATE consultations SET closed_at = $1", api.clock.now)
+    readings: list[datetime] = []
+    started = asyncio.Event()
+
+    def clock() -> datetime:
+        readings.append(api.clock.now + timedelta(days=31))
+        started.set()
+        return readings[-1]
+
+    worker = RetentionWorker(pool=pool, retention_days=30, interval_s=3600, clock=clock)
+    running = asyncio.create_task(worker.run())
+    await asyncio.wait_for(started.wait(), 10)
+    worker.stop()  # the round under way finishes; the hour's wait after it is cut short
+    await asyncio.wait_for(running, 5)
+    assert len(readings) == 1
     assert await pool.fetchval("SELECT count(*) FROM consultations WHERE purged_at IS NULL") == 0

@@ -11,20 +11,22 @@ import pytest
 
 from contracts.vocabulary import Channel, IssueTag, LawfulBasis, Severity, Topic
 from eventkit.auth import Principal, Role
-from eventkit.errors import ApiError, NotFound
-from intake import service
-from intake.domain import (
+from eventkit.errors import DomainError, NotFound
+from eventkit.http import status_of
+from intake.consent.domain import (
     CURRENT_CONSENT_TEXT,
     ConsentDecision,
     ConsentInput,
     ConsentItem,
     ConsentMethod,
-    Contact,
-    NewConsultation,
     RecipientKind,
 )
+from intake.consultations import revisions, service
+from intake.consultations.domain import Changes, Contact, NewConsultation
+from intake.risk.answers import RiskAssessment
+from intake.risk.domain import COUNSELLOR_ONLY
+from intake.risk.rules import RULES_V1
 from intake.sealing import Sealer
-from intake.severity import COUNSELLOR_ONLY, RULES_V1, RiskAssessment
 
 pytestmark = pytest.mark.integration
 
@@ -60,10 +62,10 @@ ASSESSED = replace(
 async def record(
     pool: asyncpg.Pool, sealer: Sealer, new: NewConsultation = NEW, key: str | None = None
 ) -> uuid.UUID:
-    consultation, _ = await service.record_consultation(
+    view, _ = await service.record_consultation(
         pool, sealer, principal=COUNSELLOR, new=new, idempotency_key=key, now=NOW
     )
-    return consultation.id
+    return view.consultation.id
 
 
 async def test_a_consultation_and_its_event_are_stored_together(pool: asyncpg.Pool, sealer: Sealer) -> None:
@@ -159,7 +161,7 @@ async def test_a_retry_with_the_same_idempotency_key_returns_the_first_consultat
         pool, sealer, principal=COUNSELLOR, new=NEW, idempotency_key="retry-1", now=NOW
     )
     assert created_first and not created_again
-    assert again.id == first.id and again.summary == NEW.summary
+    assert again.consultation.id == first.consultation.id and again.consultation.summary == NEW.summary
     assert await pool.fetchval("SELECT count(*) FROM consultations") == 1
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 1
 
@@ -169,18 +171,18 @@ async def test_reusing_an_idempotency_key_for_a_different_body_is_a_conflict(
 ) -> None:
     await record(pool, sealer, key="k")
     other = NewConsultation(**{**vars(NEW), "severity": Severity.S1})
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         await record(pool, sealer, other, key="k")
-    assert caught.value.status == 409 and caught.value.code == "idempotency_key_reused"
+    assert status_of(caught.value) == 409 and caught.value.code == "idempotency_key_reused"
 
 
 async def test_an_invalid_case_is_refused_with_every_problem_and_leaves_nothing(
     pool: asyncpg.Pool, sealer: Sealer
 ) -> None:
     bad = replace(NEW, topic=Topic.SUICIDAL, severity=None)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         await record(pool, sealer, bad, key="bad")
-    assert caught.value.status == 422
+    assert status_of(caught.value) == 422
     assert [d.field for d in caught.value.details] == ["body.risk.cssrs", "body.severity"]
     assert await pool.fetchval("SELECT count(*) FROM consultations") == 0
     assert await pool.fetchval("SELECT count(*) FROM idempotency_keys") == 0
@@ -203,12 +205,12 @@ async def test_another_counsellor_cannot_read_the_consultation(pool: asyncpg.Poo
 async def update(
     pool: asyncpg.Pool, sealer: Sealer, case_id: uuid.UUID, **changes: object
 ) -> service.ConsultationView:
-    return await service.update_consultation(
+    return await revisions.update_consultation(
         pool,
         sealer,
         principal=COUNSELLOR,
         consultation_id=case_id,
-        changes=service.Changes(**changes),  # type: ignore[arg-type]
+        changes=Changes(**changes),  # type: ignore[arg-type]
         now=NOW,
     )
 
@@ -233,9 +235,9 @@ async def test_lowering_a_severity_needs_a_reason_which_is_kept_encrypted(
     pool: asyncpg.Pool, sealer: Sealer
 ) -> None:
     case_id = await record(pool, sealer)
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         await update(pool, sealer, case_id, severity=Severity.S1)
-    assert caught.value.status == 422 and caught.value.details[0].field == "body.severity_reason"
+    assert status_of(caught.value) == 422 and caught.value.details[0].field == "body.severity_reason"
     await update(pool, sealer, case_id, severity=Severity.S1, severity_reason="本人が家族と連絡が取れた")
     raw = await pool.fetchval(
         "SELECT reason_enc FROM severity_decisions WHERE consultation_id = $1 AND direction = 'lowered'",
@@ -250,14 +252,14 @@ async def test_every_change_is_kept_with_its_before_values(pool: asyncpg.Pool, s
     case_id = await record(pool, sealer)
     await update(pool, sealer, case_id, summary="二回目の記録", need_tags=(IssueTag.HOU,))
     await update(pool, sealer, case_id, municipality_code="271403")
-    revisions = await service.list_revisions(pool, sealer, principal=COUNSELLOR, consultation_id=case_id)
-    assert [(r.revision, r.fields) for r in revisions] == [
+    found = await revisions.list_revisions(pool, sealer, principal=COUNSELLOR, consultation_id=case_id)
+    assert [(r.revision, r.fields) for r in found] == [
         (2, ["need_tags", "summary"]),
         (3, ["municipality_code"]),
     ]
-    assert revisions[0].before == {"need_tags": []}
-    assert revisions[0].before_personal == {"summary": NEW.summary}
-    assert revisions[1].before == {"municipality_code": "131016"} and revisions[1].before_personal is None
+    assert found[0].before == {"need_tags": []}
+    assert found[0].before_personal == {"summary": NEW.summary}
+    assert found[1].before == {"municipality_code": "131016"} and found[1].before_personal is None
     raw = json.dumps([dict(r) for r in await pool.fetch("SELECT * FROM consultation_revisions")], default=str)
     assert "三日食べていない" not in raw
 

@@ -6,13 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from contracts.hours import JST
 from contracts.vocabulary import Topic
-from intake import chat, twiml
-from intake.chat import ChatState, Clicked, Followed, Left, MessageKind, Wrote, plan
-from intake.domain import ConsentDecision, ConsentItem
-from intake.line import LineWebhook, render, to_inbound
-from intake.menu import (
-    JST,
+from intake.chat import domain as chat
+from intake.chat.domain import ChatState, Clicked, Followed, Left, MessageKind, Wrote, plan
+from intake.chat.line import LineWebhook, render, to_inbound
+from intake.consent.domain import ConsentDecision, ConsentItem
+from intake.phone import twiml
+from intake.phone.domain import (
     Desk,
     Hours,
     MenuInvalid,
@@ -22,12 +23,11 @@ from intake.menu import (
     VoiceMenu,
     Window,
     announcement,
-    options_from_json,
-    options_to_json,
     parse_hhmm,
     to_e164,
     validate_options,
 )
+from intake.phone.repository import options_from_json, options_to_json
 
 pytestmark = pytest.mark.unit
 

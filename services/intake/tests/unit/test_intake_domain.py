@@ -10,25 +10,21 @@ from typing import Any
 import pytest
 
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
-from intake.domain import (
+from intake.consent.domain import (
     CURRENT_CONSENT_TEXT,
-    CaseInput,
-    CaseInvalid,
     Consent,
     ConsentDecision,
     ConsentInput,
     ConsentItem,
     ConsentMethod,
-    Consultation,
-    Contact,
-    NewConsultation,
     RecipientKind,
     disclosable_items,
-    judge,
-    opens_handoff,
-    request_fingerprint,
 )
-from intake.severity import COUNSELLOR_ONLY, RULES_V1, Cssrs, EmergencyCall, EmergencyService, RiskAssessment
+from intake.consultations.domain import Consultation, Contact, NewConsultation, request_fingerprint
+from intake.consultations.handoff import opens_handoff
+from intake.risk.answers import Cssrs, EmergencyCall, EmergencyService, RiskAssessment
+from intake.risk.domain import COUNSELLOR_ONLY, CaseInput, CaseInvalid, judge
+from intake.risk.rules import RULES_V1
 
 pytestmark = pytest.mark.unit
 
@@ -93,7 +89,7 @@ def _case(**changes: Any) -> CaseInput:
 def _fields(case: CaseInput) -> list[str]:
     with pytest.raises(CaseInvalid) as caught:
         judge(case)
-    return [p.field for p in caught.value.problems]
+    return [p.field for p in caught.value.details]
 
 
 def test_the_recorded_event_carries_codes_and_never_the_summary_or_contact() -> None:

@@ -12,18 +12,9 @@ from datetime import UTC, datetime
 import pytest
 
 from contracts.vocabulary import Channel, LawfulBasis, Severity, Topic
-from intake.domain import (
-    Consent,
-    ConsentDecision,
-    ConsentItem,
-    ConsentMethod,
-    Consultation,
-    HandoffDecision,
-    NoHandoff,
-    RecipientKind,
-    handoff_decision,
-    opens_handoff,
-)
+from intake.consent.domain import Consent, ConsentDecision, ConsentItem, ConsentMethod, RecipientKind
+from intake.consultations.domain import Consultation
+from intake.consultations.handoff import HandoffDecision, NoHandoff, handoff_decision, opens_handoff
 
 pytestmark = pytest.mark.unit
 

@@ -5,17 +5,10 @@ from typing import Any
 import pytest
 
 from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
-from intake import severity as rules
-from intake.severity import (
-    RULES_V1,
-    CaseFacts,
-    Cssrs,
-    Direction,
-    LoweringNeedsReason,
-    RiskAssessment,
-    decide,
-    missing_mandatory_answers,
-)
+from intake.risk import rules
+from intake.risk.answers import CaseFacts, Cssrs, ProtectiveFactor, RiskAssessment
+from intake.risk.domain import COUNSELLOR_ONLY, Direction, LoweringNeedsReason, decide, explain
+from intake.risk.rules import RULES_V1, missing_mandatory_answers
 
 pytestmark = pytest.mark.unit
 
@@ -121,7 +114,7 @@ def test_boundaries_of_the_scale(answers: dict[str, Any], level: Severity) -> No
 
 
 def test_protective_factors_are_recorded_but_change_no_level() -> None:
-    with_factors = facts(wants_follow_up=True, protective_factors=(rules.ProtectiveFactor.FAMILY,))
+    with_factors = facts(wants_follow_up=True, protective_factors=(ProtectiveFactor.FAMILY,))
     assert rules.CURRENT.evaluate(with_factors).level is Severity.S2
 
 
@@ -217,7 +210,7 @@ def test_on_an_update_lowering_below_the_level_in_force_needs_a_reason_too() -> 
 def test_without_an_assessment_the_posted_level_is_recorded_as_counsellor_only() -> None:
     decision = decide(assessment=None, requested=Severity.S3, reason=None)
     assert (decision.rule_version, decision.direction, decision.computed) == (
-        rules.COUNSELLOR_ONLY,
+        COUNSELLOR_ONLY,
         Direction.COUNSELLOR_ONLY,
         None,
     )
@@ -232,11 +225,11 @@ def test_without_an_assessment_the_posted_level_is_recorded_as_counsellor_only()
 def test_a_stored_decision_is_explained_again_from_its_answers_and_version() -> None:
     case = facts(cssrs={"q4_intent": True}, wants_follow_up=True)
     stored = rules.CURRENT.evaluate(case)
-    explanation = rules.explain(RULES_V1, case, stored_level=stored.level, stored_flags=stored.flags)
+    explanation = explain(RULES_V1, case, stored_level=stored.level, stored_flags=stored.flags)
     assert explanation.reproduced and explanation.level is Severity.S3
     assert [c.code for c in explanation.criteria] == ["S3.cssrs_high", "S2.wants_follow_up"]
     assert all(c.text and c.text_ja for c in explanation.criteria)
-    tampered = rules.explain(RULES_V1, case, stored_level=Severity.S1, stored_flags=stored.flags)
+    tampered = explain(RULES_V1, case, stored_level=Severity.S1, stored_flags=stored.flags)
     assert not tampered.reproduced
 
 

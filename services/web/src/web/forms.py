@@ -15,7 +15,7 @@ from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis
 from web import risk
 
 _CODE_AT_START = re.compile(r"^\s*([0-9]{6})(?![0-9])")
-# The consent wording the counsellor reads out: a version intake knows (intake.domain).
+# The consent wording the counsellor reads out: a version intake knows (intake.consent.domain).
 CONSENT_TEXT_VERSION = "2026-11-v1"
 CONSENT_ITEMS = ("contact", "summary", "risk")
 CONSENT_METHODS = ("recorded_line", "chat_click", "written")

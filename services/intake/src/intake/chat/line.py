@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from intake.chat import (
+from intake.chat.domain import (
     TOPIC_LABELS,
     Clicked,
     Followed,
@@ -26,7 +26,7 @@ from intake.chat import (
     consent_click,
     topic_click,
 )
-from intake.domain import CONSENT_TEXTS, ConsentDecision
+from intake.consent.domain import CONSENT_TEXTS, ConsentDecision
 
 log = logging.getLogger(__name__)
 

@@ -1,23 +1,15 @@
-"""Maintenance of personal data: key rotation (a command) and the retention purge (a command and a
-worker). Both walk `sealing.SEALED_COLUMNS`, the one list of where personal data lives."""
+"""retention's use cases: key rotation (a command) and the retention purge (a command and a worker).
+Both walk `sealing.SEALED_COLUMNS`, the one list of where personal data lives."""
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import asyncpg
 
-from eventkit import telemetry
 from eventkit.crypto import DecryptionError, Keyring
-from intake import repository
+from intake.retention import repository
 from intake.sealing import SEALED_COLUMNS
-
-log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 
 class RotationFailed(Exception):
@@ -103,34 +95,3 @@ async def purge(pool: asyncpg.Pool, *, now: datetime, retention_days: int) -> Pu
         legs = await repository.purge_call_legs(conn, consultation_ids=ids, stale_before=cutoff, at=now)
         chats = await repository.purge_chats(conn, consultation_ids=ids, stale_before=cutoff, at=now)
     return PurgeReport(len(ids), legs, chats)
-
-
-class RetentionWorker:
-    """Runs the purge every `interval_s` inside the service."""
-
-    def __init__(self, *, pool: asyncpg.Pool, retention_days: int, interval_s: float, clock: Clock) -> None:
-        self._pool = pool
-        self._retention_days = retention_days
-        self._interval_s = interval_s
-        self._clock = clock
-        self._stopping = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def run_once(self) -> PurgeReport:
-        with telemetry.quiet():
-            return await purge(self._pool, now=self._clock(), retention_days=self._retention_days)
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            report = await self.run_once()
-            if report.anything:
-                log.info(
-                    "retention purge: %d consultations, %d call legs, %d chats",
-                    report.consultations,
-                    report.call_legs,
-                    report.chats,
-                )
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._interval_s)

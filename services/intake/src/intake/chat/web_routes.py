@@ -1,4 +1,4 @@
-"""intake's HTTP edge for the web chat's gateway (the web package), on behalf of anonymous people.
+"""chat's HTTP edge for the web chat's gateway (the web package), on behalf of anonymous people.
 
 Only a token with the `channel` role may call it: the web package's service credential, never
 a person's or a counsellor's. The person's side only; counsellors use the chat API they use for
@@ -14,10 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.vocabulary import Topic
 from eventkit.auth import Principal, Role, require_role
+from eventkit.deps import Pool
 from eventkit.errors import ERROR_RESPONSES
-from intake import webchat
-from intake.chat import ChatState
-from intake.deps import Now, Pool, Seal
+from intake.chat import web_service
+from intake.chat.domain import ChatState
+from intake.deps import Now, Seal
 
 router = APIRouter(prefix="/v1/web-chats", tags=["web chat"], responses=ERROR_RESPONSES)
 
@@ -37,6 +38,8 @@ class StartedOut(BaseModel):
 
 
 class PersonMessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     seq: int = Field(description="1, 2, … in the chat's order; ask with `after` for newer ones")
     sender: str = Field(description="user | bot | counsellor")
     text: str | None
@@ -44,6 +47,8 @@ class PersonMessageOut(BaseModel):
 
 
 class PersonViewOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     state: ChatState
     topic: Topic | None
@@ -59,7 +64,7 @@ class TextIn(BaseModel):
 
 @router.post("", status_code=201, response_model=StartedOut, summary="Open a web chat on a topic")
 async def start(body: StartIn, _: Gateway, pool: Pool, sealer: Seal, now: Now) -> StartedOut:
-    return StartedOut(id=await webchat.start(pool, sealer, topic=body.topic, now=now))
+    return StartedOut(id=await web_service.start(pool, sealer, topic=body.topic, now=now))
 
 
 @router.get("/{chat_id}", response_model=PersonViewOut, summary="The person's view: state, place, messages")
@@ -70,23 +75,16 @@ async def read(
     sealer: Seal,
     after: Annotated[int, Query(ge=0, description="Only messages after this seq")] = 0,
 ) -> PersonViewOut:
-    view = await webchat.read(pool, sealer, chat_id=chat_id, after=after)
-    return PersonViewOut(
-        id=view.id,
-        state=view.state,
-        topic=view.topic,
-        queue_position=view.queue_position,
-        messages=[PersonMessageOut(**vars(m)) for m in view.messages],
-    )
+    return PersonViewOut.model_validate(await web_service.read(pool, sealer, chat_id=chat_id, after=after))
 
 
 @router.post("/{chat_id}/messages", status_code=204, summary="The person writes")
 async def write(chat_id: uuid.UUID, body: TextIn, _: Gateway, pool: Pool, sealer: Seal, now: Now) -> Response:
-    await webchat.write(pool, sealer, chat_id=chat_id, text=body.text, now=now)
+    await web_service.write(pool, sealer, chat_id=chat_id, text=body.text, now=now)
     return Response(status_code=204)
 
 
 @router.post("/{chat_id}/leave", status_code=204, summary="The person ends the chat")
 async def leave(chat_id: uuid.UUID, _: Gateway, pool: Pool, now: Now) -> Response:
-    await webchat.leave(pool, chat_id=chat_id, now=now)
+    await web_service.leave(pool, chat_id=chat_id, now=now)
     return Response(status_code=204)

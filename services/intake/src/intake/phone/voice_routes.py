@@ -1,26 +1,25 @@
-"""The providers' edge: Twilio-style voice webhooks and the LINE webhook, authenticated by their
-request signatures (no bearer token: the provider holds the shared secret instead).
+"""phone's HTTP edge for the provider: Twilio-style voice webhooks, authenticated by their request
+signature (no bearer token: the provider holds the shared secret instead), answered in TwiML.
 
-The caller's number and the LINE user id are personal data: they are stored encrypted and never
-logged; an error here names the problem, never the input.
+The caller's number is personal data: it is stored encrypted and never logged; an error here names
+the problem, never the input.
 """
 
 import re
 import urllib.parse
 
-from fastapi import APIRouter, BackgroundTasks, Request, Response
-from pydantic import ValidationError
+from fastapi import APIRouter, Request, Response
 
+from eventkit.deps import Pool
 from eventkit.errors import ERROR_RESPONSES, ApiError
-from intake import chats, phone, twiml
-from intake.deps import ChannelConfig, Channels, Messenger, Now, Pool, Seal
-from intake.line import LineWebhook, to_inbound
-from intake.signatures import line_signature_valid, twilio_signature_valid
+from intake.deps import ChannelConfig, Channels, Now, Seal
+from intake.phone import twiml, voice_service
+from intake.phone.domain import CallEvent
+from intake.signatures import twilio_signature_valid
 
 router = APIRouter(prefix="/v1/channels", responses=ERROR_RESPONSES)
 
 MAX_FORM_BYTES = 64 * 1024
-MAX_LINE_BYTES = 1024 * 1024
 _CALL_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 _DIGITS = re.compile(r"^[0-9*#]{1,4}$")
 _FORM = "application/x-www-form-urlencoded"
@@ -78,7 +77,7 @@ _XML_RESPONSES: dict[int | str, dict[str, object]] = {
 async def voice(request: Request, pool: Pool, sealer: Seal, channels: Channels, now: Now) -> Response:
     form = await _verified_form(request, channels)
     digits = form.get("Digits") or None
-    call = phone.CallEvent(
+    call = CallEvent(
         call_sid=form["CallSid"],
         caller=form.get("From") or None,
         called=form.get("To") or None,
@@ -86,7 +85,7 @@ async def voice(request: Request, pool: Pool, sealer: Seal, channels: Channels, 
         digits=digits if digits is None or _DIGITS.match(digits) else "?",
         silence=request.query_params.get("silence") == "1",
     )
-    answer = await phone.answer_call(
+    answer = await voice_service.answer_call(
         pool, sealer, call=call, now=now, fallback_number=channels.fallback_number
     )
     return _xml(answer)
@@ -102,7 +101,7 @@ async def voice(request: Request, pool: Pool, sealer: Seal, channels: Channels, 
 async def dial_status(request: Request, pool: Pool, channels: Channels, now: Now) -> Response:
     form = await _verified_form(request, channels)
     duration = form.get("DialCallDuration", "")
-    answer = await phone.dial_finished(
+    answer = await voice_service.dial_finished(
         pool,
         call_sid=form["CallSid"],
         dial_status=(form.get("DialCallStatus") or "")[:20] or None,
@@ -123,43 +122,5 @@ async def dial_status(request: Request, pool: Pool, channels: Channels, now: Now
 )
 async def call_status(request: Request, pool: Pool, channels: Channels, now: Now) -> Response:
     form = await _verified_form(request, channels)
-    await phone.call_status(pool, call_sid=form["CallSid"], status=form.get("CallStatus"), now=now)
+    await voice_service.call_status(pool, call_sid=form["CallSid"], status=form.get("CallStatus"), now=now)
     return _xml(twiml.empty())
-
-
-@router.post(
-    "/line/webhook",
-    tags=["chat"],
-    summary="LINE Messaging API webhook (X-Line-Signature)",
-    description=(
-        "Message, postback, follow and unfollow events from one-to-one chats. A replayed or "
-        "redelivered event (same webhookEventId) changes nothing. Replies go to LINE's reply API "
-        "after the events are stored."
-    ),
-)
-async def line_webhook(
-    request: Request,
-    background: BackgroundTasks,
-    pool: Pool,
-    sealer: Seal,
-    channels: Channels,
-    messenger: Messenger,
-    now: Now,
-) -> dict[str, int]:
-    body = await request.body()
-    if len(body) > MAX_LINE_BYTES:
-        raise ApiError(413, "payload_too_large", "The webhook body is too large.")
-    secret = channels.line_channel_secret
-    if not line_signature_valid(secret, body, request.headers.get("x-line-signature")):
-        raise ApiError(403, "invalid_signature", "X-Line-Signature is missing or does not match.")
-    try:
-        webhook = LineWebhook.model_validate_json(body)
-    except ValidationError:
-        raise ApiError(400, "bad_request", "The body is not a LINE webhook.") from None
-    events = [e for e in (to_inbound(raw) for raw in webhook.events) if e is not None]
-    # The channel secret keys the users' pseudonyms: lookups work without the id in clear.
-    outgoing = await chats.receive(pool, sealer, events=events, pseudonym_key=secret, now=now)
-    if outgoing:
-        # LINE wants a quick 200; replies go out after the response, their rows already committed.
-        background.add_task(chats.deliver, pool, messenger, outgoing)
-    return {"events": len(events)}

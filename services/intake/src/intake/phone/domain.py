@@ -1,4 +1,5 @@
-"""The #9999 voice menu: versioned per campaign, digit → topic → desk → hours. Pure: no I/O.
+"""The #9999 voice menu: versioned per campaign, digit → topic → desk → hours; and the calls through it.
+Pure: no I/O.
 
 A version never changes once created; operators create a new one and activate it, and every call
 leg and consultation names the version that routed it.
@@ -7,13 +8,13 @@ leg and consultation names the version that routed it.
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from enum import StrEnum
 
+from contracts.hours import JST
 from contracts.vocabulary import Topic
+from eventkit.errors import Invalid
 
-# Japan has kept one offset without daylight saving since 1951; a fixed zone needs no tz database.
-JST = timezone(timedelta(hours=9), "JST")
 DEFAULT_FALLBACK_NUMBER = "0120-494949"  # published fallback when a desk does not connect
 
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$|^24:00$")
@@ -175,8 +176,9 @@ def announcement(route: Route) -> str:
 INVALID_DIGIT = "その番号はございません。"
 
 
-class MenuInvalid(ValueError):
-    pass
+class MenuInvalid(Invalid):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The voice menu is invalid: {reason}")
 
 
 def validate_options(options: tuple[MenuOption, ...]) -> None:
@@ -190,52 +192,36 @@ def validate_options(options: tuple[MenuOption, ...]) -> None:
             raise MenuInvalid(f"digit {o.digit}: a desk needs hours (always, or windows)")
 
 
-# ---- storage shape (JSON of the options column) ------------------------------------------
+@dataclass(frozen=True)
+class MenuDraft:
+    """A new version as an operator writes it; the service numbers and stores it."""
+
+    campaign: str
+    greeting: str
+    fallback_number: str | None
+    options: tuple[MenuOption, ...]
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+    def validate(self) -> None:
+        validate_options(self.options)
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise Invalid("The campaign must end after it starts.")
 
 
-def options_to_json(options: tuple[MenuOption, ...]) -> list[dict[str, object]]:
-    return [
-        {
-            "digit": o.digit,
-            "topic": o.topic.value,
-            "label": o.label,
-            "desk": None
-            if o.desk is None
-            else {
-                "organisation_id": str(o.desk.organisation_id),
-                "number": o.desk.number,
-                "hours": {
-                    "always": o.desk.hours.always,
-                    "windows": [
-                        {
-                            "start": format_hhmm(w.start),
-                            "end": format_hhmm(w.end),
-                            "weekdays": sorted(w.weekdays),
-                        }
-                        for w in o.desk.hours.windows
-                    ],
-                },
-            },
-        }
-        for o in options
-    ]
+# ---- calls through the menu -----------------------------------------------------------------
+
+MAX_PROMPTS = 2  # the menu is read at most twice before the caller goes to the fallback
+UNANSWERED = frozenset({"busy", "no-answer", "failed"})
+TERMINAL_CALL_STATES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 
-def options_from_json(data: list[dict[str, object]]) -> tuple[MenuOption, ...]:
-    options = []
-    for item in data:
-        desk_data = item.get("desk")
-        desk = None
-        if isinstance(desk_data, dict):
-            hours = desk_data["hours"]
-            windows = tuple(
-                Window(parse_hhmm(w["start"]), parse_hhmm(w["end"]), frozenset(w.get("weekdays", ())))
-                for w in hours.get("windows", ())
-            )
-            desk = Desk(
-                uuid.UUID(str(desk_data["organisation_id"])),
-                str(desk_data["number"]),
-                Hours(bool(hours.get("always")), windows),
-            )
-        options.append(MenuOption(str(item["digit"]), Topic(str(item["topic"])), str(item["label"]), desk))
-    return tuple(options)
+@dataclass(frozen=True)
+class CallEvent:
+    """One of the provider's webhook calls, taken out of its form."""
+
+    call_sid: str
+    caller: str | None
+    called: str | None
+    digits: str | None
+    silence: bool

@@ -1,4 +1,5 @@
-"""Chats (LINE): what each inbound event does to a chat, and what the bot answers. Pure: no I/O.
+"""Chats: what each inbound LINE event does to a chat, what the bot answers, and the chat itself.
+Pure: no I/O.
 
 A user writes → a chat opens and the bot offers the topics as quick replies → the user picks one
 → the chat waits for a counsellor → a counsellor takes it, talks, may ask for consent (the user's
@@ -12,7 +13,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from contracts.vocabulary import Topic
-from intake.domain import ConsentDecision, ConsentItem
+from eventkit.errors import Conflict, Unavailable
+from intake.consent.domain import ConsentDecision, ConsentInput, ConsentItem, ConsentMethod, RecipientKind
+
+LINE_CHANNEL = "line"
+# Web chats share the queue; only the person's side differs (no push, no user id).
+WEB_CHANNEL = "web"
 
 # Quick-reply labels: LINE allows 20 characters.
 TOPIC_LABELS: dict[Topic, str] = {
@@ -52,6 +58,22 @@ class MessageKind(StrEnum):
     STICKER = "sticker"
     IMAGE = "image"
     OTHER = "other"
+
+
+class ChatNotWaiting(Conflict):
+    code = "chat_not_waiting"
+
+
+class ChatNotActive(Conflict):
+    code = "chat_not_active"
+
+
+class ChatClosed(Conflict):
+    code = "chat_closed"
+
+
+class LineUnavailable(Unavailable):
+    code = "line_unavailable"
 
 
 # ---- inbound events, already taken out of the provider's format -----------------------------
@@ -203,3 +225,52 @@ def _plan_click(state: ChatState | None, event: Clicked, pending: ConsentRequest
         consent = ChatConsent(pending.id, decision, pending.items, pending.text_version, event.at)
         return Plan(consent=consent, replies=(Reply(CONSENT_THANKS[decision]),))
     return Plan()
+
+
+def consent_from_click(click: ChatConsent) -> ConsentInput:
+    """The user's click is the consent record of the consultation the chat is closed into."""
+    return ConsentInput(
+        decision=click.decision,
+        items=click.items,
+        recipient_kind=RecipientKind.LOCAL_SUPPORT_ORG,
+        method=ConsentMethod.CHAT_CLICK,
+        text_version=click.text_version,
+        obtained_at=click.at,
+    )
+
+
+# ---- the chat and its messages --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chat:
+    id: uuid.UUID
+    channel: str  # LINE_CHANNEL or WEB_CHANNEL
+    user_ref: str | None  # a keyed pseudonym of the LINE user: one open chat per user
+    user_enc: str | None  # the LINE user id, sealed: opened only to push to LINE
+    state: ChatState
+    topic: Topic | None
+    started_at: datetime
+    topic_chosen_at: datetime | None
+    last_activity_at: datetime
+    taken_by: str | None = None
+    taken_at: datetime | None = None
+    consent: ChatConsent | None = None
+    consent_requested: ConsentRequest | None = None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    closed_reason: str | None = None
+    consultation_id: uuid.UUID | None = None
+    purged_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    id: uuid.UUID
+    sender: str  # user | bot | counsellor
+    counsellor: str | None
+    kind: str
+    text: str | None  # None once purged
+    delivery: str  # received | pending | sent | failed
+    at: datetime
+    provider_message_id: str | None = None

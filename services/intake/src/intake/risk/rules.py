@@ -6,107 +6,17 @@ old one, so that every stored decision can be re-derived from its stored answers
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
-
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
+from intake.risk.answers import CaseFacts, Cssrs
 
 RULES_V1 = "2026-11-v1"
-COUNSELLOR_ONLY = "counsellor-only"  # no assessment: the counsellor's posted level stands alone
 
 _ORDER = (Severity.S0, Severity.S1, Severity.S2, Severity.S3, Severity.S4)
 
 
 def rank(severity: Severity) -> int:
     return _ORDER.index(severity)
-
-
-class Cssrs(BaseModel):
-    """C-SSRS screener, past month. Q3–Q5 are skipped when Q2 is 'no' (the screener's own rule)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    q1_wish_to_be_dead: bool | None = Field(default=None, description="Q1 死んでしまいたいと思ったか")
-    q2_suicidal_thoughts: bool | None = Field(default=None, description="Q2 実際に自殺を考えたか")
-    q3_method: bool | None = Field(default=None, description="Q3 方法を考えたか")
-    q4_intent: bool | None = Field(default=None, description="Q4 実行するつもりがあったか")
-    q5_plan: bool | None = Field(default=None, description="Q5 計画を立て、実行するつもりか")
-    q6_behaviour: bool | None = Field(default=None, description="Q6 準備や企図をしたことがあるか")
-    q6_within_3_months: bool | None = Field(default=None, description="Q6 それは3か月以内か")
-
-
-class ProtectiveFactor(StrEnum):
-    FAMILY = "family"
-    FRIENDS = "friends"
-    PET = "pet"
-    TREATMENT = "treatment"
-    FUTURE_PLANS = "future_plans"
-    FAITH = "faith"
-    OTHER = "other"
-
-
-class RiskAssessment(BaseModel):
-    """The counsellor's structured answers. Codes and booleans only: never free text.
-
-    It is both the API's body and the rules' input, so that what a counsellor sent is exactly
-    what the decision is explained from.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    cssrs: Cssrs | None = None
-    # Immediacy (S4)
-    attempt_in_progress: bool = Field(default=False, description="Attempt in progress or just taken")
-    access_to_means: bool = Field(default=False, description="Has the means at hand")
-    can_agree_to_stay_safe: bool | None = Field(default=None, description="Can agree to stay safe")
-    violence_now: bool = Field(default=False, description="Violence happening now or imminent")
-    medical_emergency: bool = False
-    child_in_immediate_danger: bool = False
-    # Serious (S3)
-    safe_place_tonight: bool | None = Field(default=None, description="Has a safe place tonight (N2)")
-    abuse_needs_shelter: bool = Field(default=False, description="DV or abuse needing shelter")
-    suspected_child_abuse: bool = Field(default=False, description="189 report is mandatory")
-    urgent_in_person_help: bool = Field(default=False, description="Asks for urgent in-person help")
-    # Referral (S2)
-    no_money_or_food: bool = Field(default=False, description="No money/food for the next days (N1)")
-    eviction_or_cutoff_7_days: bool = Field(default=False, description="Eviction or cut-off ≤ 7 days")
-    long_term_hikikomori: bool = False
-    wants_follow_up: bool = False
-    # Signpost (S1)
-    distress: bool = Field(default=False, description="Loneliness or distress, no acute need")
-    protective_factors: tuple[ProtectiveFactor, ...] = ()
-
-
-class EmergencyService(StrEnum):
-    POLICE = "110"
-    AMBULANCE_FIRE = "119"
-
-
-class EmergencyCaller(StrEnum):
-    COUNSELLOR = "counsellor"
-    PERSON = "person"  # the counsellor helped the person to call
-    OTHER = "other"
-
-
-class EmergencyCall(BaseModel):
-    """S4: that 110/119 was called, by whom and when."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    service: EmergencyService
-    called_by: EmergencyCaller = EmergencyCaller.COUNSELLOR
-    called_at: AwareDatetime
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    """What the rules read: the answers and the codes of the case around them."""
-
-    risk: RiskAssessment
-    topic: Topic
-    need_tags: frozenset[IssueTag]
-    age_band: AgeBand
 
 
 def _cssrs(facts: CaseFacts) -> Cssrs:
@@ -380,93 +290,3 @@ def missing_questions(facts: CaseFacts) -> list[str]:
     """The mandatory C-SSRS questions (by name) still unanswered."""
     c = _cssrs(facts)
     return [name for name in mandatory_questions(facts) if getattr(c, name) is None]
-
-
-class Direction(StrEnum):
-    AS_COMPUTED = "as_computed"
-    RAISED = "raised"
-    LOWERED = "lowered"
-    COUNSELLOR_ONLY = "counsellor_only"
-    KEPT = "kept"
-
-
-@dataclass(frozen=True)
-class SeverityDecision:
-    rule_version: str
-    computed: Severity | None
-    flags: tuple[str, ...]
-    previous: Severity | None
-    final: Severity
-    direction: Direction
-    reason: str | None
-
-
-class LoweringNeedsReason(ValueError):
-    """A level below the computed (or the current) one without saying why."""
-
-    def __init__(self, floor: Severity, requested: Severity) -> None:
-        super().__init__(f"{requested} is below {floor}: lowering a severity needs a reason")
-        self.floor = floor
-        self.requested = requested
-
-
-def decide(
-    *,
-    assessment: Assessment | None,
-    requested: Severity | None,
-    reason: str | None,
-    previous: Severity | None = None,
-) -> SeverityDecision:
-    """The final level: the computed one, raised freely, or lowered only with a reason.
-
-    Lowering is measured against the computed level and, on an update, against the level in force
-    before it: a level is never lowered silently, whatever the cause.
-    """
-    reason = (reason or "").strip() or None
-    if assessment is None:
-        if requested is None:
-            raise ValueError("without a risk assessment the counsellor's severity is required")
-        if previous is not None and rank(requested) < rank(previous) and reason is None:
-            raise LoweringNeedsReason(previous, requested)
-        direction = Direction.COUNSELLOR_ONLY if previous is None else _direction(previous, requested)
-        return SeverityDecision(COUNSELLOR_ONLY, None, (), previous, requested, direction, reason)
-    final = requested or assessment.level
-    floors = [assessment.level] + ([previous] if previous is not None else [])
-    floor = max(floors, key=rank)
-    if rank(final) < rank(floor) and reason is None:
-        raise LoweringNeedsReason(floor, final)
-    if rank(final) > rank(assessment.level):
-        direction = Direction.RAISED
-    elif rank(final) < rank(assessment.level) or (previous is not None and rank(final) < rank(previous)):
-        direction = Direction.LOWERED
-    else:
-        direction = Direction.AS_COMPUTED
-    return SeverityDecision(
-        assessment.rule_version, assessment.level, assessment.flags, previous, final, direction, reason
-    )
-
-
-def _direction(previous: Severity, final: Severity) -> Direction:
-    if rank(final) > rank(previous):
-        return Direction.RAISED
-    if rank(final) < rank(previous):
-        return Direction.LOWERED
-    return Direction.KEPT
-
-
-@dataclass(frozen=True)
-class Explanation:
-    rule_version: str
-    level: Severity
-    criteria: tuple[Criterion, ...]
-    reproduced: bool
-
-
-def explain(
-    rule_version: str, facts: CaseFacts, *, stored_level: Severity, stored_flags: tuple[str, ...]
-) -> Explanation:
-    """Re-run the stored answers through the stored rule version; say whether it agrees."""
-    table = RULE_TABLES[rule_version]
-    again = table.evaluate(facts)
-    reproduced = again.level == stored_level and again.flags == stored_flags
-    return Explanation(rule_version, again.level, tuple(table.criterion(c) for c in again.flags), reproduced)

@@ -1,0 +1,246 @@
+"""chat's HTTP edge for counsellors: the queue of LINE and web chats, taking, answering, asking
+for consent, and closing a chat into a consultation."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from contracts.vocabulary import Channel, Topic
+from eventkit.deps import Counsellor, Pool
+from eventkit.errors import ERROR_RESPONSES
+from intake.chat import service
+from intake.chat.domain import ChatConsent, ChatState, ConsentRequest
+from intake.consent.domain import CONSENT_TEXTS, CURRENT_CONSENT_TEXT, ConsentDecision, ConsentItem
+from intake.consultations.schemas import CaseDetailsIn, ConsultationOut
+from intake.deps import Messenger, Now, Seal
+
+router = APIRouter(prefix="/v1", tags=["chat"], responses=ERROR_RESPONSES)
+
+
+class ChatConsentOut(BaseModel):
+    decision: ConsentDecision
+    items: list[ConsentItem]
+    text_version: str
+    at: datetime
+
+    @classmethod
+    def of(cls, c: ChatConsent | None) -> "ChatConsentOut | None":
+        return (
+            None
+            if c is None
+            else cls(decision=c.decision, items=sorted(c.items), text_version=c.text_version, at=c.at)
+        )
+
+
+class ConsentRequestOut(BaseModel):
+    id: str
+    items: list[ConsentItem]
+    text_version: str
+    requested_by: str
+    requested_at: datetime
+
+    @classmethod
+    def of(cls, r: ConsentRequest | None) -> "ConsentRequestOut | None":
+        if r is None:
+            return None
+        return cls(
+            id=r.id,
+            items=sorted(r.items),
+            text_version=r.text_version,
+            requested_by=r.requested_by,
+            requested_at=r.requested_at,
+        )
+
+
+class ChatSummaryOut(BaseModel):
+    id: uuid.UUID
+    state: ChatState
+    topic: Topic | None
+    started_at: datetime
+    topic_chosen_at: datetime | None
+    taken_by: str | None
+    taken_at: datetime | None
+    last_activity_at: datetime
+    messages: int
+    consent: ChatConsentOut | None
+    consent_requested: ConsentRequestOut | None
+    consultation_id: uuid.UUID | None
+
+    @classmethod
+    def of(cls, s: service.ChatSummary) -> "ChatSummaryOut":
+        return cls(
+            **{
+                **vars(s),
+                "consent": ChatConsentOut.of(s.consent),
+                "consent_requested": ConsentRequestOut.of(s.consent_requested),
+            }
+        )
+
+
+class ChatMessageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    sender: str = Field(description="user | bot | counsellor")
+    counsellor: str | None
+    kind: str
+    text: str | None
+    delivery: str = Field(description="received | pending | sent | failed")
+    at: datetime
+
+
+class ChatOut(ChatSummaryOut):
+    transcript: list[ChatMessageOut]
+
+
+@router.get(
+    "/chats",
+    response_model=list[ChatSummaryOut],
+    summary="Chats by state: waiting ones (oldest first) for anyone, others only yours",
+)
+async def list_chats(
+    principal: Counsellor,
+    pool: Pool,
+    state: ChatState = ChatState.WAITING,
+    topic: Topic | None = None,
+    mine: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    since: Annotated[
+        AwareDatetime | None, Query(description="Only chats queued (or opened) at or after this time")
+    ] = None,
+) -> list[ChatSummaryOut]:
+    found = await service.list_chats(
+        pool, principal=principal, state=state, topic=topic, mine=mine, limit=limit, since=since
+    )
+    return [ChatSummaryOut.of(s) for s in found]
+
+
+@router.post("/chats/{chat_id}/take", response_model=ChatSummaryOut, summary="Take a waiting chat")
+async def take_chat(chat_id: uuid.UUID, principal: Counsellor, pool: Pool, now: Now) -> ChatSummaryOut:
+    return ChatSummaryOut.of(await service.take(pool, principal=principal, chat_id=chat_id, now=now))
+
+
+@router.get("/chats/{chat_id}", response_model=ChatOut, summary="A chat you took, with its transcript")
+async def read_chat(chat_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal) -> ChatOut:
+    summary, messages = await service.read(pool, sealer, principal=principal, chat_id=chat_id)
+    return ChatOut(
+        **ChatSummaryOut.of(summary).model_dump(),
+        transcript=[ChatMessageOut.model_validate(m) for m in messages],
+    )
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=5000)
+
+
+@router.post(
+    "/chats/{chat_id}/messages",
+    status_code=201,
+    response_model=ChatMessageOut,
+    summary="Reply in a chat you took",
+    description="Stored encrypted, then pushed to LINE; 502 if LINE refuses (the row stays, marked failed).",
+)
+async def send_message(
+    chat_id: uuid.UUID,
+    body: MessageIn,
+    principal: Counsellor,
+    pool: Pool,
+    sealer: Seal,
+    messenger: Messenger,
+    now: Now,
+) -> ChatMessageOut:
+    message = await service.send(
+        pool, sealer, messenger, principal=principal, chat_id=chat_id, text=body.text, now=now
+    )
+    return ChatMessageOut.model_validate(message)
+
+
+class ConsentRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[ConsentItem] = Field(min_length=1, max_length=len(ConsentItem))
+    text_version: str = Field(default=CURRENT_CONSENT_TEXT, max_length=40)
+
+    @field_validator("text_version")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in CONSENT_TEXTS:
+            raise ValueError(f"unknown consent text; one of {', '.join(sorted(CONSENT_TEXTS))}")
+        return value
+
+
+@router.post(
+    "/chats/{chat_id}/consent-request",
+    status_code=201,
+    response_model=ConsentRequestOut,
+    summary="Ask the user for consent with two buttons; the click becomes the consent record",
+)
+async def request_consent(
+    chat_id: uuid.UUID,
+    body: ConsentRequestIn,
+    principal: Counsellor,
+    pool: Pool,
+    sealer: Seal,
+    messenger: Messenger,
+    now: Now,
+) -> ConsentRequestOut:
+    request = await service.request_consent(
+        pool,
+        sealer,
+        messenger,
+        principal=principal,
+        chat_id=chat_id,
+        items=frozenset(body.items),
+        text_version=body.text_version,
+        now=now,
+    )
+    out = ConsentRequestOut.of(request)
+    assert out is not None
+    return out
+
+
+class ChatCloseIn(CaseDetailsIn):
+    topic: Topic | None = Field(default=None, description="Default: the topic the user chose")
+
+
+@router.post(
+    "/chats/{chat_id}/close",
+    status_code=201,
+    response_model=ConsultationOut,
+    summary="Close a chat you took into a consultation (its transcript attached)",
+    description=(
+        "The body is a consultation's; channel is chat, the topic defaults to the user's choice and "
+        "the user's consent click is the consent record unless `consent` is given. A repeat answers "
+        "200 with the same consultation."
+    ),
+)
+async def close_chat(
+    chat_id: uuid.UUID,
+    body: ChatCloseIn,
+    principal: Counsellor,
+    pool: Pool,
+    sealer: Seal,
+    messenger: Messenger,
+    now: Now,
+    response: Response,
+) -> ConsultationOut:
+    view, created = await service.close_into_consultation(
+        pool,
+        sealer,
+        messenger,
+        principal=principal,
+        chat_id=chat_id,
+        # The topic here is a stand-in: the service puts the chat's chosen one unless one is named.
+        new=body.details(channel=Channel.CHAT, topic=body.topic or Topic.LONELY),
+        topic=body.topic,
+        now=now,
+    )
+    if not created:
+        response.status_code = 200
+    response.headers["Location"] = f"/v1/consultations/{view.consultation.id}"
+    return ConsultationOut.of(view)

@@ -1,0 +1,239 @@
+"""chat's use cases for counsellors: the queue, taking a chat, answering, asking for consent, and
+closing the chat into a consultation."""
+
+import contextlib
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import asyncpg
+
+from contracts.vocabulary import Channel, Topic
+from eventkit.auth import Principal
+from eventkit.errors import invalid, not_found
+from intake.chat import repository
+from intake.chat.domain import (
+    CLOSING,
+    Chat,
+    ChatConsent,
+    ChatMessage,
+    ChatNotActive,
+    ChatNotWaiting,
+    ChatState,
+    ConsentRequest,
+    LineUnavailable,
+    MessageKind,
+    Reply,
+    consent_from_click,
+    new_consent_request,
+)
+from intake.chat.line import LineMessenger
+from intake.chat.outgoing import push, store_replies
+from intake.consent.domain import ConsentItem
+from intake.consultations import service as consultations
+from intake.consultations.domain import Entry, NewConsultation, PersonalDataPurged
+from intake.consultations.service import ConsultationView
+from intake.risk.domain import judge
+from intake.sealing import Sealer
+
+CONSENT_INTRO = "地域の支援団体へのおつなぎについて、ご同意をお願いします。"
+
+
+@dataclass(frozen=True)
+class ChatSummary:
+    id: uuid.UUID
+    state: ChatState
+    topic: Topic | None
+    started_at: datetime
+    topic_chosen_at: datetime | None
+    taken_by: str | None
+    taken_at: datetime | None
+    last_activity_at: datetime
+    messages: int
+    consent: ChatConsent | None
+    consent_requested: ConsentRequest | None
+    consultation_id: uuid.UUID | None
+
+
+def _summary(chat: Chat, messages: int) -> ChatSummary:
+    return ChatSummary(
+        id=chat.id,
+        state=chat.state,
+        topic=chat.topic,
+        started_at=chat.started_at,
+        topic_chosen_at=chat.topic_chosen_at,
+        taken_by=chat.taken_by,
+        taken_at=chat.taken_at,
+        last_activity_at=chat.last_activity_at,
+        messages=messages,
+        consent=chat.consent,
+        consent_requested=chat.consent_requested,
+        consultation_id=chat.consultation_id,
+    )
+
+
+async def list_chats(
+    pool: asyncpg.Pool,
+    *,
+    principal: Principal,
+    state: ChatState,
+    topic: Topic | None,
+    mine: bool,
+    limit: int,
+    since: datetime | None = None,
+) -> list[ChatSummary]:
+    """Waiting chats (oldest first) for any counsellor; active or closed ones only the taker's."""
+    taken_by = principal.subject if mine or state is not ChatState.WAITING else None
+    async with pool.acquire() as conn:
+        chats = await repository.list_chats(
+            conn, state=state, topic=topic, taken_by=taken_by, limit=limit, since=since
+        )
+        counts = await repository.count_messages(conn, chat_ids=[c.id for c in chats])
+    return [_summary(c, counts.get(c.id, 0)) for c in chats]
+
+
+async def _own_chat(conn: asyncpg.Connection, principal: Principal, chat_id: uuid.UUID) -> Chat:
+    chat = await repository.get_chat(conn, chat_id=chat_id, for_update=True)
+    if chat is None or chat.taken_by != principal.subject:
+        raise not_found("chat taken by you")
+    return chat
+
+
+def _active(chat: Chat) -> None:
+    if chat.state is not ChatState.ACTIVE:
+        raise ChatNotActive(f"The chat is {chat.state}.")
+
+
+async def take(pool: asyncpg.Pool, *, principal: Principal, chat_id: uuid.UUID, now: datetime) -> ChatSummary:
+    async with pool.acquire() as conn, conn.transaction():
+        chat = await repository.get_chat(conn, chat_id=chat_id, for_update=True)
+        if chat is None:
+            raise not_found("chat")
+        if chat.taken_by == principal.subject and chat.state is ChatState.ACTIVE:
+            taken = chat  # a retried take
+        elif chat.state is not ChatState.WAITING:
+            raise ChatNotWaiting(f"The chat is {chat.state}; only a waiting chat can be taken.")
+        else:
+            taken = replace(chat, state=ChatState.ACTIVE, taken_by=principal.subject, taken_at=now)
+            await repository.update_chat(conn, chat=taken)
+        counts = await repository.count_messages(conn, chat_ids=[chat.id])
+    return _summary(taken, counts.get(chat.id, 0))
+
+
+async def read(
+    pool: asyncpg.Pool, sealer: Sealer, *, principal: Principal, chat_id: uuid.UUID
+) -> tuple[ChatSummary, list[ChatMessage]]:
+    async with pool.acquire() as conn, conn.transaction():
+        chat = await _own_chat(conn, principal, chat_id)
+        messages = await repository.list_messages(conn, sealer, chat_id=chat_id)
+    return _summary(chat, len(messages)), messages
+
+
+async def send(
+    pool: asyncpg.Pool,
+    sealer: Sealer,
+    messenger: LineMessenger,
+    *,
+    principal: Principal,
+    chat_id: uuid.UUID,
+    text: str,
+    now: datetime,
+) -> ChatMessage:
+    """Stored, then pushed; LINE refusing it answers LineUnavailable (the row stays, failed)."""
+    async with pool.acquire() as conn, conn.transaction():
+        chat = await _own_chat(conn, principal, chat_id)
+        _active(chat)
+        messages = await store_replies(
+            conn, sealer, chat_id=chat.id, replies=[Reply(text)], counsellor=principal.subject, now=now
+        )
+        await repository.update_chat(conn, chat=replace(chat, last_activity_at=now))
+    await push(pool, sealer, messenger, chat=chat, messages=messages)
+    return ChatMessage(
+        messages[0][0], "counsellor", principal.subject, MessageKind.TEXT.value, text, "sent", now
+    )
+
+
+async def request_consent(
+    pool: asyncpg.Pool,
+    sealer: Sealer,
+    messenger: LineMessenger,
+    *,
+    principal: Principal,
+    chat_id: uuid.UUID,
+    items: frozenset[ConsentItem],
+    text_version: str,
+    now: datetime,
+) -> ConsentRequest:
+    """Ask the user, with two buttons, to consent to sharing `items`; the click is the record."""
+    request = new_consent_request(items, text_version, by=principal.subject, at=now)
+    async with pool.acquire() as conn, conn.transaction():
+        chat = await _own_chat(conn, principal, chat_id)
+        _active(chat)
+        messages = await store_replies(
+            conn,
+            sealer,
+            chat_id=chat.id,
+            replies=[Reply(CONSENT_INTRO, consent_request=request)],
+            counsellor=principal.subject,
+            now=now,
+        )
+        await repository.update_chat(
+            conn, chat=replace(chat, consent_requested=request, last_activity_at=now)
+        )
+    await push(pool, sealer, messenger, chat=chat, messages=messages)
+    return request
+
+
+async def close_into_consultation(
+    pool: asyncpg.Pool,
+    sealer: Sealer,
+    messenger: LineMessenger,
+    *,
+    principal: Principal,
+    chat_id: uuid.UUID,
+    new: NewConsultation,
+    topic: Topic | None,
+    now: datetime,
+) -> tuple[ConsultationView, bool]:
+    """Record the chat as a consultation (its transcript attached) and end it; (it, created?).
+
+    The chat's topic stands unless the counsellor names another; the user's consent click is the
+    consent record unless the counsellor records one."""
+    async with pool.acquire() as conn, conn.transaction():
+        chat = await _own_chat(conn, principal, chat_id)
+        if chat.state is ChatState.CLOSED and chat.consultation_id is not None:
+            earlier = await consultations.readable(conn, sealer, principal, chat.consultation_id)
+            return await consultations.view(conn, earlier), False
+        _active(chat)
+        consent = new.consent or (consent_from_click(chat.consent) if chat.consent else None)
+        chosen = topic or chat.topic
+        if chosen is None:
+            raise invalid("body.topic", "the chat has no topic yet: name one", "The consultation is invalid.")
+        new = replace(new, channel=Channel.CHAT, topic=chosen, consent=consent)
+        consultation = await consultations.insert_new(
+            conn,
+            sealer,
+            principal=principal,
+            new=new,
+            decision=judge(new.case_input()),
+            entry=Entry(chat_id=chat.id),
+            now=now,
+        )
+        closed = replace(
+            chat,
+            state=ChatState.CLOSED,
+            closed_at=now,
+            closed_by=principal.subject,
+            closed_reason="consultation",
+            consultation_id=consultation.id,
+            last_activity_at=now,
+        )
+        await repository.update_chat(conn, chat=closed)
+        messages = await store_replies(
+            conn, sealer, chat_id=chat.id, replies=[Reply(CLOSING)], counsellor=None, now=now
+        )
+        recorded = await consultations.view(conn, consultation)
+    # The consultation stands if the farewell cannot be sent; its row says it was not delivered.
+    with contextlib.suppress(PersonalDataPurged, LineUnavailable):
+        await push(pool, sealer, messenger, chat=closed, messages=messages)
+    return recorded, True

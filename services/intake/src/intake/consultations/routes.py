@@ -1,0 +1,152 @@
+"""consultations' HTTP edge: request model → service call → response model."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from eventkit.deps import Counsellor, Pool
+from eventkit.errors import ERROR_RESPONSES
+from intake.consultations import revisions, service
+from intake.consultations.schemas import (
+    ConsultationIn,
+    ConsultationOut,
+    ConsultationPatch,
+    RevisionOut,
+    SeverityHistoryOut,
+)
+from intake.deps import Now, Seal
+from intake.risk.schemas import DecisionOut
+
+router = APIRouter(prefix="/v1", tags=["consultations"], responses=ERROR_RESPONSES)
+
+
+@router.post(
+    "/consultations",
+    status_code=201,
+    response_model=ConsultationOut,
+    summary="Record a consultation",
+    description=(
+        "Stores the consultation (summary and contact encrypted) and announces it as "
+        "`consultation.recorded.v2` without personal data. With `risk`, the severity is computed by "
+        "the current rule version; with `call_leg_id`, it completes that phone call. A retry with "
+        "the same `Idempotency-Key` returns the first result with status 200."
+    ),
+)
+async def record_consultation(
+    body: ConsultationIn,
+    principal: Counsellor,
+    pool: Pool,
+    sealer: Seal,
+    now: Now,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=200, description="Makes retries safe.")
+    ] = None,
+) -> ConsultationOut:
+    view, created = await service.record_consultation(
+        pool, sealer, principal=principal, new=body.to_domain(), idempotency_key=idempotency_key, now=now
+    )
+    if not created:
+        response.status_code = 200
+    response.headers["Location"] = f"/v1/consultations/{view.consultation.id}"
+    return ConsultationOut.of(view)
+
+
+@router.get(
+    "/consultations/{consultation_id}",
+    response_model=ConsultationOut,
+    summary="Read one of your consultations",
+)
+async def get_consultation(
+    consultation_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal
+) -> ConsultationOut:
+    view = await service.get_consultation(pool, sealer, principal=principal, consultation_id=consultation_id)
+    return ConsultationOut.of(view)
+
+
+@router.patch(
+    "/consultations/{consultation_id}",
+    response_model=ConsultationOut,
+    summary="Change one of your consultations (kept as a revision)",
+    description=(
+        "Raising the severity is free; lowering it needs `severity_reason`. When the topic, area, "
+        "severity, basis or needs change, `consultation.recorded.v2` is announced again."
+    ),
+)
+async def update_consultation(
+    consultation_id: uuid.UUID,
+    body: ConsultationPatch,
+    principal: Counsellor,
+    pool: Pool,
+    sealer: Seal,
+    now: Now,
+) -> ConsultationOut:
+    view = await revisions.update_consultation(
+        pool, sealer, principal=principal, consultation_id=consultation_id, changes=body.to_domain(), now=now
+    )
+    return ConsultationOut.of(view)
+
+
+@router.post(
+    "/consultations/{consultation_id}/close",
+    response_model=ConsultationOut,
+    summary="Close one of your consultations (its retention period starts)",
+)
+async def close_consultation(
+    consultation_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal, now: Now
+) -> ConsultationOut:
+    view = await service.close_consultation(
+        pool, sealer, principal=principal, consultation_id=consultation_id, now=now
+    )
+    return ConsultationOut.of(view)
+
+
+@router.get(
+    "/consultations",
+    response_model=list[ConsultationOut],
+    summary="List the consultations you recorded, newest first",
+)
+async def list_consultations(
+    principal: Counsellor,
+    pool: Pool,
+    sealer: Seal,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    before: Annotated[datetime | None, Query(description="Page: recorded before this time")] = None,
+) -> list[ConsultationOut]:
+    found = await service.list_own_consultations(
+        pool, sealer, principal=principal, limit=limit, before=before
+    )
+    return [ConsultationOut.of(view) for view in found]
+
+
+@router.get(
+    "/consultations/{consultation_id}/revisions",
+    response_model=list[RevisionOut],
+    summary="The history of one of your consultations",
+)
+async def list_revisions(
+    consultation_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal
+) -> list[RevisionOut]:
+    found = await revisions.list_revisions(pool, sealer, principal=principal, consultation_id=consultation_id)
+    return [RevisionOut.model_validate(r) for r in found]
+
+
+@router.get(
+    "/consultations/{consultation_id}/severity",
+    response_model=SeverityHistoryOut,
+    summary="Every severity decision of one of your consultations, explained",
+    description="Each decision is re-derived from its stored answers under its stored rule version.",
+)
+async def severity_history(
+    consultation_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal
+) -> SeverityHistoryOut:
+    consultation, decisions = await service.severity_history(
+        pool, sealer, principal=principal, consultation_id=consultation_id
+    )
+    return SeverityHistoryOut(
+        case_id=consultation.id,
+        severity=consultation.severity,
+        decisions=[DecisionOut.model_validate(d) for d in decisions],
+    )

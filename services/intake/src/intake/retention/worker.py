@@ -1,0 +1,38 @@
+"""The retention purge inside the service: once every `interval_s`, with eventkit's worker loop
+(graceful stop, back-off while the database is away)."""
+
+import logging
+
+import asyncpg
+
+from eventkit import telemetry
+from eventkit.clock import Clock
+from eventkit.worker import PollingWorker
+from intake.retention.service import PurgeReport, purge
+
+log = logging.getLogger(__name__)
+
+
+class RetentionWorker(PollingWorker):
+    name = "retention purge"
+
+    def __init__(self, *, pool: asyncpg.Pool, retention_days: int, interval_s: float, clock: Clock) -> None:
+        super().__init__(interval_s=interval_s)
+        self._pool = pool
+        self._retention_days = retention_days
+        self._clock = clock
+
+    async def run_once(self) -> PurgeReport:
+        with telemetry.quiet():
+            return await purge(self._pool, now=self._clock(), retention_days=self._retention_days)
+
+    async def poll_once(self) -> bool:
+        report = await self.run_once()
+        if report.anything:
+            log.info(
+                "retention purge: %d consultations, %d call legs, %d chats",
+                report.consultations,
+                report.call_legs,
+                report.chats,
+            )
+        return False  # one purge takes everything due: wait for the next interval
