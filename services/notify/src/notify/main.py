@@ -11,12 +11,12 @@ from eventkit.http import create_service_app
 from eventkit.runtime import ServiceRuntime, Worker
 from eventkit.telemetry import setup_telemetry
 from notify import routes
+from notify.alerts.handlers import HANDLERS
 from notify.config import Settings
-from notify.delivery import DeliveryWorker
-from notify.domain import RetryPolicy
-from notify.handlers import HANDLERS
+from notify.deliveries.domain import RetryPolicy
 from notify.links import AckLinks
-from notify.mail import Mailer, SmtpServer
+from notify.sender.mail import Mailer, SmtpServer
+from notify.sender.worker import DeliveryWorker
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 

@@ -32,17 +32,19 @@ from contracts.events import (
 from contracts.topics import REFERRALS
 from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
 from eventkit.auth import generate_signing_keypair
+from eventkit.clock import MovableClock
 from eventkit.consumer import Message
 from eventkit.crypto import Keyring, generate_keyring_entry
 from eventkit.envelope import new_envelope
 from eventkit.links import LinkVerifier
 from eventkit.testing import service_database_fixtures
-from notify import repository, service
-from notify.delivery import DeliveryWorker
-from notify.domain import RetryPolicy
-from notify.handlers import HANDLERS
+from notify.alerts.handlers import HANDLERS
+from notify.deliveries import repository
+from notify.deliveries.domain import Delivery, RetryPolicy
 from notify.links import AckLinks
-from notify.mail import Mailer, SmtpServer
+from notify.partners import service
+from notify.sender.mail import Mailer, SmtpServer
+from notify.sender.worker import DeliveryWorker
 from notify.signing import verify_signature
 
 pytestmark = pytest.mark.integration
@@ -131,18 +133,10 @@ def keyring() -> Keyring:
     return Keyring(generate_keyring_entry())
 
 
-class Clock:
-    """The worker's idea of now; tests move it instead of sleeping."""
-
-    def __init__(self) -> None:
-        # A little ahead of the database, so rows queued with now() are due at once.
-        self.now = datetime.now(UTC) + timedelta(seconds=1)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+def a_clock() -> MovableClock:
+    """The worker's idea of now, which tests move instead of sleeping: a little ahead of the
+    database, so rows queued with now() are due at once."""
+    return MovableClock(datetime.now(UTC) + timedelta(seconds=1))
 
 
 WorkerFactory = Callable[..., DeliveryWorker]
@@ -230,9 +224,7 @@ def delivery_id_of(event: HandoffOffered, channel: str = "webhook") -> str:
     return key if channel == "webhook" else f"{key}:{channel}"
 
 
-async def delivery(
-    pool: asyncpg.Pool, event: HandoffOffered, channel: str = "webhook"
-) -> repository.Delivery:
+async def delivery(pool: asyncpg.Pool, event: HandoffOffered, channel: str = "webhook") -> Delivery:
     async with pool.acquire() as conn:
         found = await repository.get_delivery(conn, delivery_id=delivery_id_of(event, channel))
     assert found is not None
@@ -275,7 +267,7 @@ async def test_the_worker_posts_a_correctly_signed_webhook_and_stages_one_notifi
     issued = await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
     event = a_match(organisation_id, receiver.hook(organisation_id))
     await handle(pool, event)
-    worker = make_worker(clock=Clock())
+    worker = make_worker(clock=a_clock())
 
     assert await worker.run_once() == 1
 
@@ -353,7 +345,7 @@ async def test_a_partner_answering_503_is_retried_with_backoff_until_one_failure
     receiver.status = 503
     event = a_match(organisation_id, receiver.hook(organisation_id))
     await handle(pool, event)
-    clock = Clock()
+    clock = a_clock()
     worker = make_worker(
         clock=clock, policy=RetryPolicy(max_tries=3, base_s=10.0, max_s=15.0), rand=lambda: 1.0
     )
@@ -364,18 +356,18 @@ async def test_a_partner_answering_503_is_retried_with_backoff_until_one_failure
     assert first.next_attempt_at == clock.now + timedelta(seconds=10)
     assert await worker.run_once() == 0  # not due yet
 
-    clock.advance(10)
+    clock.advance(seconds=10)
     assert await worker.run_once() == 1
     second = await delivery(pool, event)
     assert (second.status, second.tries) == ("pending", 2)
     assert second.next_attempt_at == clock.now + timedelta(seconds=15)  # 20 s, capped at 15
 
-    clock.advance(15)
+    clock.advance(seconds=15)
     assert await worker.run_once() == 1
     last = await delivery(pool, event)
     assert (last.status, last.tries, last.last_error) == ("failed", 3, "http_503")
 
-    clock.advance(3600)
+    clock.advance(seconds=3600)
     assert await worker.run_once() == 0
     assert receiver.delivery_ids() == [delivery_id_of(event)] * 3
     async with pool.acquire() as conn:
@@ -399,12 +391,12 @@ async def test_a_partner_that_recovers_gets_the_delivery_on_a_later_try(
     receiver.statuses = [500, 502]
     event = a_match(organisation_id, receiver.hook(organisation_id))
     await handle(pool, event)
-    clock = Clock()
+    clock = a_clock()
     worker = make_worker(clock=clock)
 
     for _ in range(3):
         assert await worker.run_once() == 1
-        clock.advance(300)
+        clock.advance(seconds=300)
 
     done = await delivery(pool, event)
     assert (done.status, done.tries) == ("delivered", 3)
@@ -417,11 +409,11 @@ async def test_without_a_signing_secret_the_delivery_fails_with_no_signing_secre
     organisation_id = uuid.uuid4()
     event = a_match(organisation_id, receiver.hook(organisation_id))
     await handle(pool, event)
-    clock = Clock()
+    clock = a_clock()
     worker = make_worker(clock=clock, policy=RetryPolicy(max_tries=2, base_s=1.0, max_s=1.0))
 
     assert await worker.run_once() == 1
-    clock.advance(1)
+    clock.advance(seconds=1)
     assert await worker.run_once() == 1
 
     failed = await delivery(pool, event)
@@ -440,7 +432,7 @@ async def test_an_offer_without_a_webhook_url_fails_at_once_with_no_webhook_url(
     event = a_match(organisation_id, None)
     await handle(pool, event)
 
-    assert await make_worker(clock=Clock()).run_once() == 1
+    assert await make_worker(clock=a_clock()).run_once() == 1
 
     failed = await delivery(pool, event)
     assert (failed.status, failed.tries, failed.last_error) == ("failed", 1, "no_webhook_url")
@@ -456,7 +448,7 @@ async def test_an_unreachable_partner_counts_as_a_connect_error(
     event = a_match(organisation_id, "http://127.0.0.1:9/hooks")
     await handle(pool, event)
 
-    assert await make_worker(clock=Clock()).run_once() == 1
+    assert await make_worker(clock=a_clock()).run_once() == 1
 
     pending = await delivery(pool, event)
     assert (pending.status, pending.last_error) == ("pending", "connect_error")
@@ -471,7 +463,7 @@ async def test_a_partner_slower_than_the_timeout_counts_as_a_timeout(
     event = a_match(organisation_id, receiver.hook(organisation_id))
     await handle(pool, event)
 
-    assert await make_worker(clock=Clock(), webhook_timeout_s=0.2).run_once() == 1
+    assert await make_worker(clock=a_clock(), webhook_timeout_s=0.2).run_once() == 1
 
     pending = await delivery(pool, event)
     assert (pending.status, pending.last_error) == ("pending", "timeout")
@@ -484,12 +476,12 @@ async def test_a_delivered_delivery_is_never_sent_again(
     await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
     event = a_match(organisation_id, receiver.hook(organisation_id))
     await handle(pool, event)
-    clock = Clock()
+    clock = a_clock()
     worker = make_worker(clock=clock)
     assert await worker.run_once() == 1
 
     await handle(pool, event)  # the offer again, after delivery
-    clock.advance(86_400)  # long past any lease or backoff
+    clock.advance(seconds=86_400)  # long past any lease or backoff
     assert await worker.run_once() == 0
     assert await make_worker(clock=clock).run_once() == 0
 
@@ -504,14 +496,14 @@ async def test_a_delivery_left_sending_by_a_crashed_sender_is_sent_again_after_i
     await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
     event = a_match(organisation_id, receiver.hook(organisation_id))
     await handle(pool, event)
-    clock = Clock()
+    clock = a_clock()
     async with pool.acquire() as conn:  # a sender claims the row and dies before finishing
         [claimed] = await repository.claim_due(conn, limit=10, lease_s=60, now=clock.now)
     assert claimed.status == "sending"
     worker = make_worker(clock=clock)
 
     assert await worker.run_once() == 0  # the lease still holds
-    clock.advance(61)
+    clock.advance(seconds=61)
     assert await worker.run_once() == 1
 
     done = await delivery(pool, event)
@@ -571,7 +563,7 @@ async def test_two_workers_running_at_once_never_send_the_same_delivery_twice(
     # Slow enough that one worker cannot drain all 30 before the other's first claim, even
     # when the machine is busy.
     receiver.delay_s = 0.2
-    clock = Clock()
+    clock = a_clock()
     workers = [make_worker(clock=clock, batch_size=4) for _ in range(2)]
 
     async def drain(worker: DeliveryWorker) -> int:
@@ -676,7 +668,7 @@ def smtp() -> Iterator[MailSink]:
 
 
 def mail_worker(make_worker: WorkerFactory, smtp: MailSink, **overrides: Any) -> DeliveryWorker:
-    return make_worker(clock=Clock(), mailer=Mailer(smtp.server()), **overrides)
+    return make_worker(clock=a_clock(), mailer=Mailer(smtp.server()), **overrides)
 
 
 async def test_the_email_reaches_the_smtp_server_with_the_case_codes_deadline_and_link_only(
@@ -779,7 +771,7 @@ async def test_a_retry_pending_when_the_attempt_is_acknowledged_is_cancelled_and
     receiver.status = 503
     event = a_match(organisation_id, receiver.hook(organisation_id))
     await handle(pool, event)
-    clock = Clock()
+    clock = a_clock()
     worker = make_worker(clock=clock)
     assert await worker.run_once() == 1  # 503: a retry is scheduled
 
@@ -794,7 +786,7 @@ async def test_a_retry_pending_when_the_attempt_is_acknowledged_is_cancelled_and
             acknowledged_at=datetime.now(UTC),
         ),
     )
-    clock.advance(3600)
+    clock.advance(seconds=3600)
 
     assert await worker.run_once() == 0
     assert len(receiver.received) == 1

@@ -15,9 +15,12 @@ from eventkit.auth import TokenVerifier, generate_signing_keypair, mint_token
 from eventkit.crypto import Keyring, generate_keyring_entry
 from eventkit.db import create_pool, migrate, service_migrations
 from eventkit.http import install_error_handlers
-from notify import repository, routes, service
+from notify import routes
+from notify.alerts import service
+from notify.alerts.domain import AlertState
+from notify.alerts.handlers import offer_of
 from notify.config import Settings
-from notify.domain import AlertState
+from notify.deliveries import repository
 from notify.links import AckLinks
 
 pytestmark = pytest.mark.integration
@@ -109,7 +112,7 @@ async def queue_delivery(
         language="ko",
     )
     async with pool.acquire() as conn, conn.transaction():
-        assert await service.offer_handoff(conn, event)
+        assert await service.offer_handoff(conn, offer_of(event))
     return f"{event.referral_id}:{organisation_id}:1"
 
 

@@ -7,8 +7,9 @@ import pytest
 
 from contracts.events import HandoffOffered, OfferedOrganisation
 from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
-from notify.alert_text import AGE_BAND_LABELS_JA, NEED_LABELS_JA, email_message
-from notify.domain import alert_for_offer
+from notify.alerts.domain import alert_for_offer
+from notify.alerts.handlers import offer_of
+from notify.sender.alert_text import AGE_BAND_LABELS_JA, NEED_LABELS_JA, email_message
 
 pytestmark = pytest.mark.unit
 
@@ -45,7 +46,7 @@ def an_offer(
 
 
 def payload_of(event: HandoffOffered) -> dict[str, Any]:
-    [delivery] = alert_for_offer(event, trace_headers={}).deliveries
+    [delivery] = alert_for_offer(offer_of(event), trace_headers={}).deliveries
     return delivery.payload
 
 

@@ -7,24 +7,21 @@ import pytest
 
 from contracts.events import HandoffOffered, OfferedOrganisation
 from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
-from notify.domain import (
-    ALERT_TRANSITIONS,
-    WEBHOOK_FIELDS,
-    AlertState,
+from notify.alerts.domain import ALERT_TRANSITIONS, Alert, AlertState, alert_for_offer, is_overdue, may_answer
+from notify.alerts.handlers import offer_of
+from notify.deliveries.domain import (
     Channel,
     Reason,
     RetryPolicy,
     after_failure,
-    alert_for_offer,
     delivery_key,
-    encode_body,
     failure_reason,
     http_reason,
     is_permanent,
-    new_webhook_secret,
     retry_delay_s,
-    webhook_body,
 )
+from notify.partners.domain import new_webhook_secret
+from notify.webhook import WEBHOOK_FIELDS, encode_body, webhook_body
 
 pytestmark = pytest.mark.unit
 
@@ -70,7 +67,7 @@ def test_the_delivery_id_is_referral_organisation_and_attempt() -> None:
 def test_an_offer_makes_one_alert_with_a_delivery_per_push_channel_the_organisation_wants() -> None:
     event = an_offer()
 
-    alert = alert_for_offer(event, trace_headers={"traceparent": "00-abc-def-01"})
+    alert = alert_for_offer(offer_of(event), trace_headers={"traceparent": "00-abc-def-01"})
 
     key = f"{event.referral_id}:{event.organisation.organisation_id}:2"
     assert alert.alert_key == key
@@ -95,13 +92,13 @@ def test_an_offer_makes_one_alert_with_a_delivery_per_push_channel_the_organisat
 
 
 def test_an_organisation_that_wants_the_portal_only_gets_no_push_delivery() -> None:
-    alert = alert_for_offer(an_offer(channels=("portal",)), trace_headers={})
+    alert = alert_for_offer(offer_of(an_offer(channels=("portal",))), trace_headers={})
 
     assert (alert.channels, alert.deliveries) == ((), ())
 
 
 def test_the_webhook_body_has_exactly_the_documented_fields_and_nothing_personal() -> None:
-    [offer, _] = alert_for_offer(an_offer(), trace_headers={}).deliveries
+    [offer, _] = alert_for_offer(offer_of(an_offer()), trace_headers={}).deliveries
 
     body = webhook_body(
         offer.payload, public_base_url="https://notify.example/", acknowledge_url="https://r.example/v1/a/t"
@@ -123,7 +120,7 @@ def test_the_webhook_body_has_exactly_the_documented_fields_and_nothing_personal
 
 
 def test_the_webhook_body_says_what_the_case_needs_where_and_until_when_in_japan_time() -> None:
-    [offer, _] = alert_for_offer(an_offer(), trace_headers={}).deliveries
+    [offer, _] = alert_for_offer(offer_of(an_offer()), trace_headers={}).deliveries
 
     body = webhook_body(offer.payload, public_base_url="https://notify.example")
 
@@ -136,7 +133,7 @@ def test_the_webhook_body_says_what_the_case_needs_where_and_until_when_in_japan
 
 def test_a_code_the_register_does_not_know_has_no_municipality_name() -> None:
     # A well-formed code (its check digit is right) that no municipality has.
-    [offer, _] = alert_for_offer(an_offer(municipality_code="139998"), trace_headers={}).deliveries
+    [offer, _] = alert_for_offer(offer_of(an_offer(municipality_code="139998")), trace_headers={}).deliveries
 
     body = webhook_body(offer.payload, public_base_url="https://notify.example")
 
@@ -144,7 +141,7 @@ def test_a_code_the_register_does_not_know_has_no_municipality_name() -> None:
 
 
 def test_a_payload_stored_before_the_needs_travelled_is_sent_with_what_a_v1_offer_meant() -> None:
-    [offer, _] = alert_for_offer(an_offer(), trace_headers={}).deliveries
+    [offer, _] = alert_for_offer(offer_of(an_offer()), trace_headers={}).deliveries
     new_fields = ("need_tags", "age_band", "language", "municipality_name", "deadline_at_jst")
     stored_before = {k: v for k, v in offer.payload.items() if k not in new_fields}
 
@@ -160,7 +157,7 @@ def test_a_payload_stored_before_the_needs_travelled_is_sent_with_what_a_v1_offe
 
 
 def test_the_webhook_body_ignores_fields_the_stored_payload_gained_later() -> None:
-    [offer, _] = alert_for_offer(an_offer(), trace_headers={}).deliveries
+    [offer, _] = alert_for_offer(offer_of(an_offer()), trace_headers={}).deliveries
 
     body = webhook_body(offer.payload | {"summary": "something personal"}, public_base_url="http://x")
 
@@ -233,3 +230,44 @@ def test_a_new_webhook_secret_is_whsec_and_32_random_bytes() -> None:
     encoded = secret.removeprefix("whsec_")
     assert len(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))) == 32
     assert new_webhook_secret() != secret
+
+
+def stored_alert(state: AlertState, deadline_at: datetime) -> Alert:
+    return Alert(
+        id=uuid.uuid4(),
+        alert_key="r:o:1",
+        referral_id=uuid.uuid4(),
+        case_id=uuid.uuid4(),
+        organisation_id=uuid.uuid4(),
+        attempt=1,
+        topic="LONELY",
+        municipality_code="131041",
+        severity="S3",
+        need_tags=["DV"],
+        age_band="12-17",
+        language="vi",
+        channels=["webhook"],
+        offered_at=OFFERED_AT,
+        deadline_at=deadline_at,
+        state=state.value,
+        state_at=OFFERED_AT,
+        delivery_failed_at=None,
+    )
+
+
+def test_an_offered_alert_is_overdue_once_its_deadline_has_passed_and_one_that_moved_on_never_is() -> None:
+    deadline = OFFERED_AT + timedelta(minutes=30)
+    offered = stored_alert(AlertState.OFFERED, deadline)
+
+    assert not is_overdue(offered, now=deadline)
+    assert is_overdue(offered, now=deadline + timedelta(seconds=1))
+    for state in set(AlertState) - {AlertState.OFFERED}:
+        assert not is_overdue(stored_alert(state, deadline), now=deadline + timedelta(days=1))
+
+
+def test_only_an_offered_alert_may_still_be_answered() -> None:
+    deadline = OFFERED_AT + timedelta(minutes=30)
+
+    assert [state for state in AlertState if may_answer(stored_alert(state, deadline))] == [
+        AlertState.OFFERED
+    ]

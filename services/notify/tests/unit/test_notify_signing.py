@@ -3,8 +3,8 @@ import hmac
 
 import pytest
 
-from notify.delivery import webhook_headers
 from notify.signing import signature, signature_header, verify_signature
+from notify.webhook import webhook_headers
 
 pytestmark = pytest.mark.unit
 

@@ -11,7 +11,7 @@ from contracts.events import (
     ReferralWithdrawn,
 )
 from contracts.topics import SUBSCRIPTIONS
-from notify.handlers import HANDLERS
+from notify.alerts.handlers import HANDLERS
 
 pytestmark = pytest.mark.unit
 

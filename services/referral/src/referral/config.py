@@ -8,7 +8,7 @@ from pydantic_settings import SettingsConfigDict
 from eventkit.links import LinkVerifier
 from eventkit.settings import ServiceSettings
 from referral.deadlines import DeadlinePolicy
-from referral.domain import HandoffPolicy
+from referral.lifecycle.domain import HandoffPolicy
 
 
 class Settings(ServiceSettings):

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from eventkit.clock import Clock, system_clock
 from eventkit.db import service_migrations
 from eventkit.http import create_service_app
 from eventkit.links import LinkVerifier
@@ -11,14 +12,14 @@ from eventkit.runtime import ServiceRuntime, Worker
 from eventkit.telemetry import setup_telemetry
 from referral import routes
 from referral.config import Settings
-from referral.handlers import bind
+from referral.lifecycle.handlers import bind
+from referral.lifecycle.service import Lifecycle
 from referral.scheduler import DeadlineScheduler
-from referral.service import Clock, Lifecycle, utc_now
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: Settings, *, clock: Clock = utc_now) -> FastAPI:
+def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
     setup_telemetry("referral")
     lifecycle = Lifecycle(policy=settings.handoff_policy(), clock=clock)
 

@@ -7,8 +7,6 @@ next fires it; after the commit it is never claimed again. Nothing sleeps until 
 loop polls, and the clock it compares with is injected, so tests drive time instead of waiting.
 """
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -17,15 +15,21 @@ from opentelemetry import propagate
 from opentelemetry.trace import SpanKind
 
 from eventkit import telemetry
-from referral import repository, service
-from referral.service import Lifecycle
+from eventkit.worker import PollingWorker
+from referral.lifecycle import repository, service
+from referral.lifecycle.service import Lifecycle
 
 log = logging.getLogger(__name__)
 
 POISON_RETRY = timedelta(seconds=60)
 
 
-class DeadlineScheduler:
+class DeadlineScheduler(PollingWorker):
+    """Polls every `poll_interval_s`, at once again while a whole batch fired (eventkit.worker
+    gives it the graceful stop and the back-off while the database is away)."""
+
+    name = "deadline scheduler"
+
     def __init__(
         self,
         *,
@@ -34,42 +38,18 @@ class DeadlineScheduler:
         poll_interval_s: float = 1.0,
         batch_size: int = 100,
     ) -> None:
+        super().__init__(interval_s=poll_interval_s)
         self._pool = pool
         self._lifecycle = lifecycle
-        self._poll_interval_s = poll_interval_s
         self._batch_size = batch_size
-        self._stopping = asyncio.Event()
 
-    def stop(self) -> None:
-        self._stopping.set()
-
-    async def run(self) -> None:
-        backoff = 0.5
-        log.info("deadline scheduler is running")
-        while not self._stopping.is_set():
-            try:
-                fired = await self.run_once()
-                backoff = 0.5
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
-                log.warning(
-                    "deadline scheduler lost its database (%s); retrying in %.1fs",
-                    type(error).__name__,
-                    backoff,
-                )
-                await self._sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
-                continue
-            if fired < self._batch_size:
-                await self._sleep(self._poll_interval_s)
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+    async def poll_once(self) -> bool:
+        return await self.run_once() >= self._batch_size
 
     async def run_once(self) -> int:
         """Fire the timers due now, one transaction each; returns how many fired."""
         fired = 0
-        while fired < self._batch_size and not self._stopping.is_set():
+        while fired < self._batch_size and not self.stopping:
             if not await self._fire_one():
                 break
             fired += 1
@@ -105,7 +85,7 @@ class DeadlineScheduler:
                     await service.fire_deadline(conn, timer=timer, lifecycle=self._lifecycle, now=now)
             except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, TimeoutError):
                 await transaction.rollback()
-                raise  # the database, not the timer: run() waits and the timer stays due
+                raise  # the database, not the timer: the worker backs off and the timer stays due
             except Exception as error:
                 await transaction.rollback()
                 # A timer that cannot fire must not block the ones behind it: try it again later.

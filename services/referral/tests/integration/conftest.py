@@ -10,39 +10,31 @@ import pytest
 
 from contracts.events import Candidate, ConsultationRecorded
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
+from eventkit.clock import MovableClock
 from eventkit.testing import service_database_fixtures
-from referral import repository, service
-from referral.domain import Entry, HandoffPolicy, Matched, Milestone, Referral, open_referral
+from referral.lifecycle import repository, service
+from referral.lifecycle.domain import Entry, HandoffPolicy, Referral
+from referral.lifecycle.facts import Matched, open_referral
+from referral.lifecycle.handlers import case_recorded
+from referral.lifecycle.service import Lifecycle
+from referral.lifecycle.states import Milestone
 from referral.main import MIGRATIONS
-from referral.service import Lifecycle
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 TRACE_HEADERS = {"traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"}
-
-
-class Clock:
-    """The service's idea of now; tests move it instead of sleeping."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 service_db, pool = service_database_fixtures("referral", MIGRATIONS, pool_max=8)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> MovableClock:
+    """The service's idea of now; tests move it instead of sleeping."""
+    return MovableClock()
 
 
 @pytest.fixture
-def lifecycle(clock: Clock) -> Lifecycle:
+def lifecycle(clock: MovableClock) -> Lifecycle:
     return Lifecycle(HandoffPolicy(), clock)
 
 
@@ -76,7 +68,7 @@ async def _seed(
         gender=Gender.FEMALE,
         language="ja",
     )
-    referral = open_referral(event, referral_id=uuid.uuid4(), now=now)
+    referral = open_referral(case_recorded(event), referral_id=uuid.uuid4(), now=now)
     async with pool.acquire() as conn, conn.transaction():
         await repository.insert_referral(
             conn, referral=referral, trace_id=TRACE_ID, trace_headers=TRACE_HEADERS

@@ -25,9 +25,9 @@ from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis
 from eventkit.consumer import Message
 from eventkit.db import create_pool
 from eventkit.envelope import Envelope
-from referral.domain import HandoffPolicy
-from referral.handlers import bind
-from referral.service import Lifecycle
+from referral.lifecycle.domain import HandoffPolicy
+from referral.lifecycle.handlers import bind
+from referral.lifecycle.service import Lifecycle
 
 pytestmark = pytest.mark.integration
 

@@ -23,10 +23,10 @@ from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis
 from eventkit.consumer import Message, PermanentFailure
 from eventkit.db import migrate, service_migrations
 from eventkit.envelope import Envelope
-from referral.domain import HandoffPolicy
-from referral.handlers import bind
+from referral.lifecycle.domain import HandoffPolicy
+from referral.lifecycle.handlers import bind
+from referral.lifecycle.service import Lifecycle
 from referral.main import MIGRATIONS
-from referral.service import Lifecycle
 
 pytestmark = pytest.mark.integration
 

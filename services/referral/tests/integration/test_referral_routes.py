@@ -17,8 +17,8 @@ from eventkit.auth import TokenVerifier, generate_signing_keypair, mint_token
 from eventkit.http import install_error_handlers
 from eventkit.links import LinkVerifier, mint_link_token
 from referral import routes
-from referral.domain import Referral
-from referral.service import Lifecycle
+from referral.lifecycle.domain import Referral
+from referral.lifecycle.service import Lifecycle
 
 pytestmark = pytest.mark.integration
 

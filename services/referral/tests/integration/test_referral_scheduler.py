@@ -20,12 +20,12 @@ from eventkit.auth import Principal, Role, generate_signing_keypair
 from eventkit.db import create_pool, service_migrations
 from eventkit.runtime import ServiceRuntime
 from eventkit.testing import Infra
-from referral import repository, service
 from referral.config import Settings
-from referral.domain import HandoffPolicy
+from referral.lifecycle import repository, service
+from referral.lifecycle.domain import HandoffPolicy
+from referral.lifecycle.service import Lifecycle
 from referral.main import MIGRATIONS
 from referral.scheduler import DeadlineScheduler
-from referral.service import Lifecycle
 
 pytestmark = pytest.mark.integration
 

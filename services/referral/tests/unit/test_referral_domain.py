@@ -32,34 +32,29 @@ from contracts.vocabulary import (
     Severity,
     Topic,
 )
-from referral.domain import (
+from eventkit.http import status_of
+from referral.lifecycle.delivery_track import acknowledge, acknowledgement_of, decline, expire
+from referral.lifecycle.domain import HandoffPolicy, Referral
+from referral.lifecycle.errors import IllegalTransition, InvalidOutcome, NotOffered, Reassigned, Withdrawn
+from referral.lifecycle.facts import (
+    DeliveryFailed,
+    Matched,
+    Notified,
+    Unmatched,
+    apply,
+    open_referral,
+    should_open_referral,
+)
+from referral.lifecycle.handlers import case_recorded
+from referral.lifecycle.outcome_track import record_outcome, withdraw
+from referral.lifecycle.states import (
     TRANSITIONS,
     AccompaniedTo,
     Action,
     AttemptState,
-    DeliveryFailed,
-    HandoffPolicy,
-    IllegalTransition,
-    InvalidOutcome,
-    Matched,
     Milestone,
-    Notified,
-    NotOffered,
-    Reassigned,
-    Referral,
     ReferralState,
-    Unmatched,
-    Withdrawn,
     WithdrawReason,
-    acknowledge,
-    acknowledgement_of,
-    apply,
-    decline,
-    expire,
-    open_referral,
-    record_outcome,
-    should_open_referral,
-    withdraw,
 )
 
 pytestmark = pytest.mark.unit
@@ -104,7 +99,7 @@ def candidate(org: uuid.UUID, rank: int) -> Candidate:
 
 
 def requested(severity: Severity = Severity.S3) -> Referral:
-    return open_referral(consultation(severity), referral_id=uuid.uuid4(), now=NOW)
+    return open_referral(case_recorded(consultation(severity)), referral_id=uuid.uuid4(), now=NOW)
 
 
 def matched(*orgs: uuid.UUID) -> Matched:
@@ -143,7 +138,7 @@ def test_a_referral_opens_for_serious_cases_with_a_basis_and_referral_level_ones
     expected = basis is not None and (
         severity in (Severity.S3, Severity.S4) or (severity is Severity.S2 and basis is LawfulBasis.CONSENT)
     )
-    assert should_open_referral(consultation(severity, basis)) is expected
+    assert should_open_referral(case_recorded(consultation(severity, basis))) is expected
 
 
 def test_a_new_referral_is_requested_with_no_organisation_and_no_attempt() -> None:
@@ -158,7 +153,7 @@ def test_a_new_referral_is_requested_with_no_organisation_and_no_attempt() -> No
 
 def test_a_case_without_a_lawful_basis_cannot_open_a_referral() -> None:
     with pytest.raises(ValueError, match="lawful basis"):
-        open_referral(consultation(Severity.S4, None), referral_id=uuid.uuid4(), now=NOW)
+        open_referral(case_recorded(consultation(Severity.S4, None)), referral_id=uuid.uuid4(), now=NOW)
 
 
 def test_the_transitions_table_covers_every_state_and_only_names_known_states() -> None:
@@ -334,7 +329,7 @@ def test_a_late_acknowledgement_after_the_handoff_moved_on_is_reassigned() -> No
     assert moved is not None
     with pytest.raises(Reassigned) as raised:
         acknowledge(moved.referral, attempt=1, organisation_id=ORG_A, via="link", actor="p", at=later(1900))
-    assert (raised.value.status, raised.value.code) == (409, "reassigned")
+    assert (status_of(raised.value), raised.value.code) == (409, "reassigned")
     assert "reassigned" in raised.value.message
     with pytest.raises(Reassigned):
         acknowledgement_of(moved.referral, attempt=1, organisation_id=ORG_A)
@@ -499,7 +494,7 @@ def test_illegal_outcome_transitions_are_rejected_with_a_clear_error(
         referral = outcome(referral, OutcomeStage.CLOSED, outcome=OutcomeCode.SUPPORTED)
     with pytest.raises(IllegalTransition) as raised:
         outcome(referral, stage, **kw)
-    assert raised.value.status == 409
+    assert (status_of(raised.value), raised.value.code) == (409, "illegal_transition")
     assert f"cannot become {stage.value}" in raised.value.message
 
 

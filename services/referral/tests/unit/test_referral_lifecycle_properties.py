@@ -22,30 +22,21 @@ from contracts.vocabulary import (
     Severity,
     Topic,
 )
-from referral.domain import (
+from referral.lifecycle.delivery_track import acknowledge, decline, expire
+from referral.lifecycle.domain import Change, HandoffPolicy, Referral
+from referral.lifecycle.errors import LifecycleError
+from referral.lifecycle.facts import DeliveryFailed, Matched, Notified, apply, open_referral
+from referral.lifecycle.handlers import case_recorded
+from referral.lifecycle.outcome_track import delivery_outcome, record_outcome, withdraw
+from referral.lifecycle.states import (
     ACCEPTED,
     OPEN_ATTEMPT,
     OPEN_OFFER,
     TRANSITIONS,
     AccompaniedTo,
     AttemptState,
-    Change,
-    DeliveryFailed,
-    HandoffPolicy,
-    LifecycleError,
-    Matched,
-    Notified,
-    Referral,
     ReferralState,
     WithdrawReason,
-    acknowledge,
-    apply,
-    decline,
-    delivery_outcome,
-    expire,
-    open_referral,
-    record_outcome,
-    withdraw,
 )
 
 pytestmark = pytest.mark.unit
@@ -87,7 +78,7 @@ def fresh(candidates: int, severity: Severity, policy: HandoffPolicy) -> Referra
         gender=Gender.FEMALE,
         language="ja",
     )
-    requested = open_referral(event, referral_id=uuid.uuid4(), now=START)
+    requested = open_referral(case_recorded(event), referral_id=uuid.uuid4(), now=START)
     ranked = tuple(
         Candidate(organisation_id=ORGS[i], rank=i + 1, tier="municipality", reasons=())
         for i in range(candidates)

@@ -15,9 +15,9 @@ from contracts.events import (
 from contracts.topics import SUBSCRIPTIONS
 from eventkit.auth import generate_signing_keypair
 from referral.config import Settings
-from referral.domain import HandoffPolicy
-from referral.handlers import HANDLERS, bind
-from referral.service import Lifecycle
+from referral.lifecycle.domain import HandoffPolicy
+from referral.lifecycle.handlers import HANDLERS, bind
+from referral.lifecycle.service import Lifecycle
 
 pytestmark = pytest.mark.unit
 

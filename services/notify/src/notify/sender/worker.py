@@ -7,7 +7,8 @@ which partners deduplicate on. A delivered row is never claimed again.
 
 Each try runs in a `deliver webhook` (or `deliver email`) span whose parent is the trace context
 stored with the delivery, so the partner's webhook (and the handoff.notified event) joins the
-case's trace. Both carry the attempt's acknowledgement link (`notify.links`).
+case's trace. Both carry the attempt's acknowledgement link (`notify.links`). eventkit.worker gives
+the loop its graceful stop, its wake-up and its back-off while the database is away.
 """
 
 import asyncio
@@ -15,8 +16,8 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -25,37 +26,27 @@ from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from eventkit import telemetry
+from eventkit.clock import Clock, system_clock
 from eventkit.crypto import Keyring
-from notify import repository, service
-from notify.alert_text import email_message
-from notify.domain import Channel, Reason, RetryPolicy, encode_body, http_reason, webhook_body
+from eventkit.worker import Worker
+from notify.deliveries import repository
+from notify.deliveries.domain import Channel, Delivery, Reason, RetryPolicy, http_reason
 from notify.links import AckLinks
-from notify.mail import Mailer, MailRejected
-from notify.signing import signature_header
+from notify.partners.service import SigningUnavailable, signing_secrets
+from notify.sender import service
+from notify.sender.alert_text import email_message
+from notify.sender.mail import Mailer, MailRejected
+from notify.webhook import encode_body, webhook_body, webhook_headers
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = "tsunagu-notify/1"
 DELIVERY_TRY = "delivery.try"
 
-Clock = Callable[[], datetime]
 
-
-def webhook_headers(
-    *, delivery_id: str, secrets: Sequence[str], timestamp: int, body: bytes
-) -> dict[str, str]:
-    """Everything a partner needs to authenticate the POST and deduplicate it."""
-    return {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "Tsunagu-Timestamp": str(timestamp),
-        "Tsunagu-Signature": signature_header(secrets, timestamp, body),
-        "Tsunagu-Delivery-Id": delivery_id,
-    }
-
-
-class DeliveryWorker:
+class DeliveryWorker(Worker):
     """LISTENs on 'deliveries' for new rows and polls as a safety net; any number may run."""
+
+    name = "delivery worker"
 
     def __init__(
         self,
@@ -75,6 +66,7 @@ class DeliveryWorker:
         rand: Callable[[], float] = random.random,
         http: httpx.AsyncClient | None = None,
     ) -> None:
+        super().__init__()
         self._dsn = dsn
         self._pool = pool
         self._keyring = keyring
@@ -91,12 +83,6 @@ class DeliveryWorker:
         self._rand = rand
         self._owns_http = http is None
         self._http = http
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
 
     def _client(self) -> httpx.AsyncClient:
         # Made on first use (and again after aclose), so a restarted run() has a live client.
@@ -109,36 +95,20 @@ class DeliveryWorker:
             http, self._http = self._http, None
             await http.aclose()
 
-    async def run(self) -> None:
-        backoff = 0.5
-        try:
-            while not self._stopping.is_set():
-                try:
-                    await self._run_with_listener()
-                    backoff = 0.5
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
-                    log.warning(
-                        "delivery worker lost its database (%s); retrying in %.1fs",
-                        type(error).__name__,
-                        backoff,
-                    )
-                    await self._sleep(backoff)
-                    backoff = min(backoff * 2, 10.0)
-        finally:
-            await self.aclose()
+    async def closed(self) -> None:
+        await self.aclose()
 
-    async def _run_with_listener(self) -> None:
+    async def work(self) -> None:
         listener = await asyncpg.connect(self._dsn)
         # Up to batch_size deliveries are in flight; a slow partner holds one slot, not the rest.
         in_flight: set[asyncio.Task[None]] = set()
         try:
             await listener.add_listener(repository.NOTIFY_CHANNEL, self._on_notify)
             log.info("delivery worker is listening")
-            while not self._stopping.is_set():
+            while not self.stopping:
                 if listener.is_closed():
                     # Polling alone would still deliver, but only at the poll interval.
                     raise ConnectionResetError("the LISTEN connection closed")
-                self._wake.clear()
                 free = self._batch_size - len(in_flight)
                 claimed = await self._claim(free) if free > 0 else []
                 for delivery in claimed:
@@ -148,8 +118,7 @@ class DeliveryWorker:
                 if len(claimed) < free or free == 0:
                     # The timer catches retries coming due and NOTIFYs lost while reconnecting;
                     # a finished delivery also wakes the loop to fill its slot.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                    await self.sleep(self._poll_interval_s)
         finally:
             if in_flight:
                 # Graceful stop: sends under way finish and record their outcome.
@@ -160,34 +129,30 @@ class DeliveryWorker:
     def _finished(self, in_flight: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:
             in_flight.discard(task)
-            self._wake.set()
+            self.wake()
 
         return done
 
-    async def _deliver_logged(self, delivery: repository.Delivery) -> None:
+    async def _deliver_logged(self, delivery: Delivery) -> None:
         try:
             await self._deliver(delivery)
         except Exception as error:
             # The row stays leased and is tried again once the lease runs out.
             log.warning("delivery worker could not record a try (%s)", type(error).__name__)
 
-    async def _claim(self, limit: int) -> list[repository.Delivery]:
+    async def _claim(self, limit: int) -> list[Delivery]:
         with telemetry.quiet():
             async with self._pool.acquire() as conn:
-                claimed: list[repository.Delivery] = await repository.claim_due(
+                claimed: list[Delivery] = await repository.claim_due(
                     conn, limit=limit, lease_s=self._lease_s, now=self._db_now()
                 )
         return claimed
 
     def _on_notify(self, *_: Any) -> None:
-        self._wake.set()
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+        self.wake()
 
     def _now(self) -> datetime:
-        return self._clock() if self._clock is not None else datetime.now(UTC)
+        return self._clock() if self._clock is not None else system_clock()
 
     def _db_now(self) -> datetime | None:
         return self._clock() if self._clock is not None else None
@@ -206,7 +171,7 @@ class DeliveryWorker:
             raise errors[0]
         return len(claimed)
 
-    async def _deliver(self, delivery: repository.Delivery) -> None:
+    async def _deliver(self, delivery: Delivery) -> None:
         parent = propagate.extract(delivery.trace_headers)
         with telemetry.tracer().start_as_current_span(
             f"deliver {delivery.channel}",
@@ -237,7 +202,7 @@ class DeliveryWorker:
                 now=self._db_now(),
             )
 
-    async def _try(self, delivery: repository.Delivery) -> service.TryResult:
+    async def _try(self, delivery: Delivery) -> service.TryResult:
         at = self._now()
         started = time.monotonic()
 
@@ -272,10 +237,10 @@ class DeliveryWorker:
         if not delivery.webhook_url:
             return outcome(reason=Reason.NO_WEBHOOK_URL)
         try:
-            secrets = await service.signing_secrets(
+            secrets = await signing_secrets(
                 self._pool, self._keyring, organisation_id=delivery.organisation_id, now=self._db_now()
             )
-        except service.SigningUnavailable as unavailable:
+        except SigningUnavailable as unavailable:
             return outcome(reason=unavailable.reason)
         # The link is minted from the stored payload at send time (the same token every try); a
         # delivery the backbone queued has no deadline, hence no attempt to acknowledge by link.

@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
-from notify.domain import Reason, smtp_reason
+from notify.deliveries.domain import Reason, smtp_reason
 
 log = logging.getLogger(__name__)
 

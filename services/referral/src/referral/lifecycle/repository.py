@@ -1,8 +1,7 @@
-"""referral's SQL: referrals, their attempts, timeline, deadline timers and used links."""
+"""The lifecycle's SQL: referrals, their attempts, the timeline and the deadline timers."""
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,17 +9,8 @@ import asyncpg
 
 from contracts.events import Candidate
 from contracts.vocabulary import AgeBand, DeclineReason, Gender, IssueTag, LawfulBasis, Severity, Topic
-from referral.domain import (
-    Attempt,
-    AttemptState,
-    CaseNeeds,
-    Deadline,
-    Entry,
-    Milestone,
-    Referral,
-    ReferralState,
-    TimelineEntry,
-)
+from referral.lifecycle.domain import Attempt, CaseNeeds, Deadline, Entry, Referral, TimelineEntry, Timer
+from referral.lifecycle.states import AttemptState, Milestone, ReferralState
 
 _COLUMNS = """id, case_id, state, topic, municipality_code, severity, lawful_basis, organisation_id,
               attempt, reasons, candidates, created_at, updated_at, deadline_at, need_tags, age_band,
@@ -274,15 +264,6 @@ async def overdue_referrals(conn: asyncpg.Connection, *, now: datetime, limit: i
 # ---- deadline timers ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Timer:
-    id: int
-    referral_id: uuid.UUID
-    attempt: int
-    due_at: datetime
-    trace_headers: dict[str, str]
-
-
 async def insert_timer(
     conn: asyncpg.Connection,
     *,
@@ -327,35 +308,3 @@ async def next_due_at(conn: asyncpg.Connection) -> datetime | None:
         "SELECT min(due_at) FROM handoff_timers WHERE fired_at IS NULL"
     )
     return due
-
-
-# ---- acknowledgement links ---------------------------------------------------------------------
-
-
-async def used_link_result(conn: asyncpg.Connection, *, token_id: uuid.UUID) -> str | None:
-    result: str | None = await conn.fetchval("SELECT result FROM used_links WHERE token_id = $1", token_id)
-    return result
-
-
-async def record_used_link(
-    conn: asyncpg.Connection,
-    *,
-    token_id: uuid.UUID,
-    referral_id: uuid.UUID,
-    attempt: int,
-    organisation_id: uuid.UUID,
-    used_at: datetime,
-    result: str,
-) -> bool:
-    """False if the link was used meanwhile (two clicks racing): the first one stands."""
-    inserted = await conn.fetchval(
-        """INSERT INTO used_links (token_id, referral_id, attempt, organisation_id, used_at, result)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (token_id) DO NOTHING RETURNING true""",
-        token_id,
-        referral_id,
-        attempt,
-        organisation_id,
-        used_at,
-        result,
-    )
-    return bool(inserted)

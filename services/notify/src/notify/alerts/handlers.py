@@ -1,4 +1,6 @@
-"""notify's event edge: an offered handoff must be alerted; the attempt's fate updates the inbox."""
+"""notify's event edge: each event becomes a fact (an offer) or plain arguments (an attempt's fate)
+for the alerts' service. An offered handoff must be alerted; the attempt's fate updates the inbox.
+Spans are tagged with the event's ids by the consumer."""
 
 import asyncpg
 
@@ -11,27 +13,42 @@ from contracts.events import (
     ReferralEscalated,
     ReferralWithdrawn,
 )
-from eventkit import telemetry
 from eventkit.consumer import Handler, Message
-from notify import service
-from notify.domain import AlertState
+from notify.alerts import service
+from notify.alerts.domain import AlertState, Offer
+
+
+def offer_of(event: HandoffOffered) -> Offer:
+    """The offer as the alerts see it: where and how to alert, and the case's codes."""
+    organisation = event.organisation
+    return Offer(
+        case_id=event.case_id,
+        referral_id=event.referral_id,
+        attempt=event.attempt,
+        organisation_id=organisation.organisation_id,
+        webhook_url=organisation.webhook_url,
+        email=organisation.email,
+        channels=organisation.channels,
+        topic=event.topic,
+        municipality_code=event.municipality_code,
+        severity=event.severity,
+        need_tags=event.need_tags,
+        age_band=event.age_band,
+        language=event.language,
+        offered_at=event.offered_at,
+        deadline_at=event.deadline_at,
+    )
 
 
 async def on_handoff_offered(conn: asyncpg.Connection, event: HandoffOffered, message: Message) -> None:
-    telemetry.tag(
-        case_id=event.case_id,
-        referral_id=event.referral_id,
-        organisation_id=event.organisation.organisation_id,
-    )
     # Idempotent by (referral, organisation, attempt) as well as by the inbox: a replayed or
     # re-published offer carries a new event id but must not alert the partner twice.
-    await service.offer_handoff(conn, event)
+    await service.offer_handoff(conn, offer_of(event))
 
 
 async def on_handoff_acknowledged(
     conn: asyncpg.Connection, event: HandoffAcknowledged, message: Message
 ) -> None:
-    telemetry.tag(case_id=event.case_id, referral_id=event.referral_id, organisation_id=event.organisation_id)
     await service.attempt_moved(
         conn,
         referral_id=event.referral_id,
@@ -42,7 +59,6 @@ async def on_handoff_acknowledged(
 
 
 async def on_handoff_declined(conn: asyncpg.Connection, event: HandoffDeclined, message: Message) -> None:
-    telemetry.tag(case_id=event.case_id, referral_id=event.referral_id, organisation_id=event.organisation_id)
     await service.attempt_moved(
         conn,
         referral_id=event.referral_id,
@@ -53,7 +69,6 @@ async def on_handoff_declined(conn: asyncpg.Connection, event: HandoffDeclined, 
 
 
 async def on_handoff_expired(conn: asyncpg.Connection, event: HandoffExpired, message: Message) -> None:
-    telemetry.tag(case_id=event.case_id, referral_id=event.referral_id, organisation_id=event.organisation_id)
     await service.attempt_moved(
         conn,
         referral_id=event.referral_id,
@@ -64,9 +79,6 @@ async def on_handoff_expired(conn: asyncpg.Connection, event: HandoffExpired, me
 
 
 async def on_referral_escalated(conn: asyncpg.Connection, event: ReferralEscalated, message: Message) -> None:
-    telemetry.tag(
-        case_id=event.case_id, referral_id=event.referral_id, organisation_id=event.from_organisation_id
-    )
     await service.attempt_moved(
         conn,
         referral_id=event.referral_id,
@@ -77,7 +89,6 @@ async def on_referral_escalated(conn: asyncpg.Connection, event: ReferralEscalat
 
 
 async def on_referral_withdrawn(conn: asyncpg.Connection, event: ReferralWithdrawn, message: Message) -> None:
-    telemetry.tag(case_id=event.case_id, referral_id=event.referral_id)
     await service.attempt_moved(
         conn, referral_id=event.referral_id, attempt=None, state=AlertState.WITHDRAWN, at=event.withdrawn_at
     )

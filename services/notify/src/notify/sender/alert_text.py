@@ -5,13 +5,14 @@ deadline; never a name, a phone number, an address or the consultation's words.
 """
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
 from contracts.hours import JST
-from notify.domain import completed
+from eventkit.clock import system_clock
+from notify.webhook import completed
 
 # The #9999 menu's words (domain brief §1a).
 TOPIC_LABELS_JA: Mapping[str, str] = {
@@ -109,7 +110,7 @@ def email_message(
     message["To"] = to
     message["Subject"] = f"[Tsunagu] 引き継ぎの依頼 {severity} {place} (期限 {deadline} JST)"
     message["Message-ID"] = message_id
-    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Date"] = format_datetime(system_clock())
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(
         "\n".join(

@@ -1,59 +1,15 @@
-"""notify's SQL. Secrets arrive and leave encrypted; the service layer holds the keys.
-
-Functions that compare or set times take `now`: None means the database's clock, which every
-sender then shares; tests pass a fixed time instead of sleeping.
-"""
+"""The deliveries' SQL: one row per channel of an alert, leased to one sender at a time, and every
+try. Functions that compare or set times take `now`: None means the database's clock, which every
+sender then shares; tests pass a fixed time instead of sleeping."""
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 
-from notify.domain import ALERT_TRANSITIONS, AlertState, DeliveryStatus, NewAlert, NewDelivery
+from notify.deliveries.domain import Delivery, DeliveryStatus, DeliveryTry, NewDelivery
 
 NOTIFY_CHANNEL = "deliveries"
-
-
-@dataclass(frozen=True)
-class Delivery:
-    id: uuid.UUID
-    delivery_id: str
-    referral_id: uuid.UUID
-    case_id: uuid.UUID
-    organisation_id: uuid.UUID
-    attempt: int
-    channel: str
-    webhook_url: str | None
-    email_to: str | None
-    payload: dict[str, Any]
-    status: str
-    tries: int
-    next_attempt_at: datetime
-    lease_until: datetime | None
-    last_error: str | None
-    trace_headers: dict[str, str]
-    created_at: datetime
-    delivered_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Attempt:
-    try_no: int
-    at: datetime
-    http_status: int | None
-    error: str | None
-    duration_ms: int
-
-
-@dataclass(frozen=True)
-class StoredSecrets:
-    secret_enc: str
-    previous_secret_enc: str | None  # only while its grace period lasts
-    created_at: datetime
-    rotated_at: datetime | None
-
 
 _COLUMNS = """id, delivery_id, referral_id, case_id, organisation_id, attempt, channel, webhook_url,
               email_to, payload, status, tries, next_attempt_at, lease_until, last_error, trace_headers,
@@ -65,77 +21,6 @@ _CLAIMED_COLUMNS = ", ".join(f"t.{column.strip()}" for column in _COLUMNS.split(
 
 def _to_delivery(row: asyncpg.Record) -> Delivery:
     return Delivery(**dict(row))
-
-
-# ---- partner secrets -------------------------------------------------------------------------
-
-
-async def store_partner_secret(
-    conn: asyncpg.Connection, *, organisation_id: uuid.UUID, secret_enc: str, grace_s: int
-) -> StoredSecrets:
-    """Insert the organisation's first secret, or rotate: the old one signs on for `grace_s`."""
-    row = await conn.fetchrow(
-        """INSERT INTO partner_secrets AS s (organisation_id, secret_enc)
-           VALUES ($1, $2)
-           ON CONFLICT (organisation_id) DO UPDATE
-              SET previous_secret_enc = s.secret_enc,
-                  previous_valid_until = now() + make_interval(secs => $3),
-                  secret_enc = EXCLUDED.secret_enc,
-                  rotated_at = now()
-           RETURNING secret_enc, previous_secret_enc, created_at, rotated_at""",
-        organisation_id,
-        secret_enc,
-        float(grace_s),
-    )
-    assert row is not None
-    return StoredSecrets(**dict(row))
-
-
-async def get_partner_secrets(
-    conn: asyncpg.Connection, *, organisation_id: uuid.UUID, now: datetime | None = None
-) -> StoredSecrets | None:
-    row = await conn.fetchrow(
-        """SELECT secret_enc,
-                  CASE WHEN previous_valid_until > COALESCE($2::timestamptz, now())
-                       THEN previous_secret_enc END AS previous_secret_enc,
-                  created_at, rotated_at
-             FROM partner_secrets WHERE organisation_id = $1""",
-        organisation_id,
-        now,
-    )
-    return StoredSecrets(**dict(row)) if row else None
-
-
-# ---- deliveries ------------------------------------------------------------------------------
-
-
-async def insert_alert(conn: asyncpg.Connection, *, alert: NewAlert, now: datetime | None = None) -> bool:
-    """True if this is a new alert; False if (referral, organisation, attempt) exists already."""
-    inserted = await conn.fetchval(
-        """INSERT INTO alerts (id, alert_key, referral_id, case_id, organisation_id, attempt, topic,
-                               municipality_code, severity, need_tags, age_band, language, channels,
-                               offered_at, deadline_at, state_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                   COALESCE($16::timestamptz, now()))
-           ON CONFLICT DO NOTHING RETURNING true""",
-        alert.id,
-        alert.alert_key,
-        alert.referral_id,
-        alert.case_id,
-        alert.organisation_id,
-        alert.attempt,
-        alert.topic,
-        alert.municipality_code,
-        alert.severity,
-        list(alert.need_tags),
-        alert.age_band,
-        alert.language,
-        [channel.value for channel in alert.channels],
-        alert.offered_at,
-        alert.deadline_at,
-        now,
-    )
-    return bool(inserted)
 
 
 async def insert_delivery(conn: asyncpg.Connection, *, delivery: NewDelivery) -> bool:
@@ -310,57 +195,13 @@ async def list_deliveries(
     return [_to_delivery(row) for row in rows]
 
 
-async def list_attempts(conn: asyncpg.Connection, *, delivery_uuid: uuid.UUID) -> list[Attempt]:
+async def list_attempts(conn: asyncpg.Connection, *, delivery_uuid: uuid.UUID) -> list[DeliveryTry]:
     rows = await conn.fetch(
         """SELECT try_no, at, http_status, error, duration_ms FROM delivery_attempts
             WHERE delivery_id = $1 ORDER BY try_no""",
         delivery_uuid,
     )
-    return [Attempt(**dict(row)) for row in rows]
-
-
-# ---- alerts: the attempt as a whole ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Alert:
-    id: uuid.UUID
-    alert_key: str
-    referral_id: uuid.UUID
-    case_id: uuid.UUID
-    organisation_id: uuid.UUID
-    attempt: int
-    topic: str
-    municipality_code: str
-    severity: str
-    need_tags: list[str]
-    age_band: str
-    language: str
-    channels: list[str]
-    offered_at: datetime
-    deadline_at: datetime
-    state: str
-    state_at: datetime
-    delivery_failed_at: datetime | None
-
-
-_ALERT_COLUMNS = """id, alert_key, referral_id, case_id, organisation_id, attempt, topic, municipality_code,
-                    severity, need_tags, age_band, language, channels, offered_at, deadline_at, state,
-                    state_at, delivery_failed_at"""
-
-
-async def lock_alert(
-    conn: asyncpg.Connection, *, referral_id: uuid.UUID, organisation_id: uuid.UUID, attempt: int
-) -> Alert | None:
-    """Serialises the channels of one attempt deciding whether all of them failed."""
-    row = await conn.fetchrow(
-        f"""SELECT {_ALERT_COLUMNS} FROM alerts
-             WHERE referral_id = $1 AND organisation_id = $2 AND attempt = $3 FOR UPDATE""",
-        referral_id,
-        organisation_id,
-        attempt,
-    )
-    return Alert(**dict(row)) if row else None
+    return [DeliveryTry(**dict(row)) for row in rows]
 
 
 async def channel_outcomes(
@@ -377,43 +218,6 @@ async def channel_outcomes(
     return [(row["channel"], row["status"], row["last_error"]) for row in rows]
 
 
-async def mark_alert_delivery_failed(
-    conn: asyncpg.Connection, *, alert_id: uuid.UUID, now: datetime | None
-) -> bool:
-    """True the first time only: one failure event per attempt."""
-    updated = await conn.fetchval(
-        """UPDATE alerts SET delivery_failed_at = COALESCE($2::timestamptz, now())
-            WHERE id = $1 AND delivery_failed_at IS NULL RETURNING true""",
-        alert_id,
-        now,
-    )
-    return bool(updated)
-
-
-async def move_alerts(
-    conn: asyncpg.Connection,
-    *,
-    referral_id: uuid.UUID,
-    attempt: int | None,
-    state: AlertState,
-    at: datetime,
-) -> int:
-    """Move the attempt's alert (or all the referral's, for attempt None) to `state`, from the
-    states the transition allows; a late or repeated event moves nothing."""
-    allowed = [s.value for s in ALERT_TRANSITIONS[state]]
-    moved: list[asyncpg.Record] = await conn.fetch(
-        """UPDATE alerts SET state = $3, state_at = $4
-            WHERE referral_id = $1 AND ($2::int IS NULL OR attempt = $2) AND state = ANY($5::text[])
-        RETURNING attempt""",
-        referral_id,
-        attempt,
-        state.value,
-        at,
-        allowed,
-    )
-    return len(moved)
-
-
 async def cancel_pending(conn: asyncpg.Connection, *, referral_id: uuid.UUID, attempt: int | None) -> int:
     """Deliveries not yet sent of an attempt that has ended: there is nothing left to alert about."""
     result: str = await conn.execute(
@@ -423,27 +227,6 @@ async def cancel_pending(conn: asyncpg.Connection, *, referral_id: uuid.UUID, at
         attempt,
     )
     return int(result.rsplit(" ", 1)[-1])
-
-
-async def inbox(
-    conn: asyncpg.Connection,
-    *,
-    organisation_id: uuid.UUID,
-    state: AlertState | None,
-    referral_id: uuid.UUID | None,
-    limit: int,
-) -> list[Alert]:
-    rows = await conn.fetch(
-        f"""SELECT {_ALERT_COLUMNS} FROM alerts
-             WHERE organisation_id = $1 AND ($2::text IS NULL OR state = $2)
-               AND ($3::uuid IS NULL OR referral_id = $3)
-             ORDER BY offered_at DESC, id LIMIT $4""",
-        organisation_id,
-        state.value if state else None,
-        referral_id,
-        limit,
-    )
-    return [Alert(**dict(row)) for row in rows]
 
 
 async def delivery_statuses(

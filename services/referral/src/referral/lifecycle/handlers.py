@@ -20,11 +20,11 @@ from contracts.events import (
     ReferralMatched,
     ReferralUnmatched,
 )
-from eventkit import telemetry
 from eventkit.consumer import Handler, Message, PermanentFailure
-from referral import service
-from referral.domain import DeliveryFailed, Fact, Matched, Notified, Unmatched
-from referral.service import Lifecycle
+from referral.lifecycle import service
+from referral.lifecycle.domain import CaseNeeds
+from referral.lifecycle.facts import CaseRecorded, DeliveryFailed, Fact, Matched, Notified, Unmatched
+from referral.lifecycle.service import Lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +36,24 @@ def _actor(event: Event) -> str:
     return type(event).SOURCE.rstrip("/").rsplit("/", 1)[-1]
 
 
+def case_recorded(event: ConsultationRecorded) -> CaseRecorded:
+    """The consultation as the lifecycle sees it: codes only, nothing the person said."""
+    return CaseRecorded(
+        case_id=event.case_id,
+        topic=event.topic,
+        municipality_code=event.municipality_code,
+        severity=event.severity,
+        lawful_basis=event.lawful_basis,
+        needs=CaseNeeds(event.need_tags, event.age_band, event.gender, event.language),
+    )
+
+
 async def on_consultation_recorded(
     conn: asyncpg.Connection, event: ConsultationRecorded, message: Message, lifecycle: Lifecycle
 ) -> None:
-    telemetry.tag(case_id=event.case_id)
-    referral = await service.open_referral(
-        conn, event=event, event_id=message.envelope.event_id, lifecycle=lifecycle
+    await service.open_referral(
+        conn, case=case_recorded(event), event_id=message.envelope.event_id, lifecycle=lifecycle
     )
-    if referral is not None:
-        telemetry.tag(referral_id=referral.id)
-        log.info("opened referral %s for case %s", referral.id, event.case_id)
 
 
 async def _record(
@@ -56,9 +64,7 @@ async def _record(
     *,
     referral_id: uuid.UUID,
     fact: Fact,
-    organisation_id: uuid.UUID | None,
 ) -> None:
-    telemetry.tag(case_id=event.case_id, referral_id=referral_id, organisation_id=organisation_id)
     try:
         referral = await service.record_fact(
             conn,
@@ -111,24 +117,14 @@ async def on_referral_matched(
         candidates=_ranked_candidates(event),
         at=event.matched_at,
     )
-    await _record(
-        conn,
-        event,
-        message,
-        lifecycle,
-        referral_id=event.referral_id,
-        fact=fact,
-        organisation_id=event.organisation.organisation_id,
-    )
+    await _record(conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact)
 
 
 async def on_referral_unmatched(
     conn: asyncpg.Connection, event: ReferralUnmatched, message: Message, lifecycle: Lifecycle
 ) -> None:
     fact = Unmatched(reasons=event.reasons, at=event.unmatched_at)
-    await _record(
-        conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact, organisation_id=None
-    )
+    await _record(conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact)
 
 
 async def on_handoff_notified(
@@ -140,15 +136,7 @@ async def on_handoff_notified(
         channel=event.channel,
         at=event.notified_at,
     )
-    await _record(
-        conn,
-        event,
-        message,
-        lifecycle,
-        referral_id=event.referral_id,
-        fact=fact,
-        organisation_id=event.organisation_id,
-    )
+    await _record(conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact)
 
 
 async def on_handoff_delivery_failed(
@@ -160,15 +148,7 @@ async def on_handoff_delivery_failed(
         reason=event.reason,
         at=event.failed_at,
     )
-    await _record(
-        conn,
-        event,
-        message,
-        lifecycle,
-        referral_id=event.referral_id,
-        fact=fact,
-        organisation_id=event.organisation_id,
-    )
+    await _record(conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact)
 
 
 def bind(lifecycle: Lifecycle) -> dict[type[Event], Handler]:

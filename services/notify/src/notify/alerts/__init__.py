@@ -1,0 +1,1 @@
+"""Alerts: one per offered attempt, its fate, and the partner portal's inbox."""

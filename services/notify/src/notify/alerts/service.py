@@ -1,0 +1,93 @@
+"""The alerts' use cases: queue an offered attempt's alert, follow the attempt's fate, and show a
+partner its organisation's inbox. Handlers call the first two inside the consumer's transaction."""
+
+import logging
+import uuid
+from datetime import datetime
+
+import asyncpg
+
+from eventkit import telemetry
+from eventkit.auth import Principal
+from eventkit.clock import Clock, system_clock
+from notify.alerts import repository
+from notify.alerts.domain import AlertState, InboxItem, Offer, alert_for_offer, is_overdue, may_answer
+from notify.deliveries import repository as deliveries
+from notify.links import AckLinks
+
+log = logging.getLogger(__name__)
+
+
+async def offer_handoff(conn: asyncpg.Connection, offer: Offer) -> bool:
+    """Queue the attempt's alert: the inbox item and one delivery per push channel the organisation
+    wants. False if this attempt was queued before (a replay with a new event id changes nothing)."""
+    alert = alert_for_offer(offer, trace_headers=telemetry.current_trace_headers())
+    if not await repository.insert_alert(conn, alert=alert):
+        return False
+    for delivery in alert.deliveries:
+        await deliveries.insert_delivery(conn, delivery=delivery)
+    if alert.deliveries:
+        await deliveries.wake_senders(conn)
+    log.info(
+        "alert %s queued on %s",
+        alert.alert_key,
+        ",".join(channel.value for channel in alert.channels) or "the portal only",
+    )
+    return True
+
+
+async def attempt_moved(
+    conn: asyncpg.Connection,
+    *,
+    referral_id: uuid.UUID,
+    attempt: int | None,
+    state: AlertState,
+    at: datetime,
+) -> int:
+    """The referral moved the attempt (or, for None, the whole referral) on: the inbox shows it, and
+    alerts not yet sent are not sent any more."""
+    moved = await repository.move_alerts(conn, referral_id=referral_id, attempt=attempt, state=state, at=at)
+    cancelled = await deliveries.cancel_pending(conn, referral_id=referral_id, attempt=attempt)
+    if moved or cancelled:
+        log.info(
+            "referral %s attempt %s is %s; %d unsent deliveries cancelled",
+            referral_id,
+            attempt if attempt is not None else "*",
+            state.value,
+            cancelled,
+        )
+    return moved
+
+
+async def inbox(
+    pool: asyncpg.Pool,
+    *,
+    principal: Principal,
+    state: AlertState | None,
+    referral_id: uuid.UUID | None,
+    limit: int,
+    links: AckLinks,
+    clock: Clock = system_clock,
+) -> list[InboxItem]:
+    """The partner's own organisation's alerts (of one referral, if asked), newest first, with
+    each channel's status, whether it is overdue by `clock`, and where it may still be answered."""
+    organisation_id = principal.organisation_id
+    assert organisation_id is not None  # partner tokens always name their organisation
+    async with pool.acquire() as conn:
+        alerts = await repository.inbox(
+            conn, organisation_id=organisation_id, state=state, referral_id=referral_id, limit=limit
+        )
+        statuses = await deliveries.delivery_statuses(
+            conn, organisation_id=organisation_id, referral_ids=[a.referral_id for a in alerts]
+        )
+    telemetry.tag(organisation_id=organisation_id)
+    now = clock()
+    return [
+        InboxItem(
+            alert=alert,
+            channels=statuses.get((alert.referral_id, alert.attempt), {}),
+            overdue=is_overdue(alert, now=now),
+            actions=links.referral_api(alert.referral_id, alert.attempt) if may_answer(alert) else {},
+        )
+        for alert in alerts
+    ]

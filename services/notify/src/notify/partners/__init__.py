@@ -1,0 +1,1 @@
+"""Partners' webhook signing secrets: issued, rotated, and read to sign with."""

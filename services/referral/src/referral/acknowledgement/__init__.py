@@ -1,0 +1,1 @@
+"""The signed acknowledgement link in each alert: its page, and acknowledging once."""

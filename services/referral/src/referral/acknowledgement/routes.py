@@ -1,0 +1,100 @@
+"""The acknowledgement link's HTTP edge: a page (or JSON) for GET, the acknowledgement for POST.
+The link's own answers — 410 expired, 401 invalid — exist only here, as HTTP."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from eventkit.deps import Pool
+from eventkit.errors import ERROR_RESPONSES, ApiError, DomainError
+from eventkit.http import as_api_error
+from eventkit.links import LinkRejected
+from referral.acknowledgement import page, service
+from referral.deps import CurrentLifecycle, Links
+from referral.lifecycle.routes import AttemptResultOut
+
+router = APIRouter(prefix="/v1", tags=["referrals"], responses=ERROR_RESPONSES)
+
+Token = Annotated[str, Path(min_length=20, max_length=2000, description="The token from the alert's link")]
+
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    # The token is in the URL: it must not leak to another site through the Referer header.
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex",
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _rejected(rejected: LinkRejected) -> ApiError:
+    if rejected.reason == "expired":
+        return ApiError(
+            410,
+            "link_expired",
+            "This acknowledgement link has expired. Use the partner portal or API if the handoff "
+            "is still offered to you.",
+        )
+    return ApiError(401, "invalid_link", "This acknowledgement link is not valid.")
+
+
+def _refused(request: Request, error: ApiError) -> Response:
+    if _wants_json(request):
+        return JSONResponse(error.body(), status_code=error.status, headers=PAGE_HEADERS)
+    return HTMLResponse(
+        page.refusal(error.code, error.message), status_code=error.status, headers=PAGE_HEADERS
+    )
+
+
+@router.get(
+    "/acknowledgements/{token}",
+    tags=["handoff"],
+    response_class=HTMLResponse,
+    summary="The page behind an alert's acknowledgement link (shows, never acknowledges)",
+    description=(
+        "Mail scanners and previews fetch links, so GET only shows the handoff and a button; the "
+        "button POSTs. The signed token is the credential. `Accept: application/json` gives JSON."
+    ),
+)
+async def show_link(
+    token: Token, request: Request, pool: Pool, links: Links, lifecycle: CurrentLifecycle
+) -> Response:
+    try:
+        shown = await service.describe_link(pool, token=token, links=links, lifecycle=lifecycle)
+    except LinkRejected as rejected:
+        return _refused(request, _rejected(rejected))
+    except DomainError as error:
+        return _refused(request, as_api_error(error))
+    if _wants_json(request):
+        return JSONResponse(page.as_json(shown), headers=PAGE_HEADERS)
+    return HTMLResponse(page.handoff(shown), headers=PAGE_HEADERS)
+
+
+@router.post(
+    "/acknowledgements/{token}",
+    tags=["handoff"],
+    response_model=AttemptResultOut,
+    summary="Acknowledge through an alert's signed link (acts once)",
+    description=(
+        "Acknowledges the attempt the link names. The link acts once: using it again answers what it "
+        "did (200 `repeated`, or the same 409). 409 `reassigned` if the handoff moved on, 410 "
+        "`link_expired`, 401 `invalid_link`. HTML unless `Accept: application/json`."
+    ),
+)
+async def use_link(
+    token: Token, request: Request, pool: Pool, links: Links, lifecycle: CurrentLifecycle
+) -> Response:
+    try:
+        view = await service.acknowledge_by_link(pool, token=token, links=links, lifecycle=lifecycle)
+    except LinkRejected as rejected:
+        return _refused(request, _rejected(rejected))
+    except DomainError as error:
+        return _refused(request, as_api_error(error))
+    if _wants_json(request):
+        return JSONResponse(
+            AttemptResultOut.model_validate(view).model_dump(mode="json"), headers=PAGE_HEADERS
+        )
+    return HTMLResponse(page.acknowledged(), headers=PAGE_HEADERS)

@@ -1,0 +1,1 @@
+"""The referral and its two tracks: states, transitions, facts, commands, deadlines fired."""
