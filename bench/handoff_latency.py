@@ -33,17 +33,20 @@ import sys
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "local"))
 from aiokafka import AIOKafkaConsumer
 from kafka_chain import four_hop_chain
 from procstat import Component, cpu_snapshot, per_case_ms, rss_snapshot
+from tsunagu_stack import Stack
 
 from contracts.municipality import register
 from contracts.topics import TopicSpec
 from eventkit.kafka import ensure_topics, make_producer
-from eventkit.testing import load_stack_module
 
 SERVICES = ("intake", "referral", "directory", "notify")
 
@@ -312,7 +315,7 @@ async def main() -> int:
     )
     args = parser.parse_args()
 
-    stack = load_stack_module().Stack()
+    stack = Stack()
     servers = f"127.0.0.1:{stack.ports['kafka']}"
     operator = {"Authorization": f"Bearer {stack.mint_token('operator', 'bench')}"}
     counsellor = {"Authorization": f"Bearer {stack.mint_token('counsellor', 'bench')}"}

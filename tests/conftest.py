@@ -1,8 +1,8 @@
 """End-to-end fixtures: the running system (started or reused) and a partner's webhook receiver.
 
-The system is the project's local stack: its services run as processes on this machine, with
-PostgreSQL and Kafka from the stack (or from testcontainers where Docker exists, through
-`eventkit.testing`). The tests talk to it over HTTP only, like a counsellor or partner would.
+The system is the project's local stack (deploy/local/tsunagu_stack, through `stack_plugin`): its
+services run as processes on this machine, with PostgreSQL and Kafka from the stack. The tests
+talk to it over HTTP only, like a counsellor or partner would.
 """
 
 import hashlib
@@ -18,9 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
+from stack_plugin import local_stack
 from support import PersonalData, fresh_municipality_code
-
-from eventkit.testing import load_stack_module
 
 SERVICES = ("intake", "referral", "directory", "notify")
 ALL_CAPABILITIES = (
@@ -46,7 +45,7 @@ class System:
 
 @pytest.fixture(scope="session")
 def system() -> Iterator[System]:
-    stack = load_stack_module().Stack()
+    stack = local_stack()
     stack.ensure_infra()
     stack.ensure_topics()
     for name in SERVICES:
@@ -166,46 +165,62 @@ def _covered_directly(directory: httpx.Client, code: str) -> bool:
     )
 
 
-@pytest.fixture
-def partner_factory(system: System, receiver: Receiver) -> Iterator[Callable[..., PartnerOrg]]:
-    """Registers a partner organisation covering a fresh municipality, with its signing secret."""
-    created: list[str] = []
+def register_partner(
+    system: System,
+    receiver: Receiver,
+    created: list[str],
+    topics: tuple[str, ...] = ("LONELY",),
+    code: str | None = None,
+) -> PartnerOrg:
+    """Registers a partner organisation covering a fresh municipality, with its signing secret.
 
-    def make(topics: tuple[str, ...] = ("LONELY",), code: str | None = None) -> PartnerOrg:
-        org_id = str(uuid.uuid4())
-        with system.client("directory") as directory:
-            municipality = code or fresh_municipality_code(lambda c: _covered_directly(directory, c))
-            response = directory.put(
-                f"/v1/organisations/{org_id}",
-                json={
-                    "name": f"E2E試験団体 {org_id[:8]}",
-                    "org_type": "NPO",
-                    "coverage": [municipality],
-                    "topics": list(topics),
-                    "webhook_url": f"{receiver.url}/hooks/{org_id}",
-                    # Capable of anything and open round the clock, so that the test's own
-                    # partner is the first choice for its area whatever the sample directory
-                    # holds one tier up.
-                    "capabilities": list(ALL_CAPABILITIES),
-                    "languages": ["ja", "en", "vi", "zh", "ko", "pt", "es", "tl", "ne"],
-                    "schedules": [
-                        {"byday": "MO,TU,WE,TH,FR,SA,SU", "opens_at": "00:00", "closes_at": "24:00"}
-                    ],
-                },
-            )
-            assert response.status_code in (200, 201), response.text
-        created.append(org_id)
-        with system.client("notify") as notify:
-            response = notify.post(f"/v1/partners/{org_id}/webhook-secret")
-            assert response.status_code == 201, response.text
-            receiver.secrets[org_id] = response.json()["secret"]
-        token = system.stack.mint_token("partner", f"e2e-partner-{org_id[:8]}", org_id)
-        return PartnerOrg(org_id, municipality, token)
+    Its id goes into `created` as soon as it exists, for `remove_partners` to delete afterwards.
+    """
+    org_id = str(uuid.uuid4())
+    with system.client("directory") as directory:
+        municipality = code or fresh_municipality_code(lambda c: _covered_directly(directory, c))
+        response = directory.put(
+            f"/v1/organisations/{org_id}",
+            json={
+                "name": f"E2E試験団体 {org_id[:8]}",
+                "org_type": "NPO",
+                "coverage": [municipality],
+                "topics": list(topics),
+                "webhook_url": f"{receiver.url}/hooks/{org_id}",
+                # Capable of anything and open round the clock, so that the test's own
+                # partner is the first choice for its area whatever the sample directory
+                # holds one tier up.
+                "capabilities": list(ALL_CAPABILITIES),
+                "languages": ["ja", "en", "vi", "zh", "ko", "pt", "es", "tl", "ne"],
+                "schedules": [{"byday": "MO,TU,WE,TH,FR,SA,SU", "opens_at": "00:00", "closes_at": "24:00"}],
+            },
+        )
+        assert response.status_code in (200, 201), response.text
+    created.append(org_id)
+    with system.client("notify") as notify:
+        response = notify.post(f"/v1/partners/{org_id}/webhook-secret")
+        assert response.status_code == 201, response.text
+        receiver.secrets[org_id] = response.json()["secret"]
+    token = system.stack.mint_token("partner", f"e2e-partner-{org_id[:8]}", org_id)
+    return PartnerOrg(org_id, municipality, token)
 
-    yield make
+
+def remove_partners(system: System, created: list[str]) -> None:
     with system.client("directory") as directory:
         for org_id in created:
             directory.delete(f"/v1/organisations/{org_id}")
+
+
+@pytest.fixture
+def partner_factory(system: System, receiver: Receiver) -> Iterator[Callable[..., PartnerOrg]]:
+    """Registers partner organisations for one test (see `register_partner`), deleted afterwards."""
+    created: list[str] = []
+
+    def make(topics: tuple[str, ...] = ("LONELY",), code: str | None = None) -> PartnerOrg:
+        return register_partner(system, receiver, created, topics, code)
+
+    yield make
+    remove_partners(system, created)
 
 
 @pytest.fixture(scope="session")

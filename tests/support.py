@@ -95,3 +95,10 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, what: str =
             because = f" (last transient error: {last_error!r})" if last_error else ""
             raise AssertionError(f"{what} not reached within {timeout:.0f}s{because}")
         time.sleep(0.1)
+
+
+def trace_services(zipkin: str, trace_id: str) -> set[str]:
+    """The services that have exported spans of a trace to the trace backend so far."""
+    response = httpx.get(f"{zipkin}/api/v2/trace/{trace_id}", timeout=15)
+    spans: list[dict[str, Any]] = response.json() if response.status_code == 200 else []
+    return {str(span.get("localEndpoint", {}).get("serviceName")) for span in spans}

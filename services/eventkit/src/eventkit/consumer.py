@@ -55,6 +55,8 @@ def tag_ids(event: Event) -> None:
     organisation = getattr(event, "organisation_id", None)
     if organisation is None:
         organisation = getattr(getattr(event, "organisation", None), "organisation_id", None)
+    if organisation is None:
+        organisation = getattr(event, "from_organisation_id", None)  # an escalation
     telemetry.tag(
         case_id=event.case_id, referral_id=getattr(event, "referral_id", None), organisation_id=organisation
     )

@@ -1,27 +1,18 @@
-"""pytest plugin (loaded with `-p eventkit.testing`): real PostgreSQL and Kafka for tests.
+"""pytest plugin (loaded with `-p eventkit.testing`): a database of its own for each test, and the tiers.
 
-Where a Docker engine answers, the fixtures start throwaway containers with testcontainers;
-otherwise they start, or reuse, the project's local stack (deploy/local/stack.py). The tests
-are the same either way: they only see URLs.
+The PostgreSQL and Kafka underneath come from the `infra` fixture, which the repository's test
+set-up provides (tests/stack_plugin.py: containers where Docker answers, else the local stack);
+eventkit knows only the URLs it hands over.
 """
 
-import asyncio
-import importlib.util
-import os
-import shutil
-import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import asyncpg
 import pytest
-
-from contracts.topics import ALL_TOPICS
 
 
 @dataclass(frozen=True)
@@ -36,70 +27,12 @@ class Infra:
 
 
 def repo_root(start: Path | None = None) -> Path:
+    """The repository a test file lives in: the folder holding both schemas/ and services/."""
     here = (start or Path(__file__)).resolve()
     for folder in (here, *here.parents):
-        if (folder / "deploy" / "local" / "stack.py").exists():
+        if (folder / "schemas").is_dir() and (folder / "services").is_dir():
             return folder
     return Path.cwd()
-
-
-def load_stack_module(root: Path | None = None) -> ModuleType:
-    path = repo_root(root) / "deploy" / "local" / "stack.py"
-    spec = importlib.util.spec_from_file_location("tsunagu_local_stack", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def docker_available() -> bool:
-    if os.environ.get("TSUNAGU_TEST_INFRA") == "local":
-        return False
-    if shutil.which("docker") is None:
-        return False
-    probe = subprocess.run(
-        ["docker", "info", "--format", "{{.ServerVersion}}"],
-        capture_output=True,
-        timeout=10,
-        check=False,
-    )
-    return probe.returncode == 0
-
-
-def _containers() -> tuple[Infra, list[Any]]:
-    from testcontainers.kafka import KafkaContainer
-    from testcontainers.postgres import PostgresContainer
-
-    postgres = PostgresContainer("postgres:15", driver=None).start()
-    kafka = KafkaContainer("apache/kafka:4.1.1").with_kraft().start()
-    infra = Infra(
-        admin_database_url=postgres.get_connection_url(),
-        kafka_bootstrap_servers=kafka.get_bootstrap_server(),
-        kind="testcontainers",
-    )
-    return infra, [kafka, postgres]
-
-
-@pytest.fixture(scope="session")
-def infra() -> Iterator[Infra]:
-    """PostgreSQL and Kafka with every contract topic present."""
-    started: list[Any] = []
-    if docker_available():
-        found, started = _containers()
-    else:
-        stack = load_stack_module().Stack()
-        stack.ensure_infra()
-        kafka = f"127.0.0.1:{stack.ports['kafka']}"
-        found = Infra(stack.admin_database_url(), kafka, "local-stack")
-    from eventkit.kafka import ensure_topics
-
-    asyncio.run(ensure_topics(found.kafka_bootstrap_servers, ALL_TOPICS))
-    try:
-        yield found
-    finally:
-        for container in started:
-            container.stop()
 
 
 @pytest.fixture

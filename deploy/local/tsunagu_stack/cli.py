@@ -1,0 +1,91 @@
+"""The `stack.py` commands: up, down, status, infra-up, seed, restart, logs, token."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from tsunagu_stack.core import COMPONENTS, StackError
+from tsunagu_stack.processes import tail
+from tsunagu_stack.stack import Stack
+
+DESCRIPTION: Final = (
+    "Local stack orchestrator: PostgreSQL, Kafka, Zipkin, the four services and a sample partner."
+)
+
+
+def _follow(path: Path, lines: int) -> None:
+    print(tail(path, lines))
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        while True:
+            chunk = fh.read()
+            if chunk:
+                sys.stdout.write(chunk.decode(errors="replace"))
+                sys.stdout.flush()
+            else:
+                time.sleep(0.5)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stack.py", description=DESCRIPTION)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="infrastructure, topics, services, receiver, sample data")
+    commands.add_parser("down", help="stop everything (data is kept)")
+    commands.add_parser("status", help="what runs where; exit 0 only if everything is up")
+    commands.add_parser("infra-up", help="PostgreSQL, Kafka and Zipkin only")
+    commands.add_parser("seed", help="(re)register the sample organisations")
+    restart = commands.add_parser("restart", help="restart one component")
+    restart.add_argument("name", choices=COMPONENTS)
+    logs = commands.add_parser("logs", help="show a component's log")
+    logs.add_argument("name", choices=COMPONENTS)
+    logs.add_argument("-n", "--lines", type=int, default=100)
+    logs.add_argument("-f", "--follow", action="store_true")
+    token = commands.add_parser("token", help="print a bearer token")
+    token.add_argument("--role", required=True)
+    token.add_argument("--subject", required=True)
+    token.add_argument("--organisation-id")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        stack = Stack()
+        if args.command == "up":
+            stack.up()
+        elif args.command == "down":
+            stack.down()
+        elif args.command == "status":
+            return stack.status()
+        elif args.command == "infra-up":
+            stack.ensure_infra()
+            print(stack.notes())
+        elif args.command == "seed":
+            stack.seed_sample_data()
+            stack.seed_web_users()
+        elif args.command == "restart":
+            stack.restart(args.name)
+        elif args.command == "logs":
+            path = stack.log_path(args.name)
+            if args.follow:
+                _follow(path, args.lines)
+            else:
+                print(tail(path, args.lines))
+        elif args.command == "token":
+            print(stack.mint_token(args.role, args.subject, args.organisation_id))
+    except StackError as exc:
+        print(f"[stack] ERROR: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `stack.py status | head`: the reader left; exit quietly like other CLI tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return 0

@@ -1,0 +1,290 @@
+"""The local stack as one object: what the `stack.py` commands, the tests and the benches drive.
+
+It composes the components (postgres, kafka, zipkin, stand-ins, sample data) over one state
+directory and one set of ports, and starts each service with the environment its declaration
+(services.py) renders for this machine.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from tsunagu_stack import report
+from tsunagu_stack.core import (
+    COMPONENTS,
+    LINE_API,
+    LOOPBACK,
+    MAIL,
+    RECEIVER,
+    REPO_ROOT,
+    SERVICES,
+    WEB,
+    StackError,
+    ports_from_env,
+    say,
+    warn,
+)
+from tsunagu_stack.kafka import KAFKA_STOP_GRACE, Kafka
+from tsunagu_stack.postgres import Postgres
+from tsunagu_stack.probes import check_port_free, http_ok, wait_ready
+from tsunagu_stack.processes import Processes
+from tsunagu_stack.project import Project
+from tsunagu_stack.sample_data import SAMPLE_DIR, SampleData
+from tsunagu_stack.secret_store import SecretStore
+from tsunagu_stack.services import declared
+from tsunagu_stack.settings import LocalTarget
+from tsunagu_stack.standins import StandIns
+from tsunagu_stack.state import StateDir
+from tsunagu_stack.zipkin import Zipkin
+
+SERVICE_READY_TIMEOUT: Final = 60.0
+SERVICE_STOP_GRACE: Final = 20.0
+
+
+class Stack:
+    """Everything a developer or the e2e tests need to run Tsunagu on one machine."""
+
+    def __init__(self, root: Path | None = None, state_dir: Path | None = None) -> None:
+        self.root = (root or REPO_ROOT).resolve()
+        env_dir = os.environ.get("STACK_DIR")
+        if state_dir is None:
+            state_dir = Path(env_dir) if env_dir else self.root / ".stack"
+        self.state = StateDir(state_dir)
+        self.ports: dict[str, int] = ports_from_env()
+        self.project = Project(self.root)
+        self.processes = Processes(self.state)
+        self.secrets = SecretStore(self.state, self.project)
+        self.postgres = Postgres(self.state, self.ports, self.secrets)
+        self.kafka = Kafka(self.state, self.ports, self.processes, self.project)
+        self.zipkin = Zipkin(self.state, self.ports, self.processes)
+        self.standins = StandIns(self.state, self.ports, self.processes, self.project, self.secrets)
+        self.sample = SampleData(
+            self.state, self.project, self.secrets, self.service_url, lambda: self.service_env(WEB)
+        )
+
+    # ---- where things are ----------------------------------------------------------------
+
+    @property
+    def state_dir(self) -> Path:
+        return self.state.path
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state.logs
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.state.mail
+
+    @property
+    def sample_dir(self) -> Path:
+        return SAMPLE_DIR
+
+    @property
+    def python(self) -> str:
+        """The interpreter of the project venv, which has every service package installed."""
+        return self.project.python
+
+    @property
+    def pg_data_dir(self) -> Path:
+        return self.postgres.data_dir
+
+    def log_path(self, name: str) -> Path:
+        if name == "postgres":
+            return self.postgres.log
+        return self.processes.log_path(name)
+
+    def running_pid(self, name: str) -> int | None:
+        """The pid of our own live process for a component, or None."""
+        if name == "postgres":
+            return self.postgres.pid()
+        return self.processes.running_pid(name)
+
+    def admin_database_url(self) -> str:
+        return self.postgres.admin_database_url()
+
+    def database_url(self, service: str) -> str:
+        return self.postgres.database_url(service)
+
+    def zipkin_ui_url(self) -> str:
+        return self.zipkin.ui_url()
+
+    def service_url(self, name: str) -> str:
+        if name not in self.ports or name in ("postgres", "kafka", "kafka-controller"):
+            raise ValueError(f"{name} has no HTTP URL")
+        return f"http://{LOOPBACK}:{self.ports[name]}"
+
+    # ---- secrets and tokens --------------------------------------------------------------
+
+    def mint_token(self, role: str, subject: str, organisation_id: str | None = None) -> str:
+        return self.secrets.mint_token(role, subject, organisation_id)
+
+    def _channel_secret(self, name: str) -> str:
+        """What intake shares with the voice provider or LINE ("twilio_auth_token", …)."""
+        return self.secrets.channel(name)
+
+    # ---- infrastructure ------------------------------------------------------------------
+
+    def ensure_infra(self) -> None:
+        """PostgreSQL, Kafka and Zipkin running and ready; reuses whatever already runs."""
+        with self.state.lock():
+            self.state.prepare()
+            # Fail before starting anything if a foreign process holds one of our ports.
+            if self.postgres.pid() is None:
+                check_port_free(self.ports, "postgres")
+            if self.processes.running_pid("kafka") is None:
+                check_port_free(self.ports, "kafka")
+                check_port_free(self.ports, "kafka", "kafka-controller")
+            if self.processes.running_pid("zipkin") is None:
+                check_port_free(self.ports, "zipkin")
+            # Both JVMs take seconds to boot on two cores: launch them, then set up
+            # PostgreSQL while they warm up, then wait for each.
+            kafka_pid = self.kafka.start()
+            zipkin_pid = self.zipkin.start()
+            self.postgres.start()
+            self.postgres.provision()
+            say(f"postgres: ready on {LOOPBACK}:{self.ports['postgres']} (data: {self.pg_data_dir})")
+            self.kafka.wait(kafka_pid)
+            self.zipkin.wait(zipkin_pid)
+
+    def ensure_topics(self) -> None:
+        self.kafka.ensure_topics()
+
+    # ---- services ------------------------------------------------------------------------
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """The process environment of a service: its declaration rendered for this machine."""
+        service = declared(name)
+        # One service must never pick up another's settings (its database URL above all).
+        foreign = tuple(f"{other.upper()}_" for other in SERVICES if other != name)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(foreign)}
+        env.update(service.environment(LocalTarget(self.ports, self.secrets.value, self.database_url)))
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def start_service(self, name: str, settings: Mapping[str, str] | None = None) -> None:
+        """Start a service unless it runs; `settings` adds to (or overrides) its environment."""
+        if name not in SERVICES:
+            raise ValueError(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
+        with self.state.lock():
+            url = f"{self.service_url(name)}/readyz"
+            pid = self.processes.running_pid(name)
+            if pid is None:
+                check_port_free(self.ports, name)
+                env = self.service_env(name) | dict(settings or {})
+                say(f"{name}: starting on {self.service_url(name)} (log: {self.log_path(name)})")
+                pid = self.processes.spawn(name, [self.python, "-m", name], env, self.root).pid
+            if not http_ok(url):
+                wait_ready(
+                    self.processes,
+                    name,
+                    pid,
+                    lambda: http_ok(url),
+                    SERVICE_READY_TIMEOUT,
+                    hint=f" (GET {url} never returned 200)",
+                )
+            say(f"{name}: ready at {self.service_url(name)}")
+
+    def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
+        if name not in (*SERVICES, RECEIVER, MAIL, LINE_API, "kafka", "zipkin"):
+            raise ValueError(f"unknown service {name!r}")
+        with self.state.lock():
+            pid = self.processes.running_pid(name)
+            if pid is None:
+                self.processes.pid_file(name).unlink(missing_ok=True)
+                return
+            grace = KAFKA_STOP_GRACE if name == "kafka" else SERVICE_STOP_GRACE
+            say(f"{name}: stopping (pid {pid})")
+            self.processes.stop(name, pid, sig, grace)
+
+    def kill_service(self, name: str) -> None:
+        """SIGKILL, no graceful shutdown: what a crash looks like to the rest of the system."""
+        self.processes.kill(name)
+
+    def start_receiver(self) -> None:
+        self.standins.start_receiver()
+
+    def start_mail_sink(self) -> None:
+        self.standins.start_mail_sink()
+
+    def start_line_api(self) -> None:
+        self.standins.start_line_api()
+
+    # ---- sample data ---------------------------------------------------------------------
+
+    def sample_organisations(self) -> list[dict[str, Any]]:
+        return self.sample.organisations()
+
+    def seed_sample_data(self) -> None:
+        """Register the sample organisations and their webhook secrets; safe to repeat."""
+        self.sample.seed()
+
+    def web_users(self) -> list[dict[str, Any]]:
+        return self.sample.web_users()
+
+    def seed_web_users(self) -> None:
+        self.sample.seed_web_users()
+
+    # ---- whole stack ---------------------------------------------------------------------
+
+    def up(self) -> None:
+        with self.state.lock():
+            self.ensure_infra()
+            self.ensure_topics()
+            failures: list[str] = []
+            for name in SERVICES:
+                try:
+                    self.start_service(name)
+                except StackError as exc:
+                    warn(str(exc))
+                    failures.append(name)
+            self.start_receiver()
+            self.start_mail_sink()
+            self.start_line_api()
+            self.seed_sample_data()
+            self.seed_web_users()
+        print()
+        print(self.welcome_text())
+        if failures:
+            raise StackError(
+                f"not started: {', '.join(failures)} (see above; "
+                f"`python deploy/local/stack.py logs {failures[0]}`)"
+            )
+
+    def down(self) -> None:
+        with self.state.lock():
+            for name in (*reversed(SERVICES), RECEIVER, MAIL, LINE_API, "zipkin", "kafka"):
+                self.stop_service(name)
+            self.postgres.stop()
+        say(f"stopped; data kept in {self.state_dir} (Zipkin traces are gone: memory only)")
+
+    def restart(self, name: str) -> None:
+        starts = {RECEIVER: self.start_receiver, MAIL: self.start_mail_sink, LINE_API: self.start_line_api}
+        if name in SERVICES:
+            self.stop_service(name)
+            self.start_service(name)
+        elif name in starts:
+            self.stop_service(name)
+            starts[name]()
+        elif name in ("kafka", "zipkin"):
+            self.stop_service(name)
+            self.ensure_infra()
+        elif name == "postgres":
+            self.postgres.stop()
+            self.ensure_infra()
+        else:
+            raise StackError(f"unknown component {name!r}; one of {', '.join(COMPONENTS)}")
+
+    def status(self) -> int:
+        """Print what runs where; 0 only if everything is up (3 otherwise)."""
+        return report.status(self)
+
+    def notes(self) -> str:
+        return report.notes(self)
+
+    def welcome_text(self) -> str:
+        return report.welcome_text(self)
