@@ -30,6 +30,7 @@ lint:
 typecheck:
 	@echo "[test] mypy --strict"
 	@.venv/bin/mypy schemas/src services/eventkit/src services/intake/src services/referral/src services/directory/src services/notify/src services/web/src
+	@MYPYPATH=deploy/local .venv/bin/mypy --strict -p tsunagu_stack
 
 unit:
 	@$(PY) -m pytest -m unit

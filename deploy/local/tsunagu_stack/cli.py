@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
+from tsunagu_stack import report
 from tsunagu_stack.core import COMPONENTS, StackError
 from tsunagu_stack.processes import tail
 from tsunagu_stack.stack import Stack
@@ -58,14 +59,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         stack = Stack()
         if args.command == "up":
-            stack.up()
+            failures = stack.up()
+            print()
+            print(report.welcome_text(stack))
+            if failures:
+                raise StackError(
+                    f"not started: {', '.join(failures)} (see above; "
+                    f"`python deploy/local/stack.py logs {failures[0]}`)"
+                )
         elif args.command == "down":
             stack.down()
         elif args.command == "status":
-            return stack.status()
+            return report.status(stack)
         elif args.command == "infra-up":
             stack.ensure_infra()
-            print(stack.notes())
+            print(report.notes(stack))
         elif args.command == "seed":
             stack.seed_sample_data()
             stack.seed_web_users()

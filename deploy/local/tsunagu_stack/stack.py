@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from tsunagu_stack import report
 from tsunagu_stack.core import (
     COMPONENTS,
     LINE_API,
@@ -231,7 +230,8 @@ class Stack:
 
     # ---- whole stack ---------------------------------------------------------------------
 
-    def up(self) -> None:
+    def up(self) -> list[str]:
+        """Everything, with the sample data; the services that did not start (the CLI says so)."""
         with self.state.lock():
             self.ensure_infra()
             self.ensure_topics()
@@ -247,13 +247,7 @@ class Stack:
             self.start_line_api()
             self.seed_sample_data()
             self.seed_web_users()
-        print()
-        print(self.welcome_text())
-        if failures:
-            raise StackError(
-                f"not started: {', '.join(failures)} (see above; "
-                f"`python deploy/local/stack.py logs {failures[0]}`)"
-            )
+        return failures
 
     def down(self) -> None:
         with self.state.lock():
@@ -278,13 +272,3 @@ class Stack:
             self.ensure_infra()
         else:
             raise StackError(f"unknown component {name!r}; one of {', '.join(COMPONENTS)}")
-
-    def status(self) -> int:
-        """Print what runs where; 0 only if everything is up (3 otherwise)."""
-        return report.status(self)
-
-    def notes(self) -> str:
-        return report.notes(self)
-
-    def welcome_text(self) -> str:
-        return report.welcome_text(self)
