@@ -4,10 +4,11 @@
 PY := .venv/bin/python
 STACK := $(PY) deploy/local/stack.py
 
-## Start the whole system with sample data and print where to look.
+## Start the whole system with sample data and print where to look
+## (`make up REPLICAS=2`: two processes per consumer service, sharing the partitions).
 up:
 	@deploy/local/bootstrap.sh
-	@$(STACK) up
+	@$(STACK) up --replicas $(or $(REPLICAS),1)
 
 ## Install what is needed and run every check and test (what CI runs).
 test:

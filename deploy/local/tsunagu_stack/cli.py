@@ -36,7 +36,13 @@ def _follow(path: Path, lines: int) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stack.py", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="infrastructure, topics, services, receiver, sample data")
+    up = commands.add_parser("up", help="infrastructure, topics, services, receiver, sample data")
+    up.add_argument(
+        "--replicas",
+        type=int,
+        default=int(os.environ.get("REPLICAS") or 1),
+        help="processes per consumer service, sharing its partitions (default 1, or $REPLICAS)",
+    )
     commands.add_parser("down", help="stop everything (data is kept)")
     commands.add_parser("status", help="what runs where; exit 0 only if everything is up")
     commands.add_parser("infra-up", help="PostgreSQL, Kafka and Zipkin only")
@@ -59,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         stack = Stack()
         if args.command == "up":
-            failures = stack.up()
+            failures = stack.up(replicas=args.replicas)
             print()
             print(report.welcome_text(stack))
             if failures:

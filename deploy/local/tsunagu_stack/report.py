@@ -69,6 +69,11 @@ def status(stack: Stack) -> int:
             state = "unhealthy"
             all_up = False
         rows.append((name, state, str(pid or "-"), str(stack.ports[name]), where(stack, name)))
+        if name in API_SERVICES and stack.state_dir.exists():
+            for extra in stack.replicas(name):
+                url = stack.replica_url(name, int(extra.rsplit("-", 1)[1]))
+                port = url.rsplit(":", 1)[1]
+                rows.append((extra, "running", str(stack.running_pid(extra)), port, f"{url}/docs"))
     headers = ("COMPONENT", "STATE", "PID", "PORT", "URL")
     widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers))]
     out = [

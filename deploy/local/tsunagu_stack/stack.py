@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from tsunagu_stack.core import (
+    API_SERVICES,
     COMPONENTS,
     LINE_API,
     LOOPBACK,
@@ -29,7 +30,7 @@ from tsunagu_stack.core import (
 )
 from tsunagu_stack.kafka import KAFKA_STOP_GRACE, Kafka
 from tsunagu_stack.postgres import Postgres
-from tsunagu_stack.probes import check_port_free, http_ok, wait_ready
+from tsunagu_stack.probes import check_port_free, http_ok, port_in_use, wait_ready
 from tsunagu_stack.processes import Processes
 from tsunagu_stack.project import Project
 from tsunagu_stack.sample_data import SAMPLE_DIR, SampleData
@@ -42,6 +43,15 @@ from tsunagu_stack.zipkin import Zipkin
 
 SERVICE_READY_TIMEOUT: Final = 60.0
 SERVICE_STOP_GRACE: Final = 20.0
+# Extra replicas of a consumer service listen 100 ports above the previous one (referral-2 on
+# 8202); they join the same consumer group, so Kafka shares the partitions between them.
+REPLICA_PORT_STEP: Final = 100
+MAX_REPLICAS: Final = 4
+
+
+def replica_name(service: str, replica: int) -> str:
+    """The process name of a replica: the service's own for the first, `referral-2` after it."""
+    return service if replica == 1 else f"{service}-{replica}"
 
 
 class Stack:
@@ -165,31 +175,54 @@ class Stack:
         env["PYTHONUNBUFFERED"] = "1"
         return env
 
-    def start_service(self, name: str, settings: Mapping[str, str] | None = None) -> None:
-        """Start a service unless it runs; `settings` adds to (or overrides) its environment."""
+    def replica_url(self, name: str, replica: int) -> str:
+        return f"http://{LOOPBACK}:{self.ports[name] + REPLICA_PORT_STEP * (replica - 1)}"
+
+    def start_service(self, name: str, settings: Mapping[str, str] | None = None, replica: int = 1) -> None:
+        """Start a service (or one more replica of it) unless it runs; `settings` adds to (or
+        overrides) its environment."""
         if name not in SERVICES:
             raise ValueError(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
+        if not 1 <= replica <= MAX_REPLICAS or (replica > 1 and name == WEB):
+            raise StackError(f"{name} cannot run as replica {replica} (consumers: 1–{MAX_REPLICAS})")
+        process = replica_name(name, replica)
+        base = self.replica_url(name, replica)
         with self.state.lock():
-            url = f"{self.service_url(name)}/readyz"
-            pid = self.processes.running_pid(name)
+            url = f"{base}/readyz"
+            pid = self.processes.running_pid(process)
             if pid is None:
-                check_port_free(self.ports, name)
+                port = self.ports[name] + REPLICA_PORT_STEP * (replica - 1)
+                if replica == 1:
+                    check_port_free(self.ports, name)
+                elif port_in_use(port):
+                    raise StackError(f"port {port} is needed for {process} but is already in use")
                 env = self.service_env(name) | dict(settings or {})
-                say(f"{name}: starting on {self.service_url(name)} (log: {self.log_path(name)})")
-                pid = self.processes.spawn(name, [self.python, "-m", name], env, self.root).pid
+                env[f"{name.upper()}_HTTP_PORT"] = str(port)
+                say(f"{process}: starting on {base} (log: {self.log_path(process)})")
+                pid = self.processes.spawn(process, [self.python, "-m", name], env, self.root).pid
             if not http_ok(url):
                 wait_ready(
                     self.processes,
-                    name,
+                    process,
                     pid,
                     lambda: http_ok(url),
                     SERVICE_READY_TIMEOUT,
                     hint=f" (GET {url} never returned 200)",
                 )
-            say(f"{name}: ready at {self.service_url(name)}")
+            say(f"{process}: ready at {base}")
+
+    def replicas(self, name: str) -> list[str]:
+        """The running replicas of a service beyond its first, by process name."""
+        return [
+            replica_name(name, i)
+            for i in range(2, MAX_REPLICAS + 1)
+            if self.processes.running_pid(replica_name(name, i)) is not None
+        ]
 
     def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
-        if name not in (*SERVICES, RECEIVER, MAIL, LINE_API, "kafka", "zipkin"):
+        """Stop a component; a service's replicas are named like `referral-2`."""
+        replicas = {replica_name(s, i) for s in API_SERVICES for i in range(2, MAX_REPLICAS + 1)}
+        if name not in (*SERVICES, *replicas, RECEIVER, MAIL, LINE_API, "kafka", "zipkin"):
             raise ValueError(f"unknown service {name!r}")
         with self.state.lock():
             pid = self.processes.running_pid(name)
@@ -230,18 +263,20 @@ class Stack:
 
     # ---- whole stack ---------------------------------------------------------------------
 
-    def up(self) -> list[str]:
-        """Everything, with the sample data; the services that did not start (the CLI says so)."""
+    def up(self, replicas: int = 1) -> list[str]:
+        """Everything, with the sample data, each consumer service `replicas` times; the services
+        that did not start (the CLI says so)."""
         with self.state.lock():
             self.ensure_infra()
             self.ensure_topics()
             failures: list[str] = []
             for name in SERVICES:
-                try:
-                    self.start_service(name)
-                except StackError as exc:
-                    warn(str(exc))
-                    failures.append(name)
+                for replica in range(1, (replicas if name in API_SERVICES else 1) + 1):
+                    try:
+                        self.start_service(name, replica=replica)
+                    except StackError as exc:
+                        warn(str(exc))
+                        failures.append(replica_name(name, replica))
             self.start_receiver()
             self.start_mail_sink()
             self.start_line_api()
@@ -251,7 +286,8 @@ class Stack:
 
     def down(self) -> None:
         with self.state.lock():
-            for name in (*reversed(SERVICES), RECEIVER, MAIL, LINE_API, "zipkin", "kafka"):
+            extra = [replica_name(s, i) for s in API_SERVICES for i in range(2, MAX_REPLICAS + 1)]
+            for name in (*extra, *reversed(SERVICES), RECEIVER, MAIL, LINE_API, "zipkin", "kafka"):
                 self.stop_service(name)
             self.postgres.stop()
         say(f"stopped; data kept in {self.state_dir} (Zipkin traces are gone: memory only)")
