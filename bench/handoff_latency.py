@@ -143,6 +143,7 @@ class Arrivals:
     def __init__(self) -> None:
         self.by_case: dict[str, list[float]] = {}
         self.offers: set[tuple[str, int]] = set()
+        self.per_offer: dict[tuple[str, int], int] = {}  # deliveries of each (referral, attempt)
         self._ports: multiprocessing.Queue[int] = multiprocessing.Queue()
         self._queue: multiprocessing.Queue[Arrival] = multiprocessing.Queue()
         self._process = multiprocessing.Process(target=_receive, args=(self._ports, self._queue), daemon=True)
@@ -159,6 +160,7 @@ class Arrivals:
                 return
             self.by_case.setdefault(case, []).append(at)
             self.offers.add((referral, attempt))
+            self.per_offer[(referral, attempt)] = self.per_offer.get((referral, attempt), 0) + 1
 
     def stop(self) -> None:
         self._process.terminate()
@@ -181,6 +183,27 @@ def unclaimed_municipality(directory: str, headers: dict[str, str]) -> str:
         if not any(code in org["coverage"] for org in found.json()):
             return code
     raise SystemExit("every municipality of 沖縄県 is covered: restart with a clean stack")
+
+
+def register_partner(directory: str, operator: dict[str, str], receiver_url: str) -> tuple[str, str]:
+    """The bench's own partner — capable of anything, open round the clock, alone in a municipality
+    — posting its offers to `receiver_url`; its id and the municipality's code."""
+    org = str(uuid.uuid4())
+    code = unclaimed_municipality(directory, operator)
+    httpx.put(
+        f"{directory}/v1/organisations/{org}",
+        headers=operator,
+        json={
+            "name": f"ベンチ用団体 {org[:8]}",
+            "org_type": "NPO",
+            "coverage": [code],
+            "topics": ["LONELY"],
+            "webhook_url": f"{receiver_url}/hooks/{org}",
+            "capabilities": ["INTERVIEW", "ACCOMPANY", "OUTREACH", "MEDICAL_LINK"],
+            "schedules": [{"byday": "MO,TU,WE,TH,FR,SA,SU", "opens_at": "00:00", "closes_at": "24:00"}],
+        },
+    ).raise_for_status()
+    return org, code
 
 
 def consultation(code: str, severity: str) -> dict[str, Any]:
@@ -328,21 +351,7 @@ async def main() -> int:
     directory = stack.service_url("directory")
     arrivals = Arrivals()
     receiver_url = arrivals.start()
-    org = str(uuid.uuid4())
-    code = unclaimed_municipality(directory, operator)
-    httpx.put(
-        f"{directory}/v1/organisations/{org}",
-        headers=operator,
-        json={
-            "name": f"ベンチ用団体 {org[:8]}",
-            "org_type": "NPO",
-            "coverage": [code],
-            "topics": ["LONELY"],
-            "webhook_url": f"{receiver_url}/hooks/{org}",
-            "capabilities": ["INTERVIEW", "ACCOMPANY", "OUTREACH", "MEDICAL_LINK"],
-            "schedules": [{"byday": "MO,TU,WE,TH,FR,SA,SU", "opens_at": "00:00", "closes_at": "24:00"}],
-        },
-    ).raise_for_status()
+    org, code = register_partner(directory, operator, receiver_url)
     per_second = 0.0
     highest = None
     try:
