@@ -3,6 +3,7 @@
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,3 +103,40 @@ def trace_services(zipkin: str, trace_id: str) -> set[str]:
     response = httpx.get(f"{zipkin}/api/v2/trace/{trace_id}", timeout=15)
     spans: list[dict[str, Any]] = response.json() if response.status_code == 200 else []
     return {str(span.get("localEndpoint", {}).get("serviceName")) for span in spans}
+
+
+def assert_notified_exactly_once(receiver: Any, organisation_id: str, serious: set[str]) -> list[Any]:
+    """Wait until every serious case has reached the partner's receiver, then check that each did
+    exactly once, signed, and that no other case did; the partner's receipts."""
+
+    def delivered() -> set[str]:
+        with receiver.lock:
+            return {r.json["case_id"] for r in receiver.receipts if r.organisation_id == organisation_id}
+
+    # Recovery may include a killed consumer's session timeout and a rebalance, on two cores.
+    wait_until(lambda: serious <= delivered(), timeout=150, what=f"all {len(serious)} serious cases notified")
+    time.sleep(2.0)  # room for a duplicate to show itself
+    with receiver.lock:
+        mine = [r for r in receiver.receipts if r.organisation_id == organisation_id]
+    per_case: dict[str, int] = {}
+    for receipt in mine:
+        per_case[receipt.json["case_id"]] = per_case.get(receipt.json["case_id"], 0) + 1
+    assert set(per_case) == serious, "a non-serious case was notified, or a serious one was lost"
+    assert all(count == 1 for count in per_case.values()), {c: n for c, n in per_case.items() if n > 1}
+    assert all(r.signature_ok for r in mine)
+    return mine
+
+
+def accept_all(referral_url: str, partner_token: str, receipts: list[Any]) -> None:
+    """The partner accepts every offer, as it would: left open, they would expire and escalate
+    while the tests after this one run, loading the machine they share."""
+
+    def accept(offer: dict[str, Any]) -> int:
+        return httpx.post(
+            f"{referral_url}/v1/referrals/{offer['referral_id']}/attempts/{offer['attempt']}/acknowledge",
+            headers={"Authorization": f"Bearer {partner_token}"},
+            timeout=30,
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert set(pool.map(accept, [r.json for r in receipts])) == {200}

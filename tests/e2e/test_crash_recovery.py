@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 from conftest import Receiver, System
-from support import PersonalData, consultation_body, wait_until
+from support import PersonalData, accept_all, assert_notified_exactly_once, consultation_body
 
 pytestmark = pytest.mark.e2e
 
@@ -56,34 +56,5 @@ def test_every_serious_case_is_notified_exactly_once_across_a_stop_mid_stream(  
     system.stack.start_service(victim)
 
     serious = {case for case, is_serious in cases if is_serious}
-    quiet = {case for case, is_serious in cases if not is_serious}
-
-    def delivered() -> set[str]:
-        with receiver.lock:
-            return {r.json["case_id"] for r in receiver.receipts if r.organisation_id == partner.id}
-
-    # Recovery includes the session timeout of the killed consumer and a rebalance, on two cores.
-    wait_until(lambda: serious <= delivered(), timeout=150, what=f"all {len(serious)} serious cases notified")
-    time.sleep(2.0)
-    with receiver.lock:
-        mine = [r for r in receiver.receipts if r.organisation_id == partner.id]
-    per_case: dict[str, int] = {}
-    for receipt in mine:
-        per_case[receipt.json["case_id"]] = per_case.get(receipt.json["case_id"], 0) + 1
-    assert set(per_case) == serious, "a non-serious case was notified, or a serious one was lost"
-    assert all(count == 1 for count in per_case.values()), {c: n for c, n in per_case.items() if n > 1}
-    assert all(r.signature_ok for r in mine)
-    assert not quiet & set(per_case)
-
-    # The partner accepts them, as it would: left open, they would expire and escalate while the
-    # tests after this one run, loading the machine they share.
-    def accept(receipt_json: dict[str, object]) -> int:
-        return httpx.post(
-            f"{system.urls['referral']}/v1/referrals/{receipt_json['referral_id']}"
-            f"/attempts/{receipt_json['attempt']}/acknowledge",
-            headers={"Authorization": f"Bearer {partner.token}"},
-            timeout=30,
-        ).status_code
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        assert set(pool.map(accept, [r.json for r in mine])) == {200}
+    mine = assert_notified_exactly_once(receiver, partner.id, serious)
+    accept_all(system.urls["referral"], partner.token, mine)

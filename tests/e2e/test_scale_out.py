@@ -3,7 +3,6 @@ between them, nothing is lost or duplicated under load, and a replica's death ha
 to the other."""
 
 import asyncio
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,7 +11,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from conftest import Receiver, System
-from support import PersonalData, consultation_body, wait_until
+from support import PersonalData, accept_all, assert_notified_exactly_once, consultation_body, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -110,30 +109,5 @@ def test_two_replicas_share_the_partitions_lose_and_duplicate_nothing_and_surviv
     wait_until(taken_over, timeout=120, what="the dead replica's partitions taken over by the other")
 
     serious = {case for case, is_serious in cases if is_serious}
-
-    def delivered() -> set[str]:
-        with receiver.lock:
-            return {r.json["case_id"] for r in receiver.receipts if r.organisation_id == partner.id}
-
-    wait_until(lambda: serious <= delivered(), timeout=150, what=f"all {len(serious)} serious cases notified")
-    time.sleep(2.0)
-    with receiver.lock:
-        mine = [r for r in receiver.receipts if r.organisation_id == partner.id]
-    per_case: dict[str, int] = {}
-    for receipt in mine:
-        per_case[receipt.json["case_id"]] = per_case.get(receipt.json["case_id"], 0) + 1
-    assert set(per_case) == serious, "a non-serious case was notified, or a serious one was lost"
-    assert all(count == 1 for count in per_case.values()), {c: n for c, n in per_case.items() if n > 1}
-    assert all(r.signature_ok for r in mine)
-
-    # Accepted, so that nothing expires and escalates under the tests that follow.
-    def accept(receipt_json: dict[str, object]) -> int:
-        return httpx.post(
-            f"{system.urls['referral']}/v1/referrals/{receipt_json['referral_id']}"
-            f"/attempts/{receipt_json['attempt']}/acknowledge",
-            headers={"Authorization": f"Bearer {partner.token}"},
-            timeout=30,
-        ).status_code
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        assert set(pool.map(accept, [r.json for r in mine])) == {200}
+    mine = assert_notified_exactly_once(receiver, partner.id, serious)
+    accept_all(system.urls["referral"], partner.token, mine)
