@@ -22,6 +22,7 @@ from contracts.vocabulary import (
     Channel,
     DeclineReason,
     Gender,
+    HandledElsewhereReason,
     IssueTag,
     LawfulBasis,
     OutcomeCode,
@@ -394,8 +395,78 @@ class ReferralWithdrawn(Event):
     withdrawn_at: AwareDatetime
 
 
+class ReofferRequested(Event):
+    """An operator chose an organisation for a referral nobody took (unmatched or exhausted): before
+    offering it the case as the next attempt, referral asks the directory for that organisation's
+    current channels and hours. The operator's name stays in referral's timeline."""
+
+    TYPE = "referral.reoffer_requested.v1"
+    TOPIC = topics.REFERRALS.name
+    SOURCE = "/tsunagu/referral"
+
+    referral_id: UUID
+    request_id: UUID = Field(description="The operator's request; the directory's answer names it.")
+    organisation_id: UUID = Field(description="The organisation the operator chose.")
+    topic: Topic
+    municipality_code: MunicipalityCode
+    severity: Severity
+    need_tags: tuple[IssueTag, ...] = Field(description="What the person needs (may be empty).")
+    age_band: AgeBand
+    gender: Gender
+    language: str = LanguageCode
+    requested_at: AwareDatetime
+
+
+class ReofferMatched(Event):
+    """The directory's answer to an operator's choice: the organisation as a one-candidate match,
+    with its current channels and the hours its deadline counts through. What the ranking would
+    have held against it (out of area, closed …) is in its reasons: the operator has decided."""
+
+    TYPE = "referral.reoffer_matched.v1"
+    TOPIC = topics.MATCHES.name
+    SOURCE = "/tsunagu/directory"
+
+    referral_id: UUID
+    request_id: UUID
+    organisation: Candidate = Field(description="The chosen organisation, as a candidate.")
+    matched_at: AwareDatetime
+
+
+class ReofferUnmatched(Event):
+    """The organisation an operator chose cannot be offered the case: unknown, inactive, or an alert
+    would reach nobody (`unreachable:webhook`). Nothing is offered; the operator chooses again."""
+
+    TYPE = "referral.reoffer_unmatched.v1"
+    TOPIC = topics.MATCHES.name
+    SOURCE = "/tsunagu/directory"
+
+    referral_id: UUID
+    request_id: UUID
+    organisation_id: UUID
+    reasons: tuple[str, ...] = Field(
+        description="Codes: unknown_organisation, inactive, unreachable:<channel>."
+    )
+    unmatched_at: AwareDatetime
+
+
+class ReferralHandledElsewhere(Event):
+    """An operator recorded that a referral nobody took was handled another way: the handoff ends.
+    A reason code only; the operator's note stays in referral's database."""
+
+    TYPE = "referral.handled_elsewhere.v1"
+    TOPIC = topics.REFERRALS.name
+    SOURCE = "/tsunagu/referral"
+
+    referral_id: UUID
+    reason: HandledElsewhereReason
+    handled_at: AwareDatetime
+
+
 class OperatorAlertRaised(Event):
-    """Something about a case needs a person now (no local match, exhausted, undeliverable)."""
+    """Something about a case needs a person now (no match, exhausted, an S4 nobody accepted in time).
+
+    notify pages the on-call operator for those that need a person (`no_match` and
+    `referral_exhausted` of S3/S4, `s4_unacknowledged`), once per referral until acknowledged."""
 
     TYPE = "operator.alert_raised.v1"
     TOPIC = topics.OPS_ALERTS.name
@@ -428,6 +499,10 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ReferralExhausted,
     HandoffOutcomeRecorded,
     ReferralWithdrawn,
+    ReofferRequested,
+    ReofferMatched,
+    ReofferUnmatched,
+    ReferralHandledElsewhere,
     OperatorAlertRaised,
 )
 
@@ -472,11 +547,15 @@ __all__ = [
     "OperatorAlertRaised",
     "ReferralEscalated",
     "ReferralExhausted",
+    "ReferralHandledElsewhere",
     "ReferralMatched",
     "ReferralRequested",
     "ReferralRequestedV1",
     "ReferralUnmatched",
     "ReferralWithdrawn",
+    "ReofferMatched",
+    "ReofferRequested",
+    "ReofferUnmatched",
     "Superseded",
     "current_type",
     "events_on",

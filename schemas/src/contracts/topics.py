@@ -48,5 +48,5 @@ SUBSCRIPTIONS: dict[str, tuple[TopicSpec, ...]] = {
     "intake": (REFERRALS,),
     "referral": (CONSULTATIONS, MATCHES, DELIVERIES),
     "directory": (REFERRALS,),
-    "notify": (REFERRALS,),
+    "notify": (REFERRALS, OPS_ALERTS),
 }

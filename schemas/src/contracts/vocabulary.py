@@ -121,6 +121,18 @@ class OutcomeCode(StrEnum):
     OTHER = "other"
 
 
+class HandledElsewhereReason(StrEnum):
+    """How a referral no organisation took was handled outside Tsunagu, as an operator records it."""
+
+    PARTNER_BY_PHONE = "partner_by_phone"  # an organisation took it over the phone
+    EMERGENCY_SERVICES = "emergency_services"  # police or ambulance (110/119) took over
+    HOTLINE_FOLLOW_UP = "hotline_follow_up"  # the hotline itself follows the person up
+    PERSON_DECLINED = "person_declined"  # the person no longer wants support
+    COULD_NOT_REACH = "could_not_reach"  # the person could not be reached
+    DUPLICATE = "duplicate"  # another case covers it
+    OTHER = "other"
+
+
 class AlertKind(StrEnum):
     """Why an operator must look at a case now."""
 
@@ -128,3 +140,4 @@ class AlertKind(StrEnum):
     NO_MATCH = "no_match"  # nobody at all can take it
     REFERRAL_EXHAUSTED = "referral_exhausted"  # every candidate declined or let it expire
     DELIVERY_FAILED = "delivery_failed"
+    S4_UNACKNOWLEDGED = "s4_unacknowledged"  # an emergency no organisation has accepted in time
