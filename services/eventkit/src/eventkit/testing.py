@@ -5,8 +5,10 @@ set-up provides (tests/stack_plugin.py: containers where Docker answers, else th
 eventkit knows only the URLs it hands over.
 """
 
+import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,14 @@ def repo_root(start: Path | None = None) -> Path:
 @pytest.fixture
 async def fresh_database(infra: Infra) -> AsyncIterator[str]:
     """A database of its own for one test, dropped afterwards: tests never share state."""
+    async with database_of_its_own(infra) as url:
+        yield url
+
+
+@asynccontextmanager
+async def database_of_its_own(infra: Infra) -> AsyncIterator[str]:
+    """A new database, dropped on leaving: for a fixture of a wider scope than one test (a module
+    of read-only probes, say)."""
     name = f"test_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(infra.admin_database_url)
     try:
@@ -88,6 +98,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Tests run in development mode, as the local stack does: throwaway secrets, plain-http
+    # cookies. A test of the refusals outside it passes development_mode=False.
+    os.environ.setdefault("TSUNAGU_DEVELOPMENT_MODE", "true")
     # Property tests share two cores with Kafka, PostgreSQL and the services: a scheduling stall
     # must not fail an example for being slow. What they check is correctness, not speed.
     try:
@@ -96,3 +109,22 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     settings.register_profile("tsunagu", deadline=None, suppress_health_check=[HealthCheck.too_slow])
     settings.load_profile("tsunagu")
+
+
+@asynccontextmanager
+async def app_client(app: Any, base_url: str = "http://testserver") -> AsyncIterator[Any]:
+    """An HTTP client of a service's real app (`create_app`) on its own database, with neither its
+    consumer, nor its loops, nor a publishing relay: on a shared broker they would reach the
+    running services. The outbox rows stay in the database."""
+    import httpx
+
+    runtime = app.state.runtime
+    runtime.handlers = {}
+    runtime.worker_factories = []
+    await runtime.start()
+    runtime.relay.stop()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client:
+            yield client
+    finally:
+        await runtime.stop()

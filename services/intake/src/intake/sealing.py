@@ -31,6 +31,10 @@ DECISION_REASON = SealedColumn("severity_decisions", "reason_enc", "reason")
 CALLER = SealedColumn("call_legs", "caller_enc", "caller")
 LINE_USER = SealedColumn("chats", "user_enc", "user")
 MESSAGE_TEXT = SealedColumn("chat_messages", "text_enc", "text")
+# The risk assessment as JSON: special-care personal data (要配慮個人情報), kept after the purge
+# for statistics, but never in plain text.
+RISK = SealedColumn("consultations", "risk_enc", "risk")
+DECISION_ANSWERS = SealedColumn("severity_decisions", "answers_enc", "answers")
 
 SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SUMMARY,
@@ -40,6 +44,8 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     CALLER,
     LINE_USER,
     MESSAGE_TEXT,
+    RISK,
+    DECISION_ANSWERS,
 )
 
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import urllib.parse
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -26,6 +26,7 @@ pytestmark = pytest.mark.integration
 
 Api = Any  # the api fixture of conftest.py
 NAME, PHONE, SUMMARY = "回転 花子", "090-4444-5555", "鍵を替えても読めるべき相談内容"
+RISK = {"safe_place_tonight": False, "distress": True}
 
 
 async def populate(api: Api) -> dict[str, str]:
@@ -42,9 +43,16 @@ async def populate(api: Api) -> dict[str, str]:
             "lawful_basis": "CONSENT",
             "summary": SUMMARY,
             "contact": {"name": NAME, "phone": PHONE},
+            "risk": RISK,
+            "consent": {
+                "items": ["contact", "summary"],
+                "method": "recorded_line",
+                "text_version": "2026-11-v1",
+            },
         },
         headers=counsellor,
     )
+    assert created.status_code == 201, created.text
     case_id = created.json()["case_id"]
     lowered = await api.client.patch(
         f"/v1/consultations/{case_id}",
@@ -274,3 +282,58 @@ async def test_the_purge_worker_purges_when_it_starts_and_a_stop_lets_the_round_
     await asyncio.wait_for(running, 5)
     assert len(readings) == 1
     assert await pool.fetchval("SELECT count(*) FROM consultations WHERE purged_at IS NULL") == 0
+
+
+async def test_the_risk_assessment_is_stored_sealed_never_as_plain_json(api: Api, pool: asyncpg.Pool) -> None:
+    ids = await populate(api)
+    row = await pool.fetchrow(
+        "SELECT risk, risk_enc::text AS sealed FROM consultations WHERE id = $1", uuid.UUID(ids["case_id"])
+    )
+    assert row is not None and row["risk"] is None
+    assert "distress" not in row["sealed"] and Keyring.key_id_of(row["sealed"]) == "k1"
+    answer = await api.client.get(f"/v1/consultations/{ids['case_id']}", headers=api.headers("counsellor"))
+    assert answer.json()["risk"]["distress"] is True
+
+
+async def test_risk_written_in_plain_json_before_the_upgrade_is_sealed_by_the_first_round(
+    api: Api, pool: asyncpg.Pool, keys: str
+) -> None:
+    case_id = uuid.UUID((await populate(api))["case_id"])
+    # As an older version left it: the assessment in plain JSON, nothing sealed.
+    await pool.execute("UPDATE consultations SET risk = $2, risk_enc = NULL WHERE id = $1", case_id, RISK)
+    await pool.execute(
+        "UPDATE severity_decisions SET answers = $2, answers_enc = NULL WHERE consultation_id = $1",
+        case_id,
+        RISK,
+    )
+    await pool.execute(
+        "UPDATE consultation_revisions SET before = before || $2 WHERE consultation_id = $1",
+        case_id,
+        {"risk": RISK},
+    )
+    legacy = await api.client.get(f"/v1/consultations/{case_id}", headers=api.headers("counsellor"))
+    assert legacy.json()["risk"]["distress"] is True  # still read while it waits
+    worker = RetentionWorker(
+        pool=pool, retention_days=90, interval_s=3600, clock=lambda: datetime.now(UTC), keyring=Keyring(keys)
+    )
+    await worker.run_once()
+    row = await pool.fetchrow("SELECT risk, risk_enc FROM consultations WHERE id = $1", case_id)
+    assert row is not None and row["risk"] is None and row["risk_enc"] is not None
+    sealed = await api.client.get(f"/v1/consultations/{case_id}", headers=api.headers("counsellor"))
+    assert sealed.json()["risk"] == legacy.json()["risk"]
+    assert await pool.fetchval("SELECT count(*) FROM severity_decisions WHERE answers IS NOT NULL") == 0
+    assert await pool.fetchval("SELECT count(*) FROM consultation_revisions WHERE before ? 'risk'") == 0
+    _, decisions = await consultations.severity_history(
+        pool,
+        Sealer(Keyring(keys)),
+        principal=Principal(subject="counsellor-1", role=Role.COUNSELLOR),
+        consultation_id=case_id,
+    )
+    assert all(d.answers is not None and d.answers.distress for d in decisions)
+    revision = await pool.fetchrow(
+        "SELECT id, before_enc FROM consultation_revisions WHERE consultation_id = $1", case_id
+    )
+    assert revision is not None
+    opened = Sealer(Keyring(keys)).open(SEALED_COLUMNS[2], revision["id"], revision["before_enc"])
+    assert json.loads(opened or "{}")["risk"] == RISK
+    assert await retention.seal_plain_risk(pool, Keyring(keys)) == 0  # nothing left

@@ -13,6 +13,7 @@ from contracts.vocabulary import Channel, IssueTag, LawfulBasis, Severity, Topic
 from eventkit.auth import Principal, Role
 from eventkit.errors import DomainError, NotFound
 from eventkit.http import status_of
+from intake import sealing
 from intake.consent.domain import (
     CURRENT_CONSENT_TEXT,
     ConsentDecision,
@@ -107,7 +108,10 @@ async def test_the_severity_decision_is_stored_with_its_rule_version_and_answers
         "as_computed",
     )
     assert list(row["flags"]) == ["S2.no_money_or_food", "S1.distress", "S1.needs_information"]
-    assert row["answers"]["no_money_or_food"] is True
+    # The answers are special-care personal data: sealed, never plain JSON.
+    assert row["answers"] is None and "no_money_or_food" not in row["answers_enc"]
+    answers = json.loads(sealer.open(sealing.DECISION_ANSWERS, row["id"], row["answers_enc"]) or "{}")
+    assert answers["no_money_or_food"] is True
     consultation, decisions = await service.severity_history(
         pool, sealer, principal=COUNSELLOR, consultation_id=case_id
     )

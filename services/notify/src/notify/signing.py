@@ -1,6 +1,13 @@
 """Webhook signatures: how notify signs a POST and how a partner verifies it.
 
-Standard library only, so that partners can copy `verify_signature` as it is.
+Two schemes are sent side by side during the transition (see the README's partner section):
+
+- **Standard Webhooks** (https://www.standardwebhooks.com), verified by the `standardwebhooks`
+  libraries: `webhook-id` (the delivery id), `webhook-timestamp` (unix seconds) and
+  `webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, one value per valid
+  secret, space-separated. The key is the base64 text after `whsec_`, decoded. The delivery id is
+  signed, so it cannot be swapped to slip a retry past deduplication.
+- **Tsunagu-Signature** (deprecated; sent until every partner verifies the standard headers):
 
 The signed bytes are `f"{timestamp}.".encode() + raw_body`; the signature is the hex
 HMAC-SHA256 of them under the partner's secret (the whole `whsec_...` string, UTF-8 encoded).
@@ -9,11 +16,41 @@ The header reads `Tsunagu-Signature: v1=<hex>`; right after a secret rotation it
 Because the timestamp is signed, a partner that rejects old timestamps rejects replays.
 """
 
+import base64
+import binascii
 import hashlib
 import hmac
 from collections.abc import Sequence
 
 SCHEME = "v1"
+SECRET_PREFIX = "whsec_"  # noqa: S105 (the prefix, not a secret)
+
+
+def standard_key(secret: str) -> bytes:
+    """The HMAC key of a `whsec_` secret, as the Standard Webhooks libraries derive it. Secrets
+    issued before the standard were base64url: those are decoded in their own alphabet (a partner
+    passes `whsec_` + the same bytes in standard base64 to the library, or rotates)."""
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    decode = base64.urlsafe_b64decode if ("-" in encoded or "_" in encoded) else base64.b64decode
+    try:
+        key = decode(encoded + "=" * (-len(encoded) % 4))
+    except (binascii.Error, ValueError):
+        key = b""
+    return key or secret.encode("utf-8")
+
+
+def standard_signature(secret: str, delivery_id: str, timestamp: int, body: bytes) -> str:
+    """`v1,` and the base64 HMAC-SHA256 of `"<delivery id>.<timestamp>." + body`."""
+    message = f"{delivery_id}.{timestamp}.".encode() + body
+    digest = hmac.new(standard_key(secret), message, hashlib.sha256).digest()
+    return f"{SCHEME},{base64.b64encode(digest).decode('ascii')}"
+
+
+def standard_signature_header(secrets: Sequence[str], delivery_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` value: one `v1,` signature per valid secret, space-separated."""
+    if not secrets:
+        raise ValueError("at least one secret is needed to sign")
+    return " ".join(standard_signature(secret, delivery_id, timestamp, body) for secret in secrets)
 
 
 def signature(secret: str, timestamp: int | str, body: bytes) -> str:

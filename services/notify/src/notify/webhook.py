@@ -9,7 +9,7 @@ from typing import Any
 from contracts.hours import JST
 from contracts.municipality import register
 from contracts.vocabulary import AgeBand
-from notify.signing import signature_header
+from notify.signing import signature_header, standard_signature_header
 
 USER_AGENT = "tsunagu-notify/1"
 # The webhook's own type name, which partners parse: fields are added to it, never changed, so it
@@ -85,10 +85,15 @@ def encode_body(body: Mapping[str, Any]) -> bytes:
 def webhook_headers(
     *, delivery_id: str, secrets: Sequence[str], timestamp: int, body: bytes
 ) -> dict[str, str]:
-    """Everything a partner needs to authenticate the POST and deduplicate it."""
+    """Everything a partner needs to authenticate the POST and deduplicate it: the Standard
+    Webhooks headers, and the older Tsunagu-* ones during the transition."""
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
+        "webhook-id": delivery_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature_header(secrets, delivery_id, timestamp, body),
+        # Deprecated: the pre-standard scheme, kept until every partner verifies the above.
         "Tsunagu-Timestamp": str(timestamp),
         "Tsunagu-Signature": signature_header(secrets, timestamp, body),
         "Tsunagu-Delivery-Id": delivery_id,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
+import standardwebhooks
 from aiosmtpd.controller import Controller
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
@@ -283,6 +284,10 @@ async def test_the_worker_posts_a_correctly_signed_webhook_and_stages_one_notifi
         tolerance=300,
     )
     assert headers["tsunagu-delivery-id"] == delivery_id_of(event)
+    # The same delivery as Standard Webhooks has it, verified by its own library with the secret as
+    # issued; the signed webhook-id is the delivery id.
+    assert headers["webhook-id"] == delivery_id_of(event)
+    standardwebhooks.Webhook(issued.secret).verify(request.body, dict(headers))
     assert headers["content-type"] == "application/json"
     assert headers["user-agent"] == "tsunagu-notify/1"
     # The partner's webhook is part of the case's trace.

@@ -1,8 +1,13 @@
+import base64
 import hashlib
 import hmac
+import json
+import time
 
 import pytest
+import standardwebhooks
 
+from notify.partners.domain import new_webhook_secret
 from notify.signing import signature, signature_header, verify_signature
 from notify.webhook import webhook_headers
 
@@ -103,3 +108,49 @@ def test_webhook_headers_carry_what_a_partner_needs_to_verify_and_deduplicate() 
     assert verify_signature(
         SECRET, headers["Tsunagu-Timestamp"], BODY, headers["Tsunagu-Signature"], now=NOW, tolerance=300
     )
+
+
+# ---- Standard Webhooks, verified by its own library -------------------------------------------
+
+
+def _standard(secrets: list[str], delivery_id: str = "r:o:1", body: bytes = BODY) -> dict[str, str]:
+    return webhook_headers(delivery_id=delivery_id, secrets=secrets, timestamp=int(time.time()), body=body)
+
+
+def test_the_standardwebhooks_library_verifies_a_delivery_with_the_secret_as_issued() -> None:
+    secret = new_webhook_secret()
+    headers = _standard([secret])
+    assert headers["webhook-id"] == "r:o:1"
+    assert standardwebhooks.Webhook(secret).verify(BODY, headers) == json.loads(BODY)
+
+
+def test_the_delivery_id_is_signed_a_swapped_one_fails() -> None:
+    secret = new_webhook_secret()
+    headers = {**_standard([secret]), "webhook-id": "r:o:2"}
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(secret).verify(BODY, headers)
+
+
+def test_a_tampered_body_or_another_secret_fails_the_library() -> None:
+    secret = new_webhook_secret()
+    headers = _standard([secret])
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(secret).verify(BODY.replace(b"offered", b"declined"), headers)
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(new_webhook_secret()).verify(BODY, headers)
+
+
+def test_during_a_rotation_the_library_accepts_either_secret() -> None:
+    old, new = new_webhook_secret(), new_webhook_secret()
+    headers = _standard([new, old])
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):
+        standardwebhooks.Webhook(secret).verify(BODY, headers)
+
+
+def test_a_secret_issued_before_the_standard_verifies_once_given_in_standard_base64() -> None:
+    raw = bytes(range(200, 232))  # bytes whose base64url has "-" and "_"
+    old = "whsec_" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    assert "-" in old or "_" in old
+    converted = "whsec_" + base64.b64encode(raw).decode()
+    standardwebhooks.Webhook(converted).verify(BODY, _standard([old]))

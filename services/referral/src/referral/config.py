@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from eventkit.links import LinkVerifier
@@ -29,6 +29,9 @@ class Settings(ServiceSettings):
         default=3, ge=1, le=10, description="Organisations alerted before the referral is exhausted"
     )
     scheduler_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+    encryption_keys: SecretStr = Field(
+        description="Keyring that seals the notes partners and operators write: kid:base64key[,…]"
+    )
 
     @field_validator("link_verify_key")
     @classmethod

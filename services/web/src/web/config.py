@@ -22,16 +22,16 @@ class Settings(ServiceSettings):
         default="http://127.0.0.1:9411/zipkin/traces/{trace_id}",
         description="Where a trace id links to: Zipkin's UI locally, Jaeger's (/trace/{trace_id}) in compose",
     )
-    # Local http cannot carry a Secure cookie; behind https set WEB_COOKIE_SECURE=true.
-    cookie_secure: bool = False
+    # Cookies are `Secure` (https only) unless in development mode (the local stack's plain http);
+    # WEB_COOKIE_SECURE overrides either way.
+    cookie_secure: bool | None = None
     session_ttl_s: int = Field(default=8 * 3600, ge=60)
+    # A signed-in session also ends after this long without a request.
+    session_idle_s: int = Field(default=30 * 60, ge=60)
     # Each bearer token minted for a call to a service lives this long.
     token_ttl_s: int = Field(default=300, ge=30)
     # Live pages (SSE) ask the services this often per open stream.
     live_poll_interval_s: float = Field(default=1.0, gt=0)
-    # After this many failed sign-ins within sign_in_window_s, a username is refused for a while.
-    sign_in_max_failures: int = Field(default=10, ge=1)
-    sign_in_window_s: int = Field(default=900, ge=1)
 
     @field_validator("auth_signing_key")
     @classmethod
@@ -44,6 +44,10 @@ class Settings(ServiceSettings):
         if "{trace_id}" not in value:
             raise ValueError("must contain {trace_id}")
         return value
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else not self.development_mode
 
     def trace_url(self, trace_id: str) -> str:
         return self.trace_url_template.replace("{trace_id}", trace_id)

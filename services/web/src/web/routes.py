@@ -6,6 +6,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from eventkit import telemetry
+from eventkit.text import Line
 from web import service
 from web.deps import Checked, Page
 from web.domain import safe_next_path
@@ -22,38 +23,48 @@ async def landing(ctx: Page) -> Response:
 
 
 @router.get("/login")
-async def sign_in_form(ctx: Page, next: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+async def sign_in_form(
+    ctx: Page, next: Annotated[str | None, Query(max_length=500)] = None, expired: int = 0
+) -> Response:
     if ctx.user is not None:
         return RedirectResponse(safe_next_path(next, ctx.user.home), status_code=303)
-    return await ctx.render("login.html", next=safe_next_path(next, ""), failed=None, username="")
+    # `expired`: a form was sent after the session ended; its text waits in the browser's draft.
+    return await ctx.render(
+        "login.html", next=safe_next_path(next, ""), failed=None, username="", expired=bool(expired)
+    )
 
 
 @router.post("/login")
 async def sign_in(
     ctx: Checked,
-    username: Annotated[str, Form(min_length=1, max_length=100)],
-    password: Annotated[str, Form(min_length=1, max_length=200)],
-    next: Annotated[str, Form(max_length=500)] = "",
+    username: Annotated[Line, Form(min_length=1, max_length=100)],
+    password: Annotated[Line, Form(min_length=1, max_length=200)],
+    next: Annotated[Line, Form(max_length=500)] = "",
 ) -> Response:
     try:
         opened = await service.sign_in(
             ctx.pool,
             username=username.strip(),
             password=password,
+            client=ctx.request.client.host if ctx.request.client else "unknown",
             visitor_session=ctx.session,
             ttl_s=ctx.settings.session_ttl_s,
-            max_failures=ctx.settings.sign_in_max_failures,
-            window_s=ctx.settings.sign_in_window_s,
+            idle_s=ctx.settings.session_idle_s,
+            policy=service.DEVELOPMENT_SIGN_IN if ctx.settings.development_mode else service.SignInPolicy(),
         )
     except service.SignInRefused as refused:
         ctx.session = None  # a fresh visitor session (and CSRF token) for the next try
-        return await ctx.render(
+        page = await ctx.render(
             "login.html",
-            status_code=429 if refused.reason == "locked" else 401,
+            status_code=429 if refused.reason == "throttled" else 401,
             next=safe_next_path(next, ""),
             failed=refused.reason,
+            retry_after=refused.retry_after_s,
             username=username,
         )
+        if refused.retry_after_s:
+            page.headers["Retry-After"] = str(refused.retry_after_s)
+        return page
     assert opened.session.user is not None
     response = RedirectResponse(safe_next_path(next, opened.session.user.home), status_code=303)
     ctx.set_session_cookie(response, opened.cookie_value)
@@ -71,12 +82,17 @@ async def sign_out(ctx: Checked) -> Response:
 
 
 @router.get("/lang/{lang}")
-async def choose_language(lang: str, next: Annotated[str | None, Query(max_length=500)] = None) -> Response:
+async def choose_language(
+    request: Request, lang: str, next: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
     # A link, not a form: choosing a language changes nothing but a display preference.
     target = safe_next_path(next, "/")
     response = RedirectResponse(target, status_code=303)
     if lang in LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", path="/")
+        secure = request.app.state.settings.secure_cookies
+        response.set_cookie(
+            LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", path="/", secure=secure
+        )
     return response
 
 

@@ -1,9 +1,12 @@
 """web's use cases: signing in and out, visitor sessions, the demo accounts."""
 
+import asyncio
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Final
 
 import asyncpg
 
@@ -12,8 +15,10 @@ from web import repository
 from web.domain import (
     DUMMY_PASSWORD_HASH,
     Session,
+    Throttle,
     User,
     hash_password,
+    needs_rehash,
     new_csrf_token,
     new_session_id,
     session_id_hash,
@@ -28,11 +33,32 @@ def utc_now() -> datetime:
 
 
 class SignInRefused(Exception):
-    """Wrong username or password (never says which), or too many recent failures."""
+    """Wrong username or password (never says which), or a try before the throttle's delay ran out."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, retry_after_s: int = 0) -> None:
         super().__init__(reason)
-        self.reason = reason  # "invalid" or "locked"
+        self.reason = reason  # "invalid" or "throttled"
+        self.retry_after_s = retry_after_s
+
+
+# An account's owner waits at most a minute whoever guesses; a guessing address up to 15 minutes.
+ACCOUNT_THROTTLE: Final = Throttle(free=5, base_s=1, max_s=60)
+CLIENT_THROTTLE: Final = Throttle(free=10, base_s=1, max_s=900)
+
+
+@dataclass(frozen=True)
+class SignInPolicy:
+    """How failed sign-ins slow the next tries: by account (capped low: no lockout a stranger can
+    cause) and by client address (capped high), counting failures within `window_s`."""
+
+    by_account: Throttle = ACCOUNT_THROTTLE
+    by_client: Throttle = CLIENT_THROTTLE
+    window_s: int = 900
+
+
+# On a development machine every browser and e2e test signs in from 127.0.0.1, some with a wrong
+# password on purpose: the address is not throttled there (accounts still are).
+DEVELOPMENT_SIGN_IN: Final = SignInPolicy(by_client=Throttle(free=1_000_000, base_s=1, max_s=1))
 
 
 @dataclass(frozen=True)
@@ -44,8 +70,9 @@ class NewSession:
 
 
 async def open_session(
-    pool: asyncpg.Pool, *, user: User | None, ttl_s: int, clock: Clock = utc_now
+    pool: asyncpg.Pool, *, user: User | None, ttl_s: int, idle_s: int | None = None, clock: Clock = utc_now
 ) -> NewSession:
+    """`idle_s`: the session also ends after this long without a request (None: only at `ttl_s`)."""
     session_id = new_session_id()
     session = Session(
         id_hash=session_id_hash(session_id),
@@ -60,6 +87,8 @@ async def open_session(
             user_id=user.id if user else None,
             csrf_token=session.csrf_token,
             expires_at=session.expires_at,
+            idle_timeout_s=idle_s,
+            now=clock(),
         )
     return NewSession(cookie_value=session_id, session=session)
 
@@ -74,29 +103,44 @@ async def sign_in(
     *,
     username: str,
     password: str,
+    client: str,
     visitor_session: Session | None,
     ttl_s: int,
-    max_failures: int,
-    window_s: int,
+    idle_s: int,
+    policy: SignInPolicy = SignInPolicy(),
     clock: Clock = utc_now,
 ) -> NewSession:
-    """Check the password and open a NEW session (a fresh id defeats session fixation)."""
-    now = clock()
-    async with pool.acquire() as conn:
-        failures = await repository.count_sign_in_failures(
-            conn, username=username, since=now - timedelta(seconds=window_s)
+    """Check the password and open a NEW session (a fresh id defeats session fixation).
+
+    Every failure costs the same: an unknown or disabled account is checked against a dummy hash.
+    A try inside a throttle's delay is refused unchecked and does not count as a failure."""
+    async with pool.acquire() as conn, conn.transaction():
+        await repository.lock_sign_in(conn, username=username, client=client)
+        now = clock()
+        by_account, by_client = await repository.sign_in_failures(
+            conn, username=username, client=client, since=now - timedelta(seconds=policy.window_s)
         )
-        if failures >= max_failures:
-            raise SignInRefused("locked")
+        wait = max(policy.by_account.wait(by_account, now), policy.by_client.wait(by_client, now))
+        if wait > 0:
+            raise SignInRefused("throttled", retry_after_s=math.ceil(wait))
         stored = await repository.find_user(conn, username=username)
-        ok = verify_password(password, stored.password_hash if stored else DUMMY_PASSWORD_HASH)
+        hashed = stored.password_hash if stored else DUMMY_PASSWORD_HASH
+        # Argon2 takes tens of milliseconds of CPU: off the event loop.
+        ok = await asyncio.to_thread(verify_password, password, hashed)
         if stored is None or stored.disabled or not ok:
-            await repository.record_sign_in_failure(conn, username=username, at=now)
-            raise SignInRefused("invalid")
-        await repository.clear_sign_in_failures(conn, username=username)
-        if visitor_session is not None:
-            await repository.delete_session(conn, id_hash=visitor_session.id_hash)
-    return await open_session(pool, user=stored.user, ttl_s=ttl_s, clock=clock)
+            await repository.record_sign_in_failure(conn, username=username, client=client, at=now)
+            failed = True
+        else:
+            failed = False
+            await repository.clear_sign_in_failures(conn, username=username)
+            if needs_rehash(stored.password_hash):
+                rehashed = await asyncio.to_thread(hash_password, password)
+                await repository.set_password_hash(conn, user_id=stored.user.id, password_hash=rehashed)
+            if visitor_session is not None:
+                await repository.delete_session(conn, id_hash=visitor_session.id_hash)
+    if failed or stored is None:
+        raise SignInRefused("invalid")
+    return await open_session(pool, user=stored.user, ttl_s=ttl_s, idle_s=idle_s, clock=clock)
 
 
 async def sign_out(pool: asyncpg.Pool, *, session: Session) -> None:
@@ -133,6 +177,14 @@ async def upsert_accounts(pool: asyncpg.Pool, accounts: list[Account]) -> int:
     return len(accounts)
 
 
+async def display_names(pool: asyncpg.Pool, *, usernames: set[str]) -> dict[str, str]:
+    """Who acted, by the name colleagues know them by (a timeline names people, not accounts)."""
+    if not usernames:
+        return {}
+    async with pool.acquire() as conn:
+        return await repository.display_names(conn, usernames=sorted(usernames))
+
+
 def bearer_token(user: User, *, signing_key: str, ttl_s: int) -> str:
     """The token the services verify, for this user, minted per call and short-lived."""
     return mint_token(
@@ -153,6 +205,9 @@ async def record_replay(
         )
 
 
-async def replays_of(pool: asyncpg.Pool, *, topic: str) -> dict[tuple[int, int], tuple[str, datetime]]:
+async def replays_of(
+    pool: asyncpg.Pool, *, topic: str, letters: list[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[str, datetime]]:
+    """The latest replay of each of these dead letters (partition, offset) that was replayed."""
     async with pool.acquire() as conn:
-        return await repository.replays_of(conn, topic=topic)
+        return await repository.replays_of(conn, topic=topic, letters=letters)

@@ -1,6 +1,12 @@
-"""Signing in on real PostgreSQL: accounts, sessions, lockout, CSRF and the cookie's attributes."""
+"""Signing in on real PostgreSQL: accounts, sessions, throttling, Argon2id, idle timeout, CSRF and the
+cookie's attributes."""
 
+import asyncio
+import base64
+import hashlib
 import re
+import statistics
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -13,6 +19,7 @@ from eventkit.auth import Role, TokenVerifier, generate_signing_keypair
 from eventkit.db import MigrationSource, create_pool, migrate
 from web import service
 from web.config import Settings
+from web.domain import Throttle
 from web.main import MIGRATIONS, create_app
 
 pytestmark = pytest.mark.integration
@@ -43,17 +50,33 @@ async def pool(fresh_database: str) -> AsyncIterator[asyncpg.Pool]:
     await created.close()
 
 
-async def _sign_in(pool: asyncpg.Pool, username: str, password: str, clock: Clock) -> service.NewSession:
+POLICY = service.SignInPolicy(
+    by_account=Throttle(free=3, base_s=10, max_s=60), by_client=Throttle(free=6, base_s=10, max_s=900)
+)
+
+
+async def _sign_in(
+    pool: asyncpg.Pool, username: str, password: str, clock: Clock, client: str = "192.0.2.1"
+) -> service.NewSession:
     return await service.sign_in(
         pool,
         username=username,
         password=password,
+        client=client,
         visitor_session=None,
         ttl_s=3600,
-        max_failures=3,
-        window_s=900,
+        idle_s=600,
+        policy=POLICY,
         clock=clock,
     )
+
+
+async def _refusal(
+    pool: asyncpg.Pool, username: str, password: str, clock: Clock, client: str = "192.0.2.1"
+) -> service.SignInRefused:
+    with pytest.raises(service.SignInRefused) as refused:
+        await _sign_in(pool, username, password, clock, client)
+    return refused.value
 
 
 async def test_a_right_password_opens_a_session_that_names_the_user_and_role(pool: asyncpg.Pool) -> None:
@@ -73,16 +96,83 @@ async def test_a_wrong_password_or_an_unknown_user_is_refused_alike(pool: asyncp
         assert refused.value.reason == "invalid"
 
 
-async def test_repeated_failures_lock_the_username_for_the_window(pool: asyncpg.Pool) -> None:
+async def test_failures_at_one_account_bring_growing_delays_but_never_a_lockout(pool: asyncpg.Pool) -> None:
     clock = Clock()
-    for _ in range(3):
-        with pytest.raises(service.SignInRefused):
-            await _sign_in(pool, "counsellor", "guess", clock)
-    with pytest.raises(service.SignInRefused) as refused:
-        await _sign_in(pool, "counsellor", "counsellor-pass", clock)
-    assert refused.value.reason == "locked"
-    clock.now += timedelta(seconds=901)
-    assert (await _sign_in(pool, "counsellor", "counsellor-pass", clock)).session.user is not None
+    for client in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):  # a guesser moving between addresses
+        assert (await _refusal(pool, "counsellor", "guess", clock, client)).reason == "invalid"
+    throttled = await _refusal(pool, "counsellor", "counsellor-pass", clock, "198.51.100.7")
+    assert (throttled.reason, throttled.retry_after_s) == ("throttled", 10)
+    clock.now += timedelta(seconds=10)
+    assert (await _refusal(pool, "counsellor", "guess", clock, "192.0.2.4")).reason == "invalid"
+    assert (await _refusal(pool, "counsellor", "guess", clock)).retry_after_s == 20  # it doubled
+    for n in range(10):  # however long the guessing goes on, the owner waits at most the cap
+        clock.now += timedelta(seconds=60)
+        assert (await _refusal(pool, "counsellor", "guess", clock, f"192.0.2.{10 + n}")).reason == "invalid"
+    assert (await _refusal(pool, "counsellor", "counsellor-pass", clock, "198.51.100.7")).retry_after_s <= 60
+    clock.now += timedelta(seconds=60)
+    opened = await _sign_in(pool, "counsellor", "counsellor-pass", clock, "198.51.100.7")
+    assert opened.session.user is not None
+
+
+async def test_failures_from_one_address_slow_that_address_at_every_account(pool: asyncpg.Pool) -> None:
+    clock = Clock()
+    for n in range(6):
+        await _refusal(pool, f"user{n}", "guess", clock, "203.0.113.9")
+    assert (await _refusal(pool, "partner1", "partner-pass", clock, "203.0.113.9")).reason == "throttled"
+    assert (await _sign_in(pool, "partner1", "partner-pass", clock, "192.0.2.1")).session.user is not None
+
+
+async def test_parallel_guesses_cannot_pass_the_throttle_together(pool: asyncpg.Pool) -> None:
+    clock = Clock()
+    results = await asyncio.gather(
+        *(_sign_in(pool, "counsellor", f"guess{n}", clock, f"192.0.2.{n}") for n in range(12)),
+        return_exceptions=True,
+    )
+    reasons = [r.reason for r in results if isinstance(r, service.SignInRefused)]
+    assert len(reasons) == 12
+    assert reasons.count("invalid") == 3  # the free failures; every other try was refused unchecked
+
+
+async def test_an_old_scrypt_hash_is_replaced_by_argon2id_at_sign_in(pool: asyncpg.Pool) -> None:
+    salt = b"0123456789abcdef"
+    digest = hashlib.scrypt(b"counsellor-pass", salt=salt, n=2**14, r=8, p=1, maxmem=64 * 1024 * 1024)
+    old = "$".join(
+        [
+            "scrypt",
+            "16384",
+            "8",
+            "1",
+            *(base64.urlsafe_b64encode(b).rstrip(b"=").decode() for b in (salt, digest)),
+        ]
+    )
+    await pool.execute("UPDATE users SET password_hash = $1 WHERE username = 'counsellor'", old)
+    await _sign_in(pool, "counsellor", "counsellor-pass", Clock())
+    stored = await pool.fetchval("SELECT password_hash FROM users WHERE username = 'counsellor'")
+    assert stored.startswith("$argon2id$")
+    assert (await _sign_in(pool, "counsellor", "counsellor-pass", Clock())).session.user is not None
+
+
+async def test_a_wrong_password_and_an_unknown_user_take_the_same_time(pool: asyncpg.Pool) -> None:
+    async def duration(username: str, n: int) -> float:
+        start = time.perf_counter()
+        await _refusal(pool, username, "guess", Clock(), f"198.51.100.{n}")
+        return time.perf_counter() - start
+
+    known = [await duration("counsellor", n) for n in range(3)]
+    unknown = [await duration("nobody", 10 + n) for n in range(3)]
+    ratio = statistics.median(known) / statistics.median(unknown)
+    assert 0.5 < ratio < 2, (known, unknown)  # both check one Argon2id hash; no early answer
+
+
+async def test_a_signed_in_session_ends_after_its_idle_time_unless_used(pool: asyncpg.Pool) -> None:
+    clock = Clock()
+    opened = await _sign_in(pool, "counsellor", "counsellor-pass", clock)
+    for _ in range(3):  # used every 9 minutes: kept
+        clock.now += timedelta(seconds=540)
+        assert await service.find_session(pool, cookie_value=opened.cookie_value, clock=clock) is not None
+    clock.now += timedelta(seconds=601)
+    assert await service.find_session(pool, cookie_value=opened.cookie_value, clock=clock) is None
+    assert await service.purge_expired_sessions(pool, clock=clock) >= 1
 
 
 async def test_a_session_ends_at_its_expiry_and_at_sign_out(pool: asyncpg.Pool) -> None:
@@ -154,6 +244,30 @@ async def test_signing_in_sets_a_new_httponly_strict_cookie_and_signing_out_ends
     out = await client.post("/logout", data={"csrf_token": _csrf(page.text)})
     assert out.status_code == 303 and out.headers["location"] == "/login"
     assert (await client.get("/")).status_code == 200  # signed out: the landing page again
+
+
+async def test_a_throttled_sign_in_is_a_429_with_retry_after(client: httpx.AsyncClient) -> None:
+    for _ in range(5):  # free failures
+        form = await client.get("/login")
+        answer = await client.post(
+            "/login", data={"username": "counsellor", "password": "guess", "csrf_token": _csrf(form.text)}
+        )
+        assert answer.status_code == 401
+    form = await client.get("/login")
+    answer = await client.post(
+        "/login",
+        data={"username": "counsellor", "password": "counsellor-pass", "csrf_token": _csrf(form.text)},
+    )
+    assert answer.status_code == 429
+    assert 0 < int(answer.headers["retry-after"]) <= 60
+
+
+async def test_a_control_character_in_the_sign_in_form_is_a_422_not_a_500(client: httpx.AsyncClient) -> None:
+    for field in ("username", "password"):
+        form = await client.get("/login")
+        data = {"username": "counsellor", "password": "counsellor-pass", "csrf_token": _csrf(form.text)}
+        answer = await client.post("/login", data={**data, field: "counsellor\x00"})
+        assert answer.status_code == 422, (field, answer.status_code)
 
 
 async def test_a_role_is_sent_to_sign_in_or_refused_where_it_does_not_belong(

@@ -295,7 +295,8 @@ TRACKED_FIELDS = (
     "summary",
     "contact",
 )
-PERSONAL_FIELDS = ("summary", "contact")
+# Kept encrypted in a revision too: the risk assessment is special-care personal data.
+PERSONAL_FIELDS = ("summary", "contact", "risk")
 
 
 def changed_fields(before: Consultation, after: Consultation, names: tuple[str, ...]) -> list[str]:
@@ -318,7 +319,7 @@ class Revision:
     revision: int
     fields: list[str]
     before: dict[str, Any]  # the non-personal values before the change
-    before_personal: dict[str, Any] | None  # summary and contact before, stored encrypted
+    before_personal: dict[str, Any] | None  # summary, contact and risk before, stored encrypted
     changed_by: str
     changed_at: datetime
 
@@ -344,4 +345,6 @@ def personal_values_before(c: Consultation, names: list[str]) -> dict[str, Any] 
         return None
     if "contact" in personal and personal["contact"] is not None:
         personal["contact"] = vars(personal["contact"])
+    if isinstance(personal.get("risk"), RiskAssessment):
+        personal["risk"] = personal["risk"].model_dump(mode="json")
     return personal

@@ -36,7 +36,8 @@ _FIELDS = (
     "language",
     "rule_version",
     "computed_severity",
-    "risk",
+    "risk",  # legacy plain text: written NULL, read until the row is sealed (migration 0005)
+    "risk_enc",
     "risk_flags",
     "emergency_call",
     "call_leg_id",
@@ -78,7 +79,8 @@ def _row(sealer: Sealer, c: Consultation) -> dict[str, Any]:
         "language": c.language,
         "rule_version": c.rule_version,
         "computed_severity": c.computed_severity.value if c.computed_severity else None,
-        "risk": c.risk.model_dump(mode="json") if c.risk else None,
+        "risk": None,
+        "risk_enc": sealer.seal(sealing.RISK, c.id, c.risk.model_dump_json() if c.risk else None),
         "risk_flags": list(c.risk_flags),
         "emergency_call": c.emergency_call.model_dump(mode="json") if c.emergency_call else None,
         "call_leg_id": c.entry.call_leg_id,
@@ -91,6 +93,13 @@ def _row(sealer: Sealer, c: Consultation) -> dict[str, Any]:
         "closed_reason": c.closed_reason,
         "purged_at": c.purged_at,
     }
+
+
+def _risk(sealer: Sealer, row: asyncpg.Record) -> RiskAssessment | None:
+    sealed = sealer.open(sealing.RISK, row["id"], row["risk_enc"])
+    if sealed is not None:
+        return RiskAssessment.model_validate_json(sealed)
+    return RiskAssessment.model_validate(row["risk"]) if row["risk"] else None
 
 
 def _consultation(sealer: Sealer, row: asyncpg.Record) -> Consultation:
@@ -110,7 +119,7 @@ def _consultation(sealer: Sealer, row: asyncpg.Record) -> Consultation:
         age_band=AgeBand(row["age_band"]),
         gender=Gender(row["gender"]),
         language=row["language"],
-        risk=RiskAssessment.model_validate(row["risk"]) if row["risk"] else None,
+        risk=_risk(sealer, row),
         rule_version=row["rule_version"],
         computed_severity=Severity(row["computed_severity"]) if row["computed_severity"] else None,
         risk_flags=tuple(row["risk_flags"]),

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.municipality import CurrentMunicipalityCode
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
+from eventkit.text import Line, Text
 from intake.consent.domain import (
     Consent,
     ConsentDecision,
@@ -29,9 +30,9 @@ from intake.risk.schemas import DecisionOut
 class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=200)
+    name: Line | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=30, pattern=r"^\+?[0-9][0-9\- ]{5,28}$")
-    address: str | None = Field(default=None, max_length=500)
+    address: Text | None = Field(default=None, max_length=500)
 
     def to_domain(self) -> Contact:
         return Contact(**self.model_dump())
@@ -48,7 +49,7 @@ class ConsentIn(BaseModel):
     )
     recipient_kind: RecipientKind = RecipientKind.LOCAL_SUPPORT_ORG
     method: ConsentMethod = Field(description="recorded_line (phone), chat_click, written")
-    text_version: str = Field(max_length=40, description="The version of the consent wording read or shown")
+    text_version: Line = Field(max_length=40, description="The version of the consent wording read or shown")
     obtained_at: AwareDatetime | None = Field(default=None, description="Defaults to now")
 
     def to_domain(self) -> ConsentInput:
@@ -76,7 +77,7 @@ class CaseDetailsIn(BaseModel):
             "and lower it only with `severity_reason`."
         ),
     )
-    severity_reason: str | None = Field(default=None, max_length=2000, description="Why a level is lowered")
+    severity_reason: Text | None = Field(default=None, max_length=2000, description="Why a level is lowered")
     risk: RiskAssessment | None = Field(
         default=None, description="The structured risk assessment; the severity is computed from it"
     )
@@ -86,7 +87,7 @@ class CaseDetailsIn(BaseModel):
         description="Consent or the legal exception that allows sharing; without it no handoff.",
     )
     consent: ConsentIn | None = None
-    summary: str = Field(min_length=1, max_length=8000, description="Stored encrypted; never sent.")
+    summary: Text = Field(min_length=1, max_length=8000, description="Stored encrypted; never sent.")
     contact: ContactIn | None = Field(default=None, description="Stored encrypted; never sent.")
     need_tags: list[IssueTag] = Field(default=[], max_length=len(IssueTag))
     age_band: AgeBand = AgeBand.UNKNOWN
@@ -140,11 +141,11 @@ class ConsultationPatch(BaseModel):
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
     risk: RiskAssessment | None = None
     severity: Severity | None = None
-    severity_reason: str | None = Field(default=None, max_length=2000)
+    severity_reason: Text | None = Field(default=None, max_length=2000)
     emergency_call: EmergencyCall | None = None
     lawful_basis: LawfulBasis | None = None
     consent: ConsentIn | None = None
-    summary: str | None = Field(default=None, min_length=1, max_length=8000)
+    summary: Text | None = Field(default=None, min_length=1, max_length=8000)
     contact: ContactIn | None = None
 
     def to_domain(self) -> Changes:

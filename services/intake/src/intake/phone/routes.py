@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from contracts.vocabulary import Topic
 from eventkit.deps import Counsellor, Operator, Pool, Staff
 from eventkit.errors import ERROR_RESPONSES
+from eventkit.text import Line, Text
 from intake.deps import Channels, Now, Seal
 from intake.phone import service
 from intake.phone.domain import Desk, Hours, MenuDraft, MenuOption, Window, format_hhmm, parse_hhmm, to_e164
@@ -69,7 +70,7 @@ class OptionIn(BaseModel):
 
     digit: str = Field(pattern=r"^[0-9]$")
     topic: Topic
-    label: str = Field(min_length=1, max_length=60, description="Read out, e.g. 孤独・孤立に悩んでいる方")
+    label: Line = Field(min_length=1, max_length=60, description="Read out, e.g. 孤独・孤立に悩んでいる方")
     desk: DeskIn | None = Field(default=None, description="None: callers go to the fallback number")
 
 
@@ -77,7 +78,7 @@ class VoiceMenuIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     campaign: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", examples=["gw-2026", "nenmatsu-2026"])
-    greeting: str = Field(min_length=1, max_length=500, examples=["孤独・孤立相談ダイヤルです。"])
+    greeting: Text = Field(min_length=1, max_length=500, examples=["孤独・孤立相談ダイヤルです。"])
     fallback_number: str | None = Field(default=None, max_length=20, description="Default: 0120-494949")
     options: list[OptionIn] = Field(min_length=1, max_length=10)
     starts_at: AwareDatetime | None = None
@@ -209,7 +210,7 @@ async def active_menu(principal: Staff, pool: Pool) -> VoiceMenuOut:
 async def list_menus(
     principal: Staff,
     pool: Pool,
-    campaign: Annotated[str | None, Query(max_length=63)] = None,
+    campaign: Annotated[Line | None, Query(max_length=63)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[VoiceMenuOut]:
     return [VoiceMenuOut.of(m) for m in await service.list_menus(pool, campaign=campaign, limit=limit)]

@@ -12,12 +12,12 @@ from fastapi import APIRouter, Request, Response
 
 from eventkit.deps import Pool
 from eventkit.errors import ERROR_RESPONSES, ApiError
-from intake.deps import ChannelConfig, Channels, Now, Seal
+from intake.deps import ChannelConfig, Channels, ChannelWebhookLimit, Now, Seal
 from intake.phone import twiml, voice_service
 from intake.phone.domain import CallEvent
 from intake.signatures import twilio_signature_valid
 
-router = APIRouter(prefix="/v1/channels", responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1/channels", responses=ERROR_RESPONSES, dependencies=[ChannelWebhookLimit])
 
 MAX_FORM_BYTES = 64 * 1024
 _CALL_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")

@@ -106,3 +106,45 @@ async def store_sealed(
         f"UPDATE {column.table} SET {column.column} = $2 WHERE id = $1",
         values,
     )
+
+
+async def lock_plain_risk_batch(
+    conn: asyncpg.Connection, *, column: SealedColumn, plain: str, limit: int
+) -> list[tuple[uuid.UUID, str]]:
+    """Values of `column` still in the plain JSON column `plain` (written before migration 0005),
+    locked until the caller's transaction ends."""
+    rows = await conn.fetch(
+        f"""SELECT id, {plain}::text AS plain FROM {column.table}
+             WHERE {plain} IS NOT NULL ORDER BY id LIMIT $1 FOR UPDATE""",
+        limit,
+    )
+    return [(r["id"], r["plain"]) for r in rows]
+
+
+async def store_sealed_risk(
+    conn: asyncpg.Connection, *, column: SealedColumn, plain: str, values: list[tuple[uuid.UUID, str]]
+) -> None:
+    await conn.executemany(
+        f"UPDATE {column.table} SET {column.column} = $2, {plain} = NULL WHERE id = $1", values
+    )
+
+
+async def lock_revisions_with_plain_risk(
+    conn: asyncpg.Connection, *, limit: int
+) -> list[tuple[uuid.UUID, str, str | None]]:
+    """Revisions whose plain `before` still holds a risk assessment (written before migration
+    0005), with that assessment and their sealed values, locked."""
+    rows = await conn.fetch(
+        """SELECT id, (before -> 'risk')::text AS risk, before_enc FROM consultation_revisions
+            WHERE before ? 'risk' ORDER BY id LIMIT $1 FOR UPDATE""",
+        limit,
+    )
+    return [(r["id"], r["risk"], r["before_enc"]) for r in rows]
+
+
+async def store_revision_risk_sealed(
+    conn: asyncpg.Connection, *, values: list[tuple[uuid.UUID, str | None]]
+) -> None:
+    await conn.executemany(
+        "UPDATE consultation_revisions SET before = before - 'risk', before_enc = $2 WHERE id = $1", values
+    )

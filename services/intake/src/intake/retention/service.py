@@ -1,6 +1,7 @@
 """retention's use cases: key rotation (a command) and the retention purge (a command and a worker).
 Both walk `sealing.SEALED_COLUMNS`, the one list of where personal data lives."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -9,7 +10,47 @@ import asyncpg
 
 from eventkit.crypto import DecryptionError, Keyring
 from intake.retention import repository
-from intake.sealing import SEALED_COLUMNS
+from intake.sealing import DECISION_ANSWERS, REVISION_BEFORE, RISK, SEALED_COLUMNS, Sealer
+
+
+async def seal_plain_risk(pool: asyncpg.Pool, keyring: Keyring, *, batch_size: int = 200) -> int:
+    """Seal the risk assessments (of consultations and of severity decisions) written in plain JSON
+    before migration 0005; how many were. Batches commit one by one, so an interrupted run
+    resumes; with none left it is two queries."""
+    sealer = Sealer(keyring)
+    total = 0
+    for column, plain in ((RISK, "risk"), (DECISION_ANSWERS, "answers")):
+        while True:
+            async with pool.acquire() as conn, conn.transaction():
+                batch = await repository.lock_plain_risk_batch(
+                    conn, column=column, plain=plain, limit=batch_size
+                )
+                if batch:
+                    sealed = [(row_id, sealer.seal(column, row_id, text) or "") for row_id, text in batch]
+                    await repository.store_sealed_risk(conn, column=column, plain=plain, values=sealed)
+            if not batch:
+                break
+            total += len(batch)
+    return total + await _seal_revisions_plain_risk(pool, sealer, batch_size=batch_size)
+
+
+async def _seal_revisions_plain_risk(pool: asyncpg.Pool, sealer: Sealer, *, batch_size: int) -> int:
+    """A revision kept the risk before a change in its plain `before`: it joins the sealed values."""
+    total = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            batch = await repository.lock_revisions_with_plain_risk(conn, limit=batch_size)
+            values = []
+            for row_id, risk, token in batch:
+                personal = json.loads(sealer.open(REVISION_BEFORE, row_id, token) or "{}")
+                personal["risk"] = json.loads(risk)
+                values.append(
+                    (row_id, sealer.seal(REVISION_BEFORE, row_id, json.dumps(personal, ensure_ascii=False)))
+                )
+            await repository.store_revision_risk_sealed(conn, values=values)
+        if not batch:
+            return total
+        total += len(batch)
 
 
 class RotationFailed(Exception):
@@ -42,6 +83,8 @@ async def rotate_keys(
     active = keyring.active_key_id
     report = RotationReport(active)
     progress(f"rotate-keys: the active key is {active}")
+    if sealed := await seal_plain_risk(pool, keyring, batch_size=batch_size):
+        progress(f"  consultations.risk: {sealed} plain assessments sealed")
     for column in SEALED_COLUMNS:
         name = f"{column.table}.{column.column}"
         async with pool.acquire() as conn:

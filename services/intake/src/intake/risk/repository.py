@@ -1,4 +1,4 @@
-"""risk's SQL: every severity decision of a case, its reason encrypted."""
+"""risk's SQL: every severity decision of a case, its reason and the answers it read encrypted."""
 
 import uuid
 from datetime import datetime
@@ -12,7 +12,7 @@ from intake.risk.domain import RecordedDecision, SeverityDecision
 from intake.sealing import Sealer
 
 _COLUMNS = (
-    "id, consultation_id, rule_version, answers, computed_severity, flags, previous_severity, "
+    "id, consultation_id, rule_version, answers, answers_enc, computed_severity, flags, previous_severity, "
     "final_severity, direction, reason_enc, decided_by, decided_at"
 )
 
@@ -30,11 +30,12 @@ async def insert_decision(
     decision_id = uuid.uuid4()
     await conn.execute(
         f"""INSERT INTO severity_decisions ({_COLUMNS})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)""",
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""",
         decision_id,
         consultation_id,
         decision.rule_version,
-        answers.model_dump(mode="json") if answers else None,
+        None,  # the legacy plain column (migration 0005)
+        sealer.seal(sealing.DECISION_ANSWERS, decision_id, answers.model_dump_json() if answers else None),
         decision.computed.value if decision.computed else None,
         list(decision.flags),
         decision.previous.value if decision.previous else None,
@@ -44,6 +45,13 @@ async def insert_decision(
         by,
         at,
     )
+
+
+def _answers(sealer: Sealer, row: asyncpg.Record) -> RiskAssessment | None:
+    sealed = sealer.open(sealing.DECISION_ANSWERS, row["id"], row["answers_enc"])
+    if sealed is not None:
+        return RiskAssessment.model_validate_json(sealed)
+    return RiskAssessment.model_validate(row["answers"]) if row["answers"] else None
 
 
 async def list_decisions(
@@ -56,7 +64,7 @@ async def list_decisions(
     return [
         RecordedDecision(
             rule_version=r["rule_version"],
-            answers=RiskAssessment.model_validate(r["answers"]) if r["answers"] else None,
+            answers=_answers(sealer, r),
             computed=Severity(r["computed_severity"]) if r["computed_severity"] else None,
             flags=tuple(r["flags"]),
             previous=Severity(r["previous_severity"]) if r["previous_severity"] else None,

@@ -243,3 +243,20 @@ async def delivery_statuses(
     for row in rows:
         found.setdefault((row["referral_id"], row["attempt"]), {})[row["channel"]] = row["status"]
     return found
+
+
+# The gauges of /metrics (eventkit.metrics.StateCount): counts only, never an id or an address.
+async def count_by_status(pool: asyncpg.Pool) -> list[tuple[str, float]]:
+    rows = await pool.fetch("SELECT status, count(*) AS n FROM deliveries GROUP BY status")
+    return [(row["status"], float(row["n"])) for row in rows]
+
+
+async def count_recent_tries_by_outcome(pool: asyncpg.Pool) -> list[tuple[str, float]]:
+    """Webhook POSTs of the last five minutes: answered 2xx, or failed (any other status, a timeout,
+    a refused connection); both outcomes are always reported, so a rate can be taken."""
+    row = await pool.fetchrow(
+        """SELECT count(*) FILTER (WHERE error IS NULL AND http_status BETWEEN 200 AND 299) AS ok,
+                  count(*) FILTER (WHERE NOT (error IS NULL AND http_status BETWEEN 200 AND 299)) AS failed
+           FROM delivery_attempts WHERE at > now() - interval '5 minutes'"""
+    )
+    return [("ok", float(row["ok"])), ("failed", float(row["failed"]))] if row else []

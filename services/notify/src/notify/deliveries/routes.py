@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from eventkit.deps import OperatorOrPartner, Pool
 from eventkit.errors import ERROR_RESPONSES
+from eventkit.text import Line
 from notify.deliveries import service
 from notify.deliveries.domain import Delivery, DeliveryStatus
 from notify.deps import NotifySettings
@@ -102,7 +103,7 @@ async def list_deliveries(
     description="A partner reads only its own organisation's deliveries; others are 404.",
 )
 async def get_delivery(
-    delivery_id: Annotated[str, Path(max_length=200)],
+    delivery_id: Annotated[Line, Path(max_length=200)],
     principal: OperatorOrPartner,
     pool: Pool,
     settings: NotifySettings,

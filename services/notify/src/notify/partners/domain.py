@@ -12,8 +12,9 @@ from datetime import datetime
 
 
 def new_webhook_secret() -> str:
-    """`whsec_` and 32 random bytes, base64url: shown to the operator once, then only encrypted."""
-    return "whsec_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
+    """`whsec_` and 32 random bytes in base64, as Standard Webhooks has it: shown to the operator
+    once, then only encrypted."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
 
 
 @dataclass(frozen=True)
