@@ -32,6 +32,7 @@ typecheck:
 	@echo "[test] mypy --strict"
 	@.venv/bin/mypy schemas/src services/eventkit/src services/intake/src services/referral/src services/directory/src services/notify/src services/web/src
 	@MYPYPATH=deploy/local .venv/bin/mypy --strict -p tsunagu_stack
+	@MYPYPATH=deploy/local:deploy/k8s .venv/bin/mypy --strict deploy/k8s/tsunagu_k8s deploy/k8s/generate.py
 
 unit:
 	@$(PY) -m pytest -m unit

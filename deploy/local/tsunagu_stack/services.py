@@ -1,5 +1,6 @@
 """Each service's environment, declared once: the local stack renders it, compose.yaml is checked
-against it (tests/test_deploy_consistency.py), and deploy/compose_env.py generates its secrets.
+against it (tests/test_deploy_consistency.py), deploy/k8s/generate.py writes the Kubernetes
+ConfigMaps and Secret keys from it, and deploy/compose_env.py generates its secrets.
 
 What a value *is* (its own database, another service's URL, a generated secret) is written here;
 what that is on the local stack or in compose is settings.py's business.
@@ -12,20 +13,24 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from tsunagu_stack.settings import (
+    BROKER_PARTS,
+    TRACE_VARIABLES,
     BindHost,
+    BrokerAccess,
     ComposeTarget,
     Database,
     Fixed,
     Host,
     KafkaServers,
+    MetricsPort,
     Port,
     PublicUrl,
     Secret,
     Service,
     Setting,
-    SpanCollector,
     StandIn,
     TraceLink,
+    Traces,
     Url,
     db_password_secret,
 )
@@ -53,13 +58,17 @@ def _service(name: str, port: int, *own: Setting) -> Service:
         (
             Setting(f"{prefix}_DATABASE_URL", Database(name)),
             Setting(f"{prefix}_KAFKA_BOOTSTRAP_SERVERS", KafkaServers()),
+            # Each service is its own principal on the broker, allowed only its own topics.
+            *(Setting(f"{prefix}_KAFKA_{part.upper()}", BrokerAccess(name, part)) for part in BROKER_PARTS),
             Setting(f"{prefix}_HTTP_HOST", BindHost()),
             Setting(f"{prefix}_HTTP_PORT", Port(name)),
+            Setting(f"{prefix}_METRICS_PORT", MetricsPort()),
             Setting(f"{prefix}_AUTH_PUBLIC_KEY", Secret("AUTH_PUBLIC_KEY")),
             *own,
+            # Development mode on this machine only: weak secrets accepted, cookies over plain http.
+            Setting("TSUNAGU_DEVELOPMENT_MODE", Fixed("true", deployed="false")),
             Setting("OTEL_SERVICE_NAME", Fixed(name)),
-            Setting("OTEL_TRACES_EXPORTER", Fixed("zipkin")),
-            Setting("OTEL_EXPORTER_ZIPKIN_ENDPOINT", SpanCollector()),
+            *(Setting(variable, Traces(part)) for part, variable in TRACE_VARIABLES.items()),
         ),
     )
 
@@ -86,6 +95,8 @@ DECLARED: Final[tuple[Service, ...]] = (
         8102,
         # notify signs acknowledgement links with the private half; referral verifies them.
         Setting("REFERRAL_LINK_VERIFY_KEY", Secret("LINK_VERIFY_KEY")),
+        # Seals the notes partners and operators write about a case.
+        Setting("REFERRAL_ENCRYPTION_KEYS", Secret("REFERRAL_ENCRYPTION_KEYS")),
         _deadline("REFERRAL_DEADLINE_S4_S"),
         _deadline("REFERRAL_DEADLINE_S3_S"),
     ),
@@ -103,6 +114,10 @@ DECLARED: Final[tuple[Service, ...]] = (
             "NOTIFY_SMTP_FROM",
             Fixed("Tsunagu (local) <noreply@tsunagu.invalid>", deployed="Tsunagu <noreply@tsunagu.invalid>"),
         ),
+        # Pages link to the operators' dashboard to be acknowledged; they repeat until then.
+        Setting("NOTIFY_DASHBOARD_URL", PublicUrl("web")),
+        Setting("NOTIFY_PAGING_REPEAT_S", Fixed("300")),
+        Setting("NOTIFY_PAGING_S4_ACK_LIMIT_S", Fixed("900")),
     ),
     _service(
         "web",
@@ -145,6 +160,7 @@ SECRETS: Final[tuple[SecretSpec, ...]] = (
     SecretSpec(("AUTH_SIGNING_KEY", "AUTH_PUBLIC_KEY"), "keypair", ("auth", "signing_keypair")),
     SecretSpec(("INTAKE_ENCRYPTION_KEYS",), "keyring", ("encryption_keys", "intake")),
     SecretSpec(("NOTIFY_ENCRYPTION_KEYS",), "keyring", ("encryption_keys", "notify")),
+    SecretSpec(("REFERRAL_ENCRYPTION_KEYS",), "keyring", ("encryption_keys", "referral")),
     # The voice provider's auth token and the LINE channel's secret and access token: a real
     # deployment replaces these with the providers' own; generated ones only let the stack start.
     SecretSpec(("INTAKE_TWILIO_AUTH_TOKEN",), "token", ("channels", "twilio_auth_token")),

@@ -2,18 +2,44 @@
 
 A service's environment is declared once (services.py) in terms of what each value *is* — its
 own database, another service's URL, a generated secret — and each target says what that is
-where the services run: the local stack (loopback ports, secrets from .stack/secrets.json) or
-compose.yaml (service names on the compose network, secrets from deploy/.env). A Kubernetes
-target would be one more class with the same methods.
+where the services run: the local stack (loopback ports, secrets from .stack/secrets.json),
+compose.yaml (service names on the compose network, secrets from deploy/.env) or Kubernetes
+(deploy/k8s/tsunagu_k8s/target.py: ConfigMap values and references to Secrets).
+
+A target may leave a setting unset (None): the local stack's broker needs no credentials, and
+each target exports spans in the one protocol its trace backend speaks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final, Literal, Protocol, TypeVar
 
 LOOPBACK: Final = "127.0.0.1"
+# Where a container serves /metrics: each has its own address, so one number serves all.
+METRICS_PORT: Final = "9090"
+
+# What a value renders to: a string for the local stack and compose; the Kubernetes target's
+# own type (a ConfigMap value or a reference to a Secret's key).
+T = TypeVar("T")
+
+# The broker's security settings of a service (`<PREFIX>_KAFKA_<PART>`, eventkit.settings).
+BrokerPart = Literal["security_protocol", "sasl_mechanism", "sasl_username", "sasl_password", "ssl_cafile"]
+BROKER_PARTS: Final[tuple[BrokerPart, ...]] = (
+    "security_protocol",
+    "sasl_mechanism",
+    "sasl_username",
+    "sasl_password",
+    "ssl_cafile",
+)
+# The standard OpenTelemetry variables that say where spans go (eventkit.telemetry reads them).
+TracePart = Literal["exporter", "zipkin_endpoint", "otlp_endpoint"]
+TRACE_VARIABLES: Final[Mapping[TracePart, str]] = {
+    "exporter": "OTEL_TRACES_EXPORTER",
+    "zipkin_endpoint": "OTEL_EXPORTER_ZIPKIN_ENDPOINT",
+    "otlp_endpoint": "OTEL_EXPORTER_OTLP_ENDPOINT",
+}
 
 
 def db_password_secret(service: str) -> str:
@@ -21,26 +47,28 @@ def db_password_secret(service: str) -> str:
     return f"{service.upper()}_DB_PASSWORD"
 
 
-class Target(Protocol):
+class Target(Protocol[T]):
     """Where the services run: how they reach each other, the broker, and their secrets."""
 
-    def database_url(self, service: str) -> str: ...
-    def kafka_servers(self) -> str: ...
-    def bind_host(self) -> str: ...
-    def host(self, component: str) -> str: ...
-    def port(self, component: str) -> str: ...
-    def url(self, component: str) -> str: ...
-    def public_url(self, component: str) -> str: ...
-    def secret(self, name: str) -> str: ...
-    def span_collector(self) -> str: ...
-    def trace_link(self) -> str: ...
-    def fixed(self, local: str, deployed: str) -> str: ...
-    def stand_in(self, component: str, real: str) -> str: ...
-    def site_specific(self, name: str, value: str) -> str: ...
+    def database_url(self, service: str) -> T: ...
+    def kafka_servers(self) -> T: ...
+    def broker_access(self, service: str, part: BrokerPart) -> T | None: ...
+    def bind_host(self) -> T: ...
+    def host(self, component: str) -> T: ...
+    def port(self, component: str) -> T: ...
+    def metrics_port(self) -> T | None: ...
+    def url(self, component: str) -> T: ...
+    def public_url(self, component: str) -> T: ...
+    def secret(self, name: str) -> T: ...
+    def traces(self, part: TracePart) -> T | None: ...
+    def trace_link(self) -> T: ...
+    def fixed(self, local: str, deployed: str) -> T: ...
+    def stand_in(self, component: str, real: str) -> T: ...
+    def site_specific(self, name: str, value: T) -> T: ...
 
 
 class Value(Protocol):
-    def render(self, target: Target) -> str: ...
+    def render(self, target: Target[T]) -> T | None: ...
 
 
 @dataclass(frozen=True)
@@ -49,21 +77,33 @@ class Database:
 
     service: str
 
-    def render(self, target: Target) -> str:
+    def render(self, target: Target[T]) -> T:
         return target.database_url(self.service)
 
 
 @dataclass(frozen=True)
 class KafkaServers:
-    def render(self, target: Target) -> str:
+    def render(self, target: Target[T]) -> T:
         return target.kafka_servers()
+
+
+@dataclass(frozen=True)
+class BrokerAccess:
+    """How the service authenticates to the broker, as its own principal; unset where the broker
+    takes anyone (the local stack's and compose's, on a private network)."""
+
+    service: str
+    part: BrokerPart
+
+    def render(self, target: Target[T]) -> T | None:
+        return target.broker_access(self.service, self.part)
 
 
 @dataclass(frozen=True)
 class BindHost:
     """The address a service listens on."""
 
-    def render(self, target: Target) -> str:
+    def render(self, target: Target[T]) -> T:
         return target.bind_host()
 
 
@@ -71,7 +111,7 @@ class BindHost:
 class Host:
     component: str
 
-    def render(self, target: Target) -> str:
+    def render(self, target: Target[T]) -> T:
         return target.host(self.component)
 
 
@@ -79,8 +119,17 @@ class Host:
 class Port:
     component: str
 
-    def render(self, target: Target) -> str:
+    def render(self, target: Target[T]) -> T:
         return target.port(self.component)
+
+
+@dataclass(frozen=True)
+class MetricsPort:
+    """The internal port of Prometheus' /metrics; unset where no Prometheus scrapes (the local
+    stack)."""
+
+    def render(self, target: Target[T]) -> T | None:
+        return target.metrics_port()
 
 
 @dataclass(frozen=True)
@@ -89,7 +138,7 @@ class Url:
 
     component: str
 
-    def render(self, target: Target) -> str:
+    def render(self, target: Target[T]) -> T:
         return target.url(self.component)
 
 
@@ -99,7 +148,7 @@ class PublicUrl:
 
     component: str
 
-    def render(self, target: Target) -> str:
+    def render(self, target: Target[T]) -> T:
         return target.public_url(self.component)
 
 
@@ -109,21 +158,26 @@ class Secret:
 
     name: str
 
-    def render(self, target: Target) -> str:
+    def render(self, target: Target[T]) -> T:
         return target.secret(self.name)
 
 
 @dataclass(frozen=True)
-class SpanCollector:
-    def render(self, target: Target) -> str:
-        return target.span_collector()
+class Traces:
+    """Where spans go: OTLP to a collector where one runs, Zipkin's format to the local stack's
+    Zipkin server; the endpoint of the protocol a target does not speak is left unset."""
+
+    part: TracePart
+
+    def render(self, target: Target[T]) -> T | None:
+        return target.traces(self.part)
 
 
 @dataclass(frozen=True)
 class TraceLink:
     """Where a screen links a trace id: the trace UI's page of one trace."""
 
-    def render(self, target: Target) -> str:
+    def render(self, target: Target[T]) -> T:
         return target.trace_link()
 
 
@@ -134,7 +188,7 @@ class Fixed:
     value: str
     deployed: str | None = None
 
-    def render(self, target: Target) -> str:
+    def render(self, target: Target[T]) -> T:
         return target.fixed(self.value, self.value if self.deployed is None else self.deployed)
 
 
@@ -145,7 +199,7 @@ class StandIn:
     component: str
     real: str
 
-    def render(self, target: Target) -> str:
+    def render(self, target: Target[T]) -> T:
         return target.stand_in(self.component, self.real)
 
 
@@ -158,9 +212,11 @@ class Setting:
     value: Value
     site_specific: bool = False
 
-    def render(self, target: Target) -> str:
+    def render(self, target: Target[T]) -> T | None:
         value = self.value.render(target)
-        return target.site_specific(self.name, value) if self.site_specific else value
+        if value is None or not self.site_specific:
+            return value
+        return target.site_specific(self.name, value)
 
 
 @dataclass(frozen=True)
@@ -171,8 +227,10 @@ class Service:
     port: int
     settings: tuple[Setting, ...]
 
-    def environment(self, target: Target) -> dict[str, str]:
-        return {setting.name: setting.render(target) for setting in self.settings}
+    def environment(self, target: Target[T]) -> dict[str, T]:
+        """The variables the target sets, by name; a setting it leaves unset is not among them."""
+        rendered = {setting.name: setting.render(target) for setting in self.settings}
+        return {name: value for name, value in rendered.items() if value is not None}
 
 
 class LocalTarget:
@@ -194,6 +252,9 @@ class LocalTarget:
     def kafka_servers(self) -> str:
         return f"{LOOPBACK}:{self._ports['kafka']}"
 
+    def broker_access(self, service: str, part: BrokerPart) -> str | None:
+        return None
+
     def bind_host(self) -> str:
         return LOOPBACK
 
@@ -202,6 +263,9 @@ class LocalTarget:
 
     def port(self, component: str) -> str:
         return str(self._ports[component])
+
+    def metrics_port(self) -> str | None:
+        return None
 
     def url(self, component: str) -> str:
         return f"http://{LOOPBACK}:{self._ports[component]}"
@@ -212,8 +276,13 @@ class LocalTarget:
     def secret(self, name: str) -> str:
         return self._secret(name)
 
-    def span_collector(self) -> str:
-        return f"http://{LOOPBACK}:{self._ports['zipkin']}/api/v2/spans"
+    def traces(self, part: TracePart) -> str | None:
+        # Zipkin's server is one jar from Maven Central: the stack runs it without Docker.
+        return {
+            "exporter": "zipkin",
+            "zipkin_endpoint": f"http://{LOOPBACK}:{self._ports['zipkin']}/api/v2/spans",
+            "otlp_endpoint": None,
+        }[part]
 
     def trace_link(self) -> str:
         return f"http://{LOOPBACK}:{self._ports['zipkin']}/zipkin/traces/{{trace_id}}"
@@ -230,10 +299,12 @@ class LocalTarget:
 
 class ComposeTarget:
     """deploy/compose.yaml: services by name on the compose network, secrets from deploy/.env,
-    Jaeger as the trace UI, the services' ports published on the host's loopback."""
+    Jaeger (v2, which takes OTLP) as the trace UI, the services' ports published on the host's
+    loopback."""
 
-    # Inside the network, by compose service name; "mail" is Mailpit's SMTP side.
-    PORTS: Final[Mapping[str, int]] = {"postgres": 5432, "kafka": 9092, "mail": 1025, "jaeger": 9411}
+    # Inside the network, by compose service name; "mail" is Mailpit's SMTP side, "jaeger" its
+    # OTLP/HTTP receiver.
+    PORTS: Final[Mapping[str, int]] = {"postgres": 5432, "kafka": 9092, "mail": 1025, "jaeger": 4318}
     TRACE_UI: Final = f"http://{LOOPBACK}:16686"
 
     def __init__(self, service_ports: Mapping[str, int]) -> None:
@@ -246,6 +317,9 @@ class ComposeTarget:
     def kafka_servers(self) -> str:
         return f"kafka:{self._ports['kafka']}"
 
+    def broker_access(self, service: str, part: BrokerPart) -> str | None:
+        return None
+
     def bind_host(self) -> str:
         return "0.0.0.0"
 
@@ -254,6 +328,9 @@ class ComposeTarget:
 
     def port(self, component: str) -> str:
         return str(self._ports[component])
+
+    def metrics_port(self) -> str | None:
+        return METRICS_PORT
 
     def url(self, component: str) -> str:
         return f"http://{component}:{self._ports[component]}"
@@ -264,8 +341,12 @@ class ComposeTarget:
     def secret(self, name: str) -> str:
         return "${" + name + ":?}"
 
-    def span_collector(self) -> str:
-        return f"http://jaeger:{self._ports['jaeger']}/api/v2/spans"
+    def traces(self, part: TracePart) -> str | None:
+        return {
+            "exporter": "otlp",
+            "zipkin_endpoint": None,
+            "otlp_endpoint": f"http://jaeger:{self._ports['jaeger']}",
+        }[part]
 
     def trace_link(self) -> str:
         return f"{self.TRACE_UI}/trace/{{trace_id}}"

@@ -27,7 +27,7 @@ from opentelemetry.trace import Span
 
 from contracts.events import EVENT_TYPES, Event, current_type
 from contracts.topics import dead_letter_topic
-from eventkit import telemetry
+from eventkit import metrics, telemetry
 from eventkit.dlt import dead_letter_of, truncated
 from eventkit.envelope import Envelope, MalformedMessage, decode
 from eventkit.kafka import PLAINTEXT, KafkaSecurity, make_consumer
@@ -112,6 +112,8 @@ class EventConsumer:
         self._batch_size = max(1, batch_size)
         self._stopping = asyncio.Event()
         self.is_running = False
+        # The broker client while running, for the consumer-lag gauge (eventkit.metrics).
+        self.kafka: Any = None
 
     def stop(self) -> None:
         self._stopping.set()
@@ -126,6 +128,7 @@ class EventConsumer:
         )
         await consumer.start()
         self.is_running = True
+        self.kafka = consumer
         log.info("consumer %s reading %s", self.group, ", ".join(self.topics))
         # Offsets of applied records, committed together at most every `_COMMIT_INTERVAL_S`
         # under load: an offset commit is a broker request, and one per poll costs the broker more
@@ -152,6 +155,7 @@ class EventConsumer:
                     last_commit = loop.time()
         finally:
             self.is_running = False
+            self.kafka = None
             if applied:
                 await self._commit(consumer, applied)
             await consumer.stop()
@@ -165,14 +169,15 @@ class EventConsumer:
             if self._stopping.is_set():
                 break  # the rest is redelivered after restart
             chunk = records[start : start + self._batch_size]
-            if len(chunk) > 1 and await self._apply_batch(chunk):
-                last = chunk[-1]
-                continue
-            for record in chunk:
-                if self._stopping.is_set():
-                    return last  # finish the record in hand only
-                await self._process(record)
-                last = record
+            with metrics.consuming(self.group, chunk[0].topic, len(chunk)):
+                if len(chunk) > 1 and await self._apply_batch(chunk):
+                    last = chunk[-1]
+                    continue
+                for record in chunk:
+                    if self._stopping.is_set():
+                        return last  # finish the record in hand only
+                    await self._process(record)
+                    last = record
         return last
 
     async def _commit(self, consumer: Any, offsets: dict[TopicPartition, int]) -> None:
@@ -338,6 +343,7 @@ class EventConsumer:
         while True:
             try:
                 await self._producer.send_and_wait(target, value=value, key=record.key, headers=headers)
+                metrics.dead_lettered(self.group, target)
                 log.warning(
                     "dead-lettered %s[%d]@%d to %s: %s",
                     record.topic,

@@ -22,6 +22,7 @@ from eventkit.errors import (
     NotFound,
     Unavailable,
 )
+from eventkit.metrics import HttpMetrics
 from eventkit.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -148,4 +149,5 @@ def create_service_app(
 
     # The per-chunk ASGI receive/send spans say nothing an operator needs and cost on every call.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"])
+    app.add_middleware(HttpMetrics, service=runtime.name)
     return app

@@ -15,10 +15,12 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from contracts.events import Event
+from contracts.topics import dead_letter_topic
 from eventkit import telemetry
 from eventkit.consumer import EventConsumer, Handler
 from eventkit.db import MigrationSource, create_pool, migrate
 from eventkit.kafka import make_producer
+from eventkit.metrics import MetricsServer, Sampler, StateCount, expect_dead_letters
 from eventkit.outbox import OutboxRelay
 from eventkit.settings import ServiceSettings
 
@@ -41,6 +43,8 @@ class ServiceRuntime:
     migrations: Sequence[MigrationSource]
     handlers: Mapping[type[Event], Handler] = field(default_factory=dict)
     worker_factories: Sequence[WorkerFactory] = ()
+    # The service's own gauges by state (handoffs, deliveries), sampled for /metrics.
+    state_counts: Sequence[StateCount] = ()
     # Set by start(); services reach them through their deps.
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -52,6 +56,7 @@ class ServiceRuntime:
         self._workers: list[Worker] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._metrics: MetricsServer | None = None
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -103,6 +108,19 @@ class ServiceRuntime:
             worker = factory(self)
             self._workers.append(worker)
             self._spawn(type(worker).__name__, worker)
+        if self.settings.metrics_port is not None:
+            self._metrics = MetricsServer(self.settings.http_host, self.settings.metrics_port)
+            self._metrics.start()
+            if self.consumer is not None:
+                expect_dead_letters(self.name, (dead_letter_topic(t) for t in self.consumer.topics))
+            sampler = Sampler(
+                self.name,
+                self._pool,
+                counts=self.state_counts,
+                consumer=lambda: self.consumer.kafka if self.consumer is not None else None,
+            )
+            self._workers.append(sampler)
+            self._spawn("metrics-sampler", sampler)
 
     def _spawn(self, name: str, worker: Worker) -> None:
         self._tasks.append(asyncio.create_task(self._supervise(name, worker), name=name))
@@ -141,6 +159,8 @@ class ServiceRuntime:
             await self._producer.stop()
         if self._pool is not None:
             await self._pool.close()
+        if self._metrics is not None:
+            self._metrics.stop()
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}

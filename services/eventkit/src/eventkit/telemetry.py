@@ -1,7 +1,9 @@
 """Tracing in one call, and the messaging spans that make one trace per case across Kafka.
 
-The exporter follows the standard `OTEL_*` environment: `OTEL_TRACES_EXPORTER=zipkin` with
-`OTEL_EXPORTER_ZIPKIN_ENDPOINT`, or `none`. Span attributes carry ids only, never personal data.
+The exporter follows the standard `OTEL_*` environment: `OTEL_TRACES_EXPORTER=otlp` (OTLP over
+HTTP, `OTEL_EXPORTER_OTLP_ENDPOINT` and the other `OTEL_EXPORTER_OTLP_*` variables) where a collector
+runs, `zipkin` with `OTEL_EXPORTER_ZIPKIN_ENDPOINT` for the local stack's Zipkin server, `console`,
+or `none`. Span attributes carry ids only, never personal data.
 """
 
 import logging
@@ -43,7 +45,19 @@ def _exporter() -> SpanExporter | None:
     kind = os.environ.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
     if kind in ("", "none"):
         return None
+    if kind == "otlp":
+        # HTTP/protobuf, the one protocol this image carries; a gRPC setting would be ignored
+        # silently, so it is refused instead.
+        protocol = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or os.environ.get(
+            "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"
+        )
+        if protocol.strip() != "http/protobuf":
+            raise ValueError(f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not supported (http/protobuf)")
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter()  # reads OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT, _HEADERS, _TIMEOUT, ...
     if kind == "zipkin":
+        # Deprecated upstream; kept for the local stack, whose Zipkin server runs without Docker.
         from opentelemetry.exporter.zipkin.json import ZipkinExporter
 
         return ZipkinExporter()  # reads OTEL_EXPORTER_ZIPKIN_ENDPOINT
@@ -51,7 +65,7 @@ def _exporter() -> SpanExporter | None:
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
         return ConsoleSpanExporter()
-    raise ValueError(f"OTEL_TRACES_EXPORTER={kind!r} is not supported (zipkin, console, none)")
+    raise ValueError(f"OTEL_TRACES_EXPORTER={kind!r} is not supported (otlp, zipkin, console, none)")
 
 
 # Attributes of an exception event that can echo input (a message, or a traceback ending in it).
