@@ -322,8 +322,9 @@ def test_a_line_chat_is_taken_answered_and_closed_into_a_consultation_that_reach
         "S3",
     )
     assert consultation["consent"]["method"] == "chat_click" and consultation["entry"]["chat_id"] == chat_id
+    # A handoff opened: the closing message says a local organisation will call, and roughly when.
     assert _sent_to_line(line_api, to=user)[-1]["messages"][0]["text"].startswith(
-        "ご相談ありがとうございました"
+        "お住まいの地域の支援団体から、あなたに連絡が入ります。目安は数時間以内です。"
     )
 
     _handoff(system, receiver, partner, consultation["case_id"])

@@ -158,9 +158,10 @@ async def test_a_chat_is_taken_answered_asked_for_consent_and_closed_into_a_cons
     assert consultation["entry"]["chat_id"] == chat_id and consultation["lawful_basis"] == "CONSENT"
     assert consultation["consent"]["method"] == "chat_click"
     assert sorted(consultation["consent"]["items"]) == ["contact", "summary"]
-    assert api.line_api.outbox.sent(to=user)[-1]["messages"][0]["text"].startswith(
-        "ご相談ありがとうございました"
-    )
+    # The case opened a handoff: the person is told who will call and roughly when, and tonight's numbers.
+    farewell = [m["text"] for m in api.line_api.outbox.sent(to=user)[-1]["messages"]]
+    assert farewell[0].startswith("お住まいの地域の支援団体から、あなたに連絡が入ります。")
+    assert "110" in farewell[1] and "119" in farewell[1] and "#9999" in farewell[1]
     repeat = await api.client.post(
         f"/v1/chats/{chat_id}/close",
         json={"municipality_code": "131041", "severity": "S1", "summary": "x"},

@@ -11,13 +11,16 @@ about every second (one small request per open chat) and pushed when something i
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
+import json
 import logging
 import uuid
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Form, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.vocabulary import Topic
@@ -34,6 +37,31 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 MAX_MESSAGE = 2000
+# The languages a person may chat in, each named in itself, as intake knows them (Filipino is tl).
+# The bot answers in it (intake's texts); the chat page's own words come from messages/chat/<code>.json
+# over the English catalogue (the site's header and footer stay in English).
+CHAT_LANGUAGES: tuple[tuple[str, str], ...] = (
+    ("ja", "日本語"),
+    ("en", "English"),
+    ("zh", "中文"),
+    ("ko", "한국어"),
+    ("vi", "Tiếng Việt"),
+    ("pt", "Português"),
+    ("es", "Español"),
+    ("tl", "Filipino"),
+    ("ne", "नेपाली"),
+)
+LANGUAGE_NAMES = dict(CHAT_LANGUAGES)
+# What the person's page is told of the chat, besides its messages.
+STATUS_KEYS = (
+    "state",
+    "queue_position",
+    "wait_minutes",
+    "acute_risk",
+    "consent_question",
+    "consent",
+    "closed_reason",
+)
 # The subject intake sees on everything the web chat does for an anonymous person.
 GATEWAY_SUBJECT = "web-chat-gateway"
 
@@ -66,9 +94,11 @@ class ChatHub:
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
         return await self._backends.call("intake", method, path, token=self._token(), **kwargs)
 
-    async def start(self, topic: str, language: str) -> dict[str, Any]:
+    async def start(self, topic: str, language: str, client: str | None = None) -> dict[str, Any]:
+        # The person's address, for intake's limit on new chats per address (429 past it).
+        headers = {"Tsunagu-Client": client} if client else None
         started: dict[str, Any] = await self.call(
-            "POST", "/v1/web-chats", json={"topic": topic, "language": language}
+            "POST", "/v1/web-chats", json={"topic": topic, "language": language}, headers=headers
         )
         return started
 
@@ -81,6 +111,10 @@ class ChatHub:
 
     async def leave(self, chat_id: str) -> None:
         await self.call("POST", f"/v1/web-chats/{chat_id}/leave", json={})
+
+    async def consent(self, chat_id: str, request: str, decision: str) -> None:
+        body = {"request": request, "decision": decision}
+        await self.call("POST", f"/v1/web-chats/{chat_id}/consent", json=body)
 
     async def close(self) -> None:
         return None
@@ -103,12 +137,40 @@ def _translator(websocket: WebSocket | Request) -> Translator:
 # ---- the person's page ----------------------------------------------------------------------
 
 
+CHAT_MESSAGES_DIR = Path(__file__).parent / "messages" / "chat"
+
+
+@functools.cache
+def chat_messages(code: str) -> dict[str, str]:
+    """The chat page's own words in a language beyond Japanese and English (none for those two)."""
+    path = CHAT_MESSAGES_DIR / f"{code}.json"
+    if code not in LANGUAGE_NAMES or not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def chat_language(wanted: str | None, page_lang: str) -> str:
+    """The chat's language: the one chosen on the first screen, else the page's."""
+    return wanted if wanted in LANGUAGE_NAMES else page_lang
+
+
 @router.get("/chat")
-async def chat_page(ctx: Page) -> Response:
+async def chat_page(
+    ctx: Page, request: Request, lang: Annotated[str | None, Query(max_length=8)] = None
+) -> Response:
+    chosen = chat_language(lang, ctx.t.lang)
+    base = "ja" if chosen == "ja" else "en"
+    messages = {**request.app.state.catalogue[base], **chat_messages(chosen)}
+    t = ctx.t if base == ctx.t.lang and chosen in ("ja", "en") else Translator(base, messages)
     return await ctx.render(
         "chat/person.html",
+        t=t,
+        lang="fil" if chosen == "tl" else chosen,
+        chat_lang=chosen,
+        languages=CHAT_LANGUAGES,
         topics=[t.value for t in Topic],
-        js_messages=ctx.t.prefixed("chat.js."),
+        js_messages=t.prefixed("chat.js."),
     )
 
 
@@ -129,10 +191,11 @@ async def _pump(websocket: WebSocket, read: Any, chat_id: str, interval_s: float
         for message in state.get("messages", []):
             after = max(after, int(message.get("seq", 0)))
             await websocket.send_json({"type": "message", **message})
-        status = (state.get("state"), state.get("queue_position"))
+        status = tuple(repr(state.get(key)) for key in STATUS_KEYS)
         if status != last_status:
             last_status = status
-            await websocket.send_json({"type": "state", "state": status[0], "position": status[1]})
+            shown = {key: state.get(key) for key in STATUS_KEYS}
+            await websocket.send_json({"type": "state", **shown, "position": shown["queue_position"]})
         if state.get("state") == "closed":
             return
         await asyncio.sleep(interval_s)
@@ -157,8 +220,9 @@ async def person_socket(websocket: WebSocket) -> None:
                 if topic not in {t.value for t in Topic}:
                     await websocket.send_json({"type": "error", "code": "topic"})
                     continue
-                language = pick_language(str(data.get("language", "")))
-                started = await hub.start(topic, language)
+                language = chat_language(str(data.get("language", "")), "ja")
+                client = websocket.client.host if websocket.client else None
+                started = await hub.start(topic, language, client)
                 chat_id = str(started["id"])
                 await websocket.send_json(
                     {"type": "started", "chat_id": chat_id, "key": hub.chat_key(chat_id)}
@@ -176,6 +240,10 @@ async def person_socket(websocket: WebSocket) -> None:
                     await hub.write(chat_id, text)
             elif kind == "leave" and chat_id is not None:
                 await hub.leave(chat_id)
+            elif kind == "consent" and chat_id is not None:
+                decision = str(data.get("decision", ""))
+                if decision in ("given", "refused"):
+                    await hub.consent(chat_id, str(data.get("request", ""))[:40], decision)
             if chat_id is not None and pump is None:
                 pump = asyncio.create_task(_pump(websocket, hub.read, chat_id, settings.live_poll_interval_s))
     except WebSocketDisconnect:
@@ -207,9 +275,45 @@ async def take_chat(ctx: CounsellorPage, _: Checked, chat_id: uuid.UUID) -> Resp
 
 
 @router.get("/console/chats/{chat_id}")
-async def counsellor_room(ctx: CounsellorPage, chat_id: uuid.UUID) -> Response:
+async def counsellor_room(
+    ctx: CounsellorPage, chat_id: uuid.UUID, case: Annotated[uuid.UUID | None, Query()] = None
+) -> Response:
     chat = await ctx.call("intake", "GET", f"/v1/chats/{chat_id}")
-    return await ctx.render("chat/counsellor.html", chat=chat, js_messages=ctx.t.prefixed("chat.js."))
+    return await ctx.render(
+        "chat/counsellor.html",
+        chat=chat,
+        case_id=case,
+        language_name=LANGUAGE_NAMES.get(str(chat.get("language")), str(chat.get("language"))),
+        consent_items=CONSENT_ITEMS,
+        js_messages=ctx.t.prefixed("chat.js."),
+    )
+
+
+# What the counsellor may ask the person to let a local organisation receive.
+CONSENT_ITEMS = ("contact", "summary", "risk")
+
+
+@router.post("/console/chats/{chat_id}/consent")
+async def ask_consent(ctx: CounsellorPage, _: Checked, chat_id: uuid.UUID, request: Request) -> Response:
+    """Ask the person, in the chat, whether the chosen items may go to a local organisation."""
+    form = await request.form()
+    items = [str(v) for v in form.getlist("items") if str(v) in CONSENT_ITEMS]
+    if items:
+        await ctx.call("intake", "POST", f"/v1/chats/{chat_id}/consent-request", json={"items": items})
+    return RedirectResponse(f"/console/chats/{chat_id}?asked={int(bool(items))}", status_code=303)
+
+
+@router.post("/console/chats/{chat_id}/end")
+async def end_chat(
+    ctx: CounsellorPage, _: Checked, chat_id: uuid.UUID, case: Annotated[str, Form(max_length=64)] = ""
+) -> Response:
+    """End the chat with the closing message its recorded outcome calls for (a separate step)."""
+    await ctx.call("intake", "POST", f"/v1/chats/{chat_id}/end")
+    try:
+        suffix = f"?case={uuid.UUID(case)}" if case else ""
+    except ValueError:
+        suffix = ""
+    return RedirectResponse(f"/console/chats/{chat_id}{suffix}", status_code=303)
 
 
 def transcript_view(chat: dict[str, Any], after: int) -> dict[str, Any]:
@@ -219,7 +323,15 @@ def transcript_view(chat: dict[str, Any], after: int) -> dict[str, Any]:
         for seq, m in enumerate(chat.get("transcript") or [], start=1)
         if seq > after
     ]
-    return {"state": chat.get("state"), "queue_position": None, "messages": messages}
+    return {
+        "state": chat.get("state"),
+        "queue_position": None,
+        "closed_reason": chat.get("closed_reason"),
+        "consent_question": (chat.get("consent_requested") or {}).get("id"),
+        "consent": (chat.get("consent") or {}).get("decision"),
+        "acute_risk": chat.get("acute_risk_at") is not None,
+        "messages": messages,
+    }
 
 
 @router.websocket("/console/chats/{chat_id}/ws")

@@ -262,6 +262,9 @@ class Chat:
     closed_reason: str | None = None
     consultation_id: uuid.UUID | None = None
     purged_at: datetime | None = None
+    language: str = "ja"  # the person's (the bot answers in it); LINE chats are Japanese
+    acute_risk_at: datetime | None = None  # words of acute risk first seen: the queue takes it first
+    farewell: str | None = None  # the closing message the recorded outcome calls for (a Farewell)
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from eventkit.errors import ERROR_RESPONSES, ApiError
 from intake.chat import line_service
 from intake.chat.line import LineWebhook, to_inbound
 from intake.chat.outgoing import deliver
-from intake.deps import Channels, Messenger, Now, Seal
+from intake.deps import Channels, ChannelWebhookLimit, Messenger, Now, Seal
 from intake.signatures import line_signature_valid
 
-router = APIRouter(prefix="/v1/channels", responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/v1/channels", responses=ERROR_RESPONSES, dependencies=[ChannelWebhookLimit])
 
 MAX_LINE_BYTES = 1024 * 1024
 

@@ -10,8 +10,10 @@ import asyncpg
 
 from intake import sealing
 from intake.chat import repository
-from intake.chat.domain import LINE_CHANNEL, Chat, ChatMessage, ChatState, Inbound, Wrote, plan
+from intake.chat.domain import LINE_CHANNEL, Chat, ChatMessage, ChatState, Inbound, Reply, Wrote, plan
+from intake.chat.language import has_acute_risk
 from intake.chat.outgoing import Outgoing, store_replies
+from intake.chat.speech import texts_for
 from intake.sealing import Sealer
 from intake.signatures import pseudonym
 
@@ -58,6 +60,11 @@ async def receive(
                 )
             if step.consent is not None:
                 changed = replace(changed, consent=step.consent)
+            replies = list(step.replies)
+            if isinstance(event, Wrote) and changed.acute_risk_at is None and has_acute_risk(event.text):
+                # Words of acute risk: the crisis numbers at once, and the queue takes the chat first.
+                changed = replace(changed, acute_risk_at=now)
+                replies.append(Reply(texts_for(changed.language).crisis))
             if step.close:
                 changed = replace(changed, state=ChatState.CLOSED, closed_at=now, closed_reason="user_left")
             await repository.update_chat(conn, chat=changed)
@@ -74,7 +81,7 @@ async def receive(
                 )
                 await repository.insert_message(conn, sealer, chat_id=chat.id, message=message)
             messages = await store_replies(
-                conn, sealer, chat_id=chat.id, replies=step.replies, counsellor=None, now=now
+                conn, sealer, chat_id=chat.id, replies=replies, counsellor=None, now=now
             )
             if messages and event.reply_token:
                 outgoing.append(Outgoing(event.reply_token, None, messages))

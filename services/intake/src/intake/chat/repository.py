@@ -84,6 +84,9 @@ _CHAT_FIELDS = (
     "closed_reason",
     "consultation_id",
     "purged_at",
+    "language",
+    "acute_risk_at",
+    "farewell",
 )
 _CHAT_COLUMNS = ", ".join(_CHAT_FIELDS)
 
@@ -108,6 +111,9 @@ def _row(chat: Chat) -> dict[str, Any]:
         "closed_reason": chat.closed_reason,
         "consultation_id": chat.consultation_id,
         "purged_at": chat.purged_at,
+        "language": chat.language,
+        "acute_risk_at": chat.acute_risk_at,
+        "farewell": chat.farewell,
     }
 
 
@@ -164,12 +170,14 @@ async def list_chats(
     limit: int,
     since: datetime | None = None,
 ) -> list[Chat]:
-    """Oldest first, by when the chat joined the queue (its topic chosen) or opened."""
+    """Chats marked for acute risk first, then oldest first, by when the chat joined the queue
+    (its topic chosen) or opened."""
     rows = await conn.fetch(
         f"""SELECT {_CHAT_COLUMNS} FROM chats
              WHERE state = $1 AND ($2::text IS NULL OR topic = $2) AND ($3::text IS NULL OR taken_by = $3)
                AND ($5::timestamptz IS NULL OR coalesce(topic_chosen_at, started_at) >= $5)
-             ORDER BY coalesce(topic_chosen_at, started_at), started_at, id LIMIT $4""",
+             ORDER BY (acute_risk_at IS NULL), coalesce(topic_chosen_at, started_at), started_at, id
+             LIMIT $4""",
         state.value,
         topic.value if topic else None,
         taken_by,
@@ -177,6 +185,17 @@ async def list_chats(
         since,
     )
     return [_chat(r) for r in rows]
+
+
+async def recent_waits(conn: asyncpg.Connection, *, since: datetime, limit: int = 20) -> list[float]:
+    """How long (seconds) the chats most recently taken had waited, newest first."""
+    rows = await conn.fetch(
+        """SELECT extract(epoch FROM taken_at - coalesce(topic_chosen_at, started_at)) AS waited
+             FROM chats WHERE taken_at IS NOT NULL AND taken_at >= $1 ORDER BY taken_at DESC LIMIT $2""",
+        since,
+        limit,
+    )
+    return [max(0.0, float(r["waited"])) for r in rows]
 
 
 # ---- messages -------------------------------------------------------------------------------

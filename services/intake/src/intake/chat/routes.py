@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from contracts.vocabulary import Channel, Topic
 from eventkit.deps import Counsellor, Pool
 from eventkit.errors import ERROR_RESPONSES
+from eventkit.text import Text
 from intake.chat import service
 from intake.chat.domain import ChatConsent, ChatState, ConsentRequest
 from intake.consent.domain import CONSENT_TEXTS, CURRENT_CONSENT_TEXT, ConsentDecision, ConsentItem
@@ -57,6 +58,11 @@ class ConsentRequestOut(BaseModel):
 
 class ChatSummaryOut(BaseModel):
     id: uuid.UUID
+    channel: str = Field(description="line | web")
+    language: str = Field(description="The person's language (ISO 639-1; Filipino is tl)")
+    acute_risk_at: datetime | None = Field(description="When words of acute risk were first written")
+    farewell: str | None = Field(description="handoff_s4 | handoff_s3 | handoff_s2 | next_steps")
+    closed_reason: str | None = Field(description="consultation | counsellor_ended | user_left")
     state: ChatState
     topic: Topic | None
     started_at: datetime
@@ -135,7 +141,7 @@ async def read_chat(chat_id: uuid.UUID, principal: Counsellor, pool: Pool, seale
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=5000)
+    text: Text = Field(min_length=1, max_length=5000)
 
 
 @router.post(
@@ -206,6 +212,10 @@ async def request_consent(
 
 class ChatCloseIn(CaseDetailsIn):
     topic: Topic | None = Field(default=None, description="Default: the topic the user chose")
+    end_chat: bool = Field(
+        default=True,
+        description="End the chat with its closing message at once; false: record only, end it later",
+    )
 
 
 @router.post(
@@ -239,8 +249,26 @@ async def close_chat(
         new=body.details(channel=Channel.CHAT, topic=body.topic or Topic.LONELY),
         topic=body.topic,
         now=now,
+        end_chat=body.end_chat,
     )
     if not created:
         response.status_code = 200
     response.headers["Location"] = f"/v1/consultations/{view.consultation.id}"
     return ConsultationOut.of(view)
+
+
+@router.post(
+    "/chats/{chat_id}/end",
+    response_model=ChatSummaryOut,
+    summary="End a chat you took, with the closing message its recorded outcome calls for",
+    description=(
+        "A recorded chat that opened a handoff tells the person a local organisation will contact "
+        "them and roughly when, and tonight's emergency numbers; otherwise where to turn next. "
+        "Ending an ended chat changes nothing."
+    ),
+)
+async def end_chat(
+    chat_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal, messenger: Messenger, now: Now
+) -> ChatSummaryOut:
+    ended = await service.end(pool, sealer, messenger, principal=principal, chat_id=chat_id, now=now)
+    return ChatSummaryOut.of(ended)

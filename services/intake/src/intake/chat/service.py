@@ -1,5 +1,6 @@
-"""chat's use cases for counsellors: the queue, taking a chat, answering, asking for consent, and
-closing the chat into a consultation."""
+"""chat's use cases for counsellors: the queue, taking a chat, answering, asking for consent,
+recording the chat as a consultation and, as a separate step, ending it with the closing message
+the recorded outcome calls for."""
 
 import contextlib
 import uuid
@@ -13,7 +14,6 @@ from eventkit.auth import Principal
 from eventkit.errors import invalid, not_found
 from intake.chat import repository
 from intake.chat.domain import (
-    CLOSING,
     Chat,
     ChatConsent,
     ChatMessage,
@@ -27,8 +27,10 @@ from intake.chat.domain import (
     consent_from_click,
     new_consent_request,
 )
+from intake.chat.language import Farewell
 from intake.chat.line import LineMessenger
 from intake.chat.outgoing import push, store_replies
+from intake.chat.speech import consent_lines, farewell_for, farewell_lines, texts_for
 from intake.consent.domain import ConsentItem
 from intake.consultations import service as consultations
 from intake.consultations.domain import Entry, NewConsultation, PersonalDataPurged
@@ -36,12 +38,15 @@ from intake.consultations.service import ConsultationView
 from intake.risk.domain import judge
 from intake.sealing import Sealer
 
-CONSENT_INTRO = "地域の支援団体へのおつなぎについて、ご同意をお願いします。"
-
 
 @dataclass(frozen=True)
 class ChatSummary:
     id: uuid.UUID
+    channel: str
+    language: str
+    acute_risk_at: datetime | None
+    farewell: str | None
+    closed_reason: str | None
     state: ChatState
     topic: Topic | None
     started_at: datetime
@@ -58,6 +63,11 @@ class ChatSummary:
 def _summary(chat: Chat, messages: int) -> ChatSummary:
     return ChatSummary(
         id=chat.id,
+        channel=chat.channel,
+        language=chat.language,
+        acute_risk_at=chat.acute_risk_at,
+        farewell=chat.farewell,
+        closed_reason=chat.closed_reason,
         state=chat.state,
         topic=chat.topic,
         started_at=chat.started_at,
@@ -82,7 +92,8 @@ async def list_chats(
     limit: int,
     since: datetime | None = None,
 ) -> list[ChatSummary]:
-    """Waiting chats (oldest first) for any counsellor; active or closed ones only the taker's."""
+    """Waiting chats (marked for acute risk first, then oldest first) for any counsellor; active
+    or closed ones only the taker's."""
     taken_by = principal.subject if mine or state is not ChatState.WAITING else None
     async with pool.acquire() as conn:
         chats = await repository.list_chats(
@@ -164,7 +175,8 @@ async def request_consent(
     text_version: str,
     now: datetime,
 ) -> ConsentRequest:
-    """Ask the user, with two buttons, to consent to sharing `items`; the click is the record."""
+    """Ask the person, with two buttons, to consent to sharing `items` (what, with whom, why, in
+    the chat's language); the click is the consent record."""
     request = new_consent_request(items, text_version, by=principal.subject, at=now)
     async with pool.acquire() as conn, conn.transaction():
         chat = await _own_chat(conn, principal, chat_id)
@@ -173,7 +185,9 @@ async def request_consent(
             conn,
             sealer,
             chat_id=chat.id,
-            replies=[Reply(CONSENT_INTRO, consent_request=request)],
+            replies=[
+                Reply("\n".join(consent_lines(texts_for(chat.language), items)), consent_request=request)
+            ],
             counsellor=principal.subject,
             now=now,
         )
@@ -182,6 +196,13 @@ async def request_consent(
         )
     await push(pool, sealer, messenger, chat=chat, messages=messages)
     return request
+
+
+def _recordable(chat: Chat) -> None:
+    """A chat is recorded while it is active, or after the person left it or it was ended unrecorded."""
+    if chat.state is ChatState.ACTIVE or chat.closed_reason in ("user_left", "counsellor_ended"):
+        return
+    raise ChatNotActive(f"The chat is {chat.state}.")
 
 
 async def close_into_consultation(
@@ -194,46 +215,81 @@ async def close_into_consultation(
     new: NewConsultation,
     topic: Topic | None,
     now: datetime,
+    end_chat: bool = True,
 ) -> tuple[ConsultationView, bool]:
-    """Record the chat as a consultation (its transcript attached) and end it; (it, created?).
+    """Record the chat as a consultation (its transcript attached); (it, created?).
 
-    The chat's topic stands unless the counsellor names another; the user's consent click is the
-    consent record unless the counsellor records one."""
+    The chat's topic stands unless the counsellor names another; the person's consent click is the
+    consent record unless the counsellor records one. The outcome decides the closing message
+    (a handoff's, or where to turn next). With `end_chat` the chat ends at once with it; without,
+    the chat stays open until the counsellor ends it (`end`)."""
     async with pool.acquire() as conn, conn.transaction():
         chat = await _own_chat(conn, principal, chat_id)
-        if chat.state is ChatState.CLOSED and chat.consultation_id is not None:
+        if chat.consultation_id is not None:
             earlier = await consultations.readable(conn, sealer, principal, chat.consultation_id)
             return await consultations.view(conn, earlier), False
-        _active(chat)
+        _recordable(chat)
         consent = new.consent or (consent_from_click(chat.consent) if chat.consent else None)
         chosen = topic or chat.topic
         if chosen is None:
             raise invalid("body.topic", "the chat has no topic yet: name one", "The consultation is invalid.")
         new = replace(new, channel=Channel.CHAT, topic=chosen, consent=consent)
+        decision = judge(new.case_input())
         consultation = await consultations.insert_new(
             conn,
             sealer,
             principal=principal,
             new=new,
-            decision=judge(new.case_input()),
+            decision=decision,
             entry=Entry(chat_id=chat.id),
             now=now,
         )
+        farewell = farewell_for(decision.severity.final, decision.lawful_basis)
+        recorded_chat = replace(
+            chat, consultation_id=consultation.id, farewell=farewell.value, last_activity_at=now
+        )
+        await repository.update_chat(conn, chat=recorded_chat)
+        recorded = await consultations.view(conn, consultation)
+    if end_chat and recorded_chat.state is ChatState.ACTIVE:
+        await end(pool, sealer, messenger, principal=principal, chat_id=chat_id, now=now)
+    return recorded, True
+
+
+async def end(
+    pool: asyncpg.Pool,
+    sealer: Sealer,
+    messenger: LineMessenger,
+    *,
+    principal: Principal,
+    chat_id: uuid.UUID,
+    now: datetime,
+) -> ChatSummary:
+    """The counsellor ends the chat: the person gets the closing message in their language (a
+    local organisation will call and roughly when, tonight's numbers; or where to turn next) and
+    the chat cannot be written to any more. Ending an ended chat changes nothing."""
+    async with pool.acquire() as conn, conn.transaction():
+        chat = await _own_chat(conn, principal, chat_id)
+        if chat.state is ChatState.CLOSED:
+            counts = await repository.count_messages(conn, chat_ids=[chat.id])
+            return _summary(chat, counts.get(chat.id, 0))
+        _active(chat)
+        farewell = Farewell(chat.farewell) if chat.farewell else Farewell.NEXT_STEPS
         closed = replace(
             chat,
             state=ChatState.CLOSED,
             closed_at=now,
             closed_by=principal.subject,
-            closed_reason="consultation",
-            consultation_id=consultation.id,
+            closed_reason="consultation" if chat.consultation_id else "counsellor_ended",
+            farewell=farewell.value,
             last_activity_at=now,
         )
         await repository.update_chat(conn, chat=closed)
+        lines = farewell_lines(texts_for(chat.language), farewell)
         messages = await store_replies(
-            conn, sealer, chat_id=chat.id, replies=[Reply(CLOSING)], counsellor=None, now=now
+            conn, sealer, chat_id=chat.id, replies=[Reply(line) for line in lines], counsellor=None, now=now
         )
-        recorded = await consultations.view(conn, consultation)
-    # The consultation stands if the farewell cannot be sent; its row says it was not delivered.
+        counts = await repository.count_messages(conn, chat_ids=[chat.id])
+    # The chat stands closed if the farewell cannot be sent; its rows say it was not delivered.
     with contextlib.suppress(PersonalDataPurged, LineUnavailable):
         await push(pool, sealer, messenger, chat=closed, messages=messages)
-    return recorded, True
+    return _summary(closed, counts.get(chat.id, 0))

@@ -7,6 +7,8 @@
   const compose = document.getElementById("chat-compose");
   const text = document.getElementById("chat-text");
   const errorEl = document.getElementById("chat-error");
+  const answer = document.getElementById("room-consent-answer");
+  const decision = document.getElementById("room-consent-decision");
   let socket = null;
 
   function add(kind, body, who) {
@@ -33,7 +35,18 @@
         const who = mine ? T.t("chat.js.counsellor") : data.sender === "bot" ? T.t("chat.js.bot") : T.t("chat.js.person");
         add(mine ? "me" : data.sender === "bot" ? "system" : "them", data.text || "", who);
       } else if (data.type === "state") {
-        status.textContent = T.t("chat.js.state_" + data.state);
+        const left = data.state === "closed" && data.closed_reason === "user_left";
+        status.textContent = left ? T.t("chat.js.person_left") : T.t("chat.js.state_" + data.state);
+        if (data.consent) {
+          // The person's tap shows at once, in the counsellor's language.
+          answer.hidden = false;
+          decision.textContent = T.t("chat.js.consent_" + data.consent);
+        }
+        if (data.state === "closed") {
+          // A closed chat cannot be typed into; the person may have left while the page was open.
+          text.disabled = true;
+          compose.querySelector("button").disabled = true;
+        }
       } else if (data.type === "error") {
         errorEl.hidden = false;
         errorEl.textContent = T.t("chat.js.error");
@@ -51,7 +64,10 @@
     text.focus();
   });
   text.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); compose.requestSubmit(); }
+    // Enter that confirms a Japanese conversion (isComposing, or keyCode 229) does not send.
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+    event.preventDefault();
+    compose.requestSubmit();
   });
   connect();
 })();
