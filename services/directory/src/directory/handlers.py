@@ -16,6 +16,7 @@ from contracts.events import (
     HandoffOutcomeRecorded,
     ReferralRequested,
     ReferralWithdrawn,
+    ReofferRequested,
 )
 from directory.context import Context
 from directory.handoffs import handlers as handoffs
@@ -26,6 +27,7 @@ from eventkit.consumer import Handler
 def build_handlers(context: Context) -> dict[type[Event], Handler]:
     return {
         ReferralRequested: matching.on_referral_requested(context),
+        ReofferRequested: matching.on_reoffer_requested(context),
         HandoffOffered: handoffs.on_handoff_offered,
         HandoffAcknowledged: handoffs.on_handoff_acknowledged,
         HandoffDeclined: handoffs.on_handoff_declined,

@@ -10,6 +10,7 @@ from contracts.events import (
     HandoffOutcomeRecorded,
     ReferralRequested,
     ReferralWithdrawn,
+    ReofferRequested,
 )
 from contracts.topics import SUBSCRIPTIONS
 from directory.config import Settings
@@ -31,6 +32,7 @@ def test_directory_answers_requests_and_follows_the_handoff_lifecycle() -> None:
         HandoffExpired,
         HandoffOutcomeRecorded,
         ReferralWithdrawn,
+        ReofferRequested,
     }
 
 

@@ -11,6 +11,7 @@ import pytest
 from contracts.events import Candidate, ConsultationRecorded
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
 from eventkit.clock import MovableClock
+from eventkit.crypto import Keyring, generate_keyring_entry
 from eventkit.testing import service_database_fixtures
 from referral.lifecycle import repository, service
 from referral.lifecycle.domain import Entry, HandoffPolicy, Referral
@@ -25,6 +26,8 @@ TRACE_HEADERS = {"traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"}
 
 
 service_db, pool = service_database_fixtures("referral", MIGRATIONS, pool_max=8)
+# The keyring that seals the notes partners and operators write (tests open them with it).
+NOTES = Keyring(generate_keyring_entry())
 
 
 @pytest.fixture
@@ -35,7 +38,7 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def lifecycle(clock: MovableClock) -> Lifecycle:
-    return Lifecycle(HandoffPolicy(), clock)
+    return Lifecycle(HandoffPolicy(), clock, notes=NOTES)
 
 
 def candidate(org: uuid.UUID, rank: int, channels: tuple[str, ...] = ("portal",)) -> Candidate:

@@ -28,6 +28,28 @@ def candidate_event(candidate: Candidate) -> events.Candidate:
     )
 
 
+def reoffer_answer(
+    request: events.ReofferRequested, candidate: Candidate | None, refusals: tuple[str, ...], *, at: datetime
+) -> events.ReofferMatched | events.ReofferUnmatched:
+    """The answer to an operator's choice: the organisation as a candidate, or why it cannot be."""
+    if candidate is None:
+        return events.ReofferUnmatched(
+            case_id=request.case_id,
+            referral_id=request.referral_id,
+            request_id=request.request_id,
+            organisation_id=request.organisation_id,
+            reasons=refusals,
+            unmatched_at=at,
+        )
+    return events.ReofferMatched(
+        case_id=request.case_id,
+        referral_id=request.referral_id,
+        request_id=request.request_id,
+        organisation=candidate_event(candidate),
+        matched_at=at,
+    )
+
+
 def alert_id(referral_id: uuid.UUID, kind: AlertKind) -> uuid.UUID:
     """One alert per referral and kind, whatever redelivers the request."""
     return uuid.uuid5(referral_id, f"directory:{kind.value}")

@@ -2,14 +2,14 @@
 
 import asyncpg
 
-from contracts.events import ReferralRequested
+from contracts.events import ReferralRequested, ReofferRequested
 from directory.context import Context
 from directory.matching import service
 from directory.matching.domain import Referral, ReferralNeeds
 from eventkit.consumer import Handler, Message
 
 
-def needs_of(request: ReferralRequested) -> ReferralNeeds:
+def needs_of(request: ReferralRequested | ReofferRequested) -> ReferralNeeds:
     return ReferralNeeds(
         topic=request.topic,
         municipality_code=request.municipality_code,
@@ -30,5 +30,14 @@ def on_referral_requested(context: Context) -> Handler:
 
     async def handle(conn: asyncpg.Connection, event: ReferralRequested, message: Message) -> None:
         await service.match_referral(conn, referral=referral_of(event), context=context)
+
+    return handle
+
+
+def on_reoffer_requested(context: Context) -> Handler:
+    """An operator's choice of organisation for a referral nobody took: confirm it or refuse it."""
+
+    async def handle(conn: asyncpg.Connection, event: ReofferRequested, message: Message) -> None:
+        await service.answer_reoffer(conn, request=event, needs=needs_of(event), context=context)
 
     return handle

@@ -106,6 +106,17 @@ async def find_listings(
     return [found[row["id"]] for row in rows if row["id"] in found]
 
 
+async def listings_of_organisation(conn: asyncpg.Connection, *, organisation_id: uuid.UUID) -> list[Listing]:
+    """Every service of one organisation, active or not, wherever it works."""
+    rows = await conn.fetch(
+        f"""SELECT {SERVICE_COLUMNS}, {ORGANISATION_COLUMNS}, {_VERSIONS},
+                   p.offered, p.acknowledged, p.declined, p.expired, p.ack_score, p.mean_ack_seconds
+              {_LISTING_FROM} WHERE s.organisation_id = $1 ORDER BY s.id""",
+        organisation_id,
+    )
+    return [_listing(row) for row in rows]
+
+
 async def insert_match(
     conn: asyncpg.Connection,
     *,

@@ -9,12 +9,13 @@ from datetime import datetime
 
 import asyncpg
 
-from contracts.events import Event, ReferralMatched
+from contracts.events import Event, ReferralMatched, ReofferMatched, ReofferRequested
 from directory.context import Context
 from directory.matching import repository
-from directory.matching.answer import candidate_event, outcome_events
+from directory.matching.answer import candidate_event, outcome_events, reoffer_answer
 from directory.matching.domain import MatchResult, Referral, ReferralNeeds
 from directory.matching.ranking import match
+from directory.matching.reoffer import judge_reoffer
 from eventkit import outbox, telemetry
 
 log = logging.getLogger(__name__)
@@ -96,4 +97,28 @@ async def match_referral(
         )
     else:
         log.warning("referral %s unmatched, operators alerted: %s", referral.referral_id, ",".join(reasons))
+    return answer
+
+
+async def answer_reoffer(
+    conn: asyncpg.Connection, *, request: ReofferRequested, needs: ReferralNeeds, context: Context
+) -> Event:
+    """Judge the organisation an operator chose for a referral nobody took, and answer referral
+    (in the caller's transaction, through the outbox)."""
+    at = context.clock()
+    listings = await repository.listings_of_organisation(conn, organisation_id=request.organisation_id)
+    area = context.geography.area_of(needs.municipality_code)
+    judged = judge_reoffer(request.organisation_id, listings, needs, area=area, at=at, policy=context.policy)
+    answer = reoffer_answer(request, judged.candidate, judged.refusals, at=at)
+    await outbox.append(conn, answer)
+    telemetry.tag(organisation_id=request.organisation_id)
+    if isinstance(answer, ReofferMatched):
+        log.info("referral %s: operator's choice %s confirmed", request.referral_id, request.organisation_id)
+    else:
+        log.warning(
+            "referral %s: operator's choice %s refused: %s",
+            request.referral_id,
+            request.organisation_id,
+            ",".join(judged.refusals),
+        )
     return answer

@@ -98,9 +98,10 @@ def offer_to(referral: Referral, candidate: Candidate, *, at: datetime, policy: 
     return Change(offered, (entry,), (event,), Deadline(number, deadline))
 
 
-def exhausted_alert_id(referral_id: uuid.UUID) -> uuid.UUID:
-    """Deterministic, so that the alert of one exhaustion has one id wherever it is computed."""
-    return uuid.uuid5(referral_id, "referral_exhausted")
+def exhausted_alert_id(referral_id: uuid.UUID, last_attempt: int) -> uuid.UUID:
+    """Deterministic, so that the alert of one exhaustion has one id wherever it is computed; a
+    referral an operator re-offered may be exhausted again, and that is a new alert."""
+    return uuid.uuid5(referral_id, f"referral_exhausted:{last_attempt}")
 
 
 def move_on(
@@ -139,7 +140,7 @@ def move_on(
         ),
         OperatorAlertRaised(
             case_id=referral.case_id,
-            alert_id=exhausted_alert_id(referral.id),
+            alert_id=exhausted_alert_id(referral.id, ended.number),
             kind=AlertKind.REFERRAL_EXHAUSTED,
             referral_id=referral.id,
             severity=referral.severity,

@@ -54,6 +54,14 @@ class CaseNeeds:
 
 
 @dataclass(frozen=True)
+class PendingReoffer:
+    """An operator's choice of organisation, waiting for the directory to confirm it can be alerted."""
+
+    request_id: uuid.UUID
+    organisation_id: uuid.UUID
+
+
+@dataclass(frozen=True)
 class Referral:
     id: uuid.UUID
     case_id: uuid.UUID
@@ -71,6 +79,7 @@ class Referral:
     updated_at: datetime
     deadline_at: datetime | None = None  # the open attempt's deadline
     attempts: tuple[Attempt, ...] = ()  # loaded by the repository's get and lock only
+    pending_reoffer: PendingReoffer | None = None
 
     @property
     def current(self) -> Attempt | None:
@@ -93,6 +102,11 @@ class Referral:
             gender=self.needs.gender,
             language=self.needs.language,
         )
+
+    @property
+    def reoffer_organisation_id(self) -> uuid.UUID | None:
+        """The organisation an operator chose, while the directory has not answered yet."""
+        return self.pending_reoffer.organisation_id if self.pending_reoffer else None
 
     @property
     def attempts_spent(self) -> int:

@@ -47,3 +47,15 @@ class NotOffered(LifecycleError, NotFound):
 
 class InvalidOutcome(LifecycleError, Invalid):
     """An outcome whose fields do not fit its stage."""
+
+
+class AlreadyOffered(LifecycleError, Conflict):
+    """The operator chose an organisation this referral was offered to before."""
+
+    code = "already_offered"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This organisation was offered the case before and did not take it. Call them, or choose "
+            "another organisation."
+        )

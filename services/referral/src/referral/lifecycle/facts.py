@@ -26,6 +26,12 @@ from referral.lifecycle.domain import (
     target,
 )
 from referral.lifecycle.errors import IllegalTransition
+from referral.lifecycle.operator_track import (
+    ReofferAccepted,
+    ReofferRefused,
+    on_reoffer_accepted,
+    on_reoffer_refused,
+)
 from referral.lifecycle.states import (
     OPEN_ATTEMPT,
     Action,
@@ -78,7 +84,7 @@ class DeliveryFailed:
     at: datetime
 
 
-Fact = Matched | Unmatched | Notified | DeliveryFailed
+Fact = Matched | Unmatched | Notified | DeliveryFailed | ReofferAccepted | ReofferRefused
 
 
 def should_open_referral(case: CaseRecorded) -> bool:
@@ -127,6 +133,10 @@ def apply(referral: Referral, fact: Fact, *, actor: str, policy: HandoffPolicy, 
             return _on_delivery_outcome(referral, fact, actor=actor, policy=policy)
         case DeliveryFailed():
             return _on_delivery_outcome(referral, fact, actor=actor, policy=policy)
+        case ReofferAccepted():
+            return on_reoffer_accepted(referral, fact, actor=actor, policy=policy, now=now)
+        case ReofferRefused():
+            return on_reoffer_refused(referral, fact, actor=actor)
 
 
 def _on_matched(

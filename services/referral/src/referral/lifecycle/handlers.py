@@ -19,11 +19,14 @@ from contracts.events import (
     HandoffNotified,
     ReferralMatched,
     ReferralUnmatched,
+    ReofferMatched,
+    ReofferUnmatched,
 )
 from eventkit.consumer import Handler, Message, PermanentFailure
 from referral.lifecycle import service
 from referral.lifecycle.domain import CaseNeeds
 from referral.lifecycle.facts import CaseRecorded, DeliveryFailed, Fact, Matched, Notified, Unmatched
+from referral.lifecycle.operator_track import ReofferAccepted, ReofferRefused
 from referral.lifecycle.service import Lifecycle
 
 log = logging.getLogger(__name__)
@@ -151,6 +154,25 @@ async def on_handoff_delivery_failed(
     await _record(conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact)
 
 
+async def on_reoffer_matched(
+    conn: asyncpg.Connection, event: ReofferMatched, message: Message, lifecycle: Lifecycle
+) -> None:
+    fact = ReofferAccepted(request_id=event.request_id, candidate=event.organisation, at=event.matched_at)
+    await _record(conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact)
+
+
+async def on_reoffer_unmatched(
+    conn: asyncpg.Connection, event: ReofferUnmatched, message: Message, lifecycle: Lifecycle
+) -> None:
+    fact = ReofferRefused(
+        request_id=event.request_id,
+        organisation_id=event.organisation_id,
+        reasons=event.reasons,
+        at=event.unmatched_at,
+    )
+    await _record(conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact)
+
+
 def bind(lifecycle: Lifecycle) -> dict[type[Event], Handler]:
     """The handlers as the consumer calls them, with the service's lifecycle settings."""
 
@@ -169,4 +191,6 @@ HANDLERS: dict[type[Event], LifecycleHandler] = {
     ReferralUnmatched: on_referral_unmatched,
     HandoffNotified: on_handoff_notified,
     HandoffDeliveryFailed: on_handoff_delivery_failed,
+    ReofferMatched: on_reoffer_matched,
+    ReofferUnmatched: on_reoffer_unmatched,
 }

@@ -1,7 +1,7 @@
 """The lifecycle's SQL: referrals, their attempts, the timeline and the deadline timers."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -9,12 +9,22 @@ import asyncpg
 
 from contracts.events import Candidate
 from contracts.vocabulary import AgeBand, DeclineReason, Gender, IssueTag, LawfulBasis, Severity, Topic
-from referral.lifecycle.domain import Attempt, CaseNeeds, Deadline, Entry, Referral, TimelineEntry, Timer
+from referral.lifecycle.domain import (
+    Attempt,
+    CaseNeeds,
+    Deadline,
+    Entry,
+    PendingReoffer,
+    Referral,
+    TimelineEntry,
+    Timer,
+)
 from referral.lifecycle.states import AttemptState, Milestone, ReferralState
 
-_COLUMNS = """id, case_id, state, topic, municipality_code, severity, lawful_basis, organisation_id,
-              attempt, reasons, candidates, created_at, updated_at, deadline_at, need_tags, age_band,
-              gender, language"""
+_NEW_COLUMNS = """id, case_id, state, topic, municipality_code, severity, lawful_basis, organisation_id,
+                  attempt, reasons, candidates, created_at, updated_at, deadline_at, need_tags,
+                  age_band, gender, language"""
+_COLUMNS = f"{_NEW_COLUMNS}, reoffer_request_id, reoffer_organisation_id"
 
 _ATTEMPT_COLUMNS = """attempt, organisation_id, state, offered_at, deadline_at, ended_at, decline_reason,
                       via"""
@@ -43,6 +53,11 @@ def _to_referral(row: asyncpg.Record, attempts: tuple[Attempt, ...] = ()) -> Ref
         updated_at=row["updated_at"],
         deadline_at=row["deadline_at"],
         attempts=attempts,
+        pending_reoffer=(
+            PendingReoffer(row["reoffer_request_id"], row["reoffer_organisation_id"])
+            if row["reoffer_request_id"]
+            else None
+        ),
     )
 
 
@@ -72,7 +87,7 @@ async def insert_referral(
 ) -> bool:
     """True if inserted; False if the case already has a referral (a repeated consultation)."""
     inserted = await conn.fetchval(
-        f"""INSERT INTO referrals ({_COLUMNS}, trace_id, trace_headers)
+        f"""INSERT INTO referrals ({_NEW_COLUMNS}, trace_id, trace_headers)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
                     $19, $20)
             ON CONFLICT (case_id) DO NOTHING RETURNING true""",
@@ -128,10 +143,12 @@ async def trace_headers_of(conn: asyncpg.Connection, *, referral_id: uuid.UUID) 
 
 
 async def update_referral(conn: asyncpg.Connection, *, referral: Referral) -> None:
+    pending = referral.pending_reoffer
     await conn.execute(
         """UPDATE referrals
               SET state = $2, organisation_id = $3, attempt = $4, reasons = $5, candidates = $6,
-                  deadline_at = $7, updated_at = now()
+                  deadline_at = $7, reoffer_request_id = $8, reoffer_organisation_id = $9,
+                  updated_at = now()
             WHERE id = $1""",
         referral.id,
         referral.state.value,
@@ -140,6 +157,8 @@ async def update_referral(conn: asyncpg.Connection, *, referral: Referral) -> No
         list(referral.reasons),
         _candidates_json(referral),
         referral.deadline_at,
+        pending.request_id if pending else None,
+        pending.organisation_id if pending else None,
     )
 
 
@@ -167,13 +186,13 @@ async def save_attempt(
 
 
 async def set_decline_note(
-    conn: asyncpg.Connection, *, referral_id: uuid.UUID, attempt: int, note: str
+    conn: asyncpg.Connection, *, referral_id: uuid.UUID, attempt: int, note_enc: str
 ) -> None:
     await conn.execute(
-        "UPDATE handoff_attempts SET decline_note = $3 WHERE referral_id = $1 AND attempt = $2",
+        "UPDATE handoff_attempts SET decline_note_enc = $3 WHERE referral_id = $1 AND attempt = $2",
         referral_id,
         attempt,
-        note,
+        note_enc,
     )
 
 
@@ -234,6 +253,14 @@ async def has_attempt_of(
 async def referrals_of_case(conn: asyncpg.Connection, *, case_id: uuid.UUID) -> list[Referral]:
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM referrals WHERE case_id = $1 ORDER BY created_at, id", case_id
+    )
+    return [_to_referral(row) for row in rows]
+
+
+async def referrals_of_cases(conn: asyncpg.Connection, *, case_ids: Sequence[uuid.UUID]) -> list[Referral]:
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM referrals WHERE case_id = ANY ($1::uuid[]) ORDER BY created_at, id",
+        list(case_ids),
     )
     return [_to_referral(row) for row in rows]
 
@@ -308,3 +335,43 @@ async def next_due_at(conn: asyncpg.Connection) -> datetime | None:
         "SELECT min(due_at) FROM handoff_timers WHERE fired_at IS NULL"
     )
     return due
+
+
+async def set_handled_elsewhere_note(
+    conn: asyncpg.Connection, *, referral_id: uuid.UUID, actor: str, note_enc: str
+) -> None:
+    """The operator's own words on how the case was handled (sealed): here and nowhere else."""
+    await conn.execute(
+        """INSERT INTO handled_elsewhere_notes (referral_id, note_enc, written_by) VALUES ($1, $2, $3)""",
+        referral_id,
+        note_enc,
+        actor,
+    )
+
+
+# The gauges of /metrics (eventkit.metrics.StateCount): counts and durations, never an id.
+async def count_by_state(pool: asyncpg.Pool) -> list[tuple[str, float]]:
+    rows = await pool.fetch("SELECT state, count(*) AS n FROM referrals GROUP BY state")
+    return [(row["state"], float(row["n"])) for row in rows]
+
+
+async def count_expired_by_severity(pool: asyncpg.Pool) -> list[tuple[str, float]]:
+    """Attempts whose deadline passed without an answer, since the start, by the case's severity."""
+    rows = await pool.fetch(
+        """SELECT r.severity, count(*) AS n FROM handoff_attempts a JOIN referrals r ON r.id = a.referral_id
+           WHERE a.state = 'expired' GROUP BY r.severity"""
+    )
+    return [(row["severity"], float(row["n"])) for row in rows]
+
+
+async def acknowledgement_p90_by_severity(pool: asyncpg.Pool) -> list[tuple[str, float]]:
+    """The 90th percentile of the time from offer to acknowledgement over the last hour."""
+    rows = await pool.fetch(
+        """SELECT r.severity,
+                  percentile_cont(0.9) WITHIN GROUP (
+                      ORDER BY extract(epoch FROM a.ended_at - a.offered_at))::float8 AS p90
+           FROM handoff_attempts a JOIN referrals r ON r.id = a.referral_id
+           WHERE a.state = 'acknowledged' AND a.ended_at > now() - interval '1 hour'
+           GROUP BY r.severity"""
+    )
+    return [(row["severity"], float(row["p90"])) for row in rows]

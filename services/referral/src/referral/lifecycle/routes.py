@@ -8,11 +8,20 @@ from typing import Annotated, Self
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contracts.vocabulary import DeclineReason, LawfulBasis, OutcomeCode, OutcomeStage, Severity, Topic
-from eventkit.deps import Partner, Pool, Staff
+from contracts.vocabulary import (
+    DeclineReason,
+    HandledElsewhereReason,
+    LawfulBasis,
+    OutcomeCode,
+    OutcomeStage,
+    Severity,
+    Topic,
+)
+from eventkit.deps import Operator, Partner, Pool, Staff
 from eventkit.errors import ERROR_RESPONSES
+from eventkit.text import Text
 from referral.deps import CurrentLifecycle
-from referral.lifecycle import service
+from referral.lifecycle import operator_service, service
 from referral.lifecycle.states import AccompaniedTo, AttemptState, ReferralState, WithdrawReason
 
 router = APIRouter(prefix="/v1", tags=["referrals"], responses=ERROR_RESPONSES)
@@ -37,6 +46,10 @@ class ReferralSummaryOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     reasons: list[str]
+    reoffer_organisation_id: uuid.UUID | None = Field(
+        default=None,
+        description="The organisation an operator chose, while the directory confirms it can be alerted.",
+    )
 
 
 class AttemptResultOut(BaseModel):
@@ -54,7 +67,7 @@ class DeclineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: DeclineReason
-    note: str | None = Field(
+    note: Text | None = Field(
         default=None,
         min_length=1,
         max_length=500,
@@ -172,5 +185,74 @@ async def withdraw(
 ) -> ReferralSummaryOut:
     referral = await service.withdraw(
         pool, principal=principal, referral_id=referral_id, reason=body.reason, lifecycle=lifecycle
+    )
+    return ReferralSummaryOut.model_validate(referral)
+
+
+class ReofferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organisation_id: uuid.UUID = Field(description="The organisation the operator chose.")
+
+
+class HandledElsewhereIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: HandledElsewhereReason
+    note: Text | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description="How it was handled, in the operator's words; kept in referral's database only.",
+    )
+
+
+@router.post(
+    "/referrals/{referral_id}/reoffer",
+    response_model=ReferralSummaryOut,
+    status_code=202,
+    tags=["handoff"],
+    summary="Offer an unmatched or exhausted referral to an organisation the operator chose",
+    description=(
+        "Operators only. The directory confirms the organisation can be alerted (`referral."
+        "reoffer_matched.v1`), then the case is offered to it as the next attempt, with a deadline "
+        "and the usual alert. 409 `illegal_transition` unless unmatched or exhausted; 409 "
+        "`already_offered` if the organisation was offered the case before."
+    ),
+)
+async def reoffer(
+    referral_id: ReferralId, body: ReofferIn, principal: Operator, pool: Pool, lifecycle: CurrentLifecycle
+) -> ReferralSummaryOut:
+    referral = await operator_service.request_reoffer(
+        pool,
+        principal=principal,
+        referral_id=referral_id,
+        organisation_id=body.organisation_id,
+        lifecycle=lifecycle,
+    )
+    return ReferralSummaryOut.model_validate(referral)
+
+
+@router.post(
+    "/referrals/{referral_id}/handled-elsewhere",
+    response_model=ReferralSummaryOut,
+    tags=["handoff"],
+    summary="Record that an unmatched or exhausted referral was handled another way",
+    description="Operators only; a reason code and an optional note (kept here only). Ends the handoff.",
+)
+async def handled_elsewhere(
+    referral_id: ReferralId,
+    body: HandledElsewhereIn,
+    principal: Operator,
+    pool: Pool,
+    lifecycle: CurrentLifecycle,
+) -> ReferralSummaryOut:
+    referral = await operator_service.handle_elsewhere(
+        pool,
+        principal=principal,
+        referral_id=referral_id,
+        reason=body.reason,
+        note=body.note,
+        lifecycle=lifecycle,
     )
     return ReferralSummaryOut.model_validate(referral)

@@ -20,8 +20,9 @@ from contracts.vocabulary import DeclineReason, OutcomeCode, OutcomeStage
 from eventkit import outbox, telemetry
 from eventkit.auth import Principal, Role
 from eventkit.clock import Clock, system_clock
+from eventkit.crypto import Keyring
 from eventkit.errors import Forbidden, not_found
-from referral.lifecycle import delivery_track, facts, outcome_track, repository
+from referral.lifecycle import delivery_track, facts, notes, outcome_track, repository
 from referral.lifecycle.domain import ACTOR, Attempt, Change, Entry, HandoffPolicy, Referral, Timer
 from referral.lifecycle.errors import IllegalTransition
 from referral.lifecycle.facts import CaseRecorded, Fact
@@ -32,10 +33,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """What the lifecycle runs with: the handoff policy, and the clock that tests move."""
+    """What the lifecycle runs with: the handoff policy, the clock that tests move, and the keyring
+    that seals the notes people write (storing a note without one is refused)."""
 
     policy: HandoffPolicy
     clock: Clock = system_clock
+    notes: Keyring | None = None
+
+    def seal(self, note: str, *, context: str) -> str:
+        if self.notes is None:
+            raise RuntimeError("a note cannot be stored without a keyring (REFERRAL_ENCRYPTION_KEYS)")
+        return self.notes.encrypt(note, context=context)
 
 
 class FactRejected(Exception):
@@ -281,7 +289,8 @@ async def decline(
         await store(conn, referral, change, acted_by=principal.subject)
         if note and not change.repeated:
             # The partner's words stay in this table: never in an event, a log or the timeline.
-            await repository.set_decline_note(conn, referral_id=referral_id, attempt=attempt, note=note)
+            sealed = lifecycle.seal(note, context=notes.decline_context(referral_id, attempt))
+            await repository.set_decline_note(conn, referral_id=referral_id, attempt=attempt, note_enc=sealed)
     done = change.referral.attempt_no(attempt)
     assert done is not None
     if not change.repeated:

@@ -17,6 +17,7 @@ class ReferralState(StrEnum):
     CLOSED = "closed"  # with an outcome code
     EXHAUSTED = "exhausted"  # every candidate declined, expired or was unreachable: operators act
     WITHDRAWN = "withdrawn"  # by the counsellor, with a reason
+    HANDLED_ELSEWHERE = "handled_elsewhere"  # nobody took it; an operator recorded another way
 
 
 OPEN_OFFER: Final = frozenset({ReferralState.OFFERED, ReferralState.NOTIFIED})
@@ -43,6 +44,9 @@ class Milestone(StrEnum):
     ACCOMPANIED = "accompanied"
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
+    REOFFER_REQUESTED = "reoffer_requested"  # an operator chose an organisation
+    REOFFER_REFUSED = "reoffer_refused"  # the directory found it cannot be offered the case
+    HANDLED_ELSEWHERE = "handled_elsewhere"
 
 
 class AttemptState(StrEnum):
@@ -70,6 +74,8 @@ class Action(StrEnum):
     ACCOMPANY = "accompanied"
     CLOSE = "closed"
     WITHDRAW = "withdrawn"
+    REOFFER = "reoffered"  # an operator's choice, confirmed by the directory: a new attempt
+    HANDLE_ELSEWHERE = "handled_elsewhere"
 
 
 class EscalationCause(StrEnum):
@@ -97,9 +103,15 @@ _S, _A = ReferralState, Action
 # The whole lifecycle: rows are the referral's state, columns what happens, cells the new state;
 # a missing cell is illegal. DECLINE, EXPIRE and DELIVERY_FAIL end the current attempt and offer
 # the next candidate (OFFERED) — or, when none is left, the referral is EXHAUSTED instead.
+# From UNMATCHED and EXHAUSTED an operator re-offers the case to an organisation of their choosing
+# (a new attempt, once the directory confirmed it can be alerted) or records it handled elsewhere.
 TRANSITIONS: Final[Mapping[ReferralState, Mapping[Action, ReferralState]]] = {
     _S.REQUESTED: {_A.MATCH: _S.OFFERED, _A.UNMATCH: _S.UNMATCHED, _A.WITHDRAW: _S.WITHDRAWN},
-    _S.UNMATCHED: {_A.WITHDRAW: _S.WITHDRAWN},
+    _S.UNMATCHED: {
+        _A.REOFFER: _S.OFFERED,
+        _A.HANDLE_ELSEWHERE: _S.HANDLED_ELSEWHERE,
+        _A.WITHDRAW: _S.WITHDRAWN,
+    },
     _S.OFFERED: {
         _A.NOTIFY: _S.NOTIFIED,
         _A.ACKNOWLEDGE: _S.ACKNOWLEDGED,
@@ -118,6 +130,11 @@ TRANSITIONS: Final[Mapping[ReferralState, Mapping[Action, ReferralState]]] = {
     _S.CONTACTED: {_A.ACCOMPANY: _S.ACCOMPANIED, _A.CLOSE: _S.CLOSED, _A.WITHDRAW: _S.WITHDRAWN},
     _S.ACCOMPANIED: {_A.ACCOMPANY: _S.ACCOMPANIED, _A.CLOSE: _S.CLOSED, _A.WITHDRAW: _S.WITHDRAWN},
     _S.CLOSED: {},
-    _S.EXHAUSTED: {_A.WITHDRAW: _S.WITHDRAWN},
+    _S.EXHAUSTED: {
+        _A.REOFFER: _S.OFFERED,
+        _A.HANDLE_ELSEWHERE: _S.HANDLED_ELSEWHERE,
+        _A.WITHDRAW: _S.WITHDRAWN,
+    },
     _S.WITHDRAWN: {},
+    _S.HANDLED_ELSEWHERE: {},
 }

@@ -1,0 +1,77 @@
+"""directory answers an operator's choice of organisation on real PostgreSQL, in the consumer's
+transaction: the organisation (with its phone kept in the register) as a candidate, or a refusal."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import pytest
+
+from contracts.events import ReofferRequested
+from contracts.hours import JST
+from contracts.vocabulary import AgeBand, Gender, Severity, Topic
+from directory.context import Context
+from directory.handlers import build_handlers
+from directory.register import repository
+from eventkit.consumer import Message
+from eventkit.envelope import new_envelope
+
+pytestmark = pytest.mark.integration
+
+SHINJUKU, NAHA = "131041", "472018"
+WEDNESDAY_11 = datetime(2026, 3, 4, 11, 0, tzinfo=JST)
+HANDLERS = build_handlers(Context(clock=lambda: WEDNESDAY_11))
+
+
+def choice(organisation_id: uuid.UUID) -> ReofferRequested:
+    return ReofferRequested(
+        case_id=uuid.uuid4(),
+        referral_id=uuid.uuid4(),
+        request_id=uuid.uuid4(),
+        organisation_id=organisation_id,
+        topic=Topic.LONELY,
+        municipality_code=SHINJUKU,
+        severity=Severity.S3,
+        need_tags=(),
+        age_band=AgeBand.UNKNOWN,
+        gender=Gender.UNKNOWN,
+        language="ja",
+        requested_at=WEDNESDAY_11,
+    )
+
+
+async def answer(pool: asyncpg.Pool, event: ReofferRequested) -> dict[str, Any]:
+    async with pool.acquire() as conn, conn.transaction():
+        await HANDLERS[ReofferRequested](conn, event, Message(new_envelope(event), event.TOPIC, 0, 0))
+    [row] = await pool.fetch("SELECT topic, message_key, event_type, payload FROM outbox ORDER BY seq")
+    return dict(row)
+
+
+async def test_an_organisation_in_another_area_is_confirmed_with_its_channels_and_phone_kept(
+    pool: asyncpg.Pool, registrar: Any
+) -> None:
+    naha, _ = await registrar("那覇の団体", (NAHA,), org={"phone": "098-000-0000"})
+
+    row = await answer(pool, choice(naha.id))
+
+    assert (row["topic"], row["event_type"]) == ("directory.matches.v1", "referral.reoffer_matched.v1")
+    organisation = row["payload"]["organisation"]
+    assert organisation["organisation_id"] == str(naha.id)
+    assert organisation["webhook_url"] == naha.webhook_url
+    assert organisation["reasons"][:2] == ["operator_choice", "ranking_excluded:out_of_area"]
+    async with pool.acquire() as conn:
+        stored = await repository.get_organisation(conn, organisation_id=naha.id)
+    assert stored is not None and stored[0].phone == "098-000-0000"
+
+
+async def test_an_inactive_or_unknown_organisation_is_refused(pool: asyncpg.Pool, registrar: Any) -> None:
+    closed, _ = await registrar("閉鎖した団体", (SHINJUKU,), org={"active": False})
+
+    row = await answer(pool, choice(closed.id))
+    assert row["event_type"] == "referral.reoffer_unmatched.v1"
+    assert row["payload"]["reasons"] == ["inactive"]
+
+    await pool.execute("DELETE FROM outbox")
+    unknown = await answer(pool, choice(uuid.uuid4()))
+    assert unknown["payload"]["reasons"] == ["unknown_organisation"]
