@@ -60,6 +60,30 @@ class Settings(ServiceSettings):
         description="After a rotation the previous secret also signs for this long.",
     )
 
+    dashboard_url: str = Field(
+        default="http://127.0.0.1:8100",
+        description="The operators' dashboard (web); pages link to its /ops/paging to acknowledge.",
+    )
+    paging_repeat_s: int = Field(
+        default=300, ge=1, description="A page not acknowledged pages the people on call again this often."
+    )
+    paging_s4_ack_limit_s: int = Field(
+        default=900,
+        ge=1,
+        description="An S4 referral no organisation has accepted this long after its first offer pages.",
+    )
+    paging_max_alert_age_s: int = Field(
+        default=21_600, ge=60, description="An operator alert older than this on arrival is not paged."
+    )
+    paging_poll_interval_s: float = Field(default=2.0, gt=0)
+    pager_webhook_url: str | None = Field(
+        default=None,
+        description="A PagerDuty Events API v2 endpoint (.../v2/enqueue); none: pages go by e-mail only.",
+    )
+    pager_routing_key: SecretStr | None = Field(
+        default=None, description="The pager service's integration (routing) key."
+    )
+
     @field_validator("encryption_keys")
     @classmethod
     def _real_keys(cls, value: SecretStr) -> SecretStr:
@@ -79,7 +103,7 @@ class Settings(ServiceSettings):
             raise ValueError("must be a base64url Ed25519 private key (32 bytes)")
         return value
 
-    @field_validator("public_base_url", "referral_public_url")
+    @field_validator("public_base_url", "referral_public_url", "dashboard_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
@@ -95,4 +119,6 @@ class Settings(ServiceSettings):
             raise ValueError("delivery_lease_s must be longer than webhook_timeout_s")
         if self.delivery_lease_s <= self.smtp_timeout_s + 5:
             raise ValueError("delivery_lease_s must be longer than smtp_timeout_s + 5")
+        if (self.pager_webhook_url is None) != (self.pager_routing_key is None):
+            raise ValueError("pager_webhook_url and pager_routing_key go together")
         return self

@@ -8,17 +8,37 @@ from fastapi import FastAPI
 from eventkit.crypto import Keyring
 from eventkit.db import service_migrations
 from eventkit.http import create_service_app
+from eventkit.metrics import StateCount
 from eventkit.runtime import ServiceRuntime, Worker
 from eventkit.telemetry import setup_telemetry
 from notify import routes
-from notify.alerts.handlers import HANDLERS
 from notify.config import Settings
+from notify.deliveries import repository as deliveries_repository
 from notify.deliveries.domain import RetryPolicy
+from notify.handlers import build_handlers
 from notify.links import AckLinks
+from notify.paging.domain import PagingPolicy
+from notify.paging.service import Pager
+from notify.paging.worker import PagerWebhook, PagingWorker
 from notify.sender.mail import Mailer, SmtpServer
 from notify.sender.worker import DeliveryWorker
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+# /metrics beyond eventkit's own (deploy/prometheus/rules.yaml alerts on them).
+GAUGES = (
+    StateCount(
+        "tsunagu_deliveries",
+        "Webhook deliveries by outcome",
+        "outcome",
+        deliveries_repository.count_by_status,
+    ),
+    StateCount(
+        "tsunagu_webhook_tries_5m",
+        "Webhook POSTs of the last five minutes, by outcome (ok, failed)",
+        "outcome",
+        deliveries_repository.count_recent_tries_by_outcome,
+    ),
+)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -60,12 +80,40 @@ def create_app(settings: Settings) -> FastAPI:
             batch_size=settings.delivery_batch_size,
         )
 
+    paging = PagingPolicy(
+        repeat=timedelta(seconds=settings.paging_repeat_s),
+        max_alert_age=timedelta(seconds=settings.paging_max_alert_age_s),
+    )
+    dashboard_url = f"{settings.dashboard_url}/ops/paging"
+    pager_webhook = (
+        PagerWebhook(
+            url=settings.pager_webhook_url,
+            routing_key=settings.pager_routing_key.get_secret_value(),
+            timeout_s=settings.webhook_timeout_s,
+        )
+        if settings.pager_webhook_url and settings.pager_routing_key
+        else None
+    )
+    pager = Pager(webhook=pager_webhook is not None, dashboard_url=dashboard_url)
+
+    def paging_worker(runtime: ServiceRuntime) -> Worker:
+        return PagingWorker(
+            pool=runtime.pool,
+            policy=paging,
+            s4_ack_limit=timedelta(seconds=settings.paging_s4_ack_limit_s),
+            mailer=mailer,
+            webhook=pager_webhook,
+            dashboard_url=dashboard_url,
+            interval_s=settings.paging_poll_interval_s,
+        )
+
     runtime = ServiceRuntime(
         name="notify",
         settings=settings,
         migrations=service_migrations("notify", MIGRATIONS),
-        handlers=HANDLERS,
-        worker_factories=[delivery_worker],
+        handlers=build_handlers(paging, pager),
+        worker_factories=[delivery_worker, paging_worker],
+        state_counts=GAUGES,
     )
     app = create_service_app(
         runtime=runtime,
@@ -78,4 +126,5 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.keyring = keyring
     app.state.links = links
+    app.state.pager = pager
     return app

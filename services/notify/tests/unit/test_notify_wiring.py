@@ -7,25 +7,35 @@ from contracts.events import (
     HandoffDeclined,
     HandoffExpired,
     HandoffOffered,
+    HandoffOutcomeRecorded,
+    OperatorAlertRaised,
     ReferralEscalated,
+    ReferralHandledElsewhere,
     ReferralWithdrawn,
 )
 from contracts.topics import SUBSCRIPTIONS
 from notify.alerts.handlers import HANDLERS
+from notify.handlers import HANDLERS as ALL_HANDLERS
 
 pytestmark = pytest.mark.unit
 
 
 def test_the_handlers_table_reads_exactly_the_topics_the_contract_subscribes_notify_to() -> None:
-    assert {event.TOPIC for event in HANDLERS} == {spec.name for spec in SUBSCRIPTIONS["notify"]}
+    assert {event.TOPIC for event in ALL_HANDLERS} == {spec.name for spec in SUBSCRIPTIONS["notify"]}
 
 
-def test_notify_alerts_offers_and_follows_each_attempts_fate() -> None:
+def test_notify_pages_on_operator_alerts_besides_alerting_partners() -> None:
+    # Acknowledged, withdrawn or handled elsewhere: the referral's page is resolved as well.
+    assert set(ALL_HANDLERS) == set(HANDLERS) | {OperatorAlertRaised, ReferralHandledElsewhere}
+
+
+def test_notify_alerts_offers_and_follows_each_attempts_fate_and_the_steps_after_acceptance() -> None:
     assert set(HANDLERS) == {
         HandoffOffered,
         HandoffAcknowledged,
         HandoffDeclined,
         HandoffExpired,
+        HandoffOutcomeRecorded,
         ReferralEscalated,
         ReferralWithdrawn,
     }
