@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -116,19 +117,44 @@ async def read_dead_letters(servers: str, topic: str) -> list[DeadLetter]:
         letters: list[DeadLetter] = []
         while await _behind(consumer, partitions, end):
             batch = await consumer.getmany(timeout_ms=1000)
-            for records in batch.values():
-                for r in records:
-                    letters.append(
-                        DeadLetter(
-                            r.topic,
-                            r.partition,
-                            r.offset,
-                            r.key.decode("utf-8", "replace") if r.key else None,
-                            {k: v.decode("utf-8", "replace") for k, v in (r.headers or ()) if v},
-                            r.value,
-                        )
-                    )
+            letters += [letter_of(r) for records in batch.values() for r in records]
         return sorted(letters, key=lambda d: (d.partition, d.offset))
+    finally:
+        await consumer.stop()
+
+
+def letter_of(record: ConsumerRecord[bytes, bytes]) -> DeadLetter:
+    return DeadLetter(
+        record.topic,
+        record.partition,
+        record.offset,
+        record.key.decode("utf-8", "replace") if record.key else None,
+        {k: v.decode("utf-8", "replace") for k, v in (record.headers or ()) if v},
+        record.value,
+    )
+
+
+async def read_dead_letter(servers: str, topic: str, offset: int, partition: int = 0) -> DeadLetter | None:
+    """One dead letter, read by seeking straight to its offset (the broker's offset index), not by
+    reading the topic from its beginning."""
+    tp = TopicPartition(dead_letter_topic(topic), partition)
+    if tp not in await _partitions(servers, tp.topic):
+        return None
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign([tp])
+        starts, ends = await consumer.beginning_offsets([tp]), await consumer.end_offsets([tp])
+        if not starts[tp] <= offset < ends[tp]:
+            return None
+        consumer.seek(tp, offset)
+        deadline = time.monotonic() + 10
+        while await consumer.position(tp) <= offset and time.monotonic() < deadline:
+            batch = await consumer.getmany(tp, timeout_ms=1000, max_records=1)
+            for record in batch.get(tp, []):
+                if record.offset == offset:
+                    return letter_of(record)
+        return None  # the offset held a transaction marker or a compacted-away record
     finally:
         await consumer.stop()
 
@@ -143,8 +169,7 @@ async def _behind(
 
 
 async def replay(servers: str, topic: str, offset: int, partition: int = 0) -> DeadLetter:
-    letters = await read_dead_letters(servers, topic)
-    found = next((d for d in letters if d.offset == offset and d.partition == partition), None)
+    found = await read_dead_letter(servers, topic, offset, partition)
     if found is None:
         raise LookupError(f"no dead letter at {dead_letter_topic(topic)}[{partition}]@{offset}")
     if found.headers.get("dlt.truncated") == "true":

@@ -5,23 +5,47 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from eventkit.clock import Clock, system_clock
+from eventkit.crypto import Keyring
 from eventkit.db import service_migrations
 from eventkit.http import create_service_app
 from eventkit.links import LinkVerifier
+from eventkit.metrics import StateCount
 from eventkit.runtime import ServiceRuntime, Worker
 from eventkit.telemetry import setup_telemetry
 from referral import routes
 from referral.config import Settings
+from referral.lifecycle import repository
 from referral.lifecycle.handlers import bind
+from referral.lifecycle.notes import NoteSealer
 from referral.lifecycle.service import Lifecycle
 from referral.scheduler import DeadlineScheduler
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+# /metrics beyond eventkit's own (deploy/prometheus/rules.yaml alerts on them).
+GAUGES = (
+    StateCount("tsunagu_handoffs", "Referrals by state", "state", repository.count_by_state),
+    StateCount(
+        "tsunagu_handoff_attempts_expired",
+        "Offers whose acknowledgement deadline passed unanswered, since the start",
+        "severity",
+        repository.count_expired_by_severity,
+    ),
+    StateCount(
+        "tsunagu_handoff_acknowledgement_p90_seconds",
+        "90th percentile of the time from offer to acknowledgement over the last hour",
+        "severity",
+        repository.acknowledgement_p90_by_severity,
+    ),
+)
 
 
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
     setup_telemetry("referral")
-    lifecycle = Lifecycle(policy=settings.handoff_policy(), clock=clock)
+    keyring = Keyring(settings.encryption_keys.get_secret_value())
+    lifecycle = Lifecycle(policy=settings.handoff_policy(), clock=clock, notes=keyring)
+
+    def note_sealer(runtime: ServiceRuntime) -> Worker:
+        return NoteSealer(pool=runtime.pool, keyring=keyring)
 
     def scheduler(runtime: ServiceRuntime) -> Worker:
         return DeadlineScheduler(
@@ -33,7 +57,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
         settings=settings,
         migrations=service_migrations("referral", MIGRATIONS),
         handlers=bind(lifecycle),
-        worker_factories=[scheduler],
+        worker_factories=[scheduler, note_sealer],
+        state_counts=GAUGES,
     )
     app = create_service_app(
         runtime=runtime,

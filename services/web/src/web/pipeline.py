@@ -44,6 +44,13 @@ class Snapshot:
     taken_at: float
 
 
+@dataclass(frozen=True)
+class LetterPage:
+    letters: list[dlt.DeadLetter]  # newest first
+    total: int  # every dead letter of the topic
+    older: int | None  # `before` for the next, older page; None on the oldest page
+
+
 def _alert(value: bytes | None, timestamp: int) -> list[dict[str, Any]]:
     try:
         payload = json.loads(value) if value else None
@@ -195,9 +202,46 @@ class Pipeline:
         alerts.sort(key=lambda a: a.get("_timestamp", 0), reverse=True)
         return alerts[:limit]
 
-    async def dead_letters(self, topic: str) -> list[dlt.DeadLetter]:
-        with telemetry.quiet():
-            return await dlt.read_dead_letters(self._servers, topic)
+    async def dead_letters(self, topic: str, *, limit: int, before: int | None = None) -> LetterPage:
+        """The newest `limit` dead letters of a topic older than offset `before`, newest first.
+
+        Reads only those: each partition is sought to its offset (the broker's offset index) instead
+        of being read from the beginning, so a page costs the same with 10 or 10,000 dead letters.
+        Dead-letter topics have one partition; with more, `before` bounds each of them alike.
+        """
+        async with self._lock:
+            with telemetry.quiet():
+                consumer, _ = await self._clients()
+                partitions = await self._partitions(dead_letter_topic(topic))
+                if not partitions:
+                    return LetterPage([], 0, None)
+                ends = await consumer.end_offsets(partitions)
+                starts = await consumer.beginning_offsets(partitions)
+                stops = {
+                    tp: ends[tp] if before is None else max(min(ends[tp], before), starts[tp])
+                    for tp in partitions
+                }
+                letters: list[dlt.DeadLetter] = []
+                consumer.assign(partitions)
+                try:
+                    for tp in partitions:
+                        consumer.seek(tp, max(starts[tp], stops[tp] - limit))
+                    deadline = time.monotonic() + 5
+                    while time.monotonic() < deadline:
+                        behind = [tp for tp in partitions if await consumer.position(tp) < stops[tp]]
+                        if not behind:
+                            break
+                        batch = await consumer.getmany(*behind, timeout_ms=500)
+                        for tp, records in batch.items():
+                            letters += [dlt.letter_of(r) for r in records if r.offset < stops[tp]]
+                finally:
+                    consumer.assign([])
+        letters.sort(key=lambda d: (d.offset, d.partition), reverse=True)
+        shown = letters[:limit]
+        oldest = min((d.offset for d in shown), default=None)
+        more = oldest is not None and any(starts[tp] < oldest for tp in partitions)
+        total = sum(ends[tp] - starts[tp] for tp in partitions)
+        return LetterPage(shown, total, oldest if more else None)
 
     async def replay(self, topic: str, offset: int, partition: int = 0) -> dlt.DeadLetter:
         letter = await dlt.replay(self._servers, topic, offset, partition)

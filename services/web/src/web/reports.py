@@ -1,0 +1,277 @@
+"""The operators' reports page: a period's handoffs as bar charts (server-rendered SVG, each with its
+table for screen readers) and as CSV downloads. The figures are referral's aggregates
+(`GET /v1/reports/handoffs`); this module only lays them out and names organisations and prefectures."""
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from contracts.hours import JST
+from web.backends import BackendError
+from web.coverage import japan_map
+from web.deps import Ctx, OperatorPage
+from web.timeline import organisation_names
+
+router = APIRouter(prefix="/ops/reports")
+
+# The page opens on the last 30 Japan days, today included.
+DEFAULT_DAYS: Final = 30
+# Prefectures and organisations beyond these are in the CSV; the page stays readable.
+TOP_ROWS: Final = 10
+# The bars' drawing width in SVG units (the labels sit in the table, not in the drawing).
+BAR_WIDTH: Final = 300
+
+
+class Table(StrEnum):
+    """The CSV downloads, one per chart family."""
+
+    TOTALS = "totals"
+    ACKNOWLEDGEMENT = "acknowledgement"
+    ORGANISATIONS = "organisations"
+    OUTCOMES = "outcomes"
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The period an operator asked for (Japan dates), or the fields that could not be read."""
+
+    first: date
+    last: date
+    problems: tuple[str, ...] = ()
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {"from": self.first.isoformat(), "to": self.last.isoformat()}
+
+    @property
+    def query(self) -> str:
+        return f"from={self.first.isoformat()}&to={self.last.isoformat()}"
+
+
+def asked(first: str, last: str, *, now: datetime) -> Asked:
+    """Defaults: the last DEFAULT_DAYS Japan days up to today. A date that cannot be read is named."""
+    today = now.astimezone(JST).date()
+    problems: list[str] = []
+
+    def day(value: str, field: str, default: date) -> date:
+        if not value:
+            return default
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            problems.append(field)
+            return default
+
+    chosen_last = day(last, "to", today)
+    chosen_first = day(first, "from", chosen_last - timedelta(days=DEFAULT_DAYS - 1))
+    if not problems and chosen_last < chosen_first:
+        problems.append("order")
+    return Asked(chosen_first, chosen_last, tuple(problems))
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One row of a chart: its label, its values, and each value's drawn length."""
+
+    label: str
+    values: tuple[float | None, ...]
+    lengths: tuple[int, ...]
+    texts: tuple[str, ...]
+
+
+def bars(rows: Iterable[tuple[str, tuple[float | None, ...], tuple[str, ...]]]) -> list[Bar]:
+    """Rows scaled to the chart's widest value (every series on one scale, so they compare)."""
+    listed = list(rows)
+    peak = max([v for _, values, _ in listed for v in values if v] + [1.0])
+    return [
+        Bar(label, values, tuple(round((v or 0) / peak * BAR_WIDTH) for v in values), texts)
+        for label, values, texts in listed
+    ]
+
+
+def minutes(seconds: float | None) -> str:
+    """Seconds as minutes with one decimal; '—' when nothing was accepted."""
+    return "—" if seconds is None else f"{seconds / 60:.1f}"
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def prefecture_names() -> dict[str, str]:
+    return {shape.code: shape.name for shape in japan_map().shapes}
+
+
+async def _report(ctx: Ctx, period: Asked) -> dict[str, Any]:
+    report: dict[str, Any] = await ctx.call("referral", "GET", "/v1/reports/handoffs", params=period.params)
+    return report
+
+
+async def _names(ctx: Ctx, report: Mapping[str, Any], *, limit: int | None = None) -> dict[str, str]:
+    """The accepting organisations' names (the page's top rows, or all of them for the CSV)."""
+    rows = report["acknowledgement"]["by_organisation"][:limit]
+    return await organisation_names(ctx, [{"organisation_id": row["key"]} for row in rows])
+
+
+def charts(t: Any, report: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+    """Everything the page draws, each chart as rows of bars with their printed values."""
+    ack = report["acknowledgement"]
+    prefectures = prefecture_names()
+
+    def times(rows: Iterable[Mapping[str, Any]], label: Any) -> list[Bar]:
+        return bars(
+            (
+                label(row["key"]),
+                (row["median_s"], row["p90_s"]),
+                (minutes(row["median_s"]), minutes(row["p90_s"]), str(row["count"])),
+            )
+            for row in rows
+        )
+
+    needed = report["organisations_needed"]
+    outcomes = report["outcomes"]
+    totals = report["totals"]
+
+    def tallies(kind: str, rows: Iterable[Mapping[str, Any]]) -> list[Bar]:
+        return bars(
+            (t.label(kind, row["code"]), (row["referrals"],), (str(row["referrals"]), str(row["times"])))
+            for row in rows
+        )
+
+    funnel = ("opened", "offered", "acknowledged", "exhausted", "unmatched", "withdrawn")
+    return {
+        "totals": bars((t(f"ops.rep.total.{k}"), (totals[k],), (str(totals[k]),)) for k in funnel),
+        "exhausted_rate": percent(totals["exhausted_rate"]),
+        "overall": ack["overall"],
+        "overall_text": (minutes(ack["overall"]["median_s"]), minutes(ack["overall"]["p90_s"])),
+        "by_severity": times(ack["by_severity"], lambda k: t.label("severity", k)),
+        "by_prefecture": times(ack["by_prefecture"][:TOP_ROWS], lambda k: prefectures.get(k, k)),
+        "by_organisation": times(ack["by_organisation"][:TOP_ROWS], lambda k: names.get(k, k[:8])),
+        "more_prefectures": max(len(ack["by_prefecture"]) - TOP_ROWS, 0),
+        "more_organisations": max(len(ack["by_organisation"]) - TOP_ROWS, 0),
+        "needed": bars(
+            (t("ops.rep.needed_n", n=row["organisations"]), (row["referrals"],), (str(row["referrals"]),))
+            for row in needed["distribution"]
+        ),
+        "needed_rates": (percent(needed["second_rate"]), percent(needed["third_rate"])),
+        "needed_counts": (needed["second"], needed["third"], needed["offered"]),
+        "contacted": outcomes["contacted"],
+        "accompanied": tallies("accompanied", outcomes["accompanied"]),
+        "closed": tallies("outcome", outcomes["closed"]),
+    }
+
+
+# ---- CSV ------------------------------------------------------------------------------------
+
+
+def _cell(value: object) -> str:
+    """A cell a spreadsheet shows as text: a leading = + - @ would otherwise run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_rows(table: Table, report: Mapping[str, Any], names: Mapping[str, str]) -> list[list[object]]:
+    """One table of the report as rows, header first; codes as they are, names beside them."""
+    period = report["period"]
+    if table is Table.TOTALS:
+        totals, needed = report["totals"], report["organisations_needed"]
+        rows: list[list[object]] = [["from", "to", "measure", "value"]]
+        measures = [(k, v) for k, v in totals.items()]
+        measures += [(f"needed_{k}", needed[k]) for k in ("second", "third", "second_rate", "third_rate")]
+        return rows + [[period["from"], period["to"], k, v] for k, v in measures]
+    if table is Table.ACKNOWLEDGEMENT:
+        prefectures = prefecture_names()
+        rows = [["from", "to", "breakdown", "key", "name", "accepted", "median_seconds", "p90_seconds"]]
+        ack = report["acknowledgement"]
+        groups: list[tuple[str, list[dict[str, Any]], Mapping[str, str]]] = [
+            ("overall", [ack["overall"]], {}),
+            ("severity", ack["by_severity"], {}),
+            ("prefecture", ack["by_prefecture"], prefectures),
+            ("organisation", ack["by_organisation"], names),
+        ]
+        for breakdown, found, named in groups:
+            for row in found:
+                key = row["key"]
+                counts = [row["count"], row["median_s"], row["p90_s"]]
+                rows.append([period["from"], period["to"], breakdown, key, named.get(key, ""), *counts])
+        return rows
+    if table is Table.ORGANISATIONS:
+        rows = [["from", "to", "organisations_offered", "referrals"]]
+        distribution = report["organisations_needed"]["distribution"]
+        return rows + [
+            [period["from"], period["to"], r["organisations"], r["referrals"]] for r in distribution
+        ]
+    outcomes = report["outcomes"]
+    rows = [["from", "to", "milestone", "code", "times", "referrals"]]
+    rows.append([period["from"], period["to"], "contacted", "", "", outcomes["contacted"]])
+    for milestone in ("accompanied", "closed"):
+        for tally in outcomes[milestone]:
+            rows.append([period["from"], period["to"], milestone, tally["code"], tally["times"]])
+            rows[-1].append(tally["referrals"])
+    return rows
+
+
+def csv_text(rows: Iterable[Iterable[object]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([_cell(value) for value in row])
+    return out.getvalue()
+
+
+# ---- routes ---------------------------------------------------------------------------------
+
+
+@router.get("")
+async def reports(
+    ctx: OperatorPage,
+    first: Annotated[str, Query(alias="from", max_length=20)] = "",
+    last: Annotated[str, Query(alias="to", max_length=20)] = "",
+) -> Response:
+    period = asked(first, last, now=datetime.now(JST))
+    found: dict[str, Any] | None = None
+    problems = list(period.problems)
+    if not problems:
+        try:
+            report = await _report(ctx, period)
+            found = charts(ctx.t, report, await _names(ctx, report, limit=TOP_ROWS))
+        except BackendError as error:
+            if error.status != 422:
+                raise
+            problems.append("range")
+    return await ctx.render(
+        "ops/reports.html",
+        period=period,
+        found=found,
+        problems=problems,
+        tables=[table.value for table in Table],
+        bar_width=BAR_WIDTH,
+    )
+
+
+@router.get("/{table}.csv")
+async def report_csv(
+    ctx: OperatorPage,
+    table: Table,
+    first: Annotated[str, Query(alias="from", max_length=20)] = "",
+    last: Annotated[str, Query(alias="to", max_length=20)] = "",
+) -> Response:
+    """One table of the period's report, UTF-8 with a BOM so that Excel reads the Japanese."""
+    period = asked(first, last, now=datetime.now(JST))
+    if period.problems:
+        return Response(ctx.t("ops.rep.problem"), status_code=422, media_type="text/plain; charset=utf-8")
+    report = await _report(ctx, period)
+    body = "\ufeff" + csv_text(csv_rows(table, report, await _names(ctx, report)))
+    filename = f"tsunagu-{table.value}-{period.first.isoformat()}_{period.last.isoformat()}.csv"
+    return Response(
+        content=body.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
