@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from directory.config import Settings
 from directory.context import Context
 from directory.coverage import routes as coverage
+from directory.curation import routes as curation
 from directory.geography import repository as geography_data
 from directory.geography import routes as geography
 from directory.handlers import build_handlers
@@ -32,6 +33,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
         context = Context(
             policy=MatchPolicy(capacity_stale_after=timedelta(seconds=settings.capacity_stale_after_s)),
             clock=clock_from(settings.clock_start) if settings.clock_start else system_clock,
+            verification_stale_after=timedelta(days=settings.verification_stale_after_days),
         )
     runtime = ServiceRuntime(
         name="directory",
@@ -43,7 +45,15 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
         runtime=runtime,
         title="Tsunagu directory",
         description="Local support organisations (Open Referral HSDS 3.0), and referrals matched to them.",
-        routers=[register.router, hsds.router, geography.router, matching.router, coverage.router],
+        # curation first: its /organisations/search must not be read as /organisations/{id}.
+        routers=[
+            curation.router,
+            register.router,
+            hsds.router,
+            geography.router,
+            matching.router,
+            coverage.router,
+        ],
     )
     app.state.context = context
     return app

@@ -123,6 +123,20 @@ async def test_a_wrong_check_digit_is_a_422_naming_the_entry_and_the_right_digit
     assert "131017: check digit should be 6" in detail["reason"]
 
 
+async def test_a_minimum_age_above_the_maximum_is_a_422_in_the_error_shape_not_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    ages = body(minimum_age=30, maximum_age=18)
+    for response in (
+        await client.put(f"/v1/organisations/{uuid.uuid4()}", json=ages, headers=OPERATOR),
+        await client.post("/v1/organisations", json=ages, headers=OPERATOR),
+    ):
+        assert response.status_code == 422
+        error = response.json()["error"]
+        assert error["code"] == "validation_failed"
+        assert "minimum_age is above maximum_age" in error["details"][0]["reason"]
+
+
 async def test_post_creates_under_a_new_id_and_points_to_it(client: httpx.AsyncClient) -> None:
     response = await client.post("/v1/organisations", json=body(), headers=OPERATOR)
 
@@ -240,6 +254,7 @@ def hsds_document() -> dict[str, Any]:
                 "name": "【サンプル】ひだまり相談室",
                 "description": "居場所と面談",
                 "email": "alerts@hidamari.example",
+                "phones": [{"number": "03-1234-5678"}],
                 "organization_identifiers": [
                     {
                         "identifier_scheme": "JP-CN",
@@ -321,13 +336,14 @@ async def test_hsds_import_then_export_then_import_again_is_a_lossless_round_tri
         "services": 1,
         "locations": 1,
         "created": 1,
-        "changed_fields": 31,
+        "changed_fields": 32,  # every field of a new entry, the organisation's phone among them
     }
     assert again.json()["changed_fields"] == 0  # nothing differs, nothing is rewritten
     assert without_metadata(re_exported) == without_metadata(exported)
     org = exported["organizations"][0]
     service_ = org["services"][0]
     assert org["organization_identifiers"][0]["identifier"] == "7000012050002"
+    assert [p["number"] for p in org["phones"]] == ["03-1234-5678"]  # the desk operators call
     assert [a["taxonomy_term"]["code"] for a in org["attributes"]] == ["NPO"]
     assert [a["extent"] for a in service_["service_areas"]] == [SHINJUKU, "13"]
     assert service_["service_capacity"][0]["available"] == 3

@@ -15,8 +15,11 @@ from contracts.hours import JST, Weekday, WeeklyRule
 from contracts.municipality import check_digit
 from contracts.vocabulary import AgeBand, Gender, Severity, Topic
 from directory.context import Context
+from directory.curation import service as curation
+from directory.curation.domain import RegisterQuery
 from directory.matching import service as matching
 from directory.matching.domain import Exclusion, ReferralNeeds
+from directory.paging import PageRequest
 from directory.register import repository, service
 from directory.register.domain import (
     Capability,
@@ -73,7 +76,7 @@ def organisation(**fields: Any) -> tuple[Organisation, Service]:
 
 async def put(pool: asyncpg.Pool, pair: tuple[Organisation, Service], principal: Principal = OPERATOR) -> Any:
     return await service.put_organisation(
-        pool, principal=principal, organisation=pair[0], main_service=pair[1]
+        pool, context=CONTEXT, principal=principal, organisation=pair[0], main_service=pair[1]
     )
 
 
@@ -127,9 +130,11 @@ async def test_partner_reads_only_its_own_organisation(pool: asyncpg.Pool) -> No
         await put(pool, o)
     partner = Principal(subject="partner-1", role=Role.PARTNER, organisation_id=own[0].id)
 
-    record = await service.get_organisation(pool, principal=partner, organisation_id=own[0].id)
+    record = await service.get_organisation(
+        pool, context=CONTEXT, principal=partner, organisation_id=own[0].id
+    )
     with pytest.raises(NotFound):
-        await service.get_organisation(pool, principal=partner, organisation_id=other[0].id)
+        await service.get_organisation(pool, context=CONTEXT, principal=partner, organisation_id=other[0].id)
 
     assert record.organisation.id == own[0].id
 
@@ -189,8 +194,12 @@ async def test_delete_only_deactivates_may_be_repeated_and_a_put_reactivates(poo
     await service.deactivate_organisation(pool, principal=OPERATOR, organisation_id=kept[0].id)
     await service.deactivate_organisation(pool, principal=OPERATOR, organisation_id=kept[0].id)
 
-    listed, _ = await service.list_organisations(
-        pool, context=CONTEXT, municipality_code=SHINJUKU, topic=None, active=True, limit=10, offset=0
+    listed = await curation.search_window(
+        pool,
+        context=CONTEXT,
+        query=RegisterQuery(area=curation.area_of(CONTEXT, SHINJUKU), active=True),
+        limit=10,
+        offset=0,
     )
     assert listed == []
     assert await pool.fetchval("SELECT count(*) FROM change_log WHERE last_action_type = 'deactivate'") == 1
@@ -205,10 +214,10 @@ async def test_the_list_pages_by_name_and_counts(pool: asyncpg.Pool) -> None:
         await put(pool, organisation(name=name))
 
     async def page(offset: int) -> tuple[list[str], int]:
-        found, total = await service.list_organisations(
-            pool, context=CONTEXT, municipality_code=None, topic=None, active=None, limit=2, offset=offset
+        found = await curation.search(
+            pool, context=CONTEXT, query=RegisterQuery(), page=PageRequest(offset // 2 + 1, 2)
         )
-        return [r.organisation.name for r in found], total
+        return [r.organisation.name for r in found.items], found.total
 
     assert (await page(0), await page(2), await page(4)) == ((["A", "B"], 3), (["C"], 3), ([], 3))
 

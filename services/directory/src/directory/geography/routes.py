@@ -11,6 +11,7 @@ from directory.fields import PostalCode
 from directory.geography import service
 from eventkit.deps import AnyRole
 from eventkit.errors import ERROR_RESPONSES
+from eventkit.text import Line
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["geography"])
 
@@ -44,7 +45,7 @@ class MunicipalityOut(BaseModel):
 async def search_municipalities(
     _: AnyRole,
     context: Ctx,
-    q: Annotated[str, Query(min_length=1, max_length=50, description="e.g. 千代田, ちよだ, 東京都千代田区")],
+    q: Annotated[Line, Query(min_length=1, max_length=50, description="e.g. 千代田, ちよだ, 東京都千代田区")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> list[MunicipalityOut]:
     return [MunicipalityOut.model_validate(m) for m in service.search(context.geography, q, limit)]

@@ -3,14 +3,16 @@
 What HSDS has no field for travels the HSDS way where it can: org type, topics, capabilities,
 eligible genders and residency as `attributes` linking to this register's taxonomy terms, 法人番号
 as an `organization_identifiers` entry; the handoff channels and the capacity report time in
-`x_tsunagu`. Nested ids are UUIDv5 of their parent and key (`models.child_id`), so an export of
+`x_tsunagu`, as does when a person last confirmed the entry (also the services' HSDS
+`assured_date`). Nested ids are UUIDv5 of their parent and key (`models.child_id`), so an export of
 the same register is byte-for-byte the same.
 """
 
 import uuid
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
+from contracts.hours import JST
 from contracts.vocabulary import Gender, Topic
 from directory.hsds import taxonomy
 from directory.hsds.models import (
@@ -25,6 +27,7 @@ from directory.hsds.models import (
     OrganizationExtension,
     OrganizationIdentifierIO,
     OrganizationIO,
+    PhoneIO,
     ScheduleIO,
     ServiceAreaIO,
     ServiceAtLocationIO,
@@ -45,6 +48,7 @@ from directory.register.domain import (
     OrgType,
     Residency,
     Service,
+    Verification,
 )
 
 
@@ -99,6 +103,7 @@ def from_hsds(org: OrganizationIO, *, now: datetime) -> tuple[Organisation, list
         corporate_number=corporate,
         channels=tuple(dict.fromkeys(extension.channels)),
         portal_url=extension.portal_url,
+        phone=org.phones[0].number if org.phones else None,
     )
     services = []
     for s in org.services:
@@ -153,6 +158,18 @@ def from_hsds(org: OrganizationIO, *, now: datetime) -> tuple[Organisation, list
     return organisation, services, locations
 
 
+def verification_from_hsds(org: OrganizationIO, *, importer: str) -> Verification | None:
+    """When the document says a person last confirmed the entry: `x_tsunagu`'s instant, else the
+    latest of its services' HSDS `assured_date` (the start of that day in Japan)."""
+    extension = org.x_tsunagu
+    if extension.last_verified_at is not None:
+        return Verification(extension.last_verified_at, extension.last_verified_by or importer)
+    assured = [s.assured_date for s in org.services if s.assured_date is not None]
+    if not assured:
+        return None
+    return Verification(datetime.combine(max(assured), time(0), JST), extension.last_verified_by or importer)
+
+
 def _metadata(changes: list[Change]) -> list[MetadataOut]:
     return [
         MetadataOut(
@@ -170,7 +187,12 @@ def _metadata(changes: list[Change]) -> list[MetadataOut]:
     ]
 
 
-def service_to_hsds(service: Service, locations: list[Location], changes: list[Change]) -> ServiceIO:
+def service_to_hsds(
+    service: Service,
+    locations: list[Location],
+    changes: list[Change],
+    verified: Verification | None = None,
+) -> ServiceIO:
     sid = service.id
     attributes: list[AttributeIO] = [
         *(_attribute(sid, "service", "topic", taxonomy.term(taxonomy.TOPIC, t)) for t in service.topics),
@@ -229,6 +251,7 @@ def service_to_hsds(service: Service, locations: list[Location], changes: list[C
             for loc in locations
             if sid in loc.service_ids
         ],
+        assured_date=verified.at.astimezone(JST).date() if verified else None,
         metadata=_metadata([c for c in changes if c.resource_id == sid]),
     )
 
@@ -275,17 +298,24 @@ def to_hsds(record: OrganisationRecord, locations: list[Location], changes: list
         alternate_name=o.alternate_name,
         email=o.email,
         website=o.website,
+        phones=[PhoneIO(id=child_id(o.id, "phone", "desk"), number=o.phone)] if o.phone else [],
         organization_identifiers=identifiers,
         attributes=[
             _attribute(o.id, "organization", "org_type", taxonomy.term(taxonomy.ORG_TYPE, o.org_type))
         ],
         services=[
-            service_to_hsds(s, locations, changes) for s in sorted(record.services, key=lambda s: s.id.int)
+            service_to_hsds(s, locations, changes, record.verified)
+            for s in sorted(record.services, key=lambda s: s.id.int)
         ],
         locations=[location_to_hsds(loc) for loc in sorted(locations, key=lambda loc: loc.id.int)],
         metadata=_metadata([c for c in changes if c.resource_id == o.id]),
         x_tsunagu=OrganizationExtension(
-            active=o.active, webhook_url=o.webhook_url, portal_url=o.portal_url, channels=list(o.channels)
+            active=o.active,
+            webhook_url=o.webhook_url,
+            portal_url=o.portal_url,
+            channels=list(o.channels),
+            last_verified_at=record.verified.at if record.verified else None,
+            last_verified_by=record.verified.by if record.verified else None,
         ),
     )
 

@@ -24,7 +24,7 @@ from pydantic import (
 
 from contracts.hours import Weekday, WeeklyRule, format_clock, parse_clock
 from contracts.municipality import validate_municipality_code
-from directory.fields import Email, LanguageCode, Name, PostalCode
+from directory.fields import Email, LanguageCode, Name, Phone, PostalCode
 from directory.hsds import taxonomy
 from directory.register.domain import (
     Channel,
@@ -32,6 +32,7 @@ from directory.register.domain import (
     validate_corporate_number,
     validate_coverage_entry,
 )
+from eventkit.text import Text
 
 CORPORATE_NUMBER_SCHEME = "JP-CN"  # org-id.guide: Japan's 法人番号 (National Tax Agency)
 LG_CODE = "jp-lg-code"  # 全国地方公共団体コード, as a location's external identifier
@@ -54,10 +55,10 @@ def child_id(parent: uuid.UUID, kind: str, key: str) -> uuid.UUID:
 
 class TaxonomyTermOut(_Model):
     id: uuid.UUID
-    code: str
-    name: str
-    description: str
-    taxonomy: str
+    code: Text
+    name: Text
+    description: Text
+    taxonomy: Text
     taxonomy_id: uuid.UUID
 
 
@@ -66,10 +67,10 @@ class AttributeIO(_Model):
 
     id: uuid.UUID | None = None
     link_id: uuid.UUID | None = None
-    link_type: str | None = None
-    link_entity: str | None = None
+    link_type: Text | None = None
+    link_entity: Text | None = None
     taxonomy_term_id: uuid.UUID | None = None
-    value: str | None = None
+    value: Text | None = None
     taxonomy_term: TaxonomyTermOut | None = None
 
     def term(self) -> taxonomy.Term | None:
@@ -80,25 +81,25 @@ class AttributeIO(_Model):
 class MetadataOut(_Model):
     id: uuid.UUID
     resource_id: uuid.UUID
-    resource_type: str
+    resource_type: Text
     last_action_date: datetime | None
-    last_action_type: str
-    field_name: str
-    previous_value: str
-    replacement_value: str
-    updated_by: str
+    last_action_type: Text
+    field_name: Text
+    previous_value: Text
+    replacement_value: Text
+    updated_by: Text
 
 
 class ScheduleIO(_Model):
     id: uuid.UUID | None = None
     freq: Literal["WEEKLY"] = "WEEKLY"
-    byday: str = Field(description="Comma-separated MO,TU,WE,TH,FR,SA,SU", examples=["MO,TU,WE,TH,FR"])
+    byday: Text = Field(description="Comma-separated MO,TU,WE,TH,FR,SA,SU", examples=["MO,TU,WE,TH,FR"])
     opens_at: Clock = Field(examples=["09:00"], description="Japan time; 24:00 allowed for closes_at")
     closes_at: Clock = Field(examples=["17:00"])
     valid_from: date | None = None
     valid_to: date | None = None
     timezone: float | None = Field(default=JST_OFFSET_HOURS, description="UTC offset; only +9 is taken")
-    description: str | None = Field(default=None, max_length=500)
+    description: Text | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")
     def _valid(self) -> "ScheduleIO":
@@ -136,21 +137,21 @@ class ScheduleIO(_Model):
 
 class ServiceAreaIO(_Model):
     id: uuid.UUID | None = None
-    name: str | None = None
+    name: Text | None = None
     extent: CoverageEntry = Field(description="Municipality code (6 digits), prefecture (2) or JP")
     extent_type: Literal["text"] = "text"
 
 
 class LanguageIO(_Model):
     id: uuid.UUID | None = None
-    name: str | None = None
+    name: Text | None = None
     code: LanguageCode = Field(description="ISO 639-1 code, e.g. ja, en, vi")
 
 
 class UnitIO(_Model):
     id: uuid.UUID | None = None
-    name: str = "referrals"
-    scheme: str | None = None
+    name: Text = "referrals"
+    scheme: Text | None = None
 
 
 class CapacityExtension(_Model):
@@ -163,7 +164,7 @@ class ServiceCapacityIO(_Model):
     maximum: int | None = Field(default=None, ge=0, le=100_000)
     unit: UnitIO = Field(default_factory=UnitIO)
     updated: AwareDatetime
-    description: str | None = Field(default=None, max_length=500)
+    description: Text | None = Field(default=None, max_length=500)
     x_tsunagu: CapacityExtension | None = None
 
 
@@ -177,7 +178,7 @@ class ServiceIO(_Model):
     id: uuid.UUID
     organization_id: uuid.UUID | None = None
     name: Name
-    description: str | None = Field(default=None, max_length=4000)
+    description: Text | None = Field(default=None, max_length=4000)
     status: ServiceStatus = ServiceStatus.ACTIVE
     minimum_age: int | None = Field(default=None, ge=0, le=130)
     maximum_age: int | None = Field(default=None, ge=0, le=130)
@@ -187,6 +188,9 @@ class ServiceIO(_Model):
     service_capacity: list[ServiceCapacityIO] = Field(default_factory=list, max_length=1)
     attributes: list[AttributeIO] = Field(default_factory=list, max_length=200)
     service_at_locations: list[ServiceAtLocationIO] = Field(default_factory=list, max_length=100)
+    # HSDS 3.0: the date the service's information was last checked (Japan's date of the
+    # organisation's last confirmation; x_tsunagu.last_verified_at has the instant).
+    assured_date: date | None = None
     metadata: list[MetadataOut] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -202,32 +206,40 @@ class ServiceIO(_Model):
 
 class AddressIO(_Model):
     id: uuid.UUID | None = None
-    address_1: str = Field(max_length=300)
-    city: str | None = None
-    region: str | None = None
-    state_province: str | None = None
+    address_1: Text = Field(max_length=300)
+    city: Text | None = None
+    region: Text | None = None
+    state_province: Text | None = None
     postal_code: PostalCode | None = None
-    country: str = "JP"
-    address_type: str = "physical"
+    country: Text = "JP"
+    address_type: Text = "physical"
 
 
 class LocationIO(_Model):
     id: uuid.UUID
     location_type: Literal["physical", "postal", "virtual"] = "physical"
     organization_id: uuid.UUID | None = None
-    name: str | None = Field(default=None, max_length=200)
+    name: Text | None = Field(default=None, max_length=200)
     latitude: float | None = Field(default=None, ge=20, le=46)  # Japan's extent
     longitude: float | None = Field(default=None, ge=122, le=154)
     external_identifier: MunicipalityCode | None = Field(default=None, description="Municipality code")
-    external_identifier_type: str | None = LG_CODE
+    external_identifier_type: Text | None = LG_CODE
     addresses: list[AddressIO] = Field(default_factory=list, max_length=5)
+
+
+class PhoneIO(_Model):
+    """HSDS 3.0 phone: the organisation's desk, which operators call when a handoff fails."""
+
+    id: uuid.UUID | None = None
+    number: Phone
+    type: Text | None = "voice"
 
 
 class OrganizationIdentifierIO(_Model):
     id: uuid.UUID | None = None
-    identifier_scheme: str
-    identifier_type: str | None = None
-    identifier: str
+    identifier_scheme: Text
+    identifier_type: Text | None = None
+    identifier: Text
 
 
 class OrganizationExtension(_Model):
@@ -235,15 +247,20 @@ class OrganizationExtension(_Model):
     webhook_url: Url | None = None
     portal_url: Url | None = None
     channels: list[Channel] = Field(default_factory=list)
+    last_verified_at: AwareDatetime | None = Field(
+        default=None, description="When a person last confirmed the entry with the organisation."
+    )
+    last_verified_by: Text | None = Field(default=None, max_length=200)
 
 
 class OrganizationIO(_Model):
     id: uuid.UUID
     name: Name
-    description: str = Field(default="", max_length=4000)
-    alternate_name: str | None = Field(default=None, max_length=200)
+    description: Text = Field(default="", max_length=4000)
+    alternate_name: Text | None = Field(default=None, max_length=200)
     email: Email | None = None
     website: Url | None = None
+    phones: list[PhoneIO] = Field(default_factory=list, max_length=5)
     organization_identifiers: list[OrganizationIdentifierIO] = Field(default_factory=list, max_length=10)
     attributes: list[AttributeIO] = Field(default_factory=list, max_length=50)
     services: list[ServiceIO] = Field(default_factory=list, max_length=200)

@@ -16,6 +16,7 @@ from directory.paging import Page, PageRequest
 from directory.register.models import ServiceOut
 from eventkit.deps import AnyRole, Operator, Pool, Staff
 from eventkit.errors import ERROR_RESPONSES
+from eventkit.text import Line
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["hsds"])
 
@@ -35,7 +36,7 @@ async def list_services(
     municipality_code: Annotated[MunicipalityCode | None, Query()] = None,
     organization_id: Annotated[uuid.UUID | None, Query()] = None,
     taxonomy_term_id: Annotated[uuid.UUID | None, Query(description="A topic or capability term.")] = None,
-    search: Annotated[str | None, Query(max_length=100)] = None,
+    search: Annotated[Line | None, Query(max_length=100)] = None,
     page: PageNumber = 1,
     per_page: PerPage = 50,
 ) -> Page[ServiceOut]:
@@ -125,7 +126,7 @@ async def hsds_organizations(
     _: Staff,
     pool: Pool,
     context: Ctx,
-    search: Annotated[str | None, Query(max_length=100)] = None,
+    search: Annotated[Line | None, Query(max_length=100)] = None,
     municipality_code: Annotated[MunicipalityCode | None, Query()] = None,
     page: PageNumber = 1,
     per_page: PerPage = 50,
@@ -145,8 +146,12 @@ async def hsds_organizations(
     response_model=OrganizationIO,
     summary="HSDS: one organization, fully nested (a partner: only its own)",
 )
-async def hsds_organization(organisation_id: uuid.UUID, principal: AnyRole, pool: Pool) -> OrganizationIO:
-    return await service.organization(pool, principal=principal, organisation_id=organisation_id)
+async def hsds_organization(
+    organisation_id: uuid.UUID, principal: AnyRole, pool: Pool, context: Ctx
+) -> OrganizationIO:
+    return await service.organization(
+        pool, context=context, principal=principal, organisation_id=organisation_id
+    )
 
 
 class TaxonomyOut(BaseModel):
@@ -167,7 +172,7 @@ async def taxonomies(_: AnyRole) -> Page[TaxonomyOut]:
 async def taxonomy_terms(
     _: AnyRole,
     taxonomy_id: Annotated[uuid.UUID | None, Query()] = None,
-    search: Annotated[str | None, Query(max_length=100)] = None,
+    search: Annotated[Line | None, Query(max_length=100)] = None,
     top_only: Annotated[bool, Query(description="Every term is top-level: the taxonomies are flat.")] = False,
     page: PageNumber = 1,
     per_page: PerPage = 100,

@@ -12,6 +12,10 @@ from dataclasses import dataclass
 import asyncpg
 
 from directory.context import Context
+from directory.curation import repository as curation_repository
+from directory.curation import service as curation
+from directory.curation.domain import RegisterQuery
+from directory.curation.service import verification_change
 from directory.geography.domain import distance_m
 from directory.geography.service import place_of
 from directory.hsds import mapping, repository, taxonomy
@@ -54,6 +58,7 @@ async def import_hsds(
             organisation, org_services, org_locations = mapping.from_hsds(org, now=now)
             check_reachable(organisation, prefix=f"body.organizations.{organisation.id}")
             inserted = await register.insert_organisation(conn, organisation=organisation, updated_by=by)
+            stored_verification = None
             if inserted:
                 created += 1
                 changes = diff(
@@ -69,6 +74,7 @@ async def import_hsds(
                     conn, organisation_id=organisation.id, for_update=True
                 )
                 assert found is not None
+                stored_verification = found[1].verified
                 changes = diff(
                     found[0],
                     organisation,
@@ -79,6 +85,21 @@ async def import_hsds(
                 )
                 if changes:
                     await register.update_organisation(conn, organisation=organisation, updated_by=by)
+            # A document that does not say is no evidence that nobody confirmed the entry, and an
+            # older confirmation does not undo a newer one: the later of the two stands.
+            verification = mapping.verification_from_hsds(org, importer=by)
+            if verification is not None and verification.later(stored_verification) != stored_verification:
+                await curation_repository.set_verification(
+                    conn, organisation_id=organisation.id, verification=verification
+                )
+                changes.append(
+                    verification_change(
+                        organisation.id,
+                        stored_verification,
+                        verification,
+                        "import" if stored_verification else "create",
+                    )
+                )
             for service in org_services:
                 existing = await register.get_service(conn, service_id=service.id, for_update=True)
                 if existing and existing[0].organisation_id != organisation.id:
@@ -164,25 +185,23 @@ async def organizations_page(
     municipality_code: str | None,
     page: PageRequest,
 ) -> Paged[OrganizationIO]:
-    found, total = await register_service.list_organisations(
+    found = await curation.search(
         pool,
         context=context,
-        municipality_code=municipality_code,
-        topic=None,
-        active=None,
-        search=search,
-        limit=page.size,
-        offset=page.offset,
+        query=RegisterQuery(text=search, area=curation.area_of(context, municipality_code)),
+        page=page,
     )
-    exported = await export_hsds(pool, organisation_ids=[r.organisation.id for r in found])
-    return Paged(exported.organizations, total, page)
+    exported = await export_hsds(pool, organisation_ids=[r.organisation.id for r in found.items])
+    return Paged(exported.organizations, found.total, page)
 
 
 async def organization(
-    pool: asyncpg.Pool, *, principal: Principal, organisation_id: uuid.UUID
+    pool: asyncpg.Pool, *, context: Context, principal: Principal, organisation_id: uuid.UUID
 ) -> OrganizationIO:
     """One organization, fully nested; a partner sees only its own (another's is `NotFound`)."""
-    await register_service.get_organisation(pool, principal=principal, organisation_id=organisation_id)
+    await register_service.get_organisation(
+        pool, context=context, principal=principal, organisation_id=organisation_id
+    )
     exported = await export_hsds(pool, organisation_ids=[organisation_id])
     return exported.organizations[0]
 

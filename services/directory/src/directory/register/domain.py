@@ -7,6 +7,7 @@ coverage entries and 法人番号, and an alert channel must have its address. T
 `changelog.py`.
 """
 
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -150,6 +151,7 @@ class Organisation:
     corporate_number: str | None = None  # 法人番号, where known
     channels: tuple[Channel, ...] = ()  # empty: derived from the addresses given
     portal_url: str | None = None
+    phone: str | None = None  # the desk operators call (a public number, not a person's)
 
     @property
     def public_body(self) -> bool:
@@ -246,6 +248,22 @@ class Location:
 
 
 @dataclass(frozen=True)
+class Verification:
+    """When a person last confirmed an organisation's entry with the organisation, and who."""
+
+    at: datetime
+    by: str
+
+    def later(self, other: "Verification | None") -> "Verification":
+        return self if other is None or self.at >= other.at else other
+
+
+def verification_stale(verified: Verification | None, *, now: datetime, stale_after: timedelta) -> bool:
+    """An entry nobody has confirmed for `stale_after` (or ever) may no longer be true."""
+    return verified is None or now - verified.at > stale_after
+
+
+@dataclass(frozen=True)
 class OrganisationRecord:
     """An organisation as registered, with its services and who changed it last and when."""
 
@@ -254,6 +272,14 @@ class OrganisationRecord:
     created_at: datetime
     updated_at: datetime
     updated_by: str
+    verified: Verification | None = None
+    # Whether the entry needs confirming again, judged at the moment it was read (None: not judged).
+    stale: bool | None = None
+
+    def judged(self, *, now: datetime, stale_after: timedelta) -> "OrganisationRecord":
+        return dataclasses.replace(
+            self, stale=verification_stale(self.verified, now=now, stale_after=stale_after)
+        )
 
     @property
     def main_service(self) -> Service | None:

@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, model_validator
 
 from contracts.municipality import MunicipalityCode
 from contracts.vocabulary import Gender, Topic
-from directory.fields import Email, LanguageCode, PostalCode
+from directory.fields import Email, LanguageCode, Phone, PostalCode
 from directory.fields import Name as OrganisationName
 from directory.hsds.models import ScheduleIO
 from directory.register.domain import (
@@ -25,6 +25,7 @@ from directory.register.domain import (
     validate_corporate_number,
     validate_coverage_entry,
 )
+from eventkit.text import check_line, check_text
 
 CoverageEntry = Annotated[
     str,
@@ -35,7 +36,9 @@ CoverageEntry = Annotated[
     AfterValidator(validate_coverage_entry),
 ]
 CorporateNumber = Annotated[str, AfterValidator(validate_corporate_number)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=4000), AfterValidator(check_text)
+]
 
 
 class ServiceFields(BaseModel):
@@ -61,13 +64,18 @@ class ServiceFields(BaseModel):
         default_factory=list, max_length=50, description="Weekly hours in Japan time; empty: not published."
     )
 
-    def _service(self, service_id: uuid.UUID, organisation_id: uuid.UUID, name: str, **more: Any) -> Service:
+    @model_validator(mode="after")
+    def _ages_in_order(self) -> "ServiceFields":
+        # Checked while the body is read, so that it is a 422 naming the field, never a 500.
         if (
             self.minimum_age is not None
             and self.maximum_age is not None
             and self.minimum_age > self.maximum_age
         ):
             raise ValueError("minimum_age is above maximum_age")
+        return self
+
+    def _service(self, service_id: uuid.UUID, organisation_id: uuid.UUID, name: str, **more: Any) -> Service:
         return Service(
             id=service_id,
             organisation_id=organisation_id,
@@ -98,6 +106,7 @@ class OrganisationIn(ServiceFields):
         default_factory=list, description="How it wants handoff alerts; empty: from the addresses given."
     )
     portal_url: HttpUrl | None = None
+    phone: Phone | None = Field(default=None, description="The desk operators call, e.g. 03-1234-5678.")
 
     def to_domain(self, organisation_id: uuid.UUID) -> tuple[Organisation, Service]:
         organisation = Organisation(
@@ -113,6 +122,7 @@ class OrganisationIn(ServiceFields):
             corporate_number=self.corporate_number,
             channels=tuple(dict.fromkeys(self.channels)),
             portal_url=str(self.portal_url) if self.portal_url else None,
+            phone=self.phone,
         )
         # The fields of the body beyond the organisation's own describe its main service,
         # which shares the organisation's id.
@@ -183,11 +193,19 @@ class OrganisationOut(BaseModel):
     corporate_number: str | None
     channels: list[Channel] = Field(description="How handoff alerts reach it.")
     portal_url: str | None
+    phone: str | None = Field(description="The desk operators call.")
     public_body: bool = Field(description="Closed on national holidays and 12/29–1/3 (行政機関の休日).")
     services: list[ServiceOut]
     created_at: datetime
     updated_at: datetime
     updated_by: str
+    last_verified_at: datetime | None = Field(
+        description="When a person last confirmed the entry with the organisation; null: never."
+    )
+    last_verified_by: str | None
+    verification_stale: bool | None = Field(
+        description="Not confirmed for longer than the register allows (or ever); null: not judged."
+    )
 
     @classmethod
     def of(cls, record: OrganisationRecord) -> "OrganisationOut":
@@ -207,11 +225,15 @@ class OrganisationOut(BaseModel):
             corporate_number=o.corporate_number,
             channels=list(o.alert_channels),
             portal_url=o.portal_url,
+            phone=o.phone,
             public_body=o.public_body,
             services=[ServiceOut.of(s) for s in record.services],
             created_at=record.created_at,
             updated_at=record.updated_at,
             updated_by=record.updated_by,
+            last_verified_at=record.verified.at if record.verified else None,
+            last_verified_by=record.verified.by if record.verified else None,
+            verification_stale=record.stale,
         )
 
 
@@ -232,7 +254,9 @@ class CapacityIn(BaseModel):
 
     available: int = Field(ge=0, le=100_000, description="How many more referrals it can take now.")
     maximum: int | None = Field(default=None, ge=0, le=100_000)
-    unit: Annotated[str, StringConstraints(min_length=1, max_length=50)] = "referrals"
+    unit: Annotated[str, StringConstraints(min_length=1, max_length=50), AfterValidator(check_line)] = (
+        "referrals"
+    )
     description: Description | None = None
 
 
@@ -244,7 +268,7 @@ class LocationIn(BaseModel):
     location_type: str = Field(default="physical", pattern="^(physical|postal|virtual)$")
     municipality_code: MunicipalityCode | None = None
     postal_code: PostalCode | None = None
-    address: Annotated[str, StringConstraints(max_length=300)] | None = Field(
+    address: Annotated[str, StringConstraints(max_length=300), AfterValidator(check_text)] | None = Field(
         default=None, description="The office's public address (never a person's)."
     )
     latitude: float | None = Field(default=None, ge=20, le=46)

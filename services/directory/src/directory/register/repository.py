@@ -10,7 +10,6 @@ from datetime import datetime
 
 import asyncpg
 
-from contracts.vocabulary import Topic
 from directory.register.changelog import Change
 from directory.register.domain import Capacity, Location, Organisation, Service
 from directory.register.rows import (
@@ -22,6 +21,7 @@ from directory.register.rows import (
     Audit,
     as_location,
     as_organisation,
+    as_organisation_audit,
     as_service,
     organisation_values,
     service_values,
@@ -37,8 +37,8 @@ async def insert_organisation(
     inserted = await conn.fetchval(
         """INSERT INTO organisations AS o
                   (id, name, org_type, webhook_url, email, active, description, alternate_name,
-                   website, corporate_number, channels, portal_url, updated_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                   website, corporate_number, channels, portal_url, phone, updated_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
            ON CONFLICT (id) DO NOTHING
            RETURNING true""",
         *organisation_values(organisation),
@@ -54,7 +54,8 @@ async def update_organisation(
         """UPDATE organisations
               SET name = $2, org_type = $3, webhook_url = $4, email = $5, active = $6,
                   description = $7, alternate_name = $8, website = $9, corporate_number = $10,
-                  channels = $11, portal_url = $12, updated_at = now(), updated_by = $13
+                  channels = $11, portal_url = $12, phone = $13, updated_at = now(),
+                  updated_by = $14
             WHERE id = $1""",
         *organisation_values(organisation),
         updated_by,
@@ -71,68 +72,7 @@ async def get_organisation(
     )
     if row is None:
         return None
-    return as_organisation(row), Audit(row["created_at"], row["updated_at"], row["updated_by"])
-
-
-async def list_organisations(
-    conn: asyncpg.Connection,
-    *,
-    area: Sequence[str] | None,
-    topic: Topic | None,
-    active: bool | None,
-    search: str | None,
-    limit: int,
-    offset: int,
-) -> tuple[list[tuple[Organisation, Audit]], int]:
-    """Organisations by name with the total count; filters look through their services."""
-    rows = await conn.fetch(
-        f"""SELECT {ORGANISATION_COLUMNS}, {ORGANISATION_AUDIT}, count(*) OVER () AS total
-              FROM organisations o
-             WHERE ($3::boolean IS NULL OR o.active = $3)
-               AND ($4::text IS NULL OR strpos(o.name || ' ' || coalesce(o.alternate_name, ''), $4) > 0)
-               AND ($1::text[] IS NULL AND $2::text IS NULL OR EXISTS (
-                     SELECT 1 FROM services s
-                      WHERE s.organisation_id = o.id
-                        AND ($1::text[] IS NULL OR s.coverage && $1::text[])
-                        AND ($2::text IS NULL OR cardinality(s.topics) = 0 OR $2 = ANY (s.topics))))
-             ORDER BY o.name, o.id
-             LIMIT $5 OFFSET $6""",
-        list(area) if area else None,
-        topic.value if topic else None,
-        active,
-        search,
-        limit,
-        offset,
-    )
-    total = rows[0]["total"] if rows else await _count_organisations(conn, area, topic, active, search)
-    return [
-        (as_organisation(r), Audit(r["created_at"], r["updated_at"], r["updated_by"])) for r in rows
-    ], total
-
-
-async def _count_organisations(
-    conn: asyncpg.Connection,
-    area: Sequence[str] | None,
-    topic: Topic | None,
-    active: bool | None,
-    search: str | None,
-) -> int:
-    # Only reached for a page past the end: the window count above has no row to ride on.
-    count: int = await conn.fetchval(
-        """SELECT count(*) FROM organisations o
-            WHERE ($3::boolean IS NULL OR o.active = $3)
-              AND ($4::text IS NULL OR strpos(o.name || ' ' || coalesce(o.alternate_name, ''), $4) > 0)
-              AND ($1::text[] IS NULL AND $2::text IS NULL OR EXISTS (
-                    SELECT 1 FROM services s
-                     WHERE s.organisation_id = o.id
-                       AND ($1::text[] IS NULL OR s.coverage && $1::text[])
-                       AND ($2::text IS NULL OR cardinality(s.topics) = 0 OR $2 = ANY (s.topics))))""",
-        list(area) if area else None,
-        topic.value if topic else None,
-        active,
-        search,
-    )
-    return count
+    return as_organisation(row), as_organisation_audit(row)
 
 
 async def all_organisation_ids(conn: asyncpg.Connection) -> list[uuid.UUID]:

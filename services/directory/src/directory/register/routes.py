@@ -4,12 +4,9 @@ Request model → service call → response model; who may change what is the se
 """
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
-from contracts.municipality import MunicipalityCode
-from contracts.vocabulary import Topic
 from directory.deps import Ctx
 from directory.hsds.mapping import location_to_hsds
 from directory.hsds.models import LocationIO
@@ -22,7 +19,7 @@ from directory.register.models import (
     ServiceIn,
     ServiceOut,
 )
-from eventkit.deps import AnyRole, Operator, OperatorOrPartner, Pool, Staff
+from eventkit.deps import AnyRole, Operator, OperatorOrPartner, Pool
 from eventkit.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
@@ -39,11 +36,16 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
     description="201 when it was created, 200 when an existing one was replaced (every field but capacity).",
 )
 async def put_organisation(
-    organisation_id: uuid.UUID, body: OrganisationIn, principal: Operator, pool: Pool, response: Response
+    organisation_id: uuid.UUID,
+    body: OrganisationIn,
+    principal: Operator,
+    pool: Pool,
+    context: Ctx,
+    response: Response,
 ) -> OrganisationOut:
     organisation, main = body.to_domain(organisation_id)
     record, created = await service.put_organisation(
-        pool, principal=principal, organisation=organisation, main_service=main
+        pool, context=context, principal=principal, organisation=organisation, main_service=main
     )
     if not created:
         response.status_code = 200
@@ -58,45 +60,14 @@ async def put_organisation(
     summary="Register an organisation under a new id",
 )
 async def create_organisation(
-    body: OrganisationIn, principal: Operator, pool: Pool, response: Response
+    body: OrganisationIn, principal: Operator, pool: Pool, context: Ctx, response: Response
 ) -> OrganisationOut:
     organisation, main = body.to_domain(uuid.uuid4())
     record, _ = await service.put_organisation(
-        pool, principal=principal, organisation=organisation, main_service=main
+        pool, context=context, principal=principal, organisation=organisation, main_service=main
     )
     response.headers["Location"] = f"/v1/organisations/{record.organisation.id}"
     return OrganisationOut.of(record)
-
-
-@router.get(
-    "/organisations",
-    response_model=list[OrganisationOut],
-    tags=["organisations"],
-    summary="List organisations by name",
-)
-async def list_organisations(
-    _: Staff,
-    pool: Pool,
-    context: Ctx,
-    municipality_code: Annotated[
-        MunicipalityCode | None,
-        Query(description="Only those with a service reaching it (exactly, its city, prefecture, or JP)."),
-    ] = None,
-    topic: Annotated[Topic | None, Query(description="Only those that take this topic.")] = None,
-    active: Annotated[bool | None, Query(description="Only active (true) or inactive (false).")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[OrganisationOut]:
-    found, _total = await service.list_organisations(
-        pool,
-        context=context,
-        municipality_code=municipality_code,
-        topic=topic,
-        active=active,
-        limit=limit,
-        offset=offset,
-    )
-    return [OrganisationOut.of(record) for record in found]
 
 
 @router.get(
@@ -105,8 +76,12 @@ async def list_organisations(
     tags=["organisations"],
     summary="Read one organisation (a partner: only its own)",
 )
-async def get_organisation(organisation_id: uuid.UUID, principal: AnyRole, pool: Pool) -> OrganisationOut:
-    record = await service.get_organisation(pool, principal=principal, organisation_id=organisation_id)
+async def get_organisation(
+    organisation_id: uuid.UUID, principal: AnyRole, pool: Pool, context: Ctx
+) -> OrganisationOut:
+    record = await service.get_organisation(
+        pool, context=context, principal=principal, organisation_id=organisation_id
+    )
     return OrganisationOut.of(record)
 
 

@@ -23,13 +23,14 @@ from directory.register.domain import (
     Residency,
     Service,
     ServiceStatus,
+    Verification,
     schedule_from_json,
     schedule_to_json,
 )
 
 ORGANISATION_COLUMNS = """o.id, o.name, o.org_type, o.webhook_url, o.email, o.active, o.description,
-                  o.alternate_name, o.website, o.corporate_number, o.channels, o.portal_url"""
-ORGANISATION_AUDIT = "o.created_at, o.updated_at, o.updated_by"
+                  o.alternate_name, o.website, o.corporate_number, o.channels, o.portal_url, o.phone"""
+ORGANISATION_AUDIT = "o.created_at, o.updated_at, o.updated_by, o.last_verified_at, o.last_verified_by"
 
 
 def as_organisation(row: asyncpg.Record) -> Organisation:
@@ -46,6 +47,7 @@ def as_organisation(row: asyncpg.Record) -> Organisation:
         corporate_number=row["corporate_number"],
         channels=tuple(Channel(c) for c in row["channels"]),
         portal_url=row["portal_url"],
+        phone=row["phone"],
     )
 
 
@@ -63,16 +65,26 @@ def organisation_values(o: Organisation) -> tuple[Any, ...]:
         o.corporate_number,
         [c.value for c in o.channels],
         o.portal_url,
+        o.phone,
     )
 
 
 @dataclass(frozen=True)
 class Audit:
-    """Who changed a row last, and when it was created and changed."""
+    """Who changed a row last, and when it was created and changed (and, for an organisation,
+    when a person last confirmed it)."""
 
     created_at: datetime
     updated_at: datetime
     updated_by: str
+    verified: Verification | None = None
+
+
+def as_organisation_audit(row: asyncpg.Record) -> Audit:
+    verified = None
+    if row["last_verified_at"] is not None:
+        verified = Verification(row["last_verified_at"], row["last_verified_by"] or "")
+    return Audit(row["created_at"], row["updated_at"], row["updated_by"], verified)
 
 
 SERVICE_COLUMNS = """s.id AS service_id, s.organisation_id, s.name AS service_name,

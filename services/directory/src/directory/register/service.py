@@ -9,7 +9,6 @@ import uuid
 
 import asyncpg
 
-from contracts.vocabulary import Topic
 from directory.context import Context
 from directory.register import repository
 from directory.register.changelog import Change, diff
@@ -37,7 +36,7 @@ async def record_of(conn: asyncpg.Connection, organisation_id: uuid.UUID) -> Org
     organisation, audit = found
     services = await repository.services_of(conn, organisation_ids=[organisation_id])
     return OrganisationRecord(
-        organisation, tuple(services), audit.created_at, audit.updated_at, audit.updated_by
+        organisation, tuple(services), audit.created_at, audit.updated_at, audit.updated_by, audit.verified
     )
 
 
@@ -67,6 +66,7 @@ async def save_service(
 async def put_organisation(
     pool: asyncpg.Pool,
     *,
+    context: Context,
     principal: Principal,
     organisation: Organisation,
     main_service: Service | None = None,
@@ -100,11 +100,11 @@ async def put_organisation(
             await save_service(conn, service=main_service, by=by)
         record = await record_of(conn, organisation.id)
     assert record is not None
-    return record, created
+    return record.judged(now=context.clock(), stale_after=context.verification_stale_after), created
 
 
 async def get_organisation(
-    pool: asyncpg.Pool, *, principal: Principal, organisation_id: uuid.UUID
+    pool: asyncpg.Pool, *, context: Context, principal: Principal, organisation_id: uuid.UUID
 ) -> OrganisationRecord:
     telemetry.tag(organisation_id=organisation_id)
     # A partner reads only its own entry; any other id answers 404 so that ids cannot be probed.
@@ -114,33 +114,7 @@ async def get_organisation(
         record = await record_of(conn, organisation_id)
     if record is None:
         raise not_found("organisation")
-    return record
-
-
-async def list_organisations(
-    pool: asyncpg.Pool,
-    *,
-    context: Context,
-    municipality_code: str | None,
-    topic: Topic | None,
-    active: bool | None,
-    search: str | None = None,
-    limit: int,
-    offset: int,
-) -> tuple[list[OrganisationRecord], int]:
-    area = context.geography.area_of(municipality_code).keys() if municipality_code else None
-    async with pool.acquire() as conn:
-        found, total = await repository.list_organisations(
-            conn, area=area, topic=topic, active=active, search=search, limit=limit, offset=offset
-        )
-        services = await repository.services_of(conn, organisation_ids=[o.id for o, _ in found])
-    by_org: dict[uuid.UUID, list[Service]] = {}
-    for s in services:
-        by_org.setdefault(s.organisation_id, []).append(s)
-    return [
-        OrganisationRecord(o, tuple(by_org.get(o.id, ())), a.created_at, a.updated_at, a.updated_by)
-        for o, a in found
-    ], total
+    return record.judged(now=context.clock(), stale_after=context.verification_stale_after)
 
 
 async def deactivate_organisation(

@@ -1,0 +1,1 @@
+"""The operators' upkeep of the register: finding organisations, confirming their entries."""
