@@ -50,7 +50,7 @@ async def test_alerts_stored_before_the_needs_travelled_keep_what_a_v1_offer_mea
 
         applied = await migrate(fresh_database, [MigrationSource("notify", MIGRATIONS)])
 
-        assert applied == ["notify/0003_alert_needs.sql"]
+        assert applied[0] == "notify/0003_alert_needs.sql"  # later migrations follow it
         row = await conn.fetchrow("SELECT need_tags, age_band, language FROM alerts")
         assert row is not None
         assert (row["need_tags"], row["age_band"], row["language"]) == ([], "unknown", "ja")

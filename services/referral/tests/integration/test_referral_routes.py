@@ -17,6 +17,7 @@ from eventkit.auth import TokenVerifier, generate_signing_keypair, mint_token
 from eventkit.http import install_error_handlers
 from eventkit.links import LinkVerifier, mint_link_token
 from referral import routes
+from referral.lifecycle import notes
 from referral.lifecycle.domain import Referral
 from referral.lifecycle.service import Lifecycle
 
@@ -152,6 +153,18 @@ async def test_a_partner_reads_a_referral_handed_to_its_own_organisation(api: Ap
     assert response.json()["organisation_id"] == str(ORG)
 
 
+async def test_a_referral_read_says_which_steps_the_reader_may_take_now(api: Api) -> None:
+    referral = await api.seed(ORG)
+    offered = (await api.get(f"/v1/referrals/{referral.id}", "partner", ORG)).json()
+    await api.post(ack_path(referral), "partner", ORG)
+    accepted = (await api.get(f"/v1/referrals/{referral.id}", "partner", ORG)).json()
+    staff = (await api.get(f"/v1/referrals/{referral.id}", "counsellor")).json()
+
+    assert offered["actions"] == ["acknowledged", "declined"]
+    assert accepted["actions"] == ["contacted", "closed"]  # 同行支援 only after 面談
+    assert staff["actions"] == ["withdrawn"]
+
+
 async def test_partner_cannot_read_another_partners_referral(api: Api) -> None:
     referral = await api.seed(ORG)
     response = await api.get(f"/v1/referrals/{referral.id}", "partner", OTHER_ORG)
@@ -240,7 +253,7 @@ async def test_partners_cannot_search_referrals(api: Api) -> None:
     [
         ({}, "query.case_id"),
         ({"state": "escalated"}, "query.state"),  # a step of the timeline, not a state
-        ({"case_id": "12345"}, "query.case_id"),
+        ({"case_id": "12345"}, "query.case_id.0"),  # repeatable: the first one
         ({"state": "unmatched", "limit": "0"}, "query.limit"),
         ({"state": "unmatched", "limit": "201"}, "query.limit"),
     ],
@@ -335,10 +348,34 @@ async def test_a_decline_offers_the_next_organisation_and_keeps_the_partners_not
     everything = " ".join(str(row["payload"]) for row in await api.pool.fetch("SELECT payload FROM outbox"))
     timeline = str(read["timeline"])
     assert note not in everything and note not in timeline
-    stored = await api.pool.fetchval(
-        "SELECT decline_note FROM handoff_attempts WHERE referral_id = $1 AND attempt = 1", referral.id
+    stored = await api.pool.fetchrow(
+        "SELECT decline_note, decline_note_enc FROM handoff_attempts WHERE referral_id = $1 AND attempt = 1",
+        referral.id,
     )
-    assert stored == note
+    assert stored is not None and stored["decline_note"] is None and note not in stored["decline_note_enc"]
+    assert api.lifecycle.notes is not None
+    context = notes.decline_context(referral.id, 1)
+    assert api.lifecycle.notes.decrypt(stored["decline_note_enc"], context=context) == note
+
+
+async def test_a_note_an_older_version_stored_in_plain_text_is_sealed_on_start(api: Api) -> None:
+    referral = await api.seed(ORG, OTHER_ORG)
+    note = "古い版が平文で保存したメモ"
+    await api.post(decline_path(referral), "partner", ORG, json={"reason": "other", "note": note})
+    await api.pool.execute(
+        "UPDATE handoff_attempts SET decline_note = $2, decline_note_enc = NULL WHERE referral_id = $1",
+        referral.id,
+        note,
+    )
+    assert api.lifecycle.notes is not None
+    await notes.NoteSealer(pool=api.pool, keyring=api.lifecycle.notes).poll_once()
+    stored = await api.pool.fetchrow(
+        "SELECT decline_note, decline_note_enc FROM handoff_attempts WHERE referral_id = $1", referral.id
+    )
+    assert stored is not None and stored["decline_note"] is None
+    context = notes.decline_context(referral.id, 1)
+    assert api.lifecycle.notes.decrypt(stored["decline_note_enc"], context=context) == note
+    assert await notes.seal_plain_notes(api.pool, api.lifecycle.notes) == 0
 
 
 async def test_declining_with_other_needs_a_note_and_an_unknown_reason_is_refused(api: Api) -> None:

@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from contracts.topics import OPS_ALERTS, REFERRALS
 from contracts.vocabulary import DeclineReason
 from eventkit.auth import Principal, Role, generate_signing_keypair
+from eventkit.crypto import generate_keyring_entry
 from eventkit.db import create_pool, service_migrations
 from eventkit.runtime import ServiceRuntime
 from eventkit.testing import Infra
@@ -91,6 +92,7 @@ async def relay(service_db: str, infra: Infra) -> AsyncIterator[None]:
         database_url=service_db,
         auth_public_key=generate_signing_keypair()[1],
         link_verify_key=generate_signing_keypair()[1],
+        encryption_keys=generate_keyring_entry(),  # type: ignore[arg-type]
         kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
         db_pool_min=1,
         db_pool_max=2,

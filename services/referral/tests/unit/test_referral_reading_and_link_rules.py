@@ -1,6 +1,7 @@
 """The rules the HTTP edges used to hold: what a link's page offers, how much of a referral a reader
 sees, and which HTTP answer each lifecycle refusal gets (through eventkit's one table)."""
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +16,7 @@ from referral.acknowledgement.domain import LinkAction, LinkPage, allowed_action
 from referral.lifecycle.domain import Attempt, CaseNeeds, Referral, TimelineEntry
 from referral.lifecycle.errors import IllegalTransition, InvalidOutcome, NotOffered, Reassigned, Withdrawn
 from referral.lifecycle.states import Action, AttemptState, Milestone, ReferralState
-from referral.views.domain import may_read, narrowed_to, seen
+from referral.views.domain import actions_for, may_read, narrowed_to, seen
 
 pytestmark = pytest.mark.unit
 
@@ -115,3 +116,49 @@ def test_lifecycle_refusals_carry_a_kind_and_a_code_but_no_http_status(
 ) -> None:
     assert not hasattr(error, "status")
     assert (status_of(error), error.code) == (status, code)
+
+
+def _in(state: ReferralState, *attempts: Attempt) -> Referral:
+    return dataclasses.replace(referral(*attempts), state=state)
+
+
+def test_the_offered_partner_may_answer_the_offer_and_staff_may_only_withdraw() -> None:
+    offered = _in(ReferralState.NOTIFIED, attempt(1, ORG_A, AttemptState.NOTIFIED))
+    partner_a = Principal("partner-a", Role.PARTNER, ORG_A)
+
+    assert actions_for(partner_a, offered) == (Action.ACKNOWLEDGE, Action.DECLINE)
+    assert actions_for(Principal("partner-b", Role.PARTNER, ORG_B), offered) == ()
+    assert actions_for(Principal("c", Role.COUNSELLOR), offered) == (Action.WITHDRAW,)
+    assert actions_for(Principal("o", Role.OPERATOR), offered) == (Action.WITHDRAW,)
+
+
+@pytest.mark.parametrize(
+    ("state", "steps"),
+    [
+        (ReferralState.ACKNOWLEDGED, (Action.CONTACT, Action.CLOSE)),  # no 同行支援 before 面談
+        (ReferralState.CONTACTED, (Action.ACCOMPANY, Action.CLOSE)),
+        (ReferralState.ACCOMPANIED, (Action.ACCOMPANY, Action.CLOSE)),
+        (ReferralState.CLOSED, ()),
+    ],
+)
+def test_the_accepting_partner_is_offered_only_the_outcome_steps_the_table_allows_next(
+    state: ReferralState, steps: tuple[Action, ...]
+) -> None:
+    accepted = _in(state, attempt(1, ORG_A, AttemptState.ACKNOWLEDGED))
+
+    assert actions_for(Principal("partner-a", Role.PARTNER, ORG_A), accepted) == steps
+    staff = (Action.WITHDRAW,) if state is not ReferralState.CLOSED else ()
+    assert actions_for(Principal("c", Role.COUNSELLOR), accepted) == staff
+
+
+def test_nobody_acts_on_a_withdrawn_referral_and_a_partner_that_declined_has_nothing_left() -> None:
+    withdrawn = _in(ReferralState.WITHDRAWN, attempt(1, ORG_A, AttemptState.WITHDRAWN))
+    moved_on = _in(
+        ReferralState.OFFERED,
+        attempt(1, ORG_A, AttemptState.DECLINED),
+        attempt(2, ORG_B, AttemptState.OFFERED),
+    )
+
+    assert actions_for(Principal("c", Role.COUNSELLOR), withdrawn) == ()
+    assert actions_for(Principal("partner-a", Role.PARTNER, ORG_A), withdrawn) == ()
+    assert actions_for(Principal("partner-a", Role.PARTNER, ORG_A), moved_on) == ()

@@ -10,11 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from contracts.municipality import validate_municipality_code
+from contracts.municipality import register, validate_municipality_code
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
 from web import forms, live, risk
 from web.backends import BackendError, NotYetAvailable
 from web.deps import Checked, CounsellorPage, Ctx
+from web.timeline import announcement, organisation_names, people_named, timeline_html
+
+__all__ = ["organisation_names", "router", "timeline_html"]  # the operator's referral page shares them
 
 router = APIRouter(prefix="/console")
 log = logging.getLogger(__name__)
@@ -218,6 +221,12 @@ async def municipalities(ctx: CounsellorPage, q: Annotated[str, Query(max_length
     return JSONResponse({"items": [_municipality_item(r) for r in rows or [] if isinstance(r, dict)]})
 
 
+@router.get("/consultations")
+async def consultations_address(_: CounsellorPage, request: Request) -> Response:
+    """The form's POST address opened as a page (a reload after an error, a sign-in's way back)."""
+    return RedirectResponse(forms.form_address(request.query_params), status_code=303)
+
+
 @router.post("/consultations")
 async def record_consultation(ctx: CounsellorPage, _: Checked, request: Request) -> Response:
     raw = await request.form()
@@ -235,8 +244,10 @@ async def record_consultation(ctx: CounsellorPage, _: Checked, request: Request)
         headers = {"Idempotency-Key": flat.get("idempotency_key") or str(uuid.uuid4())}
         try:
             if source.get("kind") == "chat":
-                # Closing the chat records the consultation with its transcript attached.
+                # Recording the chat attaches its transcript; ending it is the counsellor's next,
+                # separate step in the chat room (the person gets the closing message then).
                 body.pop("channel", None)
+                body["end_chat"] = False
                 created = await ctx.call(
                     "intake", "POST", f"/v1/chats/{uuid.UUID(source['id'])}/close", json=body, headers=headers
                 )
@@ -260,6 +271,9 @@ async def record_consultation(ctx: CounsellorPage, _: Checked, request: Request)
                 f"{d.get('field', '')}: {d.get('reason', '')}" for d in error.details if isinstance(d, dict)
             ]
         else:
+            if source.get("kind") == "chat":
+                back = f"/console/chats/{source['id']}?case={created['case_id']}"
+                return RedirectResponse(back, status_code=303)
             return RedirectResponse(f"/console/cases/{created['case_id']}?recorded=1", status_code=303)
     return await ctx.render(
         "console/consultation_form.html",
@@ -285,33 +299,11 @@ async def _referral_state(ctx: Ctx, case_id: uuid.UUID) -> dict[str, Any]:
     detailed = []
     for summary in referrals or []:
         detailed.append(await ctx.call("referral", "GET", f"/v1/referrals/{summary['id']}"))
-    return {"referrals": detailed, "names": await organisation_names(ctx, detailed)}
-
-
-async def organisation_names(ctx: Ctx, referrals: list[dict[str, Any]]) -> dict[str, str]:
-    """Public names of the organisations a timeline mentions, cached for the process's life."""
-    cache: dict[str, str] = ctx.request.app.state.organisation_names
-    wanted = {str(r["organisation_id"]) for r in referrals if r.get("organisation_id")}
-    wanted |= {
-        str(e["organisation_id"])
-        for r in referrals
-        for e in r.get("timeline", [])
-        if e.get("organisation_id")
+    return {
+        "referrals": detailed,
+        "names": await organisation_names(ctx, detailed),
+        "people": await people_named(ctx, detailed),
     }
-    for organisation_id in wanted - cache.keys():
-        try:
-            found = await ctx.call("directory", "GET", f"/v1/organisations/{organisation_id}")
-            cache[organisation_id] = str(found.get("name") or organisation_id[:8])
-        except BackendError:
-            continue
-    return {k: cache[k] for k in wanted if k in cache}
-
-
-def timeline_html(ctx: Ctx, state: dict[str, Any]) -> str:
-    template = ctx.templates.get_template("partials/timeline.html")
-    return template.render(
-        t=ctx.t, referrals=state["referrals"], names=state.get("names", {}), trace_url=ctx.settings.trace_url
-    )
 
 
 # Why intake hands a case to no local organisation (its consultation's `handoff.reason`). Each has
@@ -340,21 +332,36 @@ def no_handoff_note(consultation: Mapping[str, Any]) -> NoHandoffNote | None:
     return NoHandoffNote(f"case.no_handoff.{reason}", f"case.no_handoff_next.{reason}", tone)
 
 
-# A referral still in these states can be withdrawn by the counsellor.
-WITHDRAWABLE = ("requested", "unmatched", "offered", "notified", "acknowledged", "contacted", "accompanied")
+def colleague_view(referral: Mapping[str, Any]) -> dict[str, Any]:
+    """What the case page shows of a colleague's case: referral's codes, no personal data."""
+    keys = ("severity", "topic", "municipality_code", "lawful_basis")
+    return {"case_id": referral["case_id"], "recorded_at": referral["created_at"]} | {
+        key: referral.get(key) for key in keys
+    }
 
 
 @router.get("/cases/{case_id}")
 async def case_page(
     ctx: CounsellorPage, case_id: uuid.UUID, recorded: int = 0, withdrawn: int = 0
 ) -> Response:
-    consultation = await ctx.call("intake", "GET", f"/v1/consultations/{case_id}")
     state = await _referral_state(ctx, case_id)
-    open_ones = [r["id"] for r in state["referrals"] if r.get("state") in WITHDRAWABLE]
+    colleague = False
+    try:
+        consultation = await ctx.call("intake", "GET", f"/v1/consultations/{case_id}")
+    except BackendError as error:
+        # A colleague's case: intake shows the person's details to the counsellor who recorded it
+        # only; the others read its codes and handoff from referral (a case nobody knows is 404).
+        if not error.not_found or not state["referrals"]:
+            raise
+        consultation, colleague = colleague_view(state["referrals"][0]), True
+    # Only what referral says this counsellor may do now (its `actions`), never a local guess.
+    open_ones = [r["id"] for r in state["referrals"] if "withdrawn" in (r.get("actions") or [])]
     return await ctx.render(
         "console/case.html",
         consultation=consultation,
+        colleague=colleague,
         no_handoff=no_handoff_note(consultation),
+        municipality_name=register().display_name(str(consultation.get("municipality_code") or "")),
         has_referrals=bool(state["referrals"]),
         timeline_html=timeline_html(ctx, state),
         recorded=bool(recorded),
@@ -382,6 +389,6 @@ async def case_stream(ctx: CounsellorPage, case_id: uuid.UUID, request: Request)
     async def poll() -> dict[str, Any]:
         state = await _referral_state(ctx, case_id)
         states = [r["state"] for r in state["referrals"]]
-        return {"html": timeline_html(ctx, state), "states": states}
+        return {"html": timeline_html(ctx, state), "states": states, "announce": announcement(ctx, states)}
 
     return live.stream(request, poll, interval_s=ctx.settings.live_poll_interval_s)

@@ -6,6 +6,7 @@ beside the field they concern. The severity and the missing C-SSRS answers are i
 """
 
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,34 @@ def municipality_code_of(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+def form_address(query: Mapping[str, str]) -> str:
+    """The consultation form again, for the same chat or call (whose draft the browser keeps)."""
+    wanted = []
+    for kind in ("chat", "call"):
+        try:
+            wanted += [f"{kind}={uuid.UUID(query[kind])}"] if kind in query else []
+        except ValueError:
+            continue  # not an id: the plain form
+    return "/console/consultations/new" + ("?" + "&".join(wanted) if wanted else "")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    anchor: str  # the element the summary's link jumps to
+    label: str  # catalogue key of the field's label
+    message: str  # catalogue key of what is wrong
+
+
+# Fields that are groups of boxes have no single input to jump to: their note is the target.
+_GROUPS = frozenset({"lawful_basis", "consent_items", "emergency_called"})
+
+
+def field_error(name: str, message: str) -> FieldError:
+    if name in risk.CSSRS:
+        return FieldError(f"q-{name}", f"cssrs.{name}", message)
+    return FieldError(f"{name}-error" if name in _GROUPS else name, f"form.{name}", message)
+
+
 @dataclass
 class ConsultationForm:
     values: dict[str, Any]
@@ -48,6 +77,12 @@ class ConsultationForm:
 
     def has(self, listname: str, item: str) -> bool:
         return item in self.values.get(listname, ())
+
+    @property
+    def error_list(self) -> list[FieldError]:
+        """The error summary's entries, in the form's order: each field by its label, with a link
+        to it (intake's refusal of the whole form, "form", is said once above the list)."""
+        return [field_error(name, key) for name, key in self.errors.items() if name != "form"]
 
 
 def parse(

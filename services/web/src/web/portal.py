@@ -5,18 +5,17 @@ what this organisation may see; a handoff of another organisation is a 404 from 
 """
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from contracts.hours import JST
 from contracts.municipality import register
 from contracts.vocabulary import DeclineReason, OutcomeCode, OutcomeStage
-from web import live
+from web import live, risk
 from web.backends import BackendError, NotYetAvailable
 from web.deps import Checked, Ctx, PartnerPage
+from web.timeline import announcement
 
 router = APIRouter(prefix="/portal")
 
@@ -30,20 +29,13 @@ def _org(ctx: Ctx) -> uuid.UUID:
     return ctx.user.organisation_id
 
 
-def _jst(at: str | None) -> str:
-    """'2026-12-04 21:30': an instant from a service's API as it reads in Japan (shown with "JST")."""
-    return datetime.fromisoformat(at).astimezone(JST).strftime("%Y-%m-%d %H:%M") if at else ""
-
-
 def _alert_view(alert: dict[str, Any]) -> dict[str, Any]:
-    """A notify alert as the screens show it: times in Japan time, the municipality by its name
-    (the register's, should notify not have named it)."""
+    """A notify alert as the screens show it: the municipality by its name (the register's, should
+    notify not have named it); times are shown by the templates' `jst` filter."""
     code = alert.get("municipality_code") or ""
     return alert | {
         "municipality_name": alert.get("municipality_name") or register().display_name(code),
         "need_tags": alert.get("need_tags") or [],
-        "deadline_jst": _jst(alert.get("deadline_at")),
-        "offered_jst": _jst(alert.get("offered_at")),
     }
 
 
@@ -69,7 +61,13 @@ async def inbox_page(ctx: PartnerPage) -> Response:
 async def inbox_stream(ctx: PartnerPage, request: Request) -> Response:
     async def poll() -> dict[str, Any]:
         inbox = await _inbox(ctx)
-        return {"html": _inbox_html(ctx, inbox), "count": len(inbox["items"])}
+        items = inbox["items"]
+        return {
+            "html": _inbox_html(ctx, inbox),
+            "count": len(items),
+            "states": [f"{h['referral_id']}:{h['state']}" for h in items],
+            "announce": announcement(ctx, [h["state"] for h in items]),
+        }
 
     return live.stream(request, poll, interval_s=ctx.settings.live_poll_interval_s)
 
@@ -94,8 +92,7 @@ async def _handoff(ctx: Ctx, referral_id: uuid.UUID) -> dict[str, Any]:
     referral: dict[str, Any] = await ctx.call("referral", "GET", f"/v1/referrals/{referral_id}")
     attempts = referral.get("attempts") or []
     mine = attempts[-1] if attempts else None
-    referral["mine"] = {**mine, "deadline_jst": _jst(mine.get("deadline_at"))} if mine else None
-    referral["timeline"] = [{**e, "at_jst": _jst(e.get("at"))} for e in referral.get("timeline") or []]
+    referral["mine"] = mine
     offered = await _offered(ctx, referral_id, mine.get("attempt") if mine else None) or {}
     code = referral.get("municipality_code") or ""
     referral["case"] = {
@@ -200,6 +197,8 @@ async def disclosure(ctx: PartnerPage, _: Checked, referral_id: uuid.UUID) -> Re
     asking for them is a deliberate act that leaves a record)."""
     referral = await _handoff(ctx, referral_id)
     released = await ctx.call("intake", "GET", f"/v1/cases/{referral['case_id']}/disclosure")
+    # The risk findings come only when consent (or the legal basis) covers them, as the contact does.
+    released["findings"], released["protective"] = risk.findings(released.get("risk"))
     return await _render_handoff(ctx, referral, disclosure=released)
 
 

@@ -123,3 +123,32 @@ _ORDER = tuple(Severity)
 def is_lowering(computed: Severity, chosen: Severity) -> bool:
     """Only the scale's order, not a rule: the chosen level is below intake's computed one."""
     return _ORDER.index(chosen) < _ORDER.index(computed)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One released risk finding as the partner reads it: a question or flag (catalogue key) and,
+    for a question, its answer ("yes"/"no"); a flag that is set has no answer."""
+
+    key: str
+    answer: str | None = None
+
+
+def findings(assessment: Mapping[str, Any] | None) -> tuple[tuple[Finding, ...], tuple[str, ...]]:
+    """The findings intake released (only when consent or the legal basis covers them): the C-SSRS
+    answers given, the flags that are set and the known answers to the yes/no questions, most
+    urgent first; and the protective factors. Codes in, catalogue keys out — never free text."""
+    if not assessment:
+        return (), ()
+    found: list[Finding] = [Finding(f"risk.flag.{f}") for f in FLAGS if assessment.get(f) is True]
+    for name in TRISTATE:
+        if isinstance(assessment.get(name), bool):
+            found.append(Finding(f"risk.flag.{name}", "yes" if assessment[name] else "no"))
+    screener = assessment.get("cssrs") or {}
+    for q in CSSRS:
+        if isinstance(screener.get(q), bool):
+            found.append(Finding(f"cssrs.{q}", "yes" if screener[q] else "no"))
+    protective = tuple(
+        f"protective.{p}" for p in assessment.get("protective_factors") or () if p in PROTECTIVE_FACTORS
+    )
+    return tuple(found), protective

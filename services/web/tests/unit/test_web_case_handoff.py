@@ -7,6 +7,7 @@ from typing import Any
 import jinja2
 import pytest
 
+from web import timefmt
 from web.console import NO_HANDOFF_REASONS, no_handoff_note
 from web.i18n import Translator, load_catalogue
 
@@ -60,6 +61,7 @@ def test_a_reason_the_console_does_not_know_yet_gets_the_general_sentence() -> N
 
 def _case_page(consultation: dict[str, Any], *, has_referrals: bool, lang: str = "ja") -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    timefmt.install(env)
     return env.get_template("console/case.html").render(
         t=Translator(lang, CATALOGUE[lang]),
         lang=lang,

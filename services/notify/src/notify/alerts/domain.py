@@ -8,13 +8,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
+from contracts.vocabulary import AgeBand, IssueTag, OutcomeStage, Severity, Topic
 from notify.deliveries.domain import Channel, NewDelivery, channel_delivery_id, delivery_key
 from notify.webhook import WEBHOOK_TYPE, in_japan_time, municipality_name
 
 
 class AlertState(StrEnum):
-    """The portal inbox's view of an attempt, from the referral's events."""
+    """The portal inbox's view of an attempt, from the referral's events: its fate, and once
+    accepted the handoff's current step (受諾 → 面談 → 同行支援 → 終了)."""
 
     OFFERED = "offered"
     ACKNOWLEDGED = "acknowledged"
@@ -22,7 +23,12 @@ class AlertState(StrEnum):
     EXPIRED = "expired"
     REASSIGNED = "reassigned"  # the referral moved on to another organisation
     WITHDRAWN = "withdrawn"
+    CONTACTED = "contacted"  # 面談
+    ACCOMPANIED = "accompanied"  # 同行支援 (may repeat)
+    CLOSED = "closed"  # with an outcome code
 
+
+_FOLLOWING = frozenset({AlertState.ACKNOWLEDGED, AlertState.CONTACTED, AlertState.ACCOMPANIED})
 
 # From which states an alert may move to each state; anything else is a late or repeated event.
 ALERT_TRANSITIONS: Mapping[AlertState, frozenset[AlertState]] = {
@@ -30,7 +36,17 @@ ALERT_TRANSITIONS: Mapping[AlertState, frozenset[AlertState]] = {
     AlertState.DECLINED: frozenset({AlertState.OFFERED}),
     AlertState.EXPIRED: frozenset({AlertState.OFFERED}),
     AlertState.REASSIGNED: frozenset({AlertState.OFFERED, AlertState.DECLINED, AlertState.EXPIRED}),
-    AlertState.WITHDRAWN: frozenset({AlertState.OFFERED, AlertState.ACKNOWLEDGED}),
+    AlertState.WITHDRAWN: frozenset({AlertState.OFFERED}) | _FOLLOWING,
+    AlertState.CONTACTED: frozenset({AlertState.ACKNOWLEDGED}),
+    AlertState.ACCOMPANIED: frozenset({AlertState.CONTACTED, AlertState.ACCOMPANIED}),
+    AlertState.CLOSED: _FOLLOWING,
+}
+
+# handoff.outcome_recorded.v1's stage → the inbox's step.
+STEP_OF_STAGE: Mapping[OutcomeStage, AlertState] = {
+    OutcomeStage.CONTACTED: AlertState.CONTACTED,
+    OutcomeStage.ACCOMPANIED: AlertState.ACCOMPANIED,
+    OutcomeStage.CLOSED: AlertState.CLOSED,
 }
 
 
@@ -156,6 +172,8 @@ class Alert:
     state: str
     state_at: datetime
     delivery_failed_at: datetime | None
+    accompanied_to: str | None = None  # the latest 同行支援's destination (a code)
+    outcome: str | None = None  # the closing outcome code
 
 
 def is_overdue(alert: Alert, *, now: datetime) -> bool:

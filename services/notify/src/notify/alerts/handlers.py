@@ -1,5 +1,6 @@
 """notify's event edge: each event becomes a fact (an offer) or plain arguments (an attempt's fate)
-for the alerts' service. An offered handoff must be alerted; the attempt's fate updates the inbox.
+for the alerts' service. An offered handoff must be alerted; the attempt's fate, and after its
+acceptance each outcome step, updates the inbox.
 Spans are tagged with the event's ids by the consumer."""
 
 import asyncpg
@@ -10,6 +11,7 @@ from contracts.events import (
     HandoffDeclined,
     HandoffExpired,
     HandoffOffered,
+    HandoffOutcomeRecorded,
     ReferralEscalated,
     ReferralWithdrawn,
 )
@@ -94,6 +96,20 @@ async def on_referral_withdrawn(conn: asyncpg.Connection, event: ReferralWithdra
     )
 
 
+async def on_handoff_outcome_recorded(
+    conn: asyncpg.Connection, event: HandoffOutcomeRecorded, message: Message
+) -> None:
+    await service.step_recorded(
+        conn,
+        referral_id=event.referral_id,
+        organisation_id=event.organisation_id,
+        stage=event.stage,
+        accompanied_to=event.accompanied_to,
+        outcome=event.outcome.value if event.outcome else None,
+        at=event.recorded_at,
+    )
+
+
 HANDLERS: dict[type[Event], Handler] = {
     HandoffOffered: on_handoff_offered,
     HandoffAcknowledged: on_handoff_acknowledged,
@@ -101,4 +117,5 @@ HANDLERS: dict[type[Event], Handler] = {
     HandoffExpired: on_handoff_expired,
     ReferralEscalated: on_referral_escalated,
     ReferralWithdrawn: on_referral_withdrawn,
+    HandoffOutcomeRecorded: on_handoff_outcome_recorded,
 }

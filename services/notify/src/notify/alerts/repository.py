@@ -10,7 +10,7 @@ from notify.alerts.domain import ALERT_TRANSITIONS, Alert, AlertState, NewAlert
 
 _ALERT_COLUMNS = """id, alert_key, referral_id, case_id, organisation_id, attempt, topic, municipality_code,
                     severity, need_tags, age_band, language, channels, offered_at, deadline_at, state,
-                    state_at, delivery_failed_at"""
+                    state_at, delivery_failed_at, accompanied_to, outcome"""
 
 
 def _to_alert(row: asyncpg.Record) -> Alert:
@@ -95,6 +95,34 @@ async def move_alerts(
         allowed,
     )
     return len(moved)
+
+
+async def record_step(
+    conn: asyncpg.Connection,
+    *,
+    referral_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    step: AlertState,
+    accompanied_to: str | None,
+    outcome: str | None,
+    at: datetime,
+) -> int:
+    """The accepting organisation's alert moves to the handoff's new step (from the states the
+    transition allows: a late or repeated event moves nothing)."""
+    allowed = [s.value for s in ALERT_TRANSITIONS[step]]
+    status: str = await conn.execute(
+        """UPDATE alerts SET state = $3, state_at = $4,
+                  accompanied_to = COALESCE($5, accompanied_to), outcome = COALESCE($6, outcome)
+            WHERE referral_id = $1 AND organisation_id = $2 AND state = ANY($7::text[])""",
+        referral_id,
+        organisation_id,
+        step.value,
+        at,
+        accompanied_to,
+        outcome,
+        allowed,
+    )
+    return int(status.rsplit(" ", 1)[-1])
 
 
 async def inbox(

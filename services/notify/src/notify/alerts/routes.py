@@ -38,9 +38,16 @@ class InboxItemOut(BaseModel):
     )
     overdue: bool = Field(description="Still offered and past its deadline (it is about to move on).")
     state: AlertState = Field(
-        description="offered, acknowledged, declined, expired, reassigned (moved on) or withdrawn."
+        description=(
+            "offered, acknowledged, declined, expired, reassigned (moved on) or withdrawn; after "
+            "acceptance the handoff's step: contacted (面談), accompanied (同行支援) or closed."
+        )
     )
     state_at: datetime
+    accompanied_to: str | None = Field(
+        description="After 同行支援: where to (hospital, police, welfare_office, other)."
+    )
+    outcome: str | None = Field(description="Once closed: the outcome code.")
     channels: dict[str, str] = Field(description="Each push channel's delivery status.")
     actions: dict[str, str] = Field(
         description="While offered: where to acknowledge or decline with your partner token."

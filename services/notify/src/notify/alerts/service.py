@@ -7,11 +7,20 @@ from datetime import datetime
 
 import asyncpg
 
+from contracts.vocabulary import OutcomeStage
 from eventkit import telemetry
 from eventkit.auth import Principal
 from eventkit.clock import Clock, system_clock
 from notify.alerts import repository
-from notify.alerts.domain import AlertState, InboxItem, Offer, alert_for_offer, is_overdue, may_answer
+from notify.alerts.domain import (
+    STEP_OF_STAGE,
+    AlertState,
+    InboxItem,
+    Offer,
+    alert_for_offer,
+    is_overdue,
+    may_answer,
+)
 from notify.deliveries import repository as deliveries
 from notify.links import AckLinks
 
@@ -57,6 +66,28 @@ async def attempt_moved(
             cancelled,
         )
     return moved
+
+
+async def step_recorded(
+    conn: asyncpg.Connection,
+    *,
+    referral_id: uuid.UUID,
+    organisation_id: uuid.UUID,
+    stage: OutcomeStage,
+    accompanied_to: str | None,
+    outcome: str | None,
+    at: datetime,
+) -> int:
+    """The accepting organisation recorded 面談, 同行支援 or the close: its inbox shows the step."""
+    return await repository.record_step(
+        conn,
+        referral_id=referral_id,
+        organisation_id=organisation_id,
+        step=STEP_OF_STAGE[stage],
+        accompanied_to=accompanied_to,
+        outcome=outcome,
+        at=at,
+    )
 
 
 async def inbox(

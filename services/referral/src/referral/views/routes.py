@@ -14,7 +14,7 @@ from eventkit.errors import ERROR_RESPONSES
 from referral.deps import CurrentLifecycle
 from referral.lifecycle.domain import Attempt, TimelineEntry
 from referral.lifecycle.routes import ReferralId, ReferralSummaryOut
-from referral.lifecycle.states import AttemptState, Milestone, ReferralState
+from referral.lifecycle.states import Action, AttemptState, Milestone, ReferralState
 from referral.views import service
 from referral.views.domain import ReferralRecord
 
@@ -54,6 +54,13 @@ class AttemptOut(BaseModel):
 class ReferralOut(ReferralSummaryOut):
     attempts: list[AttemptOut]
     timeline: list[TimelineEntryOut]
+    actions: list[Action] = Field(
+        description=(
+            "The steps you may take on it now, from the lifecycle's table and your part: staff "
+            "`withdrawn`; the offered partner `acknowledged`, `declined`; the accepting partner "
+            "`contacted`, `accompanied`, `closed`. Screens offer these and nothing else."
+        )
+    )
 
     @classmethod
     def of(cls, record: ReferralRecord) -> "ReferralOut":
@@ -62,6 +69,7 @@ class ReferralOut(ReferralSummaryOut):
             **dict(summary),
             attempts=[AttemptOut.of(a) for a in record.referral.attempts],
             timeline=[TimelineEntryOut.of(e) for e in record.timeline],
+            actions=list(record.actions),
         )
 
 
@@ -132,16 +140,21 @@ async def get_timeline(referral_id: ReferralId, principal: AnyRole, pool: Pool) 
     response_model=list[ReferralSummaryOut],
     summary="Find referrals by case, or list those in a state",
     description=(
-        "`case_id`: the case's referrals (counsellors and operators), an empty list if it has none. "
+        "`case_id` (repeatable, up to 50): the cases' referrals (counsellors and operators), an "
+        "empty list if they have none. "
         "`state` alone: an operator's work list, longest in that state first."
     ),
 )
 async def list_referrals(
     principal: Staff,
     pool: Pool,
-    case_id: Annotated[uuid.UUID | None, Query(description="The case (consultation) id")] = None,
+    case_id: Annotated[
+        list[uuid.UUID] | None, Query(max_length=50, description="The case (consultation) id")
+    ] = None,
     state: Annotated[ReferralState | None, Query(description="Only referrals in this state")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ReferralSummaryOut]:
-    found = await service.list_referrals(pool, principal=principal, case_id=case_id, state=state, limit=limit)
+    found = await service.list_referrals(
+        pool, principal=principal, case_ids=case_id or (), state=state, limit=limit
+    )
     return [ReferralSummaryOut.model_validate(r) for r in found]

@@ -2,6 +2,7 @@
 What a reader may see is decided here (views.domain), so the routes only shape the answer."""
 
 import uuid
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -12,11 +13,12 @@ from referral.lifecycle import repository
 from referral.lifecycle.domain import Referral
 from referral.lifecycle.service import Lifecycle
 from referral.lifecycle.states import ReferralState
-from referral.views.domain import ReferralRecord, may_read, narrowed_to, seen
+from referral.views.domain import ReferralRecord, actions_for, may_read, narrowed_to, seen
 
 
 async def get_referral(pool: asyncpg.Pool, *, principal: Principal, referral_id: uuid.UUID) -> ReferralRecord:
-    """The referral, its attempts and timeline: a partner's own only, and only while it holds it."""
+    """The referral, its attempts and timeline (a partner's own only, and only while it holds it),
+    and the steps the reader may take on it now."""
     own = narrowed_to(principal)
     async with pool.acquire() as conn:
         referral = await repository.get_referral(conn, referral_id=referral_id)
@@ -25,7 +27,7 @@ async def get_referral(pool: asyncpg.Pool, *, principal: Principal, referral_id:
             raise not_found("referral")
         entries = await repository.timeline(conn, referral_id=referral_id, organisation_id=own)
     telemetry.tag(case_id=referral.case_id, referral_id=referral.id, organisation_id=referral.organisation_id)
-    return seen(referral, entries, only=own)
+    return seen(referral, entries, only=own, actions=actions_for(principal, referral))
 
 
 async def timeline(pool: asyncpg.Pool, *, principal: Principal, referral_id: uuid.UUID) -> ReferralRecord:
@@ -50,17 +52,18 @@ async def list_referrals(
     pool: asyncpg.Pool,
     *,
     principal: Principal,
-    case_id: uuid.UUID | None,
+    case_ids: Sequence[uuid.UUID],
     state: ReferralState | None,
     limit: int,
 ) -> list[Referral]:
     """By case (counsellors and operators), optionally narrowed by state; or by state (operators)."""
-    if case_id is None and state is None:
+    if not case_ids and state is None:
         raise invalid("query.case_id", "Give case_id or state.")
     async with pool.acquire() as conn:
-        if case_id is not None:
-            telemetry.tag(case_id=case_id)
-            found = await repository.referrals_of_case(conn, case_id=case_id)
+        if case_ids:
+            if len(case_ids) == 1:
+                telemetry.tag(case_id=case_ids[0])
+            found = await repository.referrals_of_cases(conn, case_ids=case_ids)
             return [r for r in found if state is None or r.state is state][:limit]
         assert state is not None
         if principal.role is not Role.OPERATOR:

@@ -42,5 +42,88 @@
   setInterval(tickCountdowns, 1000);
   document.addEventListener("DOMContentLoaded", tickCountdowns);
 
+  // <form data-draft="key">: what is typed is kept in this tab as it is typed, so neither a
+  // reload nor a session that expired before sending loses it; the form comes back with it after
+  // signing in again. sessionStorage, not localStorage: a draft holds a person's name, phone and
+  // story, and must not outlive the tab on a shared counsellor's computer. The draft is dropped
+  // once the server confirms the form was recorded (a page with data-draft-done), on signing out,
+  // when the tab closes, and after DRAFT_TTL_MS.
+  const DRAFT_PREFIX = "tsunagu.draft.";
+  const DRAFT_TTL_MS = 12 * 3600 * 1000;
+  const SKIPPED = new Set(["csrf_token"]);
+
+  function storage() {
+    try { return window.sessionStorage; } catch (e) { return null; }
+  }
+
+  function draftOf(form) {
+    const fields = {};
+    for (const el of form.elements) {
+      if (!el.name || SKIPPED.has(el.name) || el.type === "password" || el.type === "file" || el.disabled) continue;
+      if ((el.type === "checkbox" || el.type === "radio")) {
+        if (el.checked) (fields[el.name] = fields[el.name] || []).push(el.value);
+      } else if (el.type !== "hidden" || el.name === "idempotency_key") {
+        fields[el.name] = [el.value];
+      }
+    }
+    return fields;
+  }
+
+  function restore(form, fields) {
+    for (const el of form.elements) {
+      if (!el.name || SKIPPED.has(el.name) || el.type === "password" || el.type === "file") continue;
+      const values = fields[el.name];
+      if (el.type === "checkbox" || el.type === "radio") {
+        el.checked = Boolean(values && values.includes(el.value));
+        // As a person's click would: only the radio that becomes chosen says it changed.
+        if (el.type === "radio" && !el.checked) continue;
+      } else if (values && (el.type !== "hidden" || el.name === "idempotency_key")) {
+        el.value = values[0];
+      } else continue;
+      el.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+
+  function setUpDraft(form, store) {
+    const key = DRAFT_PREFIX + form.getAttribute("data-draft");
+    let saved = null;
+    try { saved = JSON.parse(store.getItem(key) || "null"); } catch (e) { saved = null; }
+    // A page the server sent back with its notes (a 422) already holds what was sent.
+    const serverKept = form.querySelector("[aria-invalid=true]") || document.getElementById("form-errors");
+    if (saved && !serverKept && Date.now() - saved.at < DRAFT_TTL_MS && saved.fields) {
+      restore(form, saved.fields);
+      const note = document.createElement("p");
+      note.className = "alert alert-info draft-note";
+      note.setAttribute("role", "status");
+      note.textContent = t("js.draft_restored") + " ";
+      const discard = document.createElement("button");
+      discard.type = "button";
+      discard.className = "button-small";
+      discard.textContent = t("js.draft_discard");
+      discard.addEventListener("click", () => { store.removeItem(key); window.location.reload(); });
+      note.appendChild(discard);
+      form.parentNode.insertBefore(note, form);
+    } else if (saved && Date.now() - saved.at >= DRAFT_TTL_MS) {
+      store.removeItem(key);
+    }
+    const save = () => store.setItem(key, JSON.stringify({ at: Date.now(), fields: draftOf(form) }));
+    form.addEventListener("input", save);
+    form.addEventListener("change", save);
+    // Kept until the server says it is recorded: a send that bounces off an expired session keeps it.
+    form.addEventListener("submit", () => { save(); sessionStorage.setItem("tsunagu.pending-draft", key); });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const store = storage();
+    if (!store) return;
+    const done = document.querySelector("[data-draft-done]");
+    const pending = sessionStorage.getItem("tsunagu.pending-draft");
+    if (done && pending) { store.removeItem(pending); sessionStorage.removeItem("tsunagu.pending-draft"); }
+    document.querySelectorAll("form[data-draft]").forEach((form) => setUpDraft(form, store));
+    document.querySelectorAll('form[action="/logout"]').forEach((form) => form.addEventListener("submit", () => {
+      Object.keys(store).filter((k) => k.startsWith(DRAFT_PREFIX)).forEach((k) => store.removeItem(k));
+    }));
+  });
+
   window.Tsunagu = { t, postJson, csrf, tickCountdowns };
 })();
