@@ -1,5 +1,6 @@
 """Sample data for a newcomer's stack: organisations, the HSDS sample directory, their webhook
-secrets, a voice menu, and the demo sign-ins of the screens. Every step is safe to repeat."""
+secrets, a voice menu, a few answered handoffs for the reports, and the demo sign-ins of the
+screens. Every step is safe to repeat."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from tsunagu_stack.core import LOCAL_DIR, RECEIVER, WEB, StackError, say, warn
 from tsunagu_stack.probes import http_json, route_missing
 from tsunagu_stack.processes import run
 from tsunagu_stack.project import Project
+from tsunagu_stack.sample_failed_handoff import seed_failed_handoff
+from tsunagu_stack.sample_reports import SampleHandoffs
+from tsunagu_stack.sample_rota import seed_rota
 from tsunagu_stack.secret_store import SecretStore
 from tsunagu_stack.state import StateDir, write_atomic
 
@@ -77,6 +81,9 @@ class SampleData:
         imported = self._import_directory(token)
         self._seed_webhook_secrets(organisations + imported, token)
         self._seed_voice_menu(organisations, token)
+        SampleHandoffs(self.url, self.secrets.mint_token).seed()
+        seed_failed_handoff(self.url, self.secrets.mint_token)
+        seed_rota(self.url, token)
 
     def _seed_voice_menu(self, organisations: list[dict[str, Any]], token: str) -> None:
         """Put a sample voice menu on the phone line (once: an active one is left alone)."""

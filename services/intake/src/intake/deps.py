@@ -3,12 +3,13 @@ settings. The pool and the roles are eventkit's (`eventkit.deps`)."""
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Final
 
 from fastapi import Depends
 
 from eventkit.clock import Clock
 from eventkit.deps import app_state
+from eventkit.ratelimit import Limit, rate_limited
 from intake.chat.line import LineMessenger
 from intake.sealing import Sealer
 
@@ -31,3 +32,12 @@ Seal = Annotated[Sealer, Depends(app_state("sealer"))]
 Now = Annotated[datetime, Depends(_now)]
 Messenger = Annotated[LineMessenger, Depends(app_state("messenger"))]
 Channels = Annotated[ChannelConfig, Depends(app_state("channels"))]
+# The providers' webhooks, per sending address (LINE's and Twilio's few addresses carry every
+# person's messages and calls: generous, yet a flood from elsewhere meets 429 before any work).
+ChannelWebhookLimit = rate_limited("channel-webhook", Limit(burst=200, per_s=50))
+# The local stack's browser and e2e tests open many chats from one address: in development mode
+# the buckets are wide (the limits' own test sets the real ones back).
+DEVELOPMENT_RATE_LIMITS: Final = {
+    name: Limit(burst=10_000, per_s=1_000)
+    for name in ("web-chat-start", "web-chat-message", "channel-webhook")
+}

@@ -18,7 +18,7 @@ from intake.chat.line import HttpLineMessenger, LineMessenger
 from intake.config import Settings
 from intake.consultations import routes as consultation_routes
 from intake.consultations.domain import PersonalDataPurged
-from intake.deps import ChannelConfig
+from intake.deps import DEVELOPMENT_RATE_LIMITS, ChannelConfig
 from intake.disclosure import routes as disclosure_routes
 from intake.handlers import HANDLERS
 from intake.phone import routes as phone_routes
@@ -64,6 +64,7 @@ def create_app(
             retention_days=settings.retention_days,
             interval_s=settings.purge_interval_s,
             clock=clock,
+            keyring=keyring,
         )
 
     runtime = ServiceRuntime(
@@ -87,6 +88,7 @@ def create_app(
     app.state.keyring = keyring
     app.state.sealer = Sealer(keyring)
     app.state.clock = clock
+    app.state.rate_limits = DEVELOPMENT_RATE_LIMITS if settings.development_mode else {}
     app.state.messenger = messenger or HttpLineMessenger(
         settings.line_api_base_url, settings.line_channel_access_token.get_secret_value()
     )

@@ -3,6 +3,7 @@
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import asyncpg
 from fastapi import Depends, Request
@@ -83,7 +84,7 @@ class Ctx:
             max_age=self.settings.session_ttl_s,
             httponly=True,
             samesite="strict",
-            secure=self.settings.cookie_secure,
+            secure=self.settings.secure_cookies,
             path="/",
         )
 
@@ -140,15 +141,26 @@ Page = Annotated[Ctx, Depends(_ctx)]
 def _role(*roles: Role) -> Callable[[Ctx], Awaitable[Ctx]]:
     async def check(ctx: Page) -> Ctx:
         if ctx.user is None:
-            wanted = ctx.request.url.path
-            if ctx.request.url.query:
-                wanted += "?" + ctx.request.url.query
-            raise Redirect(f"/login?next={_quote(wanted)}")
+            raise Redirect(sign_in_location(ctx.request))
         if ctx.user.role not in roles:
             raise Forbidden()
         return ctx
 
     return check
+
+
+def sign_in_location(request: Request) -> str:
+    """Where to sign in, and where sign-in leads back: the page asked for. A form posted after the
+    session expired leads back to the page the form is on (its draft is kept in the browser),
+    never to the POST's address, which has no page to show (a 405)."""
+    if request.method in ("GET", "HEAD"):
+        wanted = request.url.path + ("?" + request.url.query if request.url.query else "")
+        return f"/login?next={_quote(wanted)}"
+    referer = urlsplit(request.headers.get("referer", ""))
+    back = ""
+    if referer.netloc == request.url.netloc and referer.path.startswith("/"):
+        back = referer.path + ("?" + referer.query if referer.query else "")
+    return "/login?expired=1" + (f"&next={_quote(back)}" if back else "")
 
 
 def _quote(path: str) -> str:

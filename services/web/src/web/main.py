@@ -16,8 +16,24 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eventkit import telemetry
 from eventkit.db import MigrationSource, create_pool, migrate
+from eventkit.metrics import HttpMetrics, MetricsServer
 from eventkit.telemetry import setup_telemetry
-from web import chat, console, coverage, operator, portal, routes, service
+from web import (
+    attention,
+    chat,
+    console,
+    coverage,
+    directory_screens,
+    operator,
+    paging,
+    portal,
+    reports,
+    rescue,
+    routes,
+    service,
+    timefmt,
+    voice_menu_screens,
+)
 from web.backends import BackendError, Backends
 from web.chat import ChatHub
 from web.config import Settings
@@ -165,9 +181,15 @@ def create_app(settings: Settings) -> FastAPI:
         await migrate(dsn, [MigrationSource("web", MIGRATIONS)])
         app.state.pool = await create_pool(dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
         purge = asyncio.create_task(_purge_sessions(app), name="purge-sessions")
+        # The screens keep no outbox and consume nothing: their /metrics is HTTP latency alone.
+        metrics = MetricsServer(settings.http_host, settings.metrics_port) if settings.metrics_port else None
+        if metrics is not None:
+            metrics.start()
         try:
             yield
         finally:
+            if metrics is not None:
+                metrics.stop()
             purge.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await purge
@@ -180,16 +202,31 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.backends = backends
     app.state.catalogue = load_catalogue()
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    timefmt.install(app.state.templates.env)
     app.state.pipeline = Pipeline(settings.kafka_bootstrap_servers)
     app.state.chat_hub = ChatHub(backends, settings)
     app.state.organisation_names = {}
     install_handlers(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    routers = (routes.router, console.router, chat.router, portal.router, operator.router, coverage.router)
+    routers = (
+        routes.router,
+        console.router,
+        chat.router,
+        portal.router,
+        operator.router,
+        rescue.router,
+        attention.router,
+        voice_menu_screens.router,
+        directory_screens.router,
+        coverage.router,
+        reports.router,
+        paging.router,
+    )
     for router in routers:
         app.include_router(router)
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HttpMetrics, service="web")
 
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 

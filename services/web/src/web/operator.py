@@ -1,21 +1,19 @@
 """The operator dashboard: pipeline figures, cases needing attention, the last 24 hours, dead
-letters with replay, voice-menu configuration and directory administration."""
+letters with replay (the voice menu and the directory have modules of their own)."""
 
 import asyncio
 import logging
 import uuid
 from datetime import timedelta, timezone
 from typing import Annotated, Any
-from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from contracts.municipality import register
 from contracts.topics import CONSULTATIONS, DELIVERIES, EVENT_TOPICS
-from contracts.vocabulary import Topic
-from web import live, service
+from web import live, rescue, service
 from web.backends import BackendError, NotYetAvailable
-from web.console import organisation_names, timeline_html
 from web.deps import Checked, Ctx, OperatorPage
 from web.pipeline import HourCount
 
@@ -23,7 +21,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/ops")
 
-# Every state of referral's lifecycle; a state referral does not know yet simply counts nothing.
+# Every state of referral's lifecycle, in the dashboard's order.
 STATES = (
     "requested",
     "unmatched",
@@ -35,28 +33,19 @@ STATES = (
     "closed",
     "exhausted",
     "withdrawn",
+    "handled_elsewhere",
 )
 ATTENTION_STATES = ("unmatched", "exhausted")
-LIST_LIMIT = 200
 CHART_TOPICS = (CONSULTATIONS.name, DELIVERIES.name)
 # The chart's hours are Japan's: the hotline's peaks (22:00) read as people know them.
 _JST = timezone(timedelta(hours=9), "JST")
 
 
-async def _by_state(ctx: Ctx) -> dict[str, int]:
-    async def count(state: str) -> tuple[str, int]:
-        try:
-            found = await ctx.call(
-                "referral", "GET", "/v1/referrals", params={"state": state, "limit": LIST_LIMIT}
-            )
-        except BackendError as error:
-            if error.status == 422:  # a state this referral service does not have
-                return state, -1
-            raise
-        return state, len(found or [])
-
-    pairs = await asyncio.gather(*(count(s) for s in STATES))
-    return {state: n for state, n in pairs if n >= 0}
+async def _counts(ctx: Ctx) -> dict[str, Any]:
+    """Every referral by its state now and the offers past deadline, counted by referral's
+    database over all of them (never the length of a capped list)."""
+    counts: dict[str, Any] = await ctx.call("referral", "GET", "/v1/reports/states")
+    return counts
 
 
 async def _attention(ctx: Ctx) -> dict[str, Any]:
@@ -81,8 +70,13 @@ async def _attention(ctx: Ctx) -> dict[str, Any]:
 
 async def _figures(ctx: Ctx, request: Request) -> dict[str, Any]:
     pipeline = request.app.state.pipeline
-    by_state, attention = await asyncio.gather(_by_state(ctx), _attention(ctx))
-    figures: dict[str, Any] = {"by_state": by_state, "attention": attention, "limit": LIST_LIMIT}
+    counts, attention = await asyncio.gather(_counts(ctx), _attention(ctx))
+    attention["overdue"] = counts["overdue"]
+    figures: dict[str, Any] = {
+        "by_state": counts["by_state"],
+        "attention": attention,
+        "needing_attention": counts["needing_attention"],  # all of them; the list shows the first
+    }
     try:
         snapshot = await pipeline.snapshot()
         hourly = await pipeline.hourly(CHART_TOPICS)
@@ -119,8 +113,10 @@ def _chart(hourly: dict[str, list[HourCount]]) -> dict[str, Any]:
 
 def _dashboard_html(ctx: Ctx, figures: dict[str, Any]) -> str:
     chart = _chart(figures["hourly"]) if "hourly" in figures else None
+    # A state referral has that this list does not know yet still shows, last.
+    states = [*STATES, *(s for s in figures["by_state"] if s not in STATES)]
     return ctx.templates.get_template("partials/dashboard.html").render(
-        t=ctx.t, f=figures, chart=chart, states=STATES
+        t=ctx.t, f=figures, chart=chart, states=states
     )
 
 
@@ -150,36 +146,55 @@ async def dashboard_stream(ctx: OperatorPage, request: Request) -> Response:
 
 
 @router.get("/referrals/{referral_id}")
-async def referral_page(ctx: OperatorPage, referral_id: uuid.UUID) -> Response:
+async def referral_page(
+    ctx: OperatorPage, request: Request, referral_id: uuid.UUID, done: str = "", problem: str = ""
+) -> Response:
     referral = await ctx.call("referral", "GET", f"/v1/referrals/{referral_id}")
-    names = await organisation_names(ctx, [referral])
-    html = timeline_html(ctx, {"referrals": [referral], "names": names})
     trace_ids = [e["trace_id"] for e in referral.get("timeline", []) if e.get("trace_id")]
     return await ctx.render(
         "ops/referral.html",
         referral=referral,
-        timeline_html=html,
+        timeline_html=await rescue.status_html(ctx, referral),
         trace_url=ctx.settings.trace_url(trace_ids[0]) if trace_ids else None,
+        done=done if done in ("reoffer_requested", "handled_elsewhere") else "",
+        problem=problem if problem in rescue.PROBLEMS else "",
+        municipality_name=register().display_name(str(referral.get("municipality_code") or "")),
+        **await rescue.panel(ctx, referral, request.query_params),
     )
 
 
 # ---- dead letters ---------------------------------------------------------------------------
 
 
+# Per topic on the overview; one topic's older pages are reached by offset (`before`).
+DEAD_LETTER_PAGE = 50
+
+
 @router.get("/dead-letters")
-async def dead_letters(ctx: OperatorPage, request: Request, done: str = "") -> Response:
+async def dead_letters(
+    ctx: OperatorPage,
+    request: Request,
+    done: str = "",
+    topic: Annotated[str, Query(max_length=200)] = "",
+    before: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,  # a Kafka offset is an int64
+) -> Response:
     pipeline = request.app.state.pipeline
+    names = [spec.name for spec in EVENT_TOPICS]
+    shown = [topic] if topic in names else names
     topics = []
-    for spec in EVENT_TOPICS:
-        letters = await pipeline.dead_letters(spec.name)
-        replays = await service.replays_of(ctx.pool, topic=spec.name)
-        rows = []
-        for letter in reversed(letters[-100:]):
-            summary = letter.summary()
-            replay = replays.get((letter.partition, letter.offset))
-            rows.append({**summary, "partition": letter.partition, "replay": replay})
-        topics.append({"topic": spec.name, "letters": rows, "total": len(letters)})
-    return await ctx.render("ops/dead_letters.html", topics=topics, done=done)
+    for name in shown:
+        page = await pipeline.dead_letters(name, limit=DEAD_LETTER_PAGE, before=before if topic else None)
+        replays = await service.replays_of(
+            ctx.pool, topic=name, letters=[(d.partition, d.offset) for d in page.letters]
+        )
+        rows = [
+            {**d.summary(), "partition": d.partition, "replay": replays.get((d.partition, d.offset))}
+            for d in page.letters
+        ]
+        topics.append({"topic": name, "letters": rows, "total": page.total, "older": page.older})
+    return await ctx.render(
+        "ops/dead_letters.html", topics=topics, done=done, paged=topic in names, before=before
+    )
 
 
 @router.post("/dead-letters/replay")
@@ -188,8 +203,8 @@ async def replay_dead_letter(
     _: Checked,
     request: Request,
     topic: Annotated[str, Form(max_length=200)],
-    offset: Annotated[int, Form(ge=0)],
-    partition: Annotated[int, Form(ge=0)] = 0,
+    offset: Annotated[int, Form(ge=0, le=2**63 - 1)],
+    partition: Annotated[int, Form(ge=0, le=2**31 - 1)] = 0,
 ) -> Response:
     if topic not in {spec.name for spec in EVENT_TOPICS}:
         return RedirectResponse("/ops/dead-letters?done=unknown_topic", status_code=303)
@@ -205,82 +220,4 @@ async def replay_dead_letter(
     return RedirectResponse("/ops/dead-letters?done=replayed", status_code=303)
 
 
-# ---- voice menu -----------------------------------------------------------------------------
-
-
-MENU_ROWS = 9
-
-
-@router.get("/voice-menu")
-async def voice_menu(ctx: OperatorPage, done: str = "", problem: str = "") -> Response:
-    menus: list[dict[str, Any]] | None
-    try:
-        menus = await ctx.call("intake", "GET", "/v1/voice-menus")
-    except NotYetAvailable:
-        menus = None
-    return await ctx.render(
-        "ops/voice_menu.html",
-        menus=menus,
-        topics=[t.value for t in Topic],
-        rows=range(MENU_ROWS),
-        done=done,
-        problem=problem,
-    )
-
-
-@router.post("/voice-menu")
-async def create_voice_menu(ctx: OperatorPage, _: Checked, request: Request) -> Response:
-    """A new menu version (versions never change once made); activating it is a second step."""
-    form = await request.form()
-    options = []
-    for i in range(MENU_ROWS):
-        topic = str(form.get(f"topic_{i}", ""))
-        if topic not in {t.value for t in Topic}:
-            continue
-        option: dict[str, Any] = {
-            "digit": str(form.get(f"digit_{i}", "")).strip(),
-            "topic": topic,
-            "label": str(form.get(f"label_{i}", "")).strip() or ctx.t.label("topic", topic),
-        }
-        desk, number = str(form.get(f"desk_{i}", "")).strip(), str(form.get(f"number_{i}", "")).strip()
-        if desk and number:
-            option["desk"] = {"organisation_id": desk, "number": number, "hours": {"always": True}}
-        options.append(option)
-    body: dict[str, Any] = {
-        "campaign": str(form.get("campaign", "")).strip(),
-        "greeting": str(form.get("greeting", "")).strip(),
-        "options": options,
-    }
-    if str(form.get("fallback_number", "")).strip():
-        body["fallback_number"] = str(form.get("fallback_number")).strip()
-    try:
-        await ctx.call("intake", "POST", "/v1/voice-menus", json=body)
-    except BackendError as error:
-        if error.status != 422:
-            raise
-        reasons = "; ".join(str(d.get("field", "")) for d in error.details if isinstance(d, dict))
-        return RedirectResponse(f"/ops/voice-menu?problem={quote(reasons or error.code)}", status_code=303)
-    return RedirectResponse("/ops/voice-menu?done=created", status_code=303)
-
-
-@router.post("/voice-menu/{menu_id}/activate")
-async def activate_voice_menu(ctx: OperatorPage, _: Checked, menu_id: uuid.UUID) -> Response:
-    await ctx.call("intake", "POST", f"/v1/voice-menus/{menu_id}/activate", json={})
-    return RedirectResponse("/ops/voice-menu?done=activated", status_code=303)
-
-
-# ---- directory administration ---------------------------------------------------------------
-
-
-@router.get("/directory")
-async def directory(ctx: OperatorPage, q: str = "", done: str = "") -> Response:
-    organisations = await ctx.call("directory", "GET", "/v1/organisations", params={"limit": 200})
-    if q:
-        organisations = [o for o in organisations if q.lower() in str(o.get("name", "")).lower()]
-    return await ctx.render("ops/directory.html", organisations=organisations, q=q, done=done)
-
-
-@router.post("/directory/{organisation_id}/deactivate")
-async def deactivate(ctx: OperatorPage, _: Checked, organisation_id: uuid.UUID) -> Response:
-    await ctx.call("directory", "DELETE", f"/v1/organisations/{organisation_id}")
-    return RedirectResponse("/ops/directory?done=deactivated", status_code=303)
+# The voice-menu editor is web.voice_menu_screens; directory administration is web.directory_screens.
