@@ -5,10 +5,11 @@ PY := .venv/bin/python
 STACK := $(PY) deploy/local/stack.py
 
 ## Start the whole system with sample data and print where to look
-## (`make up REPLICAS=2`: two processes per consumer service, sharing the partitions).
+## (`make up REPLICAS=2`: two processes per consumer service, sharing the partitions;
+## `make up PROMETHEUS=1`: a local Prometheus scraping them, linked from the operator dashboard).
 up:
 	@deploy/local/bootstrap.sh
-	@$(STACK) up --replicas $(or $(REPLICAS),1)
+	@$(STACK) up --replicas $(or $(REPLICAS),1) $(if $(filter-out 0,$(PROMETHEUS)),--prometheus)
 
 ## Install what is needed and run every check and test (what CI runs).
 test:

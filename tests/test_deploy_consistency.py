@@ -100,16 +100,17 @@ def test_the_local_stack_starts_each_service_with_its_declared_settings_and_none
 
     env = stack.service_env(service)
 
-    # The local broker takes anyone, its trace backend is Zipkin and no Prometheus scrapes it:
-    # those settings stay unset.
+    # The local broker takes anyone and its trace backend is Zipkin: those settings stay unset.
     unset_locally = {f"{service.upper()}_KAFKA_{part.upper()}" for part in BROKER_PARTS}
-    unset_locally |= {TRACE_VARIABLES["otlp_endpoint"], f"{service.upper()}_METRICS_PORT"}
+    unset_locally |= {TRACE_VARIABLES["otlp_endpoint"]}
     declared_names = {setting.name for setting in declared(service).settings} - unset_locally
     assert _own_names(env, service) == declared_names | {f"{service.upper()}_STRAY_SETTING"}
     assert env[TRACE_VARIABLES["exporter"]] == "zipkin"
     foreign = tuple(f"{other.upper()}_" for other in SERVICES if other != service)
     assert not [name for name in env if name.startswith(foreign)]
     assert env[f"{service.upper()}_HTTP_PORT"] == str(stack.ports[service])
+    # /metrics on loopback, 1000 ports above the service (where `make up PROMETHEUS=1` scrapes).
+    assert env[f"{service.upper()}_METRICS_PORT"] == str(stack.ports[service] + 1000)
     secrets = tmp_path / "stack" / "secrets.json"
     assert secrets.exists() and stat.S_IMODE(secrets.stat().st_mode) == 0o600
 

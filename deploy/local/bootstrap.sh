@@ -46,21 +46,22 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     .venv/bin/python -m pip install -q -r requirements-dev.txt
     echo "$wanted" > "$stamp"
 fi
-# promtool checks the alert rules (tests/test_prometheus_rules.py): taken from Debian's prometheus
-# package without installing its daemon, into the venv.
-if ! command -v promtool >/dev/null 2>&1 && [ ! -x .venv/bin/promtool ]; then
+# promtool checks the alert rules (tests/test_prometheus_rules.py) and `make up PROMETHEUS=1` runs the
+# server: both taken from Debian's prometheus package without installing its daemon, into the venv.
+if { ! command -v promtool >/dev/null 2>&1 && [ ! -x .venv/bin/promtool ]; } ||
+   { ! command -v prometheus >/dev/null 2>&1 && [ ! -x .venv/bin/prometheus ]; }; then
     if command -v apt-get >/dev/null 2>&1 && command -v dpkg-deb >/dev/null 2>&1; then
-        say "fetching promtool from Debian's prometheus package"
+        say "fetching promtool and prometheus from Debian's prometheus package"
         tmp=$(mktemp -d)
         if ! (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1); then
             apt-get update -qq >/dev/null 2>&1 || true
             (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1)
         fi
         dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/x"
-        cp "$tmp/x/usr/bin/promtool" .venv/bin/promtool
+        cp "$tmp/x/usr/bin/promtool" "$tmp/x/usr/bin/prometheus" .venv/bin/
         rm -rf "$tmp"
     else
-        say "promtool is missing (Debian: apt-get install prometheus); the alert-rule tests will say so"
+        say "prometheus is missing (Debian: apt-get install prometheus); the alert-rule tests will say so"
     fi
 fi
 say "ready: $(.venv/bin/python --version), $(java -version 2>&1 | head -1), $(mvn -v 2>/dev/null | head -1)"

@@ -78,7 +78,7 @@ class KubernetesTarget:
     def port(self, component: str) -> K8sValue:
         return FromConfig(str(self._ports[component]))
 
-    def metrics_port(self) -> K8sValue | None:
+    def metrics_port(self, component: str) -> K8sValue | None:
         return FromConfig(METRICS_PORT)
 
     def url(self, component: str) -> K8sValue:

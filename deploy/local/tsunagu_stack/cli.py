@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         default=int(os.environ.get("REPLICAS") or 1),
         help="processes per consumer service, sharing its partitions (default 1, or $REPLICAS)",
     )
+    up.add_argument(
+        "--prometheus",
+        action="store_true",
+        default=os.environ.get("PROMETHEUS", "") not in ("", "0"),
+        help="also run a local Prometheus scraping every service, with the alert rules ($PROMETHEUS=1)",
+    )
     commands.add_parser("down", help="stop everything (data is kept)")
     commands.add_parser("status", help="what runs where; exit 0 only if everything is up")
     commands.add_parser("infra-up", help="PostgreSQL, Kafka and Zipkin only")
@@ -65,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         stack = Stack()
         if args.command == "up":
-            failures = stack.up(replicas=args.replicas)
+            failures = stack.up(replicas=args.replicas, prometheus=args.prometheus)
             print()
             print(report.welcome_text(stack))
             if failures:

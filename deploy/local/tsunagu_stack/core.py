@@ -34,6 +34,7 @@ DEFAULT_PORTS: Final[Mapping[str, int]] = {
     "receiver": 8109,
     "mail": 8025,
     "line-api": 8108,
+    "prometheus": 9090,  # optional: `make up PROMETHEUS=1`
 }
 # STACK_<COMPONENT>_PORT moves a component elsewhere; PostgreSQL's is the short STACK_PG_PORT.
 PORT_ENV: Final[Mapping[str, str]] = {

@@ -74,6 +74,10 @@ def status(stack: Stack) -> int:
                 url = stack.replica_url(name, int(extra.rsplit("-", 1)[1]))
                 port = url.rsplit(":", 1)[1]
                 rows.append((extra, "running", str(stack.running_pid(extra)), port, f"{url}/docs"))
+    prometheus = stack.running_pid("prometheus") if stack.state_dir.exists() else None
+    if prometheus is not None:
+        url = stack.prometheus.url()
+        rows.append(("prometheus", "running", str(prometheus), str(stack.ports["prometheus"]), url))
     headers = ("COMPONENT", "STATE", "PID", "PORT", "URL")
     widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers))]
     out = [

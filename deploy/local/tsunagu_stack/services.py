@@ -62,7 +62,7 @@ def _service(name: str, port: int, *own: Setting) -> Service:
             *(Setting(f"{prefix}_KAFKA_{part.upper()}", BrokerAccess(name, part)) for part in BROKER_PARTS),
             Setting(f"{prefix}_HTTP_HOST", BindHost()),
             Setting(f"{prefix}_HTTP_PORT", Port(name)),
-            Setting(f"{prefix}_METRICS_PORT", MetricsPort()),
+            Setting(f"{prefix}_METRICS_PORT", MetricsPort(name)),
             Setting(f"{prefix}_AUTH_PUBLIC_KEY", Secret("AUTH_PUBLIC_KEY")),
             *own,
             # Development mode on this machine only: weak secrets accepted, cookies over plain http.

@@ -19,6 +19,9 @@ from typing import Final, Literal, Protocol, TypeVar
 LOOPBACK: Final = "127.0.0.1"
 # Where a container serves /metrics: each has its own address, so one number serves all.
 METRICS_PORT: Final = "9090"
+# On the local stack every process is on loopback: /metrics of a service listens 1000 ports above
+# its HTTP port (intake 9101, …, web 9100), where the optional local Prometheus scrapes it.
+LOCAL_METRICS_OFFSET: Final = 1000
 
 # What a value renders to: a string for the local stack and compose; the Kubernetes target's
 # own type (a ConfigMap value or a reference to a Secret's key).
@@ -56,7 +59,7 @@ class Target(Protocol[T]):
     def bind_host(self) -> T: ...
     def host(self, component: str) -> T: ...
     def port(self, component: str) -> T: ...
-    def metrics_port(self) -> T | None: ...
+    def metrics_port(self, component: str) -> T | None: ...
     def url(self, component: str) -> T: ...
     def public_url(self, component: str) -> T: ...
     def secret(self, name: str) -> T: ...
@@ -125,11 +128,13 @@ class Port:
 
 @dataclass(frozen=True)
 class MetricsPort:
-    """The internal port of Prometheus' /metrics; unset where no Prometheus scrapes (the local
-    stack)."""
+    """The internal port of Prometheus' /metrics: one port for all in a deployment (each service
+    has its own address there), the service's port + 1000 on the local stack (9102 for referral)."""
+
+    component: str
 
     def render(self, target: Target[T]) -> T | None:
-        return target.metrics_port()
+        return target.metrics_port(self.component)
 
 
 @dataclass(frozen=True)
@@ -264,8 +269,8 @@ class LocalTarget:
     def port(self, component: str) -> str:
         return str(self._ports[component])
 
-    def metrics_port(self) -> str | None:
-        return None
+    def metrics_port(self, component: str) -> str | None:
+        return str(self._ports[component] + LOCAL_METRICS_OFFSET)
 
     def url(self, component: str) -> str:
         return f"http://{LOOPBACK}:{self._ports[component]}"
@@ -329,7 +334,7 @@ class ComposeTarget:
     def port(self, component: str) -> str:
         return str(self._ports[component])
 
-    def metrics_port(self) -> str | None:
+    def metrics_port(self, component: str) -> str | None:
         return METRICS_PORT
 
     def url(self, component: str) -> str:

@@ -33,6 +33,7 @@ from tsunagu_stack.postgres import Postgres
 from tsunagu_stack.probes import check_port_free, http_ok, port_in_use, wait_ready
 from tsunagu_stack.processes import Processes
 from tsunagu_stack.project import Project
+from tsunagu_stack.prometheus import Prometheus
 from tsunagu_stack.sample_data import SAMPLE_DIR, SampleData
 from tsunagu_stack.secret_store import SecretStore
 from tsunagu_stack.services import declared
@@ -70,6 +71,7 @@ class Stack:
         self.postgres = Postgres(self.state, self.ports, self.secrets)
         self.kafka = Kafka(self.state, self.ports, self.processes, self.project)
         self.zipkin = Zipkin(self.state, self.ports, self.processes)
+        self.prometheus = Prometheus(self.state, self.ports, self.processes)
         self.standins = StandIns(self.state, self.ports, self.processes, self.project, self.secrets)
         self.sample = SampleData(
             self.state, self.project, self.secrets, self.service_url, lambda: self.service_env(WEB)
@@ -173,6 +175,8 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if not k.startswith(foreign)}
         env.update(service.environment(LocalTarget(self.ports, self.secrets.value, self.database_url)))
         env["PYTHONUNBUFFERED"] = "1"
+        if name == WEB and self.prometheus.enabled:
+            env["WEB_PROMETHEUS_URL"] = self.prometheus.url()
         return env
 
     def replica_url(self, name: str, replica: int) -> str:
@@ -198,6 +202,8 @@ class Stack:
                     raise StackError(f"port {port} is needed for {process} but is already in use")
                 env = self.service_env(name) | dict(settings or {})
                 env[f"{name.upper()}_HTTP_PORT"] = str(port)
+                metrics = f"{name.upper()}_METRICS_PORT"
+                env[metrics] = str(int(env[metrics]) + REPLICA_PORT_STEP * (replica - 1))
                 say(f"{process}: starting on {base} (log: {self.log_path(process)})")
                 pid = self.processes.spawn(process, [self.python, "-m", name], env, self.root).pid
             if not http_ok(url):
@@ -211,6 +217,21 @@ class Stack:
                 )
             say(f"{process}: ready at {base}")
 
+    def metrics_targets(self) -> dict[str, list[str]]:
+        """Each running service's /metrics addresses, its replicas' included, for Prometheus."""
+        targets: dict[str, list[str]] = {}
+        for name in SERVICES:
+            base = int(self.service_env(name)[f"{name.upper()}_METRICS_PORT"])
+            running = [1] if self.processes.running_pid(name) is not None else []
+            running += [int(r.rsplit("-", 1)[1]) for r in self.replicas(name)] if name != WEB else []
+            if running:
+                targets[name] = [f"{LOOPBACK}:{base + REPLICA_PORT_STEP * (i - 1)}" for i in running]
+        return targets
+
+    def start_prometheus(self) -> None:
+        """The optional local Prometheus, scraping what runs now (restarted to follow changes)."""
+        self.prometheus.start(self.metrics_targets())
+
     def replicas(self, name: str) -> list[str]:
         """The running replicas of a service beyond its first, by process name."""
         return [
@@ -222,7 +243,7 @@ class Stack:
     def stop_service(self, name: str, sig: int = signal.SIGTERM) -> None:
         """Stop a component; a service's replicas are named like `referral-2`."""
         replicas = {replica_name(s, i) for s in API_SERVICES for i in range(2, MAX_REPLICAS + 1)}
-        if name not in (*SERVICES, *replicas, RECEIVER, MAIL, LINE_API, "kafka", "zipkin"):
+        if name not in (*SERVICES, *replicas, RECEIVER, MAIL, LINE_API, "kafka", "zipkin", "prometheus"):
             raise ValueError(f"unknown service {name!r}")
         with self.state.lock():
             pid = self.processes.running_pid(name)
@@ -263,12 +284,17 @@ class Stack:
 
     # ---- whole stack ---------------------------------------------------------------------
 
-    def up(self, replicas: int = 1) -> list[str]:
-        """Everything, with the sample data, each consumer service `replicas` times; the services
-        that did not start (the CLI says so)."""
+    def up(self, replicas: int = 1, prometheus: bool = False) -> list[str]:
+        """Everything, with the sample data, each consumer service `replicas` times (and a local
+        Prometheus when asked); the services that did not start (the CLI says so)."""
         with self.state.lock():
             self.ensure_infra()
             self.ensure_topics()
+            if prometheus:
+                self.prometheus.marker.parent.mkdir(parents=True, exist_ok=True)
+                self.prometheus.marker.write_text("1\n")  # before web starts: it links to it
+            else:
+                self.prometheus.disable()
             failures: list[str] = []
             for name in SERVICES:
                 for replica in range(1, (replicas if name in API_SERVICES else 1) + 1):
@@ -282,12 +308,19 @@ class Stack:
             self.start_line_api()
             self.seed_sample_data()
             self.seed_web_users()
+            if prometheus:
+                try:
+                    self.start_prometheus()
+                except StackError as exc:
+                    warn(str(exc))
+                    failures.append("prometheus")
         return failures
 
     def down(self) -> None:
         with self.state.lock():
             extra = [replica_name(s, i) for s in API_SERVICES for i in range(2, MAX_REPLICAS + 1)]
-            for name in (*extra, *reversed(SERVICES), RECEIVER, MAIL, LINE_API, "zipkin", "kafka"):
+            others = (RECEIVER, MAIL, LINE_API, "zipkin", "kafka")
+            for name in ("prometheus", *extra, *reversed(SERVICES), *others):
                 self.stop_service(name)
             self.postgres.stop()
         say(f"stopped; data kept in {self.state_dir} (Zipkin traces are gone: memory only)")

@@ -22,6 +22,9 @@ class Settings(ServiceSettings):
         default="http://127.0.0.1:9411/zipkin/traces/{trace_id}",
         description="Where a trace id links to: Zipkin's UI locally, Jaeger's (/trace/{trace_id}) in compose",
     )
+    # Prometheus' UI, linked from the operator dashboard when set (`make up PROMETHEUS=1` locally;
+    # the platform's own Prometheus or Grafana in a deployment).
+    prometheus_url: str | None = Field(default=None, pattern=r"^https?://")
     # Cookies are `Secure` (https only) unless in development mode (the local stack's plain http);
     # WEB_COOKIE_SECURE overrides either way.
     cookie_secure: bool | None = None

@@ -132,6 +132,7 @@ async def dashboard(ctx: OperatorPage, request: Request) -> Response:
         "ops/dashboard.html",
         dashboard_html=_dashboard_html(ctx, figures),
         alerts=alerts,
+        prometheus_url=ctx.settings.prometheus_url,
         js_messages=ctx.t.prefixed("js."),
     )
 
