@@ -15,6 +15,7 @@ import json
 import random
 import sys
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,9 @@ RECEIVER = "http://127.0.0.1:8109/hooks"
 # Capacity reports are dated in the past on purpose: 24 h after this they read as stale
 # (unknown), which is what a demo directory nobody keeps up to date should look like.
 REPORTED = "2026-01-05T09:00:00+09:00"
+# When each entry was last confirmed with its organisation: up to 200 days before this day, so
+# that most are recent and some are flagged for confirming again (directory: 180 days).
+VERIFIED_BY_THEN = datetime(2026, 11, 20, 10, 0, tzinfo=timezone(timedelta(hours=9)))
 
 WEEKDAYS = "MO,TU,WE,TH,FR"
 EVERY_DAY = "MO,TU,WE,TH,FR,SA,SU"
@@ -220,6 +224,10 @@ def organisation(rng: random.Random, kind: str, place: str, coverage: list[str],
     # Most take handoffs by webhook at the sample receiver; some only by e-mail, a few by both.
     channel = rng.choices(["webhook", "email", "both"], weights=[6, 3, 1])[0]
     extension: dict[str, Any] = {"channels": ["webhook", "email"] if channel == "both" else [channel]}
+    # A generator of its own, so that adding the date left every other draw (and entry) as it was.
+    days_before = random.Random(org_id).randrange(0, 200)  # noqa: S311 -- sample data
+    extension["last_verified_at"] = (VERIFIED_BY_THEN - timedelta(days=days_before)).isoformat()
+    extension["last_verified_by"] = "サンプルデータ"
     org: dict[str, Any] = {
         "id": org_id,
         "name": name,
