@@ -363,14 +363,16 @@ async def test_a_note_an_older_version_stored_in_plain_text_is_sealed_on_start(a
     note = "古い版が平文で保存したメモ"
     await api.post(decline_path(referral), "partner", ORG, json={"reason": "other", "note": note})
     await api.pool.execute(
-        "UPDATE handoff_attempts SET decline_note = $2, decline_note_enc = NULL WHERE referral_id = $1",
+        # Attempt 1 only: the row order of a bare SELECT below would otherwise pick either attempt.
+        "UPDATE handoff_attempts SET decline_note = $2, decline_note_enc = NULL WHERE referral_id = $1 AND attempt = 1",
         referral.id,
         note,
     )
     assert api.lifecycle.notes is not None
     await notes.NoteSealer(pool=api.pool, keyring=api.lifecycle.notes).poll_once()
     stored = await api.pool.fetchrow(
-        "SELECT decline_note, decline_note_enc FROM handoff_attempts WHERE referral_id = $1", referral.id
+        "SELECT decline_note, decline_note_enc FROM handoff_attempts WHERE referral_id = $1 AND attempt = 1",
+        referral.id,
     )
     assert stored is not None and stored["decline_note"] is None
     context = notes.decline_context(referral.id, 1)
