@@ -463,10 +463,13 @@ class ReferralHandledElsewhere(Event):
 
 
 class OperatorAlertRaised(Event):
-    """Something about a case needs a person now (no match, exhausted, an S4 nobody accepted in time).
+    """Something needs a person now: about a case (no match, exhausted, an S4 nobody accepted in time),
+    or a record a consumer dead-lettered (`dead_lettered`: the case id is the record's key where it
+    was one, and `detail` names the dead-letter topic).
 
     notify pages the on-call operator for those that need a person (`no_match` and
-    `referral_exhausted` of S3/S4, `s4_unacknowledged`), once per referral until acknowledged."""
+    `referral_exhausted` of S3/S4, `s4_unacknowledged`, `dead_lettered`), once per referral (or per
+    dead-letter topic) until acknowledged."""
 
     TYPE = "operator.alert_raised.v1"
     TOPIC = topics.OPS_ALERTS.name

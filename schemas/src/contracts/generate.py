@@ -17,7 +17,8 @@ ASYNCAPI_PATH = SCHEMAS_DIR / "asyncapi.yaml"
 
 # Who publishes where (through its outbox). Alerts for operators may come from several services.
 PRODUCERS: dict[str, tuple[str, ...]] = {
-    "intake": ("intake.consultations.v1",),
+    # Every consumer may raise an operator alert: a record it dead-lettered pages the operators.
+    "intake": ("intake.consultations.v1", "ops.alerts.v1"),
     "referral": ("referral.referrals.v1", "ops.alerts.v1"),
     "directory": ("directory.matches.v1", "ops.alerts.v1"),
     "notify": ("notify.deliveries.v1", "ops.alerts.v1"),

@@ -141,3 +141,4 @@ class AlertKind(StrEnum):
     REFERRAL_EXHAUSTED = "referral_exhausted"  # every candidate declined or let it expire
     DELIVERY_FAILED = "delivery_failed"
     S4_UNACKNOWLEDGED = "s4_unacknowledged"  # an emergency no organisation has accepted in time
+    DEAD_LETTERED = "dead_lettered"  # a record no consumer could apply went to a dead-letter topic

@@ -8,21 +8,11 @@ the local SASL broker test applies them (deploy/local/kafka/GrantAcls.java) and 
 manifests can render them as Strimzi KafkaUser ACLs.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Literal
 
-from contracts import topics
-from contracts.topics import SUBSCRIPTIONS, TopicSpec, dead_letter_topic
-
-# The topics each service publishes to (through its outbox). Operator alerts come from whichever
-# service finds that a person must act.
-PUBLISHES: Final[Mapping[str, tuple[TopicSpec, ...]]] = {
-    "intake": (topics.CONSULTATIONS,),
-    "referral": (topics.REFERRALS, topics.OPS_ALERTS),
-    "directory": (topics.MATCHES, topics.OPS_ALERTS),
-    "notify": (topics.DELIVERIES, topics.OPS_ALERTS),
-}
+from contracts.generate import PRODUCERS
+from contracts.topics import SUBSCRIPTIONS, dead_letter_topic
 
 Resource = Literal["TOPIC", "GROUP"]
 Operation = Literal["READ", "WRITE", "DESCRIBE"]
@@ -44,8 +34,9 @@ class Grant:
 def grants_for(service: str) -> tuple[Grant, ...]:
     """Everything `service` needs on the broker, and nothing else."""
     rules: set[Grant] = set()
-    for spec in PUBLISHES.get(service, ()):
-        rules |= {Grant(service, "TOPIC", spec.name, op) for op in ("WRITE", "DESCRIBE")}
+    # The topics it publishes to (through its outbox; the contracts' PRODUCERS, as AsyncAPI says).
+    for topic in PRODUCERS.get(service, ()):
+        rules |= {Grant(service, "TOPIC", topic, op) for op in ("WRITE", "DESCRIBE")}
     for spec in SUBSCRIPTIONS.get(service, ()):
         rules |= {Grant(service, "TOPIC", spec.name, op) for op in ("READ", "DESCRIBE")}
         # What the consumer cannot apply it parks in the topic's dead-letter topic.
@@ -57,4 +48,4 @@ def grants_for(service: str) -> tuple[Grant, ...]:
 
 
 def all_grants() -> tuple[Grant, ...]:
-    return tuple(grant for service in PUBLISHES for grant in grants_for(service))
+    return tuple(grant for service in PRODUCERS for grant in grants_for(service))

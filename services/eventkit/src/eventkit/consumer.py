@@ -28,6 +28,7 @@ from opentelemetry.trace import Span
 from contracts.events import EVENT_TYPES, Event, current_type
 from contracts.topics import dead_letter_topic
 from eventkit import metrics, telemetry
+from eventkit.dead_letter_alert import raise_dead_letter_alert
 from eventkit.dlt import dead_letter_of, truncated
 from eventkit.envelope import Envelope, MalformedMessage, decode
 from eventkit.kafka import PLAINTEXT, KafkaSecurity, make_consumer
@@ -344,6 +345,7 @@ class EventConsumer:
             try:
                 await self._producer.send_and_wait(target, value=value, key=record.key, headers=headers)
                 metrics.dead_lettered(self.group, target)
+                await raise_dead_letter_alert(self._producer, self.group, record, target)
                 log.warning(
                     "dead-lettered %s[%d]@%d to %s: %s",
                     record.topic,

@@ -13,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from contracts.events import Event
-from contracts.topics import TopicSpec, dead_letter_topic
+from contracts.topics import OPS_ALERTS, TopicSpec, dead_letter_topic
 from eventkit import outbox
 from eventkit.consumer import EventConsumer, Message, PermanentFailure
 from eventkit.db import EVENTKIT_MIGRATIONS, MigrationSource, create_pool, migrate, service_migrations
@@ -217,6 +217,32 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_later_ones_are_pr
     assert bug_letter.headers["dlt.attempts"] == "3"
     assert bug_letter.headers["dlt.original.topic"] == ProbeRecorded.TOPIC
     assert {"dlt.original.partition", "dlt.original.offset", "ce_id"} <= set(bug_letter.headers)
+    # Each dead letter raised an operator alert (notify pages on it), with codes only.
+    alerts = await _alerts_about(infra, key)
+    assert len({a["alert_id"] for a in alerts}) == 3
+    assert {a["kind"] for a in alerts} == {"dead_lettered"}
+    assert {tuple(a["detail"]) for a in alerts} == {(f"topic:{dead_letter_topic(ProbeRecorded.TOPIC)}",)}
+
+
+async def _alerts_about(infra: Infra, key: str) -> list[dict[str, Any]]:
+    """The operator alerts keyed by `key`, read from the start of ops.alerts.v1 to its end."""
+    consumer = AIOKafkaConsumer(
+        OPS_ALERTS.name, bootstrap_servers=infra.kafka_bootstrap_servers, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        ends: dict[Any, int] = {}
+        for _ in range(60):
+            batches = await consumer.getmany(timeout_ms=500)
+            found += [json.loads(r.value) for rs in batches.values() for r in rs if r.key == key.encode()]
+            if not ends and consumer.assignment():
+                ends = await consumer.end_offsets(list(consumer.assignment()))
+            if ends and all([await consumer.position(tp) >= end for tp, end in ends.items()]):
+                break
+    finally:
+        await consumer.stop()
+    return found
 
 
 async def test_a_replayed_dead_letter_is_processed_once(

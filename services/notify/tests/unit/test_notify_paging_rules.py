@@ -64,6 +64,7 @@ def an_alarm(referral_id: uuid.UUID | None = None, kind: PageKind = PageKind.NO_
         (AlertKind.NO_LOCAL_MATCH, Severity.S4, None),
         (AlertKind.DELIVERY_FAILED, Severity.S4, None),
         (AlertKind.S4_UNACKNOWLEDGED, Severity.S4, PageKind.S4_UNACKNOWLEDGED),
+        (AlertKind.DEAD_LETTERED, None, PageKind.DEAD_LETTERS),
     ],
 )
 def test_only_alerts_that_need_a_person_now_page(
@@ -77,6 +78,22 @@ def test_alerts_about_one_referral_share_one_dedup_key() -> None:
     first, second = an_alarm(referral_id), an_alarm(referral_id, PageKind.S4_UNACKNOWLEDGED)
     assert first.dedup_key == second.dedup_key == f"tsunagu:referral:{referral_id}"
     assert an_alarm().dedup_key != first.dedup_key
+
+
+def test_dead_letters_on_one_topic_share_one_page_and_another_topic_pages_on_its_own() -> None:
+    def dead_letter(topic: str) -> Alarm:
+        return Alarm(
+            alert_id=uuid.uuid4(),
+            kind=PageKind.DEAD_LETTERS,
+            source="referral",
+            raised_at=NOW,
+            case_id=uuid.uuid4(),
+            detail=(f"topic:{topic}",),
+        )
+
+    first, second = dead_letter("directory.matches.v1.dlt"), dead_letter("directory.matches.v1.dlt")
+    assert first.dedup_key == second.dedup_key == "tsunagu:dead-letters:directory.matches.v1.dlt"
+    assert dead_letter("notify.deliveries.v1.dlt").dedup_key != first.dedup_key
 
 
 def test_a_new_page_is_due_at_once_and_pages_again_after_the_repeat_interval() -> None:

@@ -5,7 +5,8 @@ A page is `triggered` from the alert that opens it: it pages the people on call 
 every `repeat` until someone acknowledges it in the dashboard (`acknowledged`: paging stops, the
 pager hears `acknowledge`); it is `resolved` when the referral finds an organisation or is
 withdrawn, or when an operator marks it handled (the pager hears `resolve`). Later alerts about
-the same referral join the open page — the pager's `dedup_key` — instead of paging anew.
+the same referral — or dead letters on the same dead-letter topic — join the open page (the
+pager's `dedup_key`) instead of paging anew.
 """
 
 import dataclasses
@@ -22,6 +23,7 @@ class PageKind(StrEnum):
     NO_MATCH = "no_match"  # an S3/S4 referral nobody can take
     REFERRAL_EXHAUSTED = "referral_exhausted"  # an S3/S4 referral every candidate let go
     S4_UNACKNOWLEDGED = "s4_unacknowledged"  # an S4 no organisation has accepted in time
+    DEAD_LETTERS = "dead_letters"  # records a consumer could not apply, on one dead-letter topic
 
 
 class PageState(StrEnum):
@@ -43,7 +45,10 @@ _SERIOUS_ONLY = {
     AlertKind.NO_MATCH: PageKind.NO_MATCH,
     AlertKind.REFERRAL_EXHAUSTED: PageKind.REFERRAL_EXHAUSTED,
 }
-_ALWAYS = {AlertKind.S4_UNACKNOWLEDGED: PageKind.S4_UNACKNOWLEDGED}
+_ALWAYS = {
+    AlertKind.S4_UNACKNOWLEDGED: PageKind.S4_UNACKNOWLEDGED,
+    AlertKind.DEAD_LETTERED: PageKind.DEAD_LETTERS,
+}
 _S4_NAMESPACE = uuid.UUID("0b7e3c52-4f0e-4f7b-a6f1-2d9c1e35a8d4")
 
 
@@ -78,9 +83,13 @@ class Alarm:
 
     @property
     def dedup_key(self) -> str:
-        """One open page per referral (an alert about no referral pages on its own)."""
+        """One open page per referral, and per dead-letter topic (later dead letters there join
+        it); any other alert about no referral pages on its own."""
         if self.referral_id is not None:
             return referral_dedup_key(self.referral_id)
+        if self.kind is PageKind.DEAD_LETTERS:
+            topic = next((d.removeprefix("topic:") for d in self.detail if d.startswith("topic:")), "")
+            return f"tsunagu:dead-letters:{topic}"
         return f"tsunagu:alert:{self.alert_id}"
 
 

@@ -19,6 +19,7 @@ _SUMMARY = {
     "no_match": "no organisation can take the referral",
     "referral_exhausted": "every organisation let the referral go",
     "s4_unacknowledged": "no organisation has accepted the S4 referral in time",
+    "dead_letters": "records a service could not apply are waiting in a dead-letter topic",
 }
 
 
