@@ -36,7 +36,9 @@ async def paging(
     problem: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     try:
-        pages = await ctx.call("notify", "GET", "/v1/pages", params={"open": "true", "limit": 100})
+        # Every open page (notify's maximum): one just acknowledged sorts after the triggered ones
+        # and must stay in view.
+        pages = await ctx.call("notify", "GET", "/v1/pages", params={"open": "true", "limit": 500})
         rota = await ctx.call("notify", "GET", "/v1/oncall")
     except NotYetAvailable:
         pages, rota = None, None
