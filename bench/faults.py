@@ -8,8 +8,9 @@ partner of the bench's own, which acknowledges each offer as it arrives. Spread 
 turn: each service is killed with SIGKILL and started again, the broker is killed and started
 again, and PostgreSQL is restarted. Prints, at the end:
 
-- cases posted, alerted (a signed webhook reached the partner), lost, duplicated (an offer
-  delivered more than once for the same handoff attempt);
+- cases posted, alerted (a signed webhook reached the partner), lost, duplicated (a second
+  delivery, with another id, of the same handoff attempt), and webhook POSTs repeated with the same
+  delivery id (a partner deduplicates those on `webhook-id`);
 - for each fault, its recovery: from the fault until every case posted before the failed part
   was back had reached the partner; and the longest.
 
@@ -206,11 +207,17 @@ async def main() -> int:
             fault.recovery = max(max(reached) - fault.at, fault.back - fault.at)
 
     lost = [case for case in run.posted if case not in arrivals.by_case]
-    duplicated = sum(count - 1 for count in arrivals.per_offer.values() if count > 1)
+    # A second delivery (another id) of one attempt would be a duplicate offer. A repeated POST of
+    # one delivery (same `webhook-id`) is what at-least-once HTTP does when notify dies, or its
+    # database goes away, between the partner's 200 and notify's commit; partners deduplicate on
+    # the id, as Standard Webhooks asks.
+    duplicated = sum(len(ids) - 1 for ids in arrivals.per_offer.values() if len(ids) > 1)
+    repeated = arrivals.posts - sum(len(ids) for ids in arrivals.per_offer.values())
     print()
     print("Tsunagu fault benchmark (everything on this machine)")
     print(f"  cases posted {len(run.posted)} (POSTs retried while intake was down: {run.retried})")
     print(f"  alerted {len(run.posted) - len(lost)}, lost {len(lost)}, duplicated {duplicated}")
+    print(f"  webhook POSTs repeated with the same delivery id (webhook-id): {repeated}")
     print(f"  offers acknowledged by the partner: {len(run.acknowledged)}")
     for fault in faults:
         recovery = f"{fault.recovery:6.1f} s" if fault.recovery is not None else "   n/a"

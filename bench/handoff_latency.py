@@ -114,7 +114,8 @@ async def baseline(servers: str, count: int) -> list[float]:
     return latencies
 
 
-Arrival = tuple[str, str, int, float]  # case id, referral id, attempt, monotonic arrival time
+# case id, referral id, attempt, the delivery's id (`webhook-id`), monotonic arrival time
+Arrival = tuple[str, str, int, str, float]
 
 
 def _receive(port_out: "multiprocessing.Queue[int]", arrivals_out: "multiprocessing.Queue[Arrival]") -> None:
@@ -126,7 +127,13 @@ def _receive(port_out: "multiprocessing.Queue[int]", arrivals_out: "multiprocess
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             offer = json.loads(body)
             arrivals_out.put(
-                (offer.get("case_id", ""), offer.get("referral_id", ""), offer.get("attempt", 0), now)
+                (
+                    offer.get("case_id", ""),
+                    offer.get("referral_id", ""),
+                    offer.get("attempt", 0),
+                    self.headers.get("webhook-id", ""),
+                    now,
+                )
             )
             self.send_response(200)
             self.end_headers()
@@ -143,7 +150,8 @@ class Arrivals:
     def __init__(self) -> None:
         self.by_case: dict[str, list[float]] = {}
         self.offers: set[tuple[str, int]] = set()
-        self.per_offer: dict[tuple[str, int], int] = {}  # deliveries of each (referral, attempt)
+        self.per_offer: dict[tuple[str, int], set[str]] = {}  # delivery ids of each (referral, attempt)
+        self.posts = 0  # every POST received, repeats of one delivery included
         self._ports: multiprocessing.Queue[int] = multiprocessing.Queue()
         self._queue: multiprocessing.Queue[Arrival] = multiprocessing.Queue()
         self._process = multiprocessing.Process(target=_receive, args=(self._ports, self._queue), daemon=True)
@@ -155,12 +163,13 @@ class Arrivals:
     def drain(self) -> None:
         while True:
             try:
-                case, referral, attempt, at = self._queue.get_nowait()
+                case, referral, attempt, delivery, at = self._queue.get_nowait()
             except queue.Empty:
                 return
             self.by_case.setdefault(case, []).append(at)
             self.offers.add((referral, attempt))
-            self.per_offer[(referral, attempt)] = self.per_offer.get((referral, attempt), 0) + 1
+            self.per_offer.setdefault((referral, attempt), set()).add(delivery)
+            self.posts += 1
 
     def stop(self) -> None:
         self._process.terminate()
