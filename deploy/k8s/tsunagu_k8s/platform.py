@@ -5,8 +5,8 @@ from typing import Final
 
 from tsunagu_stack.settings import METRICS_PORT, Service
 
-from contracts.generate import PRODUCERS
-from contracts.topics import ALL_TOPICS, SUBSCRIPTIONS, dead_letter_topic
+from contracts.topics import ALL_TOPICS, SUBSCRIPTIONS
+from eventkit.acls import grants_for
 from eventkit.kafka import TopicPolicy
 from tsunagu_k8s.target import (
     COLLECTOR_NAME,
@@ -66,10 +66,12 @@ def kafka_user(service: str) -> Manifest:
         acls = [_acl("topic", t.name, ["Describe", "Read"]) for t in ALL_TOPICS]
         acls += [_acl("group", s, ["Describe"]) for s in SUBSCRIPTIONS]
     else:
-        reads = [t.name for t in SUBSCRIPTIONS.get(service, ())]
-        writes = [*PRODUCERS.get(service, ()), *(dead_letter_topic(t) for t in reads)]
-        acls = [_acl("topic", t, ["Describe", "Read"]) for t in reads]
-        acls += [_acl("topic", t, ["Describe", "Write"]) for t in writes]
+        # The grants the SASL broker test proves (eventkit.acls), in Strimzi's spelling.
+        topics: dict[str, list[str]] = {}
+        for grant in grants_for(service):
+            if grant.resource == "TOPIC":
+                topics.setdefault(grant.name, []).append(grant.operation.capitalize())
+        acls = [_acl("topic", name, sorted(operations)) for name, operations in topics.items()]
         acls += [_acl("group", service, ["Read"])]
         acls += [_acl("transactionalId", service, ["Describe", "Write"])]
     return {

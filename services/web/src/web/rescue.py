@@ -19,9 +19,11 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.municipality import register
+from contracts.vocabulary import HandledElsewhereReason
 from web import live
 from web.backends import BackendError
 from web.deps import Checked, Ctx, OperatorPage
+from web.directory_form import CAPABILITIES, ORG_TYPES
 from web.timeline import organisation_names, timeline_html
 
 log = logging.getLogger(__name__)
@@ -29,48 +31,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/ops")
 
 REOFFER, HANDLED_ELSEWHERE = "reoffered", "handled_elsewhere"
-HANDLED_REASONS = (
-    "partner_by_phone",
-    "emergency_services",
-    "hotline_follow_up",
-    "person_declined",
-    "could_not_reach",
-    "duplicate",
-    "other",
-)
-ORG_TYPES = (
-    "SHAKYO",
-    "JIRITSU",
-    "WELFARE_OFFICE",
-    "HOUKATSU",
-    "MHWC",
-    "HOKENJO",
-    "HIKIKOMORI",
-    "SAPOSTE",
-    "DV_CENTER",
-    "WOMEN_CENTER",
-    "ONESTOP_SV",
-    "CHILD_GUIDANCE",
-    "KODOMO_KATEI",
-    "DISABILITY",
-    "TEICHAKU",
-    "LEGAL",
-    "HELLOWORK",
-    "NPO",
-)
-CAPABILITIES = (
-    "INTERVIEW",
-    "ACCOMPANY",
-    "OUTREACH",
-    "SHELTER",
-    "FOOD",
-    "CASH",
-    "HOUSING",
-    "JOB",
-    "MEDICAL_LINK",
-    "LEGAL",
-    "MULTILINGUAL",
-)
+HANDLED_REASONS = tuple(reason.value for reason in HandledElsewhereReason)
 PER_PAGE = 20
 PROBLEMS = ("already_offered", "not_allowed", "reason", "note")
 _MUNICIPALITY = re.compile(r"^[0-9]{6}$")

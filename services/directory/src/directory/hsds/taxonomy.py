@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
+from contracts.labels import ISSUE_TAG_JA, TOPIC_JA
 from contracts.vocabulary import Gender, IssueTag, Topic
 from directory.register.domain import Capability, OrgType, Residency
 
@@ -64,17 +65,7 @@ _NAMES: dict[Taxonomy, dict[str, str]] = {
         "HELLOWORK": "ハローワーク",
         "NPO": "NPO・民間支援団体",
     },
-    TOPIC: {
-        "LONELY": "孤独・孤立に悩んでいる方",
-        "SUICIDAL": "死にたいほどつらい方",
-        "POVERTY": "生活に困窮されている方",
-        "FOREIGN_LANG": "外国語での相談を希望される方",
-        "WOMEN": "女性の悩み(DV・性暴力等)",
-        "SOGI": "性別の違和や同性愛に関して",
-        "SINGLE_MOTHER": "シングルマザーの方",
-        "UNDER18": "18歳以下の方",
-        "DISASTER": "被災していて相談したい方",
-    },
+    TOPIC: dict(TOPIC_JA),
     CAPABILITY: {
         "INTERVIEW": "面談",
         "ACCOMPANY": "同行支援",
@@ -88,27 +79,7 @@ _NAMES: dict[Taxonomy, dict[str, str]] = {
         "LEGAL": "法律相談",
         "MULTILINGUAL": "多言語対応",
     },
-    ISSUE_TAG: {
-        "ISO": "孤独・孤立",
-        "MH": "メンタル不調",
-        "SUI": "自殺念慮・自傷",
-        "HLT": "病気・障害",
-        "FAM": "家族・家庭",
-        "REL": "人間関係",
-        "WRK": "仕事・失業",
-        "SCH": "学校・不登校・いじめ",
-        "MON": "生活困窮・借金",
-        "HOU": "住まい",
-        "FOOD": "食料",
-        "DV": "DV・性暴力・虐待",
-        "CHILD": "子育て・こどもの安全",
-        "HIK": "ひきこもり",
-        "SOGI": "性的指向・性自認",
-        "FRN": "外国人・言語",
-        "DIS": "被災",
-        "ELD": "高齢・介護",
-        "LEG": "法律・消費者被害",
-    },
+    ISSUE_TAG: dict(ISSUE_TAG_JA),
     GENDER: {"female": "女性", "male": "男性", "other": "その他"},
     RESIDENCY: {"any": "どなたでも", "resident": "在住者", "resident_or_commuter": "在住・在勤・在学者"},
 }

@@ -11,21 +11,12 @@ from email.utils import format_datetime
 from typing import Any
 
 from contracts.hours import JST
+from contracts.labels import ISSUE_TAG_JA, TOPIC_JA
 from eventkit.clock import system_clock
 from notify.webhook import completed
 
 # The #9999 menu's words (domain brief §1a).
-TOPIC_LABELS_JA: Mapping[str, str] = {
-    "LONELY": "孤独・孤立に悩んでいる方",
-    "SUICIDAL": "死にたいほどつらい方",
-    "POVERTY": "生活に困窮されている方",
-    "FOREIGN_LANG": "外国語での相談を希望される方",
-    "WOMEN": "女性の悩み(DV・性暴力等)",
-    "SOGI": "性別の違和や同性愛に関して",
-    "SINGLE_MOTHER": "シングルマザーの方",
-    "UNDER18": "18歳以下の方",
-    "DISASTER": "被災していて相談したい方",
-}
+TOPIC_LABELS_JA: Mapping[str, str] = TOPIC_JA
 SEVERITY_LABELS_JA: Mapping[str, str] = {
     "S4": "緊急",
     "S3": "深刻",
@@ -34,27 +25,7 @@ SEVERITY_LABELS_JA: Mapping[str, str] = {
     "S0": "傾聴",
 }
 # contracts.vocabulary.IssueTag, in the counsellor's words (domain brief §1b).
-NEED_LABELS_JA: Mapping[str, str] = {
-    "ISO": "孤独・孤立",
-    "MH": "メンタル不調",
-    "SUI": "自殺念慮・自傷",
-    "HLT": "病気・障害",
-    "FAM": "家族・家庭",
-    "REL": "人間関係",
-    "WRK": "仕事・失業",
-    "SCH": "学校・不登校・いじめ",
-    "MON": "生活困窮・借金",
-    "HOU": "住まい",
-    "FOOD": "食料",
-    "DV": "DV・性暴力・虐待",
-    "CHILD": "子育て・こどもの安全",
-    "HIK": "ひきこもり",
-    "SOGI": "性的指向・性自認",
-    "FRN": "外国人・言語",
-    "DIS": "被災",
-    "ELD": "高齢・介護",
-    "LEG": "法律・消費者被害",
-}
+NEED_LABELS_JA: Mapping[str, str] = ISSUE_TAG_JA
 AGE_BAND_LABELS_JA: Mapping[str, str] = {
     "0-11": "11歳以下",
     "12-17": "12〜17歳",
