@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 
 from contracts.municipality import Kind, register
 
@@ -140,3 +141,18 @@ def accept_all(referral_url: str, partner_token: str, receipts: list[Any]) -> No
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert set(pool.map(accept, [r.json for r in receipts])) == {200}
+
+
+def axe_violations(page: Any) -> list[str]:
+    """axe-core's critical and serious violations on a Playwright page, as 'rule (impact): nodes'."""
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        pytest.fail("axe-core is missing: pip install axe-playwright-python (it bundles axe.min.js)")
+    # Through CDP, not a <script> tag: the screens' CSP allows no inline script, rightly.
+    results = Axe().run(page, options={"resultTypes": ["violations"]})
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("critical", "serious")
+    ]

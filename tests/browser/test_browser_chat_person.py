@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from support import axe_violations as _axe_violations
 
 from eventkit.testing import repo_root
 
@@ -21,20 +22,6 @@ CLOSING_SHOT = repo_root() / "docs" / "screenshots" / "chat-closing.png"
 VIBRATE_SPY = (
     "window.__vibrated = []; navigator.vibrate = (p) => { window.__vibrated.push(p); return true; };"
 )
-
-
-def _axe_violations(page: Page) -> list[str]:
-    """axe-core's critical and serious violations on the page, as 'rule: nodes'."""
-    try:
-        from axe_playwright_python.sync_playwright import Axe
-    except ImportError:
-        pytest.fail("axe-core is missing: pip install axe-playwright-python (it bundles axe.min.js)")
-    results = Axe().run(page, options={"resultTypes": ["violations"]})
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("critical", "serious")
-    ]
 
 
 def _tappable(page: Page, selector: str) -> None:

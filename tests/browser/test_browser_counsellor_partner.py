@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
+from support import axe_violations as _axe_violations
 
 from contracts.municipality import register
 from web.i18n import load_catalogue
@@ -19,19 +20,6 @@ pytestmark = pytest.mark.e2e
 
 CATALOGUE = load_catalogue()
 SERVICE_NAMES = re.compile(r"^(intake|referral|directory|notify)$")
-
-
-def _axe_violations(page: Page) -> list[str]:
-    """axe-core's critical and serious violations on the page, as 'rule: nodes'."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    # Through CDP, not a <script> tag: the screens' CSP allows no inline script, rightly.
-    results = Axe().run(page, options={"resultTypes": ["violations"]})
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("critical", "serious")
-    ]
 
 
 def _accessible(page: Page, ui: Any, name: str) -> None:

@@ -6,28 +6,14 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
+from support import axe_violations as _axe_violations
 
 pytestmark = pytest.mark.e2e
 
 # 2027-05-03 is 憲法記念日: public offices are shut, so the map shows who is really there at 02:00.
 HOLIDAY = "2027-05-03"
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-
-
-def _axe_violations(page: Page) -> list[str]:
-    """axe-core's critical and serious violations on the page, as 'rule: nodes'."""
-    try:
-        from axe_playwright_python.sync_playwright import Axe
-    except ImportError:
-        pytest.fail("axe-core is missing: pip install axe-playwright-python (it bundles axe.min.js)")
-    # Through CDP, not a <script> tag: the screens' CSP allows no inline script, rightly.
-    results = Axe().run(page, options={"resultTypes": ["violations"]})
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("critical", "serious")
-    ]
 
 
 def test_the_operator_reads_the_coverage_map_for_a_holiday_night_and_opens_a_prefecture(ui: Any) -> None:

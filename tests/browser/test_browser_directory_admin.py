@@ -12,27 +12,13 @@ from typing import Any
 
 import pytest
 from conftest import _covered_directly
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
+from support import axe_violations as _axe_violations
 from support import fresh_municipality_code
 
 pytestmark = pytest.mark.e2e
 
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-
-
-def _axe_violations(page: Page) -> list[str]:
-    """axe-core's critical and serious violations on the page, as 'rule: nodes'."""
-    try:
-        from axe_playwright_python.sync_playwright import Axe
-    except ImportError:
-        pytest.fail("axe-core is missing: pip install axe-playwright-python (it bundles axe.min.js)")
-    # Through CDP, not a <script> tag: the screens' CSP allows no inline script.
-    results = Axe().run(page, options={"resultTypes": ["violations"]})
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("critical", "serious")
-    ]
 
 
 def _covered(system: Any) -> Any:

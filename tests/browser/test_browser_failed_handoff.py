@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 import pytest
 from conftest import Receiver, System
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from support import PersonalData, consultation_body, fresh_municipality_code, wait_until
+from support import axe_violations as _axe_violations
 
 from eventkit.testing import repo_root
 
@@ -25,20 +26,6 @@ pytestmark = pytest.mark.e2e
 
 SHOT = repo_root() / "docs" / "screenshots" / "ops-failed-handoff.png"
 PHONE_NUMBER = "03-5555-0199"
-
-
-def _axe_violations(page: Page) -> list[str]:
-    """axe-core's critical and serious violations on the page, as 'rule: nodes'."""
-    try:
-        from axe_playwright_python.sync_playwright import Axe
-    except ImportError:
-        pytest.fail("axe-core is missing: pip install axe-playwright-python (it bundles axe.min.js)")
-    results = Axe().run(page, options={"resultTypes": ["violations"]})
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("critical", "serious")
-    ]
 
 
 def _referral(system: System, referral_id: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
+from support import axe_violations as _axe_violations
 from support import wait_until
 
 from contracts.events import OperatorAlertRaised
@@ -59,20 +60,6 @@ WORDS = {
         "when": "22:00–07:00 JST",
     },
 }
-
-
-def _axe_violations(page: Page) -> list[str]:
-    """axe-core's critical and serious violations on the page, as 'rule: nodes'."""
-    try:
-        from axe_playwright_python.sync_playwright import Axe
-    except ImportError:
-        pytest.fail("axe-core is missing: pip install axe-playwright-python (it bundles axe.min.js)")
-    results = Axe().run(page, options={"resultTypes": ["violations"]})
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("critical", "serious")
-    ]
 
 
 async def _raise(servers: str, alert: OperatorAlertRaised) -> None:
