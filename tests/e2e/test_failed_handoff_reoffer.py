@@ -53,7 +53,9 @@ def test_an_exhausted_case_offered_by_the_operator_reaches_the_chosen_partner_as
     chosen = partner_factory()  # covers a fresh area of its own: the ranking never picks it here
     area = fresh_municipality_code()
     with system.client("intake", "counsellor") as intake:
-        recorded = intake.post("/v1/consultations", json=consultation_body(personal_data, area))
+        # What the person needs, told in the consultation, must reach the chosen organisation too.
+        needs = {"need_tags": ["HOU", "MON"], "age_band": "30-64", "language": "vi"}
+        recorded = intake.post("/v1/consultations", json=consultation_body(personal_data, area, **needs))
     assert recorded.status_code == 201, recorded.text
     case_id = recorded.json()["case_id"]
     with system.client("referral", "counsellor") as referral:
@@ -74,6 +76,7 @@ def test_an_exhausted_case_offered_by_the_operator_reaches_the_chosen_partner_as
     assert alert.signature_ok and alert.organisation_id == chosen.id
     assert alert.json["attempt"] == exhausted["attempt"] + 1
     assert alert.json["links"]["acknowledge"]
+    assert {field: alert.json[field] for field in needs} == needs  # unchanged across every hop
     for value in personal_data.all():
         assert value not in alert.body.decode("utf-8")
 
