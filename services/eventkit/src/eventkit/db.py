@@ -1,5 +1,6 @@
 """asyncpg pool creation and the numbered-migration runner."""
 
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -10,7 +11,7 @@ import asyncpg
 import orjson
 
 from eventkit import telemetry
-from eventkit.dbtrace import TracedConnection
+from eventkit.dbtrace import AfterCommit, CommitHooks, TracedConnection
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +25,16 @@ def _json_text(value: object) -> str:
     return orjson.dumps(value).decode("utf-8")
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+# Each pool's hooks, shared by the connections it opens now and after a reconnect; by the
+# pool's id (asyncpg's pools take no weak references), closed pools pruned on each new one.
+_HOOKS: dict[int, tuple[asyncpg.Pool, CommitHooks]] = {}
+
+
+async def _init_connection(conn: asyncpg.Connection, hooks: CommitHooks | None = None) -> None:
     for kind in ("json", "jsonb"):
         await conn.set_type_codec(kind, encoder=_json_text, decoder=orjson.loads, schema="pg_catalog")
+    if hooks is not None:
+        conn.hooks = hooks
 
 
 async def _reset_connection(conn: asyncpg.Connection) -> None:
@@ -40,17 +48,32 @@ async def _reset_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    hooks = CommitHooks()
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=functools.partial(_init_connection, hooks=hooks),
         reset=_reset_connection,
         command_timeout=30,
         connection_class=TracedConnection,
     )
     assert pool is not None
+    for key, (known, _) in list(_HOOKS.items()):
+        if known.is_closing():
+            del _HOOKS[key]
+    _HOOKS[id(pool)] = (pool, hooks)
     return pool
+
+
+def on_commit(pool: asyncpg.Pool, callback: AfterCommit | None) -> bool:
+    """Hand what each of the pool's transactions stages (`dbtrace.staged()`) to `callback` once
+    that transaction has committed; None stops it. False for a pool not made by `create_pool`."""
+    known = _HOOKS.get(id(pool))
+    if known is None or known[0] is not pool:
+        return False
+    known[1].after_commit = callback
+    return True
 
 
 async def connect(dsn: str) -> asyncpg.Connection:

@@ -5,9 +5,15 @@ each costing about twice the statement itself. Here a transaction is one `db tra
 that says how many statements it ran, which was the slowest and how long that took; a statement
 outside a transaction is a span of its own. The text is the statement's, never its parameters
 (they may hold personal data). `telemetry.quiet()` silences it like any instrumentation.
+
+The same wrapper knows when a transaction really commits, which asyncpg does not tell anyone: a
+connection may carry an `after_commit` callback, and what was `staged()` in its outermost
+transaction is handed to it once that transaction has committed (what a rolled-back savepoint
+staged is dropped with it). The outbox publishes its rows this way the moment they are durable.
 """
 
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
@@ -31,6 +37,23 @@ class _Unit:
 
 
 _unit: ContextVar[_Unit | None] = ContextVar("tsunagu_db_unit", default=None)
+# What the current task's outermost transaction staged for its connection's `after_commit`.
+_staged: ContextVar[list[Any] | None] = ContextVar("tsunagu_db_staged", default=None)
+
+AfterCommit = Callable[[list[Any]], None]
+
+
+@dataclass
+class CommitHooks:
+    """A pool's callback for its connections' commits (eventkit.db.on_commit sets it)."""
+
+    after_commit: AfterCommit | None = None
+
+
+def staged() -> list[Any] | None:
+    """The list to stage into for after the commit, or None when no `after_commit` will run (no
+    transaction, or a connection without one): the caller then takes its other path."""
+    return _staged.get()
 
 
 def _short(query: str) -> str:
@@ -52,6 +75,8 @@ class TracedTransaction:
         self._inner = inner
         self._span: trace.Span | None = None
         self._token: Any = None
+        self._staging: Any = None  # the token of the list this (outermost) transaction opened
+        self._mark = 0  # a savepoint: how much was staged before it
 
     async def __aenter__(self) -> "TracedTransaction":
         if _unit.get() is None and is_instrumentation_enabled():
@@ -59,6 +84,11 @@ class TracedTransaction:
                 "db transaction", kind=SpanKind.CLIENT, attributes=_ATTRIBUTES
             )
             self._token = _unit.set(_Unit())
+        outer = _staged.get()
+        if outer is not None:
+            self._mark = len(outer)
+        elif self._conn.after_commit is not None:
+            self._staging = _staged.set([])
         await self._inner.__aenter__()
         return self
 
@@ -68,9 +98,12 @@ class TracedTransaction:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        committed = False
         try:
             await self._inner.__aexit__(kind, error, traceback)
+            committed = kind is None  # an error in the body rolled back; so did a failed COMMIT
         finally:
+            self._after(committed=committed)
             if self._span is not None:
                 unit = _unit.get() or _Unit()
                 _unit.reset(self._token)
@@ -83,6 +116,16 @@ class TracedTransaction:
                     self._span.set_attribute("error.type", kind.__qualname__)
                     self._span.set_status(Status(StatusCode.ERROR, kind.__qualname__))
                 self._span.end()
+
+    def _after(self, *, committed: bool) -> None:
+        items = _staged.get()
+        if self._staging is None:  # a savepoint, or nothing staged for this connection
+            if items is not None and not committed:
+                del items[self._mark :]
+            return
+        _staged.reset(self._staging)
+        if committed and items and self._conn.after_commit is not None:
+            self._conn.after_commit(items)
 
     # asyncpg's explicit style (tr = conn.transaction(); await tr.start() ...) is not traced.
     async def start(self) -> None:
@@ -98,6 +141,13 @@ class TracedTransaction:
 class TracedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg ships no types
     """The pool's connection class: statements are counted into their transaction's span.
     The methods keep asyncpg's signatures, `timeout` arguments included."""
+
+    # The pool's (eventkit.db.create_pool sets them); a connection of its own has none.
+    hooks: CommitHooks | None = None
+
+    @property
+    def after_commit(self) -> AfterCommit | None:
+        return self.hooks.after_commit if self.hooks is not None else None
 
     def transaction(self, **options: Any) -> TracedTransaction:
         return TracedTransaction(self, super().transaction(**options))
