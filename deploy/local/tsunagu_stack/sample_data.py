@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from tsunagu_stack.core import LOCAL_DIR, RECEIVER, WEB, StackError, say, warn
 from tsunagu_stack.probes import http_json, route_missing
@@ -21,6 +22,23 @@ from tsunagu_stack.secret_store import SecretStore
 from tsunagu_stack.state import StateDir, write_atomic
 
 SAMPLE_DIR: Final = LOCAL_DIR / "sample"
+
+
+def _seed_call(
+    service: str, method: str, url: str, payload: Any, token: str, *, skipped: str, timeout: float = 10.0
+) -> tuple[int, Any] | None:
+    """`http_json` while seeding: None, after saying what is `skipped`, when the service is not
+    reachable or does not serve the route yet (an older build) — the stack comes up without it."""
+    try:
+        answer = http_json(method, url, payload, token, timeout=timeout)
+    except (OSError, http.client.HTTPException) as exc:
+        warn(f"{service} is not reachable ({exc}); {skipped}")
+        return None
+    status, reply = answer
+    if route_missing(status, reply):
+        warn(f"{service} does not serve {method} {urlsplit(url).path} yet (HTTP {status}); {skipped}")
+        return None
+    return answer
 
 
 class SampleData:
@@ -64,14 +82,12 @@ class SampleData:
             # The receiver port can be overridden; the sample file holds the default one.
             body["webhook_url"] = f"{receiver}/hooks/{org['id']}"
             url = f"{directory}/v1/organisations/{org['id']}"
-            try:
-                status, reply = http_json("PUT", url, body, token)
-            except (OSError, http.client.HTTPException) as exc:
-                warn(f"directory is not reachable ({exc}); sample organisations not seeded yet")
+            answer = _seed_call(
+                "directory", "PUT", url, body, token, skipped="sample organisations not seeded"
+            )
+            if answer is None:
                 break
-            if route_missing(status, reply):
-                warn(f"directory does not serve PUT /v1/organisations yet (HTTP {status}); skipped")
-                break
+            status, reply = answer
             if status not in (200, 201):
                 warn(f"PUT {url} → HTTP {status}: {str(reply)[:300]}")
                 continue
@@ -126,14 +142,12 @@ class SampleData:
                 extension["webhook_url"] = f"{receiver}/hooks/{org['id']}"
                 with_webhook.append({"id": org["id"]})
         url = f"{self.url('directory')}/v1/hsds/import"
-        try:
-            status, reply = http_json("POST", url, document, token, timeout=120)
-        except (OSError, http.client.HTTPException) as exc:
-            warn(f"directory is not reachable ({exc}); sample directory not loaded")
+        answer = _seed_call(
+            "directory", "POST", url, document, token, skipped="sample directory not loaded", timeout=120
+        )
+        if answer is None:
             return []
-        if route_missing(status, reply):
-            warn(f"directory does not serve POST /v1/hsds/import yet (HTTP {status}); skipped")
-            return []
+        status, reply = answer
         if status != 200 or not isinstance(reply, dict):
             warn(f"POST {url} → HTTP {status}: {str(reply)[:300]}")
             return []
@@ -156,14 +170,10 @@ class SampleData:
             if known.get(org_id):
                 continue
             url = f"{notify}/v1/partners/{org_id}/webhook-secret"
-            try:
-                status, reply = http_json("POST", url, None, token)
-            except (OSError, http.client.HTTPException) as exc:
-                warn(f"notify is not reachable ({exc}); webhook secrets not issued yet")
+            answer = _seed_call("notify", "POST", url, None, token, skipped="webhook secrets not issued")
+            if answer is None:
                 break
-            if route_missing(status, reply):
-                warn(f"notify does not serve POST /v1/partners/…/webhook-secret yet (HTTP {status})")
-                break
+            status, reply = answer
             if status not in (200, 201) or not isinstance(reply, dict) or "secret" not in reply:
                 warn(f"POST {url} → HTTP {status}: {str(reply)[:300]}")
                 continue

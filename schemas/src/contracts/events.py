@@ -57,12 +57,48 @@ class Superseded(Protocol):
 LanguageCode = Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code of the person's language.")
 
 
-class ConsultationRecorded(Event):
-    """A counsellor recorded a consultation. Contact details and the summary stay in intake.
+# The bases below give one producer's events their topic, source and leading ids once. A base holds
+# only the fields every subclass starts with: field order is the order of the committed schemas.
 
-    v2: the needs, age band, gender and language are required (v1 let them default)."""
 
-    TYPE = "consultation.recorded.v2"
+class ReferralEvent(Event):
+    """Base of the referral service's facts about one referral, on the referrals topic."""
+
+    TOPIC = topics.REFERRALS.name
+    SOURCE = "/tsunagu/referral"
+
+    referral_id: UUID
+
+
+class AttemptEvent(ReferralEvent):
+    """Base of what became of one handoff attempt at its organisation."""
+
+    attempt: int = Field(ge=1)
+    organisation_id: UUID
+
+
+class DirectoryAnswer(Event):
+    """Base of the directory's answers about a referral, on the matches topic."""
+
+    TOPIC = topics.MATCHES.name
+    SOURCE = "/tsunagu/directory"
+
+    referral_id: UUID
+
+
+class DeliveryReport(Event):
+    """Base of notify's reports on alerting one organisation, on the deliveries topic."""
+
+    TOPIC = topics.DELIVERIES.name
+    SOURCE = "/tsunagu/notify"
+
+    referral_id: UUID
+    organisation_id: UUID
+
+
+class _ConsultationFields(Event):
+    """What every version of `consultation.recorded` carries alike (a new version is a new class)."""
+
     TOPIC = topics.CONSULTATIONS.name
     SOURCE = "/tsunagu/intake"
 
@@ -70,6 +106,15 @@ class ConsultationRecorded(Event):
     topic: Topic
     municipality_code: MunicipalityCode
     severity: Severity
+
+
+class ConsultationRecorded(_ConsultationFields):
+    """A counsellor recorded a consultation. Contact details and the summary stay in intake.
+
+    v2: the needs, age band, gender and language are required (v1 let them default)."""
+
+    TYPE = "consultation.recorded.v2"
+
     lawful_basis: LawfulBasis | None = Field(
         description="Why the case may be shared with a partner; null means it may not."
     )
@@ -80,17 +125,11 @@ class ConsultationRecorded(Event):
     language: str = LanguageCode
 
 
-class ConsultationRecordedV1(Event):
+class ConsultationRecordedV1(_ConsultationFields):
     """A counsellor recorded a consultation (v1, superseded by v2: read, never written)."""
 
     TYPE = "consultation.recorded.v1"
-    TOPIC = topics.CONSULTATIONS.name
-    SOURCE = "/tsunagu/intake"
 
-    channel: Channel
-    topic: Topic
-    municipality_code: MunicipalityCode
-    severity: Severity
     lawful_basis: LawfulBasis | None = None
     recorded_at: AwareDatetime
     need_tags: tuple[IssueTag, ...] = ()
@@ -102,41 +141,35 @@ class ConsultationRecordedV1(Event):
         return ConsultationRecorded.model_validate(self.model_dump())
 
 
-class ReferralRequested(Event):
+class _RequestFields(ReferralEvent):
+    """What every version of `referral.requested` carries alike (a new version is a new class)."""
+
+    topic: Topic
+    municipality_code: MunicipalityCode
+    severity: Severity
+    lawful_basis: LawfulBasis
+    requested_at: AwareDatetime
+
+
+class ReferralRequested(_RequestFields):
     """A serious case needs a local organisation: the referral service asks for a match.
 
     v2: everything the directory ranks on is required — need codes, age band, gender, language —
     so that the real match decides with what the dry run decides with."""
 
     TYPE = "referral.requested.v2"
-    TOPIC = topics.REFERRALS.name
-    SOURCE = "/tsunagu/referral"
 
-    referral_id: UUID
-    topic: Topic
-    municipality_code: MunicipalityCode
-    severity: Severity
-    lawful_basis: LawfulBasis
-    requested_at: AwareDatetime
     need_tags: tuple[IssueTag, ...] = Field(description="What the person needs (may be empty).")
     age_band: AgeBand
     gender: Gender
     language: str = LanguageCode
 
 
-class ReferralRequestedV1(Event):
+class ReferralRequestedV1(_RequestFields):
     """v1 of the request (superseded: it let the needs default, and referral never filled them)."""
 
     TYPE = "referral.requested.v1"
-    TOPIC = topics.REFERRALS.name
-    SOURCE = "/tsunagu/referral"
 
-    referral_id: UUID
-    topic: Topic
-    municipality_code: MunicipalityCode
-    severity: Severity
-    lawful_basis: LawfulBasis
-    requested_at: AwareDatetime
     need_tags: tuple[IssueTag, ...] = ()
     age_band: AgeBand = AgeBand.UNKNOWN
     gender: Gender = Gender.UNKNOWN
@@ -178,14 +211,11 @@ class Candidate(BaseModel):
     )
 
 
-class ReferralMatched(Event):
+class ReferralMatched(DirectoryAnswer):
     """The directory chose an organisation; the ranked candidates let a handoff move on later."""
 
     TYPE = "referral.matched.v1"
-    TOPIC = topics.MATCHES.name
-    SOURCE = "/tsunagu/directory"
 
-    referral_id: UUID
     organisation: MatchedOrganisation
     reasons: tuple[str, ...]
     candidates: tuple[Candidate, ...]
@@ -196,42 +226,31 @@ class ReferralMatched(Event):
     fallback: bool = Field(default=False, description="No local match: national organisations.")
 
 
-class ReferralUnmatched(Event):
+class ReferralUnmatched(DirectoryAnswer):
     """No organisation can take the referral; operators must act."""
 
     TYPE = "referral.unmatched.v1"
-    TOPIC = topics.MATCHES.name
-    SOURCE = "/tsunagu/directory"
 
-    referral_id: UUID
     reasons: tuple[str, ...]
     unmatched_at: AwareDatetime
 
 
-class HandoffNotified(Event):
+class HandoffNotified(DeliveryReport):
     """A partner organisation acknowledged receipt of the handoff alert at transport level."""
 
     TYPE = "handoff.notified.v1"
-    TOPIC = topics.DELIVERIES.name
-    SOURCE = "/tsunagu/notify"
 
-    referral_id: UUID
-    organisation_id: UUID
     attempt: int = Field(ge=1, description="Which handoff attempt of the referral this alert is.")
     delivery_id: str = Field(description="Idempotency key the partner sees: referral:org:attempt.")
     channel: str = "webhook"
     notified_at: AwareDatetime
 
 
-class HandoffDeliveryFailed(Event):
+class HandoffDeliveryFailed(DeliveryReport):
     """Alerting the partner failed for good after bounded retries."""
 
     TYPE = "handoff.delivery_failed.v1"
-    TOPIC = topics.DELIVERIES.name
-    SOURCE = "/tsunagu/notify"
 
-    referral_id: UUID
-    organisation_id: UUID
     attempt: int = Field(ge=1)
     delivery_id: str
     reason: str = Field(description="Machine-readable cause, e.g. http_503, no_signing_secret.")
@@ -250,44 +269,35 @@ class OfferedOrganisation(BaseModel):
     channels: tuple[str, ...] = ("webhook",)
 
 
-class HandoffOffered(Event):
+class _OfferFields(ReferralEvent):
+    """What every version of `handoff.offered` carries alike (a new version is a new class)."""
+
+    attempt: int = Field(ge=1)
+    organisation: OfferedOrganisation
+    topic: Topic
+    municipality_code: MunicipalityCode
+    severity: Severity
+    deadline_at: AwareDatetime
+    offered_at: AwareDatetime
+
+
+class HandoffOffered(_OfferFields):
     """The referral offers the case to one organisation (an attempt) until a deadline.
 
     v2: the need codes, age band and language travel with the offer, so that the partner's alert
     says what the case needs (codes only: never a name, a phone number or the consultation)."""
 
     TYPE = "handoff.offered.v2"
-    TOPIC = topics.REFERRALS.name
-    SOURCE = "/tsunagu/referral"
 
-    referral_id: UUID
-    attempt: int = Field(ge=1)
-    organisation: OfferedOrganisation
-    topic: Topic
-    municipality_code: MunicipalityCode
-    severity: Severity
-    deadline_at: AwareDatetime
-    offered_at: AwareDatetime
     need_tags: tuple[IssueTag, ...] = Field(description="What the person needs (may be empty).")
     age_band: AgeBand
     language: str = LanguageCode
 
 
-class HandoffOfferedV1(Event):
+class HandoffOfferedV1(_OfferFields):
     """v1 of the offer (superseded: it carried no needs, so a partner accepted blind)."""
 
     TYPE = "handoff.offered.v1"
-    TOPIC = topics.REFERRALS.name
-    SOURCE = "/tsunagu/referral"
-
-    referral_id: UUID
-    attempt: int = Field(ge=1)
-    organisation: OfferedOrganisation
-    topic: Topic
-    municipality_code: MunicipalityCode
-    severity: Severity
-    deadline_at: AwareDatetime
-    offered_at: AwareDatetime
 
     def upcast(self) -> HandoffOffered:
         # What v1 offers meant: nothing known of the needs, a Japanese-speaking person.
@@ -296,56 +306,38 @@ class HandoffOfferedV1(Event):
         )
 
 
-class HandoffAcknowledged(Event):
+class HandoffAcknowledged(AttemptEvent):
     """The organisation accepted the handoff attempt; the outcome track starts."""
 
     TYPE = "handoff.acknowledged.v1"
-    TOPIC = topics.REFERRALS.name
-    SOURCE = "/tsunagu/referral"
 
-    referral_id: UUID
-    attempt: int = Field(ge=1)
-    organisation_id: UUID
     via: str = Field(description="link | api | portal")
     acknowledged_at: AwareDatetime
 
 
-class HandoffDeclined(Event):
+class HandoffDeclined(AttemptEvent):
     """The organisation declined the attempt with a reason code; the next candidate is offered."""
 
     TYPE = "handoff.declined.v1"
-    TOPIC = topics.REFERRALS.name
-    SOURCE = "/tsunagu/referral"
 
-    referral_id: UUID
-    attempt: int = Field(ge=1)
-    organisation_id: UUID
     reason: DeclineReason
     declined_at: AwareDatetime
 
 
-class HandoffExpired(Event):
+class HandoffExpired(AttemptEvent):
     """Nobody acknowledged the attempt before its deadline."""
 
     TYPE = "handoff.expired.v1"
-    TOPIC = topics.REFERRALS.name
-    SOURCE = "/tsunagu/referral"
 
-    referral_id: UUID
-    attempt: int = Field(ge=1)
-    organisation_id: UUID
     deadline_at: AwareDatetime
     expired_at: AwareDatetime
 
 
-class ReferralEscalated(Event):
+class ReferralEscalated(ReferralEvent):
     """The handoff moved on to the next ranked candidate."""
 
     TYPE = "referral.escalated.v1"
-    TOPIC = topics.REFERRALS.name
-    SOURCE = "/tsunagu/referral"
 
-    referral_id: UUID
     from_attempt: int = Field(ge=1)
     to_attempt: int = Field(ge=2)
     from_organisation_id: UUID
@@ -354,26 +346,20 @@ class ReferralEscalated(Event):
     escalated_at: AwareDatetime
 
 
-class ReferralExhausted(Event):
+class ReferralExhausted(ReferralEvent):
     """Every candidate declined, expired or could not be alerted: operators must act."""
 
     TYPE = "referral.exhausted.v1"
-    TOPIC = topics.REFERRALS.name
-    SOURCE = "/tsunagu/referral"
 
-    referral_id: UUID
     attempts: int = Field(ge=0)
     exhausted_at: AwareDatetime
 
 
-class HandoffOutcomeRecorded(Event):
+class HandoffOutcomeRecorded(ReferralEvent):
     """The accepting organisation recorded 面談, 同行支援 or the case's closing outcome."""
 
     TYPE = "handoff.outcome_recorded.v1"
-    TOPIC = topics.REFERRALS.name
-    SOURCE = "/tsunagu/referral"
 
-    referral_id: UUID
     organisation_id: UUID
     stage: OutcomeStage
     outcome: OutcomeCode | None = None
@@ -383,28 +369,22 @@ class HandoffOutcomeRecorded(Event):
     recorded_at: AwareDatetime
 
 
-class ReferralWithdrawn(Event):
+class ReferralWithdrawn(ReferralEvent):
     """The counsellor withdrew the referral; open offers end."""
 
     TYPE = "referral.withdrawn.v1"
-    TOPIC = topics.REFERRALS.name
-    SOURCE = "/tsunagu/referral"
 
-    referral_id: UUID
     reason: str = Field(description="A code: resolved_on_call | duplicate | person_request | other")
     withdrawn_at: AwareDatetime
 
 
-class ReofferRequested(Event):
+class ReofferRequested(ReferralEvent):
     """An operator chose an organisation for a referral nobody took (unmatched or exhausted): before
     offering it the case as the next attempt, referral asks the directory for that organisation's
     current channels and hours. The operator's name stays in referral's timeline."""
 
     TYPE = "referral.reoffer_requested.v1"
-    TOPIC = topics.REFERRALS.name
-    SOURCE = "/tsunagu/referral"
 
-    referral_id: UUID
     request_id: UUID = Field(description="The operator's request; the directory's answer names it.")
     organisation_id: UUID = Field(description="The organisation the operator chose.")
     topic: Topic
@@ -417,30 +397,24 @@ class ReofferRequested(Event):
     requested_at: AwareDatetime
 
 
-class ReofferMatched(Event):
+class ReofferMatched(DirectoryAnswer):
     """The directory's answer to an operator's choice: the organisation as a one-candidate match,
     with its current channels and the hours its deadline counts through. What the ranking would
     have held against it (out of area, closed …) is in its reasons: the operator has decided."""
 
     TYPE = "referral.reoffer_matched.v1"
-    TOPIC = topics.MATCHES.name
-    SOURCE = "/tsunagu/directory"
 
-    referral_id: UUID
     request_id: UUID
     organisation: Candidate = Field(description="The chosen organisation, as a candidate.")
     matched_at: AwareDatetime
 
 
-class ReofferUnmatched(Event):
+class ReofferUnmatched(DirectoryAnswer):
     """The organisation an operator chose cannot be offered the case: unknown, inactive, or an alert
     would reach nobody (`unreachable:webhook`). Nothing is offered; the operator chooses again."""
 
     TYPE = "referral.reoffer_unmatched.v1"
-    TOPIC = topics.MATCHES.name
-    SOURCE = "/tsunagu/directory"
 
-    referral_id: UUID
     request_id: UUID
     organisation_id: UUID
     reasons: tuple[str, ...] = Field(
@@ -449,15 +423,12 @@ class ReofferUnmatched(Event):
     unmatched_at: AwareDatetime
 
 
-class ReferralHandledElsewhere(Event):
+class ReferralHandledElsewhere(ReferralEvent):
     """An operator recorded that a referral nobody took was handled another way: the handoff ends.
     A reason code only; the operator's note stays in referral's database."""
 
     TYPE = "referral.handled_elsewhere.v1"
-    TOPIC = topics.REFERRALS.name
-    SOURCE = "/tsunagu/referral"
 
-    referral_id: UUID
     reason: HandledElsewhereReason
     handled_at: AwareDatetime
 
@@ -533,9 +504,12 @@ __all__ = [
     "ALL_EVENTS",
     "EVENT_TYPES",
     "SUPERSEDED_BY",
+    "AttemptEvent",
     "Candidate",
     "ConsultationRecorded",
     "ConsultationRecordedV1",
+    "DeliveryReport",
+    "DirectoryAnswer",
     "Event",
     "HandoffAcknowledged",
     "HandoffDeclined",
@@ -549,6 +523,7 @@ __all__ = [
     "OfferedOrganisation",
     "OperatorAlertRaised",
     "ReferralEscalated",
+    "ReferralEvent",
     "ReferralExhausted",
     "ReferralHandledElsewhere",
     "ReferralMatched",

@@ -3,6 +3,8 @@ for the alerts' service. An offered handoff must be alerted; the attempt's fate,
 acceptance each outcome step, updates the inbox.
 Spans are tagged with the event's ids by the consumer."""
 
+from datetime import datetime
+
 import asyncpg
 
 from contracts.events import (
@@ -48,52 +50,27 @@ async def on_handoff_offered(conn: asyncpg.Connection, event: HandoffOffered, me
     await service.offer_handoff(conn, offer_of(event))
 
 
-async def on_handoff_acknowledged(
-    conn: asyncpg.Connection, event: HandoffAcknowledged, message: Message
-) -> None:
-    await service.attempt_moved(
-        conn,
-        referral_id=event.referral_id,
-        attempt=event.attempt,
-        state=AlertState.ACKNOWLEDGED,
-        at=event.acknowledged_at,
-    )
+AttemptFate = HandoffAcknowledged | HandoffDeclined | HandoffExpired | ReferralEscalated | ReferralWithdrawn
 
 
-async def on_handoff_declined(conn: asyncpg.Connection, event: HandoffDeclined, message: Message) -> None:
-    await service.attempt_moved(
-        conn,
-        referral_id=event.referral_id,
-        attempt=event.attempt,
-        state=AlertState.DECLINED,
-        at=event.declined_at,
-    )
+def fate_of(event: AttemptFate) -> tuple[int | None, AlertState, datetime]:
+    """Which attempt the referral moved on (None: all of them), to which state, and when."""
+    match event:
+        case HandoffAcknowledged():
+            return event.attempt, AlertState.ACKNOWLEDGED, event.acknowledged_at
+        case HandoffDeclined():
+            return event.attempt, AlertState.DECLINED, event.declined_at
+        case HandoffExpired():
+            return event.attempt, AlertState.EXPIRED, event.expired_at
+        case ReferralEscalated():
+            return event.from_attempt, AlertState.REASSIGNED, event.escalated_at
+        case ReferralWithdrawn():
+            return None, AlertState.WITHDRAWN, event.withdrawn_at
 
 
-async def on_handoff_expired(conn: asyncpg.Connection, event: HandoffExpired, message: Message) -> None:
-    await service.attempt_moved(
-        conn,
-        referral_id=event.referral_id,
-        attempt=event.attempt,
-        state=AlertState.EXPIRED,
-        at=event.expired_at,
-    )
-
-
-async def on_referral_escalated(conn: asyncpg.Connection, event: ReferralEscalated, message: Message) -> None:
-    await service.attempt_moved(
-        conn,
-        referral_id=event.referral_id,
-        attempt=event.from_attempt,
-        state=AlertState.REASSIGNED,
-        at=event.escalated_at,
-    )
-
-
-async def on_referral_withdrawn(conn: asyncpg.Connection, event: ReferralWithdrawn, message: Message) -> None:
-    await service.attempt_moved(
-        conn, referral_id=event.referral_id, attempt=None, state=AlertState.WITHDRAWN, at=event.withdrawn_at
-    )
+async def on_attempt_fate(conn: asyncpg.Connection, event: AttemptFate, message: Message) -> None:
+    attempt, state, at = fate_of(event)
+    await service.attempt_moved(conn, referral_id=event.referral_id, attempt=attempt, state=state, at=at)
 
 
 async def on_handoff_outcome_recorded(
@@ -112,10 +89,10 @@ async def on_handoff_outcome_recorded(
 
 HANDLERS: dict[type[Event], Handler] = {
     HandoffOffered: on_handoff_offered,
-    HandoffAcknowledged: on_handoff_acknowledged,
-    HandoffDeclined: on_handoff_declined,
-    HandoffExpired: on_handoff_expired,
-    ReferralEscalated: on_referral_escalated,
-    ReferralWithdrawn: on_referral_withdrawn,
+    HandoffAcknowledged: on_attempt_fate,
+    HandoffDeclined: on_attempt_fate,
+    HandoffExpired: on_attempt_fate,
+    ReferralEscalated: on_attempt_fate,
+    ReferralWithdrawn: on_attempt_fate,
     HandoffOutcomeRecorded: on_handoff_outcome_recorded,
 }

@@ -1,7 +1,7 @@
 """The acknowledgement link's HTTP edge: a page (or JSON) for GET, the acknowledgement for POST.
 The link's own answers — 410 expired, 401 invalid — exist only here, as HTTP."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -41,11 +41,17 @@ def _rejected(rejected: LinkRejected) -> ApiError:
     return ApiError(401, "invalid_link", "This acknowledgement link is not valid.")
 
 
-def _refused(request: Request, error: ApiError) -> Response:
+def _answer(request: Request, *, json: Any, html: str, status: int = 200) -> Response:
+    """JSON for a caller that asks for it, else the page; never cached, never referred on."""
     if _wants_json(request):
-        return JSONResponse(error.body(), status_code=error.status, headers=PAGE_HEADERS)
-    return HTMLResponse(
-        page.refusal(error.code, error.message), status_code=error.status, headers=PAGE_HEADERS
+        return JSONResponse(json, status_code=status, headers=PAGE_HEADERS)
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+
+def _refused(request: Request, refusal: LinkRejected | DomainError) -> Response:
+    error = _rejected(refusal) if isinstance(refusal, LinkRejected) else as_api_error(refusal)
+    return _answer(
+        request, json=error.body(), html=page.refusal(error.code, error.message), status=error.status
     )
 
 
@@ -64,13 +70,9 @@ async def show_link(
 ) -> Response:
     try:
         shown = await service.describe_link(pool, token=token, links=links, lifecycle=lifecycle)
-    except LinkRejected as rejected:
-        return _refused(request, _rejected(rejected))
-    except DomainError as error:
-        return _refused(request, as_api_error(error))
-    if _wants_json(request):
-        return JSONResponse(page.as_json(shown), headers=PAGE_HEADERS)
-    return HTMLResponse(page.handoff(shown), headers=PAGE_HEADERS)
+    except (LinkRejected, DomainError) as refusal:
+        return _refused(request, refusal)
+    return _answer(request, json=page.as_json(shown), html=page.handoff(shown))
 
 
 @router.post(
@@ -89,12 +91,7 @@ async def use_link(
 ) -> Response:
     try:
         view = await service.acknowledge_by_link(pool, token=token, links=links, lifecycle=lifecycle)
-    except LinkRejected as rejected:
-        return _refused(request, _rejected(rejected))
-    except DomainError as error:
-        return _refused(request, as_api_error(error))
-    if _wants_json(request):
-        return JSONResponse(
-            AttemptResultOut.model_validate(view).model_dump(mode="json"), headers=PAGE_HEADERS
-        )
-    return HTMLResponse(page.acknowledged(), headers=PAGE_HEADERS)
+    except (LinkRejected, DomainError) as refusal:
+        return _refused(request, refusal)
+    result = AttemptResultOut.model_validate(view).model_dump(mode="json")
+    return _answer(request, json=result, html=page.acknowledged())

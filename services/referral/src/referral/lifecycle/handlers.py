@@ -5,7 +5,6 @@ Handlers take the service's `Lifecycle` (deadlines, attempts, clock) as a fourth
 """
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -59,30 +58,6 @@ async def on_consultation_recorded(
     )
 
 
-async def _record(
-    conn: asyncpg.Connection,
-    event: Event,
-    message: Message,
-    lifecycle: Lifecycle,
-    *,
-    referral_id: uuid.UUID,
-    fact: Fact,
-) -> None:
-    try:
-        referral = await service.record_fact(
-            conn,
-            referral_id=referral_id,
-            case_id=event.case_id,
-            fact=fact,
-            actor=_actor(event),
-            event_id=message.envelope.event_id,
-            lifecycle=lifecycle,
-        )
-    except service.FactRejected as error:
-        raise PermanentFailure(error.reason) from error
-    log.info("referral %s is %s after %s", referral.id, referral.state.value, message.envelope.event_type)
-
-
 def _ranked_candidates(event: ReferralMatched) -> tuple[Candidate, ...]:
     """The directory's ranking, with the chosen organisation's public details where a candidate
     lacks them (an older directory sent them only with the match)."""
@@ -111,66 +86,71 @@ def _ranked_candidates(event: ReferralMatched) -> tuple[Candidate, ...]:
     return tuple(filled)
 
 
-async def on_referral_matched(
-    conn: asyncpg.Connection, event: ReferralMatched, message: Message, lifecycle: Lifecycle
+ReportedFact = (
+    ReferralMatched
+    | ReferralUnmatched
+    | HandoffNotified
+    | HandoffDeliveryFailed
+    | ReofferMatched
+    | ReofferUnmatched
+)
+
+
+def fact_of(event: ReportedFact) -> Fact:
+    """What the directory or notify reported about a referral, as the lifecycle's fact."""
+    match event:
+        case ReferralMatched():
+            return Matched(
+                organisation_id=event.organisation.organisation_id,
+                reasons=event.reasons,
+                candidates=_ranked_candidates(event),
+                at=event.matched_at,
+            )
+        case ReferralUnmatched():
+            return Unmatched(reasons=event.reasons, at=event.unmatched_at)
+        case HandoffNotified():
+            return Notified(
+                organisation_id=event.organisation_id,
+                attempt=event.attempt,
+                channel=event.channel,
+                at=event.notified_at,
+            )
+        case HandoffDeliveryFailed():
+            return DeliveryFailed(
+                organisation_id=event.organisation_id,
+                attempt=event.attempt,
+                reason=event.reason,
+                at=event.failed_at,
+            )
+        case ReofferMatched():
+            return ReofferAccepted(
+                request_id=event.request_id, candidate=event.organisation, at=event.matched_at
+            )
+        case ReofferUnmatched():
+            return ReofferRefused(
+                request_id=event.request_id,
+                organisation_id=event.organisation_id,
+                reasons=event.reasons,
+                at=event.unmatched_at,
+            )
+
+
+async def on_reported_fact(
+    conn: asyncpg.Connection, event: ReportedFact, message: Message, lifecycle: Lifecycle
 ) -> None:
-    fact = Matched(
-        organisation_id=event.organisation.organisation_id,
-        reasons=event.reasons,
-        candidates=_ranked_candidates(event),
-        at=event.matched_at,
-    )
-    await _record(conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact)
-
-
-async def on_referral_unmatched(
-    conn: asyncpg.Connection, event: ReferralUnmatched, message: Message, lifecycle: Lifecycle
-) -> None:
-    fact = Unmatched(reasons=event.reasons, at=event.unmatched_at)
-    await _record(conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact)
-
-
-async def on_handoff_notified(
-    conn: asyncpg.Connection, event: HandoffNotified, message: Message, lifecycle: Lifecycle
-) -> None:
-    fact = Notified(
-        organisation_id=event.organisation_id,
-        attempt=event.attempt,
-        channel=event.channel,
-        at=event.notified_at,
-    )
-    await _record(conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact)
-
-
-async def on_handoff_delivery_failed(
-    conn: asyncpg.Connection, event: HandoffDeliveryFailed, message: Message, lifecycle: Lifecycle
-) -> None:
-    fact = DeliveryFailed(
-        organisation_id=event.organisation_id,
-        attempt=event.attempt,
-        reason=event.reason,
-        at=event.failed_at,
-    )
-    await _record(conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact)
-
-
-async def on_reoffer_matched(
-    conn: asyncpg.Connection, event: ReofferMatched, message: Message, lifecycle: Lifecycle
-) -> None:
-    fact = ReofferAccepted(request_id=event.request_id, candidate=event.organisation, at=event.matched_at)
-    await _record(conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact)
-
-
-async def on_reoffer_unmatched(
-    conn: asyncpg.Connection, event: ReofferUnmatched, message: Message, lifecycle: Lifecycle
-) -> None:
-    fact = ReofferRefused(
-        request_id=event.request_id,
-        organisation_id=event.organisation_id,
-        reasons=event.reasons,
-        at=event.unmatched_at,
-    )
-    await _record(conn, event, message, lifecycle, referral_id=event.referral_id, fact=fact)
+    try:
+        referral = await service.record_fact(
+            conn,
+            referral_id=event.referral_id,
+            case_id=event.case_id,
+            fact=fact_of(event),
+            actor=_actor(event),
+            event_id=message.envelope.event_id,
+            lifecycle=lifecycle,
+        )
+    except service.FactRejected as error:
+        raise PermanentFailure(error.reason) from error
+    log.info("referral %s is %s after %s", referral.id, referral.state.value, message.envelope.event_type)
 
 
 def bind(lifecycle: Lifecycle) -> dict[type[Event], Handler]:
@@ -187,10 +167,10 @@ def bind(lifecycle: Lifecycle) -> dict[type[Event], Handler]:
 
 HANDLERS: dict[type[Event], LifecycleHandler] = {
     ConsultationRecorded: on_consultation_recorded,
-    ReferralMatched: on_referral_matched,
-    ReferralUnmatched: on_referral_unmatched,
-    HandoffNotified: on_handoff_notified,
-    HandoffDeliveryFailed: on_handoff_delivery_failed,
-    ReofferMatched: on_reoffer_matched,
-    ReofferUnmatched: on_reoffer_unmatched,
+    ReferralMatched: on_reported_fact,
+    ReferralUnmatched: on_reported_fact,
+    HandoffNotified: on_reported_fact,
+    HandoffDeliveryFailed: on_reported_fact,
+    ReofferMatched: on_reported_fact,
+    ReofferUnmatched: on_reported_fact,
 }
