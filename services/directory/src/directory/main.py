@@ -16,16 +16,16 @@ from directory.hsds import routes as hsds
 from directory.matching import routes as matching
 from directory.matching.domain import MatchPolicy
 from directory.register import routes as register
+from eventkit.app import create_service_app
 from eventkit.clock import clock_from, system_clock
 from eventkit.db import service_migrations
-from eventkit.http import create_service_app
-from eventkit.runtime import ServiceRuntime
+from eventkit.runtime import EVERY_LOOP, Loops, ServiceRuntime
 from eventkit.telemetry import setup_telemetry
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
+def create_app(settings: Settings, context: Context | None = None, *, loops: Loops = EVERY_LOOP) -> FastAPI:
     setup_telemetry("directory")
     if context is None:
         # Read the geography now: a broken data file stops start-up instead of the first match.
@@ -40,6 +40,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
         settings=settings,
         migrations=service_migrations("directory", MIGRATIONS),
         handlers=build_handlers(context),
+        loops=loops,
     )
     app = create_service_app(
         runtime=runtime,

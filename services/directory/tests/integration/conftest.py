@@ -1,17 +1,44 @@
-"""directory's integration fixtures: a freshly migrated database of its own for each test."""
+"""directory's integration fixtures: a freshly migrated database of its own for each test, and the
+real app on it."""
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 
-from directory.main import MIGRATIONS
+from directory.config import Settings
+from directory.main import MIGRATIONS, create_app
 from directory.register import repository
 from directory.register.domain import Organisation, OrgType, Service
-from eventkit.testing import service_database_fixtures
+from eventkit.runtime import Loops
+from eventkit.testing import Infra, service_database_fixtures
 
 service_db, pool = service_database_fixtures("directory", MIGRATIONS)
+
+
+@pytest.fixture
+async def client(infra: Infra, service_db: str, auth_public_key: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app with its lifespan, for a module that names the key of its tokens in an
+    `auth_public_key` fixture. Without its consumer: joining the `directory` group on the shared
+    broker would take referral requests away from a running directory service."""
+    settings = Settings(
+        database_url=service_db,
+        auth_public_key=auth_public_key,
+        kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
+        db_pool_min=1,
+        db_pool_max=4,
+    )
+    app = create_app(settings, loops=Loops(consumer=False))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://directory", timeout=30
+        ) as c,
+    ):
+        yield c
 
 
 async def register(

@@ -6,7 +6,6 @@ import io
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +14,9 @@ import pytest
 
 from contracts.hours import weekly
 from contracts.vocabulary import Topic
-from directory.config import Settings
-from directory.main import create_app
 from directory.register.domain import Capability, OrgType
 from eventkit.auth import generate_signing_keypair, mint_token
-from eventkit.testing import Infra, repo_root
+from eventkit.testing import repo_root
 
 pytestmark = pytest.mark.integration
 
@@ -40,26 +37,9 @@ WEEKDAYS = ["MO", "TU", "WE", "TH", "FR"]
 
 
 @pytest.fixture
-async def client(infra: Infra, service_db: str) -> AsyncIterator[httpx.AsyncClient]:
-    # As in test_directory_http_api: the runtime by hand (ASGITransport skips the lifespan), and
-    # no consumer, which would take referral requests away from a running directory service.
-    settings = Settings(
-        database_url=service_db,
-        auth_public_key=PUBLIC_KEY,
-        kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
-        db_pool_min=1,
-        db_pool_max=4,
-    )
-    app = create_app(settings)
-    runtime = app.state.runtime
-    runtime.handlers = {}
-    await runtime.start()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://directory", timeout=30) as c:
-            yield c
-    finally:
-        await runtime.stop()
+def auth_public_key() -> str:
+    """The key of this module's tokens, for conftest's `client` (the real app, without its consumer)."""
+    return PUBLIC_KEY
 
 
 @pytest.fixture

@@ -1,21 +1,15 @@
 """The HTTP edge end to end in-process: roles, status codes, validation messages, the dry run.
 
-ASGITransport does not run the lifespan, so the runtime is started by hand; it needs the broker
-for its producer. Its consumer is left out: joining the `directory` group on a shared broker would
-take referral requests away from a running directory service.
-"""
+The real app on the test's database (conftest's `client`), without its consumer."""
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from directory.config import Settings
 from directory.hsds.mapping import without_metadata
 from directory.hsds.taxonomy import NAMESPACE as TAXONOMY_NAMESPACE
-from directory.main import create_app
 from eventkit.auth import generate_signing_keypair, mint_token
 from eventkit.testing import Infra
 
@@ -51,24 +45,8 @@ def body(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def client(infra: Infra, service_db: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        database_url=service_db,
-        auth_public_key=PUBLIC_KEY,
-        kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
-        db_pool_min=1,
-        db_pool_max=4,
-    )
-    app = create_app(settings)
-    runtime = app.state.runtime
-    runtime.handlers = {}
-    await runtime.start()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://directory") as c:
-            yield c
-    finally:
-        await runtime.stop()
+def auth_public_key() -> str:
+    return PUBLIC_KEY
 
 
 async def test_every_endpoint_needs_a_bearer_token(client: httpx.AsyncClient) -> None:

@@ -1,16 +1,17 @@
-"""The HTTP edge every service shares: error bodies, health endpoints, lifespan, tracing."""
+"""The HTTP edge every service shares: error bodies, domain errors mapped to HTTP in one table.
+
+The app itself (lifespan, health endpoints, tracing) is built in `eventkit.app`.
+"""
 
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from eventkit.auth import TokenVerifier
 from eventkit.errors import (
     NAMED_VALIDATION_ERRORS,
     ApiError,
@@ -22,8 +23,6 @@ from eventkit.errors import (
     NotFound,
     Unavailable,
 )
-from eventkit.metrics import HttpMetrics
-from eventkit.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
@@ -104,50 +103,3 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("unhandled %s", type(error).__name__, exc_info=error)
         body = ApiError(500, "internal_error", "Something went wrong on our side; it is logged.")
         return JSONResponse(body.body(), status_code=500)
-
-
-def create_service_app(
-    *,
-    runtime: ServiceRuntime,
-    title: str,
-    description: str,
-    routers: Sequence[APIRouter],
-) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.stop()
-
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
-    app.state.runtime = runtime
-    app.state.token_verifier = TokenVerifier(runtime.settings.auth_public_key)
-    install_error_handlers(app)
-
-    health = APIRouter(tags=["health"])
-
-    @health.get("/healthz", summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": runtime.name}
-
-    @health.get("/readyz", summary="The database and the broker are reachable")
-    async def readyz() -> JSONResponse:
-        checks = await runtime.readiness()
-        ready = checks.get("database") == "ok" and checks.get("kafka") == "ok"
-        return JSONResponse(
-            {"status": "ready" if ready else "not_ready", "checks": checks},
-            status_code=200 if ready else 503,
-        )
-
-    app.include_router(health)
-    for router in routers:
-        app.include_router(router)
-
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-
-    # The per-chunk ASGI receive/send spans say nothing an operator needs and cost on every call.
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"])
-    app.add_middleware(HttpMetrics, service=runtime.name)
-    return app

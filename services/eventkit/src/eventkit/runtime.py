@@ -1,6 +1,7 @@
 """What every service runs besides its HTTP edge: pool, producer, outbox relay, consumer, workers.
 
-A service's `main.py` builds one `ServiceRuntime`; the HTTP app starts and stops it.
+A service's `main.py` builds one `ServiceRuntime`; the HTTP app starts and stops it. `Loops` says
+which of the background loops run: all of them in production, fewer in a test of the HTTP edge.
 """
 
 import asyncio
@@ -8,7 +9,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -36,6 +37,26 @@ class Worker(Protocol):
 WorkerFactory = Callable[["ServiceRuntime"], Worker]
 
 
+@dataclass(frozen=True)
+class Loops:
+    """Which background loops `ServiceRuntime.start()` runs; the pool and the producer always start.
+
+    A test of the HTTP edge on the shared broker turns them off: a consumer would join the running
+    service's group and take its messages, a relay would publish the test's outbox rows to the
+    running services (they stay in the test's database to be read), and a periodic job would act
+    at its own pace where the test drives it.
+    """
+
+    consumer: bool = True
+    relay: bool = True
+    # The service's own periodic jobs (scheduler, purge, delivery …), not the metrics sampler.
+    workers: bool = True
+
+
+EVERY_LOOP: Final = Loops()
+NO_LOOPS: Final = Loops(consumer=False, relay=False, workers=False)
+
+
 @dataclass
 class ServiceRuntime:
     name: str
@@ -45,6 +66,7 @@ class ServiceRuntime:
     worker_factories: Sequence[WorkerFactory] = ()
     # The service's own gauges by state (handoffs, deliveries), sampled for /metrics.
     state_counts: Sequence[StateCount] = ()
+    loops: Loops = EVERY_LOOP
     # Set by start(); services reach them through their deps.
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -84,14 +106,15 @@ class ServiceRuntime:
         )
         await _retry("kafka", producer.start)
         self._producer = producer
-        self.relay = OutboxRelay(
-            dsn=dsn,
-            pool=self._pool,
-            producer=producer,
-            poll_interval_s=self.settings.outbox_poll_interval_s,
-        )
-        self._spawn("outbox-relay", self.relay)
-        if self.handlers:
+        if self.loops.relay:
+            self.relay = OutboxRelay(
+                dsn=dsn,
+                pool=self._pool,
+                producer=producer,
+                poll_interval_s=self.settings.outbox_poll_interval_s,
+            )
+            self._spawn("outbox-relay", self.relay)
+        if self.handlers and self.loops.consumer:
             self.consumer = EventConsumer(
                 group=self.name,
                 handlers=self.handlers,
@@ -104,7 +127,7 @@ class ServiceRuntime:
                 batch_size=self.settings.consumer_batch_size,
             )
             self._spawn("consumer", self.consumer)
-        for factory in self.worker_factories:
+        for factory in self.worker_factories if self.loops.workers else ():
             worker = factory(self)
             self._workers.append(worker)
             self._spawn(type(worker).__name__, worker)

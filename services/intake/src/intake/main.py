@@ -1,16 +1,18 @@
 """intake's composition root: settings → runtime (pool, producer, relay, consumer, purge) → HTTP app."""
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from eventkit.app import create_service_app
 from eventkit.clock import Clock, system_clock
 from eventkit.crypto import Keyring
 from eventkit.db import service_migrations
 from eventkit.errors import ApiError
-from eventkit.http import create_service_app
-from eventkit.runtime import ServiceRuntime, Worker
+from eventkit.ratelimit import Limit
+from eventkit.runtime import EVERY_LOOP, Loops, ServiceRuntime, Worker
 from eventkit.telemetry import setup_telemetry
 from intake.chat import line_routes, web_routes
 from intake.chat import routes as chat_routes
@@ -53,8 +55,11 @@ def create_app(
     *,
     messenger: LineMessenger | None = None,
     clock: Clock = system_clock,
+    rate_limits: Mapping[str, Limit] | None = None,
+    loops: Loops = EVERY_LOOP,
 ) -> FastAPI:
-    """`messenger` and `clock` are seams for tests: another LINE client, another time."""
+    """`messenger`, `clock` and `rate_limits` are seams for tests: another LINE client, another
+    time, other limits by name (by default the routes' own, widened in development mode)."""
     setup_telemetry("intake")
     keyring = Keyring(settings.encryption_keys.get_secret_value())
 
@@ -73,6 +78,7 @@ def create_app(
         migrations=service_migrations("intake", MIGRATIONS),
         handlers=HANDLERS,
         worker_factories=[retention_worker],
+        loops=loops,
     )
     app = create_service_app(
         runtime=runtime,
@@ -88,7 +94,9 @@ def create_app(
     app.state.keyring = keyring
     app.state.sealer = Sealer(keyring)
     app.state.clock = clock
-    app.state.rate_limits = DEVELOPMENT_RATE_LIMITS if settings.development_mode else {}
+    if rate_limits is None:
+        rate_limits = DEVELOPMENT_RATE_LIMITS if settings.development_mode else {}
+    app.state.rate_limits = rate_limits
     app.state.messenger = messenger or HttpLineMessenger(
         settings.line_api_base_url, settings.line_channel_access_token.get_secret_value()
     )

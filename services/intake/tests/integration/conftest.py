@@ -1,5 +1,5 @@
 """Fixtures of intake's integration tests: a migrated database of its own per test, the real app on
-it (runtime started without the consumer), a local LINE API stand-in, and a clock tests move."""
+it (with its lifespan, none of its loops), a local LINE API stand-in, and a clock tests move."""
 
 import importlib.util
 import sys
@@ -18,6 +18,7 @@ import pytest
 from eventkit.auth import generate_signing_keypair, mint_token
 from eventkit.clock import MovableClock
 from eventkit.crypto import Keyring, generate_keyring_entry
+from eventkit.runtime import NO_LOOPS
 from eventkit.testing import Infra, service_database_fixtures
 from intake.config import Settings
 from intake.main import MIGRATIONS, create_app
@@ -104,20 +105,12 @@ async def api(service_db: str, infra: Infra, keys: str, line_api: Any) -> AsyncI
         public_base_url=PUBLIC_BASE_URL,
     )
     clock = MovableClock(datetime(2026, 5, 3, 3, 0, tzinfo=UTC))
-    app = create_app(settings, clock=clock)
-    runtime = app.state.runtime
-    # ASGITransport runs no lifespan, so the test starts the runtime itself, without its consumer
-    # (on a shared broker it would join the real `intake` group) and without the purge loop.
-    runtime.handlers = {}
-    runtime.worker_factories = []
-    await runtime.start()
-    # Nor does it publish: the outbox rows stay in this test's database for the tests to read,
-    # instead of reaching the running stack's services through the shared broker.
-    assert runtime.relay is not None
-    runtime.relay.stop()
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_BASE_URL) as client:
-            yield Api(client, runtime.pool, private_key, clock, line_api, app.state.sealer)
-    finally:
-        await runtime.stop()
+    # No consumer (on a shared broker it would join the real `intake` group), no purge loop, and no
+    # relay: the outbox rows stay in this test's database for the tests to read, instead of
+    # reaching the running stack's services through the shared broker.
+    app = create_app(settings, clock=clock, loops=NO_LOOPS)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_BASE_URL) as client,
+    ):
+        yield Api(client, app.state.runtime.pool, private_key, clock, line_api, app.state.sealer)

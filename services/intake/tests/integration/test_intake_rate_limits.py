@@ -11,7 +11,8 @@ from contracts.vocabulary import Topic
 from eventkit.auth import Role, generate_signing_keypair, mint_token
 from eventkit.crypto import generate_keyring_entry
 from eventkit.ratelimit import Limit
-from eventkit.testing import Infra, app_client, database_of_its_own
+from eventkit.runtime import NO_LOOPS
+from eventkit.testing import Infra, database_of_its_own
 from intake.config import Settings
 from intake.main import create_app
 
@@ -40,12 +41,17 @@ async def client(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
             line_channel_access_token=SECRET,  # type: ignore[arg-type]
             line_api_base_url="http://127.0.0.1:9",
         )
-        app = create_app(settings)
         # The real limits of the web chat (tests run in development mode, which widens them); the
         # webhooks' real limit is generous (200, then 50/s): a test at that pace would measure the
         # machine's speed, so the same check runs with a smaller bucket, refilled once a minute.
-        app.state.rate_limits = {"channel-webhook": Limit(burst=20, per_s=1 / 60)}
-        async with app_client(app, "https://intake.example.jp") as c:
+        webhook = Limit(burst=20, per_s=1 / 60)
+        app = create_app(settings, rate_limits={"channel-webhook": webhook}, loops=NO_LOOPS)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="https://intake.example.jp"
+            ) as c,
+        ):
             yield c
 
 

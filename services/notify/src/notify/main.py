@@ -5,11 +5,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from eventkit.app import create_service_app
 from eventkit.crypto import Keyring
 from eventkit.db import service_migrations
-from eventkit.http import create_service_app
 from eventkit.metrics import StateCount
-from eventkit.runtime import ServiceRuntime, Worker
+from eventkit.runtime import EVERY_LOOP, Loops, ServiceRuntime, Worker
 from eventkit.telemetry import setup_telemetry
 from notify import routes
 from notify.config import Settings
@@ -41,7 +41,7 @@ GAUGES = (
 )
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, loops: Loops = EVERY_LOOP) -> FastAPI:
     setup_telemetry("notify")
     keyring = Keyring(settings.encryption_keys.get_secret_value())
     links = AckLinks(
@@ -114,6 +114,7 @@ def create_app(settings: Settings) -> FastAPI:
         handlers=build_handlers(paging, pager),
         worker_factories=[delivery_worker, paging_worker],
         state_counts=GAUGES,
+        loops=loops,
     )
     app = create_service_app(
         runtime=runtime,

@@ -14,14 +14,12 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from fastapi import FastAPI
 
 from contracts.events import (
     Event,
@@ -32,15 +30,11 @@ from contracts.events import (
 )
 from contracts.topics import OPS_ALERTS
 from contracts.vocabulary import AgeBand, AlertKind, HandledElsewhereReason, Severity, Topic
-from eventkit.auth import TokenVerifier, generate_signing_keypair, mint_token
+from eventkit.auth import generate_signing_keypair, mint_token
 from eventkit.clock import MovableClock
 from eventkit.consumer import Message
-from eventkit.crypto import generate_keyring_entry
 from eventkit.envelope import new_envelope
-from eventkit.http import install_error_handlers
 from eventkit.testing import service_database_fixtures
-from notify import routes
-from notify.config import Settings
 from notify.handlers import build_handlers
 from notify.paging import repository, service
 from notify.paging.domain import PageState, PagingPolicy
@@ -299,21 +293,10 @@ async def test_an_s4_no_organisation_accepted_in_time_raises_one_operator_alert(
 
 
 @pytest.fixture
-async def client(pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        database_url="postgresql://unused@127.0.0.1/unused",
-        auth_public_key=PUBLIC_KEY,
-        encryption_keys=generate_keyring_entry(),
-        link_signing_key=generate_signing_keypair()[0],
-    )
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(routes.router)
-    app.state.runtime = SimpleNamespace(pool=pool, settings=settings)
-    app.state.token_verifier = TokenVerifier(PUBLIC_KEY)
-    app.state.pager = service.Pager(webhook=False, dashboard_url=DASHBOARD)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as c:
-        yield c
+def auth_public_key() -> str:
+    """The key of this module's tokens, for conftest's `client` (the real app, none of its loops:
+    the tests drive the paging worker themselves; pages link to ops.example, DASHBOARD)."""
+    return PUBLIC_KEY
 
 
 def bearer(role: str) -> dict[str, str]:

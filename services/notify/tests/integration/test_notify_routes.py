@@ -1,74 +1,35 @@
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import SimpleNamespace
 
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from contracts.events import HandoffOffered, OfferedOrganisation
 from contracts.vocabulary import AgeBand, IssueTag, OutcomeStage, Severity, Topic
-from eventkit.auth import TokenVerifier, generate_signing_keypair, mint_token
-from eventkit.crypto import Keyring, generate_keyring_entry
-from eventkit.db import create_pool, migrate, service_migrations
-from eventkit.http import install_error_handlers
-from notify import routes
+from eventkit.auth import generate_signing_keypair, mint_token
+from eventkit.crypto import Keyring
 from notify.alerts import service
 from notify.alerts.domain import AlertState
 from notify.alerts.handlers import offer_of
-from notify.config import Settings
 from notify.deliveries import repository
-from notify.links import AckLinks
 
 pytestmark = pytest.mark.integration
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 PRIVATE_KEY, PUBLIC_KEY = generate_signing_keypair()
 ORG_A = uuid.uuid4()
 ORG_B = uuid.uuid4()
 
 
 @pytest.fixture
-async def pool(fresh_database: str) -> AsyncIterator[asyncpg.Pool]:
-    await migrate(fresh_database, service_migrations("notify", MIGRATIONS))
-    created = await create_pool(fresh_database, min_size=1, max_size=4)
-    try:
-        yield created
-    finally:
-        await created.close()
+def auth_public_key() -> str:
+    """The key of this module's tokens, for conftest's `client` (the real app, none of its loops)."""
+    return PUBLIC_KEY
 
 
 @pytest.fixture
-def keyring() -> Keyring:
-    return Keyring(generate_keyring_entry())
-
-
-@pytest.fixture
-async def client(pool: asyncpg.Pool, keyring: Keyring) -> AsyncIterator[httpx.AsyncClient]:
-    """notify's routes and error handling over a real database, without Kafka or the worker."""
-    settings = Settings(
-        database_url="postgresql://unused@127.0.0.1/unused",
-        auth_public_key=PUBLIC_KEY,
-        encryption_keys=generate_keyring_entry(),
-        link_signing_key=generate_signing_keypair()[0],
-        public_base_url="https://notify.example",
-    )
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(routes.router)
-    app.state.runtime = SimpleNamespace(pool=pool, settings=settings)
-    app.state.token_verifier = TokenVerifier(PUBLIC_KEY)
-    app.state.keyring = keyring
-    app.state.links = AckLinks(
-        signing_key=settings.link_signing_key.get_secret_value(),
-        referral_public_url="https://referral.example",
-        valid_after_deadline=timedelta(days=1),
-    )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as c:
-        yield c
+def keyring(keys: str) -> Keyring:
+    return Keyring(keys)
 
 
 def bearer(role: str, organisation_id: uuid.UUID | None = None) -> dict[str, str]:

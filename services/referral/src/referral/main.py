@@ -4,13 +4,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from eventkit.app import create_service_app
 from eventkit.clock import Clock, system_clock
 from eventkit.crypto import Keyring
 from eventkit.db import service_migrations
-from eventkit.http import create_service_app
 from eventkit.links import LinkVerifier
 from eventkit.metrics import StateCount
-from eventkit.runtime import ServiceRuntime, Worker
+from eventkit.runtime import EVERY_LOOP, Loops, ServiceRuntime, Worker
 from eventkit.telemetry import setup_telemetry
 from referral import routes
 from referral.config import Settings
@@ -39,7 +39,7 @@ GAUGES = (
 )
 
 
-def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
+def create_app(settings: Settings, *, clock: Clock = system_clock, loops: Loops = EVERY_LOOP) -> FastAPI:
     setup_telemetry("referral")
     keyring = Keyring(settings.encryption_keys.get_secret_value())
     lifecycle = Lifecycle(policy=settings.handoff_policy(), clock=clock, notes=keyring)
@@ -59,6 +59,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
         handlers=bind(lifecycle),
         worker_factories=[scheduler, note_sealer],
         state_counts=GAUGES,
+        loops=loops,
     )
     app = create_service_app(
         runtime=runtime,

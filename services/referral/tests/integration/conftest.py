@@ -1,25 +1,29 @@
 """Fixtures of referral's integration tests: a freshly migrated database of its own per test, a
-clock the tests move, and a way to seed referrals."""
+clock the tests move, a way to seed referrals, and the real app on them."""
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import httpx
 import pytest
 
 from contracts.events import Candidate, ConsultationRecorded
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
+from eventkit.auth import generate_signing_keypair
 from eventkit.clock import MovableClock
 from eventkit.crypto import Keyring, generate_keyring_entry
-from eventkit.testing import service_database_fixtures
+from eventkit.runtime import NO_LOOPS
+from eventkit.testing import Infra, service_database_fixtures
+from referral.config import Settings
 from referral.lifecycle import repository, service
 from referral.lifecycle.domain import Entry, HandoffPolicy, Referral
 from referral.lifecycle.facts import Matched, open_referral
 from referral.lifecycle.handlers import case_recorded
 from referral.lifecycle.service import Lifecycle
 from referral.lifecycle.states import Milestone
-from referral.main import MIGRATIONS
+from referral.main import MIGRATIONS, create_app
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 TRACE_HEADERS = {"traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"}
@@ -27,7 +31,8 @@ TRACE_HEADERS = {"traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"}
 
 service_db, pool = service_database_fixtures("referral", MIGRATIONS, pool_max=8)
 # The keyring that seals the notes partners and operators write (tests open them with it).
-NOTES = Keyring(generate_keyring_entry())
+NOTES_KEYS = generate_keyring_entry()
+NOTES = Keyring(NOTES_KEYS)
 
 
 @pytest.fixture
@@ -38,7 +43,40 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def lifecycle(clock: MovableClock) -> Lifecycle:
+    """The app's lifecycle as `client` builds it (default policy, the test's clock, NOTES)."""
     return Lifecycle(HandoffPolicy(), clock, notes=NOTES)
+
+
+@pytest.fixture
+def link_verify_key() -> str:
+    """The key of notify's acknowledgement links; a module that mints links names its own."""
+    return generate_signing_keypair()[1]
+
+
+@pytest.fixture
+async def client(
+    infra: Infra, service_db: str, clock: MovableClock, auth_public_key: str, link_verify_key: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app with its lifespan on the test's database and clock, for a module that names the
+    key of its tokens in an `auth_public_key` fixture. None of its loops: no consumer on the shared
+    broker, no relay (the outbox rows stay in the test's database for the test to read), and no
+    scheduler or note sealer (the tests drive them)."""
+    settings = Settings(
+        database_url=service_db,
+        auth_public_key=auth_public_key,
+        link_verify_key=link_verify_key,
+        encryption_keys=NOTES_KEYS,
+        kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
+        db_pool_min=1,
+        db_pool_max=4,
+        shutdown_grace_s=5,
+    )
+    app = create_app(settings, clock=clock, loops=NO_LOOPS)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://referral") as c,
+    ):
+        yield c
 
 
 def candidate(org: uuid.UUID, rank: int, channels: tuple[str, ...] = ("portal",)) -> Candidate:

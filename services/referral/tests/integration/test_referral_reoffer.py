@@ -3,23 +3,17 @@ directory's answer applied as the consumer applies it, the new attempt with its 
 and "handled elsewhere" with the operator's note kept out of every event."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from contracts.events import Candidate, Event, ReofferMatched, ReofferUnmatched
-from eventkit.auth import TokenVerifier, generate_signing_keypair, mint_token
+from eventkit.auth import generate_signing_keypair, mint_token
 from eventkit.consumer import Message
 from eventkit.envelope import Envelope
-from eventkit.http import install_error_handlers
-from eventkit.links import LinkVerifier
-from referral import routes
 from referral.lifecycle import notes
 from referral.lifecycle.domain import Referral
 from referral.lifecycle.handlers import bind
@@ -32,16 +26,9 @@ KEYS = generate_signing_keypair()
 
 
 @pytest.fixture
-async def client(pool: asyncpg.Pool, lifecycle: Lifecycle) -> AsyncIterator[httpx.AsyncClient]:
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(routes.router)
-    app.state.runtime = SimpleNamespace(pool=pool)
-    app.state.token_verifier = TokenVerifier(KEYS[1])
-    app.state.lifecycle = lifecycle
-    app.state.link_verifier = LinkVerifier(generate_signing_keypair()[1])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://referral") as c:
-        yield c
+def auth_public_key() -> str:
+    """The key of this module's tokens, for conftest's `client` (the real app, none of its loops)."""
+    return KEYS[1]
 
 
 def as_role(role: str) -> dict[str, str]:

@@ -4,26 +4,20 @@ medians and 90th percentiles (PostgreSQL's percentile_cont), rates, outcomes, th
 bounds — and the dashboard's uncapped counts."""
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from contracts.hours import JST
 from contracts.vocabulary import Severity
-from eventkit.auth import TokenVerifier, generate_signing_keypair, mint_token
+from eventkit.auth import generate_signing_keypair, mint_token
 from eventkit.clock import MovableClock
-from eventkit.http import install_error_handlers
-from eventkit.links import LinkVerifier
-from referral import routes
 from referral.lifecycle import service
-from referral.lifecycle.domain import HandoffPolicy, Referral
+from referral.lifecycle.domain import Referral
 from referral.lifecycle.facts import Unmatched
 from referral.lifecycle.service import Lifecycle
 from referral.lifecycle.states import ReferralState
@@ -34,6 +28,7 @@ A, B, C = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 APRIL = {"from": "2026-04-01", "to": "2026-04-30"}
 # 10:00 on 10 April in Japan: the day most of the period's referrals are opened.
 T = datetime(2026, 4, 10, 10, 0, tzinfo=JST)
+PRIVATE_KEY, PUBLIC_KEY = generate_signing_keypair()
 
 
 @dataclass
@@ -75,22 +70,20 @@ class Api:
 
 
 @pytest.fixture
-async def api(pool: asyncpg.Pool) -> AsyncIterator[Api]:
-    """The routes over a real database, without Kafka or the scheduler; the clock starts at T."""
-    private_key, public_key = generate_signing_keypair()
-    _, link_public_key = generate_signing_keypair()
-    clock = MovableClock(T)
-    lifecycle = Lifecycle(HandoffPolicy(), clock)
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(routes.router)
-    app.state.runtime = SimpleNamespace(pool=pool)
-    app.state.token_verifier = TokenVerifier(public_key)
-    app.state.link_verifier = LinkVerifier(link_public_key)
-    app.state.lifecycle = lifecycle
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://referral") as client:
-        yield Api(client, pool, private_key, clock, lifecycle)
+def clock() -> MovableClock:
+    return MovableClock(T)
+
+
+@pytest.fixture
+def auth_public_key() -> str:
+    return PUBLIC_KEY
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, pool: asyncpg.Pool, clock: MovableClock, lifecycle: Lifecycle) -> Api:
+    """The real app (conftest's `client`, none of its loops) over a real database; the clock
+    starts at T."""
+    return Api(client, pool, PRIVATE_KEY, clock, lifecycle)
 
 
 async def _april(api: Api, seed: Any) -> None:

@@ -2,21 +2,16 @@
 acknowledge (API and signed link), decline, outcomes, withdraw — with the events they stage."""
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from eventkit.auth import TokenVerifier, generate_signing_keypair, mint_token
-from eventkit.http import install_error_handlers
-from eventkit.links import LinkVerifier, mint_link_token
-from referral import routes
+from eventkit.auth import generate_signing_keypair, mint_token
+from eventkit.links import mint_link_token
 from referral.lifecycle import notes
 from referral.lifecycle.domain import Referral
 from referral.lifecycle.service import Lifecycle
@@ -27,6 +22,8 @@ ORG = uuid.uuid4()
 OTHER_ORG = uuid.uuid4()
 THIRD_ORG = uuid.uuid4()
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
+PRIVATE_KEY, PUBLIC_KEY = generate_signing_keypair()
+LINK_KEY, LINK_PUBLIC_KEY = generate_signing_keypair()
 
 
 @dataclass
@@ -78,22 +75,20 @@ class Api:
 
 
 @pytest.fixture
-async def api(pool: asyncpg.Pool, clock: Any, lifecycle: Lifecycle, seed: Any) -> AsyncIterator[Api]:
-    """The routes and error handling over a real database, without Kafka or the scheduler: the
-    outbox rows stay in the test's database for the test to read, and nothing reaches the broker."""
-    private_key, public_key = generate_signing_keypair()
-    link_key, link_public_key = generate_signing_keypair()
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(routes.router)
-    app.state.runtime = SimpleNamespace(pool=pool)
-    app.state.token_verifier = TokenVerifier(public_key)
-    app.state.lifecycle = lifecycle
-    app.state.link_verifier = LinkVerifier(link_public_key)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://referral"
-    ) as client:
-        yield Api(client, pool, private_key, link_key, clock, lifecycle, seed)
+def auth_public_key() -> str:
+    return PUBLIC_KEY
+
+
+@pytest.fixture
+def link_verify_key() -> str:
+    return LINK_PUBLIC_KEY
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, pool: asyncpg.Pool, clock: Any, lifecycle: Lifecycle, seed: Any) -> Api:
+    """The real app (conftest's `client`, none of its loops: the outbox rows stay in the test's
+    database for the test to read, and nothing reaches the broker)."""
+    return Api(client, pool, PRIVATE_KEY, LINK_KEY, clock, lifecycle, seed)
 
 
 def error_code(response: httpx.Response) -> str:

@@ -15,8 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eventkit import telemetry
+from eventkit.app import create_http_app
 from eventkit.db import MigrationSource, create_pool, migrate
-from eventkit.metrics import HttpMetrics, MetricsServer
+from eventkit.metrics import MetricsServer
 from eventkit.telemetry import setup_telemetry
 from web import (
     attention,
@@ -45,6 +46,20 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 MIGRATIONS = HERE.parents[1] / "migrations"
+ROUTERS = (
+    routes.router,
+    console.router,
+    chat.router,
+    portal.router,
+    operator.router,
+    rescue.router,
+    attention.router,
+    voice_menu_screens.router,
+    directory_screens.router,
+    coverage.router,
+    reports.router,
+    paging.router,
+)
 
 
 def _translator(request: Request) -> Translator:
@@ -197,7 +212,15 @@ def create_app(settings: Settings) -> FastAPI:
             await backends.close()
             await app.state.pool.close()
 
-    app = FastAPI(title="Tsunagu screens", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = create_http_app(
+        name="web",
+        title="Tsunagu screens",
+        lifespan=lifespan,
+        routers=ROUTERS,
+        documented=False,
+        # Streams (SSE, WebSocket) stay open for minutes: a span per stream says nothing useful.
+        untraced=("static", "stream", "ws"),
+    )
     app.state.settings = settings
     app.state.backends = backends
     app.state.catalogue = load_catalogue()
@@ -208,30 +231,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.organisation_names = {}
     install_handlers(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    routers = (
-        routes.router,
-        console.router,
-        chat.router,
-        portal.router,
-        operator.router,
-        rescue.router,
-        attention.router,
-        voice_menu_screens.router,
-        directory_screens.router,
-        coverage.router,
-        reports.router,
-        paging.router,
-    )
-    for router in routers:
-        app.include_router(router)
-
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(HttpMetrics, service="web")
-
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-
-    # Streams (SSE, WebSocket) stay open for minutes: a span per stream says nothing useful.
-    FastAPIInstrumentor.instrument_app(
-        app, excluded_urls="healthz,readyz,static,stream,ws", exclude_spans=["receive", "send"]
-    )
     return app

@@ -9,13 +9,13 @@ import statistics
 import time
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
 import pytest
 
 from eventkit.auth import Role, TokenVerifier, generate_signing_keypair
+from eventkit.clock import MovableClock
 from eventkit.db import MigrationSource, create_pool, migrate
 from web import service
 from web.config import Settings
@@ -25,14 +25,6 @@ from web.main import MIGRATIONS, create_app
 pytestmark = pytest.mark.integration
 
 ORG = uuid.UUID("b29d9833-34e1-5fc9-af34-76fce8eb498e")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -56,7 +48,7 @@ POLICY = service.SignInPolicy(
 
 
 async def _sign_in(
-    pool: asyncpg.Pool, username: str, password: str, clock: Clock, client: str = "192.0.2.1"
+    pool: asyncpg.Pool, username: str, password: str, clock: MovableClock, client: str = "192.0.2.1"
 ) -> service.NewSession:
     return await service.sign_in(
         pool,
@@ -72,7 +64,7 @@ async def _sign_in(
 
 
 async def _refusal(
-    pool: asyncpg.Pool, username: str, password: str, clock: Clock, client: str = "192.0.2.1"
+    pool: asyncpg.Pool, username: str, password: str, clock: MovableClock, client: str = "192.0.2.1"
 ) -> service.SignInRefused:
     with pytest.raises(service.SignInRefused) as refused:
         await _sign_in(pool, username, password, clock, client)
@@ -80,7 +72,7 @@ async def _refusal(
 
 
 async def test_a_right_password_opens_a_session_that_names_the_user_and_role(pool: asyncpg.Pool) -> None:
-    clock = Clock()
+    clock = MovableClock()
     opened = await _sign_in(pool, "partner1", "partner-pass", clock)
     found = await service.find_session(pool, cookie_value=opened.cookie_value, clock=clock)
     assert found is not None and found.user is not None
@@ -92,30 +84,30 @@ async def test_a_right_password_opens_a_session_that_names_the_user_and_role(poo
 async def test_a_wrong_password_or_an_unknown_user_is_refused_alike(pool: asyncpg.Pool) -> None:
     for username, password in (("counsellor", "nope"), ("nobody", "counsellor-pass")):
         with pytest.raises(service.SignInRefused) as refused:
-            await _sign_in(pool, username, password, Clock())
+            await _sign_in(pool, username, password, MovableClock())
         assert refused.value.reason == "invalid"
 
 
 async def test_failures_at_one_account_bring_growing_delays_but_never_a_lockout(pool: asyncpg.Pool) -> None:
-    clock = Clock()
+    clock = MovableClock()
     for client in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):  # a guesser moving between addresses
         assert (await _refusal(pool, "counsellor", "guess", clock, client)).reason == "invalid"
     throttled = await _refusal(pool, "counsellor", "counsellor-pass", clock, "198.51.100.7")
     assert (throttled.reason, throttled.retry_after_s) == ("throttled", 10)
-    clock.now += timedelta(seconds=10)
+    clock.advance(seconds=10)
     assert (await _refusal(pool, "counsellor", "guess", clock, "192.0.2.4")).reason == "invalid"
     assert (await _refusal(pool, "counsellor", "guess", clock)).retry_after_s == 20  # it doubled
     for n in range(10):  # however long the guessing goes on, the owner waits at most the cap
-        clock.now += timedelta(seconds=60)
+        clock.advance(seconds=60)
         assert (await _refusal(pool, "counsellor", "guess", clock, f"192.0.2.{10 + n}")).reason == "invalid"
     assert (await _refusal(pool, "counsellor", "counsellor-pass", clock, "198.51.100.7")).retry_after_s <= 60
-    clock.now += timedelta(seconds=60)
+    clock.advance(seconds=60)
     opened = await _sign_in(pool, "counsellor", "counsellor-pass", clock, "198.51.100.7")
     assert opened.session.user is not None
 
 
 async def test_failures_from_one_address_slow_that_address_at_every_account(pool: asyncpg.Pool) -> None:
-    clock = Clock()
+    clock = MovableClock()
     for n in range(6):
         await _refusal(pool, f"user{n}", "guess", clock, "203.0.113.9")
     assert (await _refusal(pool, "partner1", "partner-pass", clock, "203.0.113.9")).reason == "throttled"
@@ -123,7 +115,7 @@ async def test_failures_from_one_address_slow_that_address_at_every_account(pool
 
 
 async def test_parallel_guesses_cannot_pass_the_throttle_together(pool: asyncpg.Pool) -> None:
-    clock = Clock()
+    clock = MovableClock()
     results = await asyncio.gather(
         *(_sign_in(pool, "counsellor", f"guess{n}", clock, f"192.0.2.{n}") for n in range(12)),
         return_exceptions=True,
@@ -146,16 +138,16 @@ async def test_an_old_scrypt_hash_is_replaced_by_argon2id_at_sign_in(pool: async
         ]
     )
     await pool.execute("UPDATE users SET password_hash = $1 WHERE username = 'counsellor'", old)
-    await _sign_in(pool, "counsellor", "counsellor-pass", Clock())
+    await _sign_in(pool, "counsellor", "counsellor-pass", MovableClock())
     stored = await pool.fetchval("SELECT password_hash FROM users WHERE username = 'counsellor'")
     assert stored.startswith("$argon2id$")
-    assert (await _sign_in(pool, "counsellor", "counsellor-pass", Clock())).session.user is not None
+    assert (await _sign_in(pool, "counsellor", "counsellor-pass", MovableClock())).session.user is not None
 
 
 async def test_a_wrong_password_and_an_unknown_user_take_the_same_time(pool: asyncpg.Pool) -> None:
     async def duration(username: str, n: int) -> float:
         start = time.perf_counter()
-        await _refusal(pool, username, "guess", Clock(), f"198.51.100.{n}")
+        await _refusal(pool, username, "guess", MovableClock(), f"198.51.100.{n}")
         return time.perf_counter() - start
 
     known = [await duration("counsellor", n) for n in range(3)]
@@ -165,20 +157,20 @@ async def test_a_wrong_password_and_an_unknown_user_take_the_same_time(pool: asy
 
 
 async def test_a_signed_in_session_ends_after_its_idle_time_unless_used(pool: asyncpg.Pool) -> None:
-    clock = Clock()
+    clock = MovableClock()
     opened = await _sign_in(pool, "counsellor", "counsellor-pass", clock)
     for _ in range(3):  # used every 9 minutes: kept
-        clock.now += timedelta(seconds=540)
+        clock.advance(seconds=540)
         assert await service.find_session(pool, cookie_value=opened.cookie_value, clock=clock) is not None
-    clock.now += timedelta(seconds=601)
+    clock.advance(seconds=601)
     assert await service.find_session(pool, cookie_value=opened.cookie_value, clock=clock) is None
     assert await service.purge_expired_sessions(pool, clock=clock) >= 1
 
 
 async def test_a_session_ends_at_its_expiry_and_at_sign_out(pool: asyncpg.Pool) -> None:
-    clock = Clock()
+    clock = MovableClock()
     opened = await _sign_in(pool, "counsellor", "counsellor-pass", clock)
-    clock.now += timedelta(seconds=3601)
+    clock.advance(seconds=3601)
     assert await service.find_session(pool, cookie_value=opened.cookie_value, clock=clock) is None
     assert await service.purge_expired_sessions(pool, clock=clock) >= 1
     second = await _sign_in(pool, "counsellor", "counsellor-pass", clock)
@@ -188,7 +180,7 @@ async def test_a_session_ends_at_its_expiry_and_at_sign_out(pool: asyncpg.Pool) 
 
 async def test_the_minted_bearer_token_carries_the_users_role_and_organisation(pool: asyncpg.Pool) -> None:
     private, public = generate_signing_keypair()
-    opened = await _sign_in(pool, "partner1", "partner-pass", Clock())
+    opened = await _sign_in(pool, "partner1", "partner-pass", MovableClock())
     assert opened.session.user is not None
     token = service.bearer_token(opened.session.user, signing_key=private, ttl_s=60)
     principal = TokenVerifier(public).verify(token)

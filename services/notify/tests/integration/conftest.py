@@ -1,0 +1,51 @@
+"""Fixtures of notify's integration tests: a migrated database of its own per test, and the real app
+on it."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from eventkit.auth import generate_signing_keypair
+from eventkit.crypto import generate_keyring_entry
+from eventkit.runtime import NO_LOOPS
+from eventkit.testing import Infra, service_database_fixtures
+from notify.config import Settings
+from notify.main import MIGRATIONS, create_app
+
+service_db, pool = service_database_fixtures("notify", MIGRATIONS)
+
+
+@pytest.fixture
+def keys() -> str:
+    """The keyring entry of the app's settings: tests open what the app sealed with it."""
+    return generate_keyring_entry()
+
+
+@pytest.fixture
+async def client(
+    infra: Infra, service_db: str, auth_public_key: str, keys: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app with its lifespan, for a module that names the key of its tokens in an
+    `auth_public_key` fixture; its links point at notify.example, referral.example and
+    ops.example. None of its loops: no consumer, no relay, no delivery worker (it would POST the
+    test's deliveries) and no paging worker (the tests drive it)."""
+    settings = Settings(
+        database_url=service_db,
+        auth_public_key=auth_public_key,
+        kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
+        db_pool_min=1,
+        db_pool_max=4,
+        shutdown_grace_s=5,
+        encryption_keys=keys,
+        link_signing_key=generate_signing_keypair()[0],
+        public_base_url="https://notify.example",
+        referral_public_url="https://referral.example",
+        dashboard_url="https://ops.example",
+    )
+    app = create_app(settings, loops=NO_LOOPS)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as c,
+    ):
+        yield c
