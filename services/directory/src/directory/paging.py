@@ -1,10 +1,12 @@
-"""HSDS paging: the page a use case is asked for, what it found, and the page the routes answer with."""
+"""HSDS paging: the page a use case is asked for (from the query parameters `page` and `per_page`),
+what it found, and the page the routes answer with."""
 
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
 T = TypeVar("T")
@@ -23,6 +25,17 @@ class PageRequest:
     def window(self, items: Sequence[T]) -> "Paged[T]":
         """This page of a list found whole."""
         return Paged(list(items[self.offset : self.offset + self.size]), len(items), self)
+
+
+PageNumber = Annotated[int, Query(ge=1, le=100_000, description="1-based")]
+PerPage = Annotated[int, Query(ge=1, le=500)]
+
+
+def page_request(page: PageNumber = 1, per_page: PerPage = 50) -> PageRequest:
+    return PageRequest(page, per_page)
+
+
+Paging = Annotated[PageRequest, Depends(page_request)]
 
 
 @dataclass(frozen=True)

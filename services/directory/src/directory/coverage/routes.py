@@ -1,7 +1,5 @@
 """The coverage map's HTTP edge: query → `coverage.service.coverage_map` → JSON, or the table as CSV."""
 
-import csv
-import io
 import uuid
 from datetime import datetime
 from typing import Annotated
@@ -16,6 +14,7 @@ from directory.coverage.domain import NEED_TEMPLATES, Coverage, NeedKind, PlaceC
 from directory.deps import Ctx
 from directory.geography.domain import Tier
 from eventkit.deps import Operator, Pool
+from eventkit.downloads import csv_download
 from eventkit.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["coverage"])
@@ -159,6 +158,23 @@ CSV_COLUMNS = (
 )
 
 
+def _csv_row(surveyed: PlaceCoverage, prefecture_names: dict[str, str]) -> tuple[object, ...]:
+    row = PlaceOut.of(surveyed)
+    prefecture_code = surveyed.place.prefecture_code
+    return (
+        prefecture_code,
+        prefecture_names.get(prefecture_code, ""),
+        row.code,
+        row.name,
+        row.coverage.value,
+        row.organisation_id or "",
+        row.organisation_name or "",
+        row.tier.value if row.tier else "",
+        "" if row.open_now is None else str(row.open_now).lower(),
+        row.open_until.isoformat(timespec="minutes") if row.open_until else "",
+    )
+
+
 @router.get(
     "/coverage.csv",
     response_class=Response,
@@ -177,29 +193,7 @@ async def coverage_csv(
 ) -> Response:
     found = await service.coverage_map(pool, context=context, kind=need, language=language, at=at)
     names = {p.code: p.name for p in found.prefectures}
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(CSV_COLUMNS)
-    for surveyed in found.places_in(prefecture):
-        row = PlaceOut.of(surveyed)
-        writer.writerow(
-            (
-                surveyed.place.prefecture_code,
-                names.get(surveyed.place.prefecture_code, ""),
-                row.code,
-                row.name,
-                row.coverage.value,
-                row.organisation_id or "",
-                row.organisation_name or "",
-                row.tier.value if row.tier else "",
-                "" if row.open_now is None else str(row.open_now).lower(),
-                row.open_until.isoformat(timespec="minutes") if row.open_until else "",
-            )
-        )
     stamp = found.at.astimezone(JST).strftime("%Y%m%dT%H%M")
     filename = f"coverage-{need.value}-{stamp}{'-' + prefecture if prefecture else ''}.csv"
-    return Response(
-        content=("\ufeff" + text.getvalue()).encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    rows = [CSV_COLUMNS, *(_csv_row(surveyed, names) for surveyed in found.places_in(prefecture))]
+    return csv_download(rows, filename=filename)

@@ -14,7 +14,7 @@ from contracts.vocabulary import Topic
 from directory.curation import service
 from directory.curation.domain import TEXT_MAX, RegisterQuery
 from directory.deps import Ctx
-from directory.paging import Page, PageRequest
+from directory.paging import Page, Paging
 from directory.register.domain import Capability, OrgType
 from directory.register.models import OrganisationOut
 from eventkit.deps import OperatorOrPartner, Pool, Staff
@@ -76,11 +76,10 @@ async def search_organisations(
     _: Staff,
     pool: Pool,
     context: Ctx,
+    paging: Paging,
     query: Found,
-    page: Annotated[int, Query(ge=1, le=100_000, description="1-based")] = 1,
-    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[OrganisationOut]:
-    found = await service.search(pool, context=context, query=query, page=PageRequest(page, per_page))
+    found = await service.search(pool, context=context, query=query, page=paging)
     return Page[OrganisationOut].of(found.map(OrganisationOut.of))
 
 

@@ -15,10 +15,10 @@ from directory.curation.domain import RegisterQuery, stale_cutoff
 from directory.paging import Paged, PageRequest
 from directory.register import repository as register
 from directory.register.changelog import Change
-from directory.register.domain import OrganisationRecord, Service, Verification
+from directory.register.domain import OrganisationRecord, Service, Verification, may_see
 from directory.register.service import record_of
 from eventkit import telemetry
-from eventkit.auth import Principal, Role
+from eventkit.auth import Principal
 from eventkit.errors import not_found
 
 
@@ -73,7 +73,7 @@ async def verify(
 ) -> OrganisationRecord:
     """A person confirmed the entry with the organisation now: an operator, or the partner itself."""
     telemetry.tag(organisation_id=organisation_id)
-    if principal.role is Role.PARTNER and not principal.is_partner_of(organisation_id):
+    if not may_see(principal, organisation_id):
         raise not_found("organisation")
     now = context.clock()
     verification = Verification(now, principal.subject)

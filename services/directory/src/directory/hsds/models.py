@@ -29,6 +29,7 @@ from directory.hsds import taxonomy
 from directory.register.domain import (
     Channel,
     ServiceStatus,
+    validate_age_range,
     validate_corporate_number,
     validate_coverage_entry,
 )
@@ -195,12 +196,7 @@ class ServiceIO(_Model):
 
     @model_validator(mode="after")
     def _ages(self) -> "ServiceIO":
-        if (
-            self.minimum_age is not None
-            and self.maximum_age is not None
-            and self.minimum_age > self.maximum_age
-        ):
-            raise ValueError("minimum_age is above maximum_age")
+        validate_age_range(self.minimum_age, self.maximum_age)
         return self
 
 

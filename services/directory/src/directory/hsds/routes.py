@@ -12,16 +12,13 @@ from directory.fields import PostalCode
 from directory.hsds import service
 from directory.hsds.mapping import location_to_hsds, term_out
 from directory.hsds.models import LocationIO, OrganizationIO, RegisterIO, TaxonomyTermOut
-from directory.paging import Page, PageRequest
+from directory.paging import Page, PageNumber, PageRequest, Paging, PerPage
 from directory.register.models import ServiceOut
 from eventkit.deps import AnyRole, Operator, Pool, Staff
 from eventkit.errors import ERROR_RESPONSES
 from eventkit.text import Line
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["hsds"])
-
-PageNumber = Annotated[int, Query(ge=1, le=100_000, description="1-based")]
-PerPage = Annotated[int, Query(ge=1, le=500)]
 
 
 @router.get(
@@ -33,12 +30,11 @@ async def list_services(
     _: Staff,
     pool: Pool,
     context: Ctx,
+    paging: Paging,
     municipality_code: Annotated[MunicipalityCode | None, Query()] = None,
     organization_id: Annotated[uuid.UUID | None, Query()] = None,
     taxonomy_term_id: Annotated[uuid.UUID | None, Query(description="A topic or capability term.")] = None,
     search: Annotated[Line | None, Query(max_length=100)] = None,
-    page: PageNumber = 1,
-    per_page: PerPage = 50,
 ) -> Page[ServiceOut]:
     found = await service.services_page(
         pool,
@@ -47,7 +43,7 @@ async def list_services(
         organisation_id=organization_id,
         term_id=taxonomy_term_id,
         search=search,
-        page=PageRequest(page, per_page),
+        page=paging,
     )
     return Page[ServiceOut].of(found.map(ServiceOut.of))
 
@@ -92,6 +88,7 @@ async def service_at_locations(
     _: Staff,
     pool: Pool,
     context: Ctx,
+    paging: Paging,
     municipality_code: Annotated[MunicipalityCode | None, Query()] = None,
     postcode: Annotated[PostalCode | None, Query(description="7 digits, e.g. 100-0001")] = None,
     proximity: Annotated[float | None, Query(gt=0, le=500_000, description="Metres")] = None,
@@ -99,8 +96,6 @@ async def service_at_locations(
     longitude: Annotated[float | None, Query(ge=122, le=154)] = None,
     organization_id: Annotated[uuid.UUID | None, Query()] = None,
     taxonomy_term_id: Annotated[uuid.UUID | None, Query()] = None,
-    page: PageNumber = 1,
-    per_page: PerPage = 50,
 ) -> Page[ServiceAtLocationOut]:
     found = await service.service_at_locations(
         pool,
@@ -112,7 +107,7 @@ async def service_at_locations(
         proximity_m=proximity,
         organisation_id=organization_id,
         term_id=taxonomy_term_id,
-        page=PageRequest(page, per_page),
+        page=paging,
     )
     return Page[ServiceAtLocationOut].of(found.map(ServiceAtLocationOut.of))
 
@@ -126,17 +121,12 @@ async def hsds_organizations(
     _: Staff,
     pool: Pool,
     context: Ctx,
+    paging: Paging,
     search: Annotated[Line | None, Query(max_length=100)] = None,
     municipality_code: Annotated[MunicipalityCode | None, Query()] = None,
-    page: PageNumber = 1,
-    per_page: PerPage = 50,
 ) -> Page[OrganizationIO]:
     found = await service.organizations_page(
-        pool,
-        context=context,
-        search=search,
-        municipality_code=municipality_code,
-        page=PageRequest(page, per_page),
+        pool, context=context, search=search, municipality_code=municipality_code, page=paging
     )
     return Page[OrganizationIO].of(found)
 

@@ -24,7 +24,7 @@ from directory.hsds.repository import ServiceAtLocation
 from directory.paging import Paged, PageRequest
 from directory.register import repository as register
 from directory.register import service as register_service
-from directory.register.changelog import diff
+from directory.register.changelog import entry_changes
 from directory.register.domain import Location, Service, check_reachable
 from eventkit.auth import Principal
 from eventkit.errors import invalid
@@ -43,6 +43,14 @@ class ImportSummary:
     changed_fields: int
 
 
+def _refuse_move(
+    stored: Service | Location | None, *, organisation_id: uuid.UUID, resource_type: str
+) -> None:
+    """An import never moves a service or an office from one organization to another."""
+    if stored is not None and stored.organisation_id != organisation_id:
+        raise invalid("body.organizations", f"{resource_type} {stored.id} belongs to another organization")
+
+
 async def import_hsds(
     pool: asyncpg.Pool, *, context: Context, principal: Principal, document: RegisterIO
 ) -> ImportSummary:
@@ -58,33 +66,20 @@ async def import_hsds(
             organisation, org_services, org_locations = mapping.from_hsds(org, now=now)
             check_reachable(organisation, prefix=f"body.organizations.{organisation.id}")
             inserted = await register.insert_organisation(conn, organisation=organisation, updated_by=by)
-            stored_verification = None
+            before, stored_verification = None, None
             if inserted:
                 created += 1
-                changes = diff(
-                    None,
-                    organisation,
-                    resource_id=organisation.id,
-                    resource_type="organization",
-                    action="create",
-                    by=by,
-                )
             else:
                 found = await register.get_organisation(
                     conn, organisation_id=organisation.id, for_update=True
                 )
                 assert found is not None
-                stored_verification = found[1].verified
-                changes = diff(
-                    found[0],
-                    organisation,
-                    resource_id=organisation.id,
-                    resource_type="organization",
-                    action="import",
-                    by=by,
-                )
-                if changes:
-                    await register.update_organisation(conn, organisation=organisation, updated_by=by)
+                before, stored_verification = found[0], found[1].verified
+            changes = entry_changes(
+                before, organisation, resource_type="organization", by=by, action="import"
+            )
+            if before is not None and changes:
+                await register.update_organisation(conn, organisation=organisation, updated_by=by)
             # A document that does not say is no evidence that nobody confirmed the entry, and an
             # older confirmation does not undo a newer one: the later of the two stands.
             verification = mapping.verification_from_hsds(org, importer=by)
@@ -102,35 +97,20 @@ async def import_hsds(
                 )
             for service in org_services:
                 existing = await register.get_service(conn, service_id=service.id, for_update=True)
-                if existing and existing[0].organisation_id != organisation.id:
-                    raise invalid(
-                        "body.organizations", f"service {service.id} belongs to another organization"
-                    )
-                service_changes = diff(
-                    existing[0] if existing else None,
-                    service,
-                    resource_id=service.id,
-                    resource_type="service",
-                    action="import" if existing else "create",
-                    by=by,
+                stored_service = existing[0] if existing else None
+                _refuse_move(stored_service, organisation_id=organisation.id, resource_type="service")
+                service_changes = entry_changes(
+                    stored_service, service, resource_type="service", by=by, action="import"
                 )
                 if service_changes:
                     await register.upsert_service(conn, service=service, updated_by=by)
                 changes += service_changes
                 services += 1
             for location in org_locations:
-                before = await register.get_location(conn, location_id=location.id)
-                if before and before.organisation_id != organisation.id:
-                    raise invalid(
-                        "body.organizations", f"location {location.id} belongs to another organization"
-                    )
-                location_changes = diff(
-                    before,
-                    location,
-                    resource_id=location.id,
-                    resource_type="location",
-                    action="import" if before else "create",
-                    by=by,
+                stored = await register.get_location(conn, location_id=location.id)
+                _refuse_move(stored, organisation_id=organisation.id, resource_type="location")
+                location_changes = entry_changes(
+                    stored, location, resource_type="location", by=by, action="import"
                 )
                 if location_changes:
                     await register.upsert_location(conn, location=location, updated_by=by)

@@ -55,6 +55,21 @@ def alert_id(referral_id: uuid.UUID, kind: AlertKind) -> uuid.UUID:
     return uuid.uuid5(referral_id, f"directory:{kind.value}")
 
 
+def operator_alert(
+    referral: Referral, kind: AlertKind, detail: tuple[str, ...], *, at: datetime
+) -> events.OperatorAlertRaised:
+    return events.OperatorAlertRaised(
+        case_id=referral.case_id,
+        alert_id=alert_id(referral.referral_id, kind),
+        kind=kind,
+        referral_id=referral.referral_id,
+        severity=referral.needs.severity,
+        raised_by="directory",
+        detail=detail,
+        raised_at=at,
+    )
+
+
 def outcome_events(referral: Referral, result: MatchResult, *, at: datetime) -> tuple[events.Event, ...]:
     """The directory's answer to a referral request, and the operator alert it calls for."""
     chosen = result.chosen
@@ -67,16 +82,7 @@ def outcome_events(referral: Referral, result: MatchResult, *, at: datetime) -> 
                 reasons=reasons,
                 unmatched_at=at,
             ),
-            events.OperatorAlertRaised(
-                case_id=referral.case_id,
-                alert_id=alert_id(referral.referral_id, AlertKind.NO_MATCH),
-                kind=AlertKind.NO_MATCH,
-                referral_id=referral.referral_id,
-                severity=referral.needs.severity,
-                raised_by="directory",
-                detail=reasons,
-                raised_at=at,
-            ),
+            operator_alert(referral, AlertKind.NO_MATCH, reasons, at=at),
         )
     organisation = chosen.organisation
     matched = events.ReferralMatched(
@@ -102,14 +108,4 @@ def outcome_events(referral: Referral, result: MatchResult, *, at: datetime) -> 
         f"searched_municipality:{referral.needs.municipality_code}",
         *(f"{reason.value}:{local_exclusions[reason]}" for reason in Exclusion if local_exclusions[reason]),
     )
-    alert = events.OperatorAlertRaised(
-        case_id=referral.case_id,
-        alert_id=alert_id(referral.referral_id, AlertKind.NO_LOCAL_MATCH),
-        kind=AlertKind.NO_LOCAL_MATCH,
-        referral_id=referral.referral_id,
-        severity=referral.needs.severity,
-        raised_by="directory",
-        detail=detail,
-        raised_at=at,
-    )
-    return (matched, alert)
+    return (matched, operator_alert(referral, AlertKind.NO_LOCAL_MATCH, detail, at=at))

@@ -12,6 +12,7 @@ import asyncpg
 
 from directory.matching.domain import Listing, Performance
 from directory.register.rows import ORGANISATION_COLUMNS, SERVICE_COLUMNS, as_organisation, as_service
+from eventkit.build import from_row
 
 
 class ListingCache:
@@ -53,16 +54,7 @@ _VERSIONS = "s.xmin::text::bigint AS s_version, o.o_version, coalesce(p.p_versio
 
 
 def _listing(row: asyncpg.Record) -> Listing:
-    performance = None
-    if row["offered"] is not None:
-        performance = Performance(
-            offered=row["offered"],
-            acknowledged=row["acknowledged"],
-            declined=row["declined"],
-            expired=row["expired"],
-            ack_score=row["ack_score"],
-            mean_ack_seconds=row["mean_ack_seconds"],
-        )
+    performance = None if row["offered"] is None else from_row(Performance, row)
     return Listing(as_organisation(row), as_service(row), performance)
 
 

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from contracts.hours import WeeklyRule
-from directory.register.domain import schedule_to_json
+from directory.register.domain import Location, Organisation, Service, schedule_to_json
 
 
 @dataclass(frozen=True)
@@ -73,3 +73,25 @@ def diff(
         if before is None or old != new:
             changes.append(Change(resource_id, resource_type, action, f.name, old, new, by))
     return changes
+
+
+def entry_changes(
+    before: Organisation | Service | Location | None,
+    after: Organisation | Service | Location,
+    *,
+    resource_type: str,
+    by: str,
+    action: str = "update",
+    skip: Sequence[str] = (),
+) -> list[Change]:
+    """A register entry saved over `before`: every field, as `create`, when it is new; else each
+    field that differs, as `action`."""
+    return diff(
+        before,
+        after,
+        resource_id=after.id,
+        resource_type=resource_type,
+        action="create" if before is None else action,
+        by=by,
+        skip=skip,
+    )

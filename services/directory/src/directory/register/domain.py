@@ -18,6 +18,7 @@ from contracts.hours import Weekday, WeeklyRule, format_clock, parse_clock
 from contracts.municipality import register, validate_municipality_code
 from contracts.vocabulary import Gender, Topic
 from directory.geography.domain import NATIONAL
+from eventkit.auth import Principal, Role
 from eventkit.errors import ErrorDetail, Invalid
 
 
@@ -192,6 +193,18 @@ class Eligibility:
     @property
     def restricted(self) -> bool:
         return self.minimum_age is not None or self.maximum_age is not None or bool(self.genders)
+
+
+def may_see(principal: Principal, organisation_id: uuid.UUID) -> bool:
+    """Staff see and change every organisation's entry; a partner only its own (any other is
+    answered as not found, so that ids cannot be probed)."""
+    return principal.role is not Role.PARTNER or principal.is_partner_of(organisation_id)
+
+
+def validate_age_range(minimum_age: int | None, maximum_age: int | None) -> None:
+    """The youngest age a service takes is not above the oldest."""
+    if minimum_age is not None and maximum_age is not None and minimum_age > maximum_age:
+        raise ValueError("minimum_age is above maximum_age")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from directory.register.domain import (
     Residency,
     Service,
     ServiceStatus,
+    validate_age_range,
     validate_corporate_number,
     validate_coverage_entry,
 )
@@ -67,12 +68,7 @@ class ServiceFields(BaseModel):
     @model_validator(mode="after")
     def _ages_in_order(self) -> "ServiceFields":
         # Checked while the body is read, so that it is a 422 naming the field, never a 500.
-        if (
-            self.minimum_age is not None
-            and self.maximum_age is not None
-            and self.minimum_age > self.maximum_age
-        ):
-            raise ValueError("minimum_age is above maximum_age")
+        validate_age_range(self.minimum_age, self.maximum_age)
         return self
 
     def _service(self, service_id: uuid.UUID, organisation_id: uuid.UUID, name: str, **more: Any) -> Service:
@@ -209,31 +205,23 @@ class OrganisationOut(BaseModel):
 
     @classmethod
     def of(cls, record: OrganisationRecord) -> "OrganisationOut":
+        """The organisation's own fields as they are; what the record knows around them."""
         o = record.organisation
-        return cls(
-            id=o.id,
-            name=o.name,
-            org_type=o.org_type,
-            coverage=record.coverage,
-            topics=record.topics,
-            webhook_url=o.webhook_url,
-            email=o.email,
-            active=o.active,
-            description=o.description,
-            alternate_name=o.alternate_name,
-            website=o.website,
-            corporate_number=o.corporate_number,
-            channels=list(o.alert_channels),
-            portal_url=o.portal_url,
-            phone=o.phone,
-            public_body=o.public_body,
-            services=[ServiceOut.of(s) for s in record.services],
-            created_at=record.created_at,
-            updated_at=record.updated_at,
-            updated_by=record.updated_by,
-            last_verified_at=record.verified.at if record.verified else None,
-            last_verified_by=record.verified.by if record.verified else None,
-            verification_stale=record.stale,
+        return cls.model_validate(
+            {
+                **vars(o),
+                "coverage": record.coverage,
+                "topics": record.topics,
+                "channels": list(o.alert_channels),
+                "public_body": o.public_body,
+                "services": [ServiceOut.of(s) for s in record.services],
+                "created_at": record.created_at,
+                "updated_at": record.updated_at,
+                "updated_by": record.updated_by,
+                "last_verified_at": record.verified.at if record.verified else None,
+                "last_verified_by": record.verified.by if record.verified else None,
+                "verification_stale": record.stale,
+            }
         )
 
 

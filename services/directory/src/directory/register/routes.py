@@ -19,6 +19,7 @@ from directory.register.models import (
     ServiceIn,
     ServiceOut,
 )
+from eventkit.created import answer_created
 from eventkit.deps import AnyRole, Operator, OperatorOrPartner, Pool
 from eventkit.errors import ERROR_RESPONSES
 
@@ -47,8 +48,7 @@ async def put_organisation(
     record, created = await service.put_organisation(
         pool, context=context, principal=principal, organisation=organisation, main_service=main
     )
-    if not created:
-        response.status_code = 200
+    answer_created(response, created=created)
     return OrganisationOut.of(record)
 
 
@@ -112,8 +112,7 @@ async def put_service(
     service_id: uuid.UUID, body: ServiceIn, principal: OperatorOrPartner, pool: Pool, response: Response
 ) -> ServiceOut:
     saved, created = await service.put_service(pool, principal=principal, service=body.to_domain(service_id))
-    if not created:
-        response.status_code = 200
+    answer_created(response, created=created)
     return ServiceOut.of(saved)
 
 

@@ -27,6 +27,7 @@ from directory.register.domain import (
     schedule_from_json,
     schedule_to_json,
 )
+from eventkit.build import from_row
 
 ORGANISATION_COLUMNS = """o.id, o.name, o.org_type, o.webhook_url, o.email, o.active, o.description,
                   o.alternate_name, o.website, o.corporate_number, o.channels, o.portal_url, o.phone"""
@@ -34,20 +35,11 @@ ORGANISATION_AUDIT = "o.created_at, o.updated_at, o.updated_by, o.last_verified_
 
 
 def as_organisation(row: asyncpg.Record) -> Organisation:
-    return Organisation(
-        id=row["id"],
-        name=row["name"],
+    return from_row(
+        Organisation,
+        row,
         org_type=OrgType(row["org_type"]),
-        webhook_url=row["webhook_url"],
-        email=row["email"],
-        active=row["active"],
-        description=row["description"],
-        alternate_name=row["alternate_name"],
-        website=row["website"],
-        corporate_number=row["corporate_number"],
         channels=tuple(Channel(c) for c in row["channels"]),
-        portal_url=row["portal_url"],
-        phone=row["phone"],
     )
 
 
@@ -161,15 +153,4 @@ LOCATION_COLUMNS = """l.id, l.organisation_id, l.name, l.location_type, l.munici
 
 
 def as_location(row: asyncpg.Record) -> Location:
-    return Location(
-        id=row["id"],
-        organisation_id=row["organisation_id"],
-        name=row["name"],
-        location_type=row["location_type"],
-        municipality_code=row["municipality_code"],
-        postal_code=row["postal_code"],
-        address=row["address"],
-        latitude=row["latitude"],
-        longitude=row["longitude"],
-        service_ids=tuple(row["service_ids"]),
-    )
+    return from_row(Location, row, service_ids=tuple(row["service_ids"]))

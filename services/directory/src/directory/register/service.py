@@ -11,7 +11,7 @@ import asyncpg
 
 from directory.context import Context
 from directory.register import repository
-from directory.register.changelog import Change, diff
+from directory.register.changelog import Change, diff, entry_changes
 from directory.register.domain import (
     Capacity,
     Location,
@@ -20,6 +20,7 @@ from directory.register.domain import (
     Service,
     ServiceStatus,
     check_reachable,
+    may_see,
 )
 from eventkit import telemetry
 from eventkit.auth import Principal, Role
@@ -41,7 +42,7 @@ async def record_of(conn: asyncpg.Connection, organisation_id: uuid.UUID) -> Org
 
 
 async def save_service(
-    conn: asyncpg.Connection, *, service: Service, by: str, action: str | None = None
+    conn: asyncpg.Connection, *, service: Service, by: str, action: str = "update"
 ) -> tuple[Service, bool]:
     """Upsert a service, keeping its live capacity (changed only by reports and handoffs)."""
     existing = await repository.get_service(conn, service_id=service.id, for_update=True)
@@ -50,15 +51,7 @@ async def save_service(
     await repository.upsert_service(conn, service=service, updated_by=by)
     await repository.log_changes(
         conn,
-        diff(
-            before,
-            service,
-            resource_id=service.id,
-            resource_type="service",
-            action=action or ("update" if before else "create"),
-            by=by,
-            skip=("capacity",),
-        ),
+        entry_changes(before, service, resource_type="service", by=by, action=action, skip=("capacity",)),
     )
     return service, before is None
 
@@ -86,15 +79,7 @@ async def put_organisation(
             before = found[0]
             await repository.update_organisation(conn, organisation=organisation, updated_by=by)
         await repository.log_changes(
-            conn,
-            diff(
-                before,
-                organisation,
-                resource_id=organisation.id,
-                resource_type="organization",
-                action="update" if before else "create",
-                by=by,
-            ),
+            conn, entry_changes(before, organisation, resource_type="organization", by=by)
         )
         if main_service is not None:
             await save_service(conn, service=main_service, by=by)
@@ -107,8 +92,7 @@ async def get_organisation(
     pool: asyncpg.Pool, *, context: Context, principal: Principal, organisation_id: uuid.UUID
 ) -> OrganisationRecord:
     telemetry.tag(organisation_id=organisation_id)
-    # A partner reads only its own entry; any other id answers 404 so that ids cannot be probed.
-    if principal.role is Role.PARTNER and not principal.is_partner_of(organisation_id):
+    if not may_see(principal, organisation_id):
         raise not_found("organisation")
     async with pool.acquire() as conn:
         record = await record_of(conn, organisation_id)
@@ -148,18 +132,14 @@ async def deactivate_organisation(
 # ---- services and capacity ---------------------------------------------------------------------
 
 
-def _owns(principal: Principal, organisation_id: uuid.UUID) -> bool:
-    return principal.role is not Role.PARTNER or principal.is_partner_of(organisation_id)
-
-
 async def put_service(pool: asyncpg.Pool, *, principal: Principal, service: Service) -> tuple[Service, bool]:
     """Operators change any service; a partner only its own organisation's (others are 404)."""
     telemetry.tag(organisation_id=service.organisation_id)
     async with pool.acquire() as conn, conn.transaction():
         existing = await repository.get_service(conn, service_id=service.id, for_update=True)
-        if existing and not _owns(principal, existing[0].organisation_id):
+        if existing and not may_see(principal, existing[0].organisation_id):
             raise not_found("service")
-        if not _owns(principal, service.organisation_id):
+        if not may_see(principal, service.organisation_id):
             raise not_found("organisation")
         if (
             existing
@@ -175,7 +155,7 @@ async def put_service(pool: asyncpg.Pool, *, principal: Principal, service: Serv
 async def get_service(pool: asyncpg.Pool, *, principal: Principal, service_id: uuid.UUID) -> Service:
     async with pool.acquire() as conn:
         found = await repository.get_service(conn, service_id=service_id)
-    if found is None or not _owns(principal, found[0].organisation_id):
+    if found is None or not may_see(principal, found[0].organisation_id):
         raise not_found("service")
     return found[0]
 
@@ -212,7 +192,7 @@ async def report_capacity(
     now = context.clock()
     async with pool.acquire() as conn, conn.transaction():
         found = await repository.get_service(conn, service_id=service_id, for_update=True)
-        if found is None or not _owns(principal, found[0].organisation_id):
+        if found is None or not may_see(principal, found[0].organisation_id):
             raise not_found("service")
         before = found[0].capacity
         capacity = Capacity(available, maximum, now, now, unit, description)
@@ -248,14 +228,6 @@ async def put_location(pool: asyncpg.Pool, *, principal: Principal, location: Lo
         before = await repository.get_location(conn, location_id=location.id)
         await repository.upsert_location(conn, location=location, updated_by=principal.subject)
         await repository.log_changes(
-            conn,
-            diff(
-                before,
-                location,
-                resource_id=location.id,
-                resource_type="location",
-                action="update" if before else "create",
-                by=principal.subject,
-            ),
+            conn, entry_changes(before, location, resource_type="location", by=principal.subject)
         )
     return location

@@ -1,7 +1,7 @@
 """The languages a person may chat in, and the shape of what the bot says in each. Pure: no I/O.
 
-The texts themselves are in `texts.py` (Japanese, English, Chinese, Korean, Vietnamese) and
-`texts_more.py` (Portuguese, Spanish, Filipino, Nepali). The numbers are the same in every language.
+The texts themselves are in the catalogues `texts/<code>.json`, read by `texts.py`. The numbers are
+the same in every language.
 """
 
 from collections.abc import Mapping

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from contracts.vocabulary import Topic
+from eventkit.build import from_row
 from intake import sealing
 from intake.chat.domain import Chat, ChatConsent, ChatMessage, ChatState, ConsentRequest
 from intake.consent.domain import ConsentDecision, ConsentItem
@@ -240,17 +241,7 @@ async def list_messages(conn: asyncpg.Connection, sealer: Sealer, *, chat_id: uu
         chat_id,
     )
     return [
-        ChatMessage(
-            id=r["id"],
-            sender=r["sender"],
-            counsellor=r["counsellor"],
-            kind=r["kind"],
-            text=sealer.open(sealing.MESSAGE_TEXT, r["id"], r["text_enc"]),
-            delivery=r["delivery"],
-            at=r["at"],
-            provider_message_id=r["provider_message_id"],
-        )
-        for r in rows
+        from_row(ChatMessage, r, text=sealer.open(sealing.MESSAGE_TEXT, r["id"], r["text_enc"])) for r in rows
     ]
 
 

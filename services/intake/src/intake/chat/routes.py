@@ -9,54 +9,41 @@ from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from contracts.vocabulary import Channel, Topic
+from eventkit.created import answer_created
 from eventkit.deps import Counsellor, Pool
 from eventkit.errors import ERROR_RESPONSES
 from eventkit.text import Text
 from intake.chat import service
-from intake.chat.domain import ChatConsent, ChatState, ConsentRequest
+from intake.chat.domain import ChatState
 from intake.consent.domain import CONSENT_TEXTS, CURRENT_CONSENT_TEXT, ConsentDecision, ConsentItem
-from intake.consultations.schemas import CaseDetailsIn, ConsultationOut
+from intake.consultations.schemas import CaseDetailsIn, ConsultationOut, SortedConsentItems
 from intake.deps import Messenger, Now, Seal
 
 router = APIRouter(prefix="/v1", tags=["chat"], responses=ERROR_RESPONSES)
 
 
 class ChatConsentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     decision: ConsentDecision
-    items: list[ConsentItem]
+    items: SortedConsentItems
     text_version: str
     at: datetime
 
-    @classmethod
-    def of(cls, c: ChatConsent | None) -> "ChatConsentOut | None":
-        return (
-            None
-            if c is None
-            else cls(decision=c.decision, items=sorted(c.items), text_version=c.text_version, at=c.at)
-        )
-
 
 class ConsentRequestOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
-    items: list[ConsentItem]
+    items: SortedConsentItems
     text_version: str
     requested_by: str
     requested_at: datetime
 
-    @classmethod
-    def of(cls, r: ConsentRequest | None) -> "ConsentRequestOut | None":
-        if r is None:
-            return None
-        return cls(
-            id=r.id,
-            items=sorted(r.items),
-            text_version=r.text_version,
-            requested_by=r.requested_by,
-            requested_at=r.requested_at,
-        )
-
 
 class ChatSummaryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     channel: str = Field(description="line | web")
     language: str = Field(description="The person's language (ISO 639-1; Filipino is tl)")
@@ -74,16 +61,6 @@ class ChatSummaryOut(BaseModel):
     consent: ChatConsentOut | None
     consent_requested: ConsentRequestOut | None
     consultation_id: uuid.UUID | None
-
-    @classmethod
-    def of(cls, s: service.ChatSummary) -> "ChatSummaryOut":
-        return cls(
-            **{
-                **vars(s),
-                "consent": ChatConsentOut.of(s.consent),
-                "consent_requested": ConsentRequestOut.of(s.consent_requested),
-            }
-        )
 
 
 class ChatMessageOut(BaseModel):
@@ -121,21 +98,20 @@ async def list_chats(
     found = await service.list_chats(
         pool, principal=principal, state=state, topic=topic, mine=mine, limit=limit, since=since
     )
-    return [ChatSummaryOut.of(s) for s in found]
+    return [ChatSummaryOut.model_validate(s) for s in found]
 
 
 @router.post("/chats/{chat_id}/take", response_model=ChatSummaryOut, summary="Take a waiting chat")
 async def take_chat(chat_id: uuid.UUID, principal: Counsellor, pool: Pool, now: Now) -> ChatSummaryOut:
-    return ChatSummaryOut.of(await service.take(pool, principal=principal, chat_id=chat_id, now=now))
+    return ChatSummaryOut.model_validate(
+        await service.take(pool, principal=principal, chat_id=chat_id, now=now)
+    )
 
 
 @router.get("/chats/{chat_id}", response_model=ChatOut, summary="A chat you took, with its transcript")
 async def read_chat(chat_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal) -> ChatOut:
     summary, messages = await service.read(pool, sealer, principal=principal, chat_id=chat_id)
-    return ChatOut(
-        **ChatSummaryOut.of(summary).model_dump(),
-        transcript=[ChatMessageOut.model_validate(m) for m in messages],
-    )
+    return ChatOut.model_validate({**vars(summary), "transcript": messages})
 
 
 class MessageIn(BaseModel):
@@ -205,9 +181,7 @@ async def request_consent(
         text_version=body.text_version,
         now=now,
     )
-    out = ConsentRequestOut.of(request)
-    assert out is not None
-    return out
+    return ConsentRequestOut.model_validate(request)
 
 
 class ChatCloseIn(CaseDetailsIn):
@@ -251,9 +225,7 @@ async def close_chat(
         now=now,
         end_chat=body.end_chat,
     )
-    if not created:
-        response.status_code = 200
-    response.headers["Location"] = f"/v1/consultations/{view.consultation.id}"
+    answer_created(response, created=created, location=f"/v1/consultations/{view.consultation.id}")
     return ConsultationOut.of(view)
 
 
@@ -271,4 +243,4 @@ async def end_chat(
     chat_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal, messenger: Messenger, now: Now
 ) -> ChatSummaryOut:
     ended = await service.end(pool, sealer, messenger, principal=principal, chat_id=chat_id, now=now)
-    return ChatSummaryOut.of(ended)
+    return ChatSummaryOut.model_validate(ended)

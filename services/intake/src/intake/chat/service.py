@@ -11,6 +11,7 @@ import asyncpg
 
 from contracts.vocabulary import Channel, Topic
 from eventkit.auth import Principal
+from eventkit.build import from_attributes
 from eventkit.errors import invalid, not_found
 from intake.chat import repository
 from intake.chat.domain import (
@@ -41,6 +42,9 @@ from intake.sealing import Sealer
 
 @dataclass(frozen=True)
 class ChatSummary:
+    """A chat as counsellors see it: what may leave the service (never the LINE user), and its
+    number of messages."""
+
     id: uuid.UUID
     channel: str
     language: str
@@ -61,25 +65,7 @@ class ChatSummary:
 
 
 def _summary(chat: Chat, messages: int) -> ChatSummary:
-    return ChatSummary(
-        id=chat.id,
-        channel=chat.channel,
-        language=chat.language,
-        acute_risk_at=chat.acute_risk_at,
-        farewell=chat.farewell,
-        closed_reason=chat.closed_reason,
-        state=chat.state,
-        topic=chat.topic,
-        started_at=chat.started_at,
-        topic_chosen_at=chat.topic_chosen_at,
-        taken_by=chat.taken_by,
-        taken_at=chat.taken_at,
-        last_activity_at=chat.last_activity_at,
-        messages=messages,
-        consent=chat.consent,
-        consent_requested=chat.consent_requested,
-        consultation_id=chat.consultation_id,
-    )
+    return from_attributes(ChatSummary, chat, messages=messages)
 
 
 async def list_chats(

@@ -4,23 +4,10 @@ numbers and the closing message that fits the outcome. Pure: no I/O."""
 from collections.abc import Iterable
 
 from contracts.vocabulary import LawfulBasis, Severity
-from intake.chat.language import HANDOFF_BY_SEVERITY, Farewell, Language, Texts, language_of
-from intake.chat.texts import EN, JA, KO, VI, ZH
-from intake.chat.texts_more import ES, NE, PT, TL
+from intake.chat.language import HANDOFF_BY_SEVERITY, Farewell, Texts, language_of
+from intake.chat.texts import TEXTS
 from intake.consent.domain import ConsentItem
 from intake.consultations.handoff import opens_handoff
-
-TEXTS: dict[Language, Texts] = {
-    Language.JA: JA,
-    Language.EN: EN,
-    Language.ZH: ZH,
-    Language.KO: KO,
-    Language.VI: VI,
-    Language.PT: PT,
-    Language.ES: ES,
-    Language.TL: TL,
-    Language.NE: NE,
-}
 
 
 def texts_for(code: str | None) -> Texts:

@@ -5,6 +5,7 @@ from datetime import datetime
 
 import asyncpg
 
+from eventkit.build import from_row
 from intake.consent.domain import (
     Consent,
     ConsentDecision,
@@ -40,16 +41,13 @@ async def insert_consent(
 
 
 def _consent(row: asyncpg.Record) -> Consent:
-    return Consent(
-        id=row["id"],
+    return from_row(
+        Consent,
+        row,
         decision=ConsentDecision(row["decision"]),
         items=frozenset(ConsentItem(i) for i in row["items"]),
         recipient_kind=RecipientKind(row["recipient_kind"]),
         method=ConsentMethod(row["method"]),
-        text_version=row["text_version"],
-        obtained_at=row["obtained_at"],
-        obtained_by=row["obtained_by"],
-        recorded_at=row["recorded_at"],
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
+from eventkit.build import from_row
 from intake import sealing
 from intake.consultations.domain import Consultation, Contact, Entry, Revision
 from intake.risk.answers import EmergencyCall, RiskAssessment
@@ -104,32 +105,23 @@ def _risk(sealer: Sealer, row: asyncpg.Record) -> RiskAssessment | None:
 
 def _consultation(sealer: Sealer, row: asyncpg.Record) -> Consultation:
     contact_json = sealer.open(sealing.CONTACT, row["id"], row["contact_enc"])
-    return Consultation(
-        id=row["id"],
+    return from_row(
+        Consultation,
+        row,
         channel=Channel(row["channel"]),
         topic=Topic(row["topic"]),
-        municipality_code=row["municipality_code"],
         severity=Severity(row["severity"]),
         lawful_basis=LawfulBasis(row["lawful_basis"]) if row["lawful_basis"] else None,
         summary=sealer.open(sealing.SUMMARY, row["id"], row["summary_enc"]),
         contact=Contact(**json.loads(contact_json)) if contact_json else None,
-        recorded_by=row["recorded_by"],
-        recorded_at=row["recorded_at"],
         need_tags=tuple(IssueTag(t) for t in row["need_tags"]),
         age_band=AgeBand(row["age_band"]),
         gender=Gender(row["gender"]),
-        language=row["language"],
         risk=_risk(sealer, row),
-        rule_version=row["rule_version"],
         computed_severity=Severity(row["computed_severity"]) if row["computed_severity"] else None,
         risk_flags=tuple(row["risk_flags"]),
         emergency_call=EmergencyCall.model_validate(row["emergency_call"]) if row["emergency_call"] else None,
         entry=Entry(row["call_leg_id"], row["chat_id"], row["menu_id"], row["menu_digit"]),
-        revision=row["revision"],
-        updated_at=row["updated_at"],
-        closed_at=row["closed_at"],
-        closed_reason=row["closed_reason"],
-        purged_at=row["purged_at"],
     )
 
 
@@ -232,16 +224,8 @@ async def list_revisions(
     revisions = []
     for r in rows:
         personal = sealer.open(sealing.REVISION_BEFORE, r["id"], r["before_enc"])
-        revisions.append(
-            Revision(
-                revision=r["revision"],
-                fields=list(r["fields"]),
-                before=r["before"],
-                before_personal=json.loads(personal) if personal else None,
-                changed_by=r["changed_by"],
-                changed_at=r["changed_at"],
-            )
-        )
+        before_personal = json.loads(personal) if personal else None
+        revisions.append(from_row(Revision, r, fields=list(r["fields"]), before_personal=before_personal))
     return revisions
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from eventkit.created import answer_created
 from eventkit.deps import Counsellor, Pool
 from eventkit.errors import ERROR_RESPONSES
 from intake.consultations import revisions, service
@@ -48,9 +49,7 @@ async def record_consultation(
     view, created = await service.record_consultation(
         pool, sealer, principal=principal, new=body.to_domain(), idempotency_key=idempotency_key, now=now
     )
-    if not created:
-        response.status_code = 200
-    response.headers["Location"] = f"/v1/consultations/{view.consultation.id}"
+    answer_created(response, created=created, location=f"/v1/consultations/{view.consultation.id}")
     return ConsultationOut.of(view)
 
 

@@ -3,15 +3,14 @@ service answers it (also when a call leg or a chat is completed into one)."""
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from contracts.municipality import CurrentMunicipalityCode
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
 from eventkit.text import Line, Text
 from intake.consent.domain import (
-    Consent,
     ConsentDecision,
     ConsentInput,
     ConsentItem,
@@ -185,30 +184,21 @@ class SeverityOut(BaseModel):
     final: Severity
 
 
+# What consent covers, in a stable order (the domain keeps it as a set).
+SortedConsentItems = Annotated[list[ConsentItem], BeforeValidator(sorted)]
+
+
 class ConsentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: uuid.UUID
     decision: ConsentDecision
-    items: list[ConsentItem]
+    items: SortedConsentItems
     recipient_kind: RecipientKind
     method: ConsentMethod
     text_version: str
     obtained_at: datetime
     obtained_by: str
-
-    @classmethod
-    def of(cls, c: Consent | None) -> "ConsentOut | None":
-        if c is None:
-            return None
-        return cls(
-            id=c.id,
-            decision=c.decision,
-            items=sorted(c.items),
-            recipient_kind=c.recipient_kind,
-            method=c.method,
-            text_version=c.text_version,
-            obtained_at=c.obtained_at,
-            obtained_by=c.obtained_by,
-        )
 
 
 class EntryOut(BaseModel):
@@ -279,7 +269,7 @@ class ConsultationOut(BaseModel):
                     flags=list(c.risk_flags),
                     final=c.severity,
                 ),
-                "consent": ConsentOut.of(view.consent),
+                "consent": view.consent,
                 "handoff": HandoffOut.of(c.handoff(view.consent)),
             }
         )

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from contracts.vocabulary import Topic
+from eventkit.build import from_row
 from intake.phone.domain import Desk, Hours, MenuDraft, MenuOption, VoiceMenu, Window, format_hhmm, parse_hhmm
 
 # ---- voice menus ----------------------------------------------------------------------------
@@ -78,18 +79,7 @@ _MENU_COLUMNS = ", ".join(_MENU_FIELDS)
 
 
 def _menu(row: asyncpg.Record) -> VoiceMenu:
-    return VoiceMenu(
-        id=row["id"],
-        campaign=row["campaign"],
-        version=row["version"],
-        greeting=row["greeting"],
-        options=options_from_json(row["options"]),
-        fallback_number=row["fallback_number"],
-        starts_at=row["starts_at"],
-        ends_at=row["ends_at"],
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-    )
+    return from_row(VoiceMenu, row, options=options_from_json(row["options"]))
 
 
 async def insert_menu(

@@ -8,6 +8,7 @@ import asyncpg
 
 from contracts.vocabulary import Topic
 from eventkit.auth import Principal
+from eventkit.build import from_attributes
 from eventkit.errors import not_found
 from intake import sealing
 from intake.phone import repository
@@ -102,22 +103,8 @@ class CallLeg:
 
 
 def _leg(stored: StoredCallLeg, caller: str | None) -> CallLeg:
-    return CallLeg(
-        id=stored.id,
-        call_sid=stored.call_sid,
-        caller=caller,
-        called_number=stored.called_number,
-        menu_id=stored.menu_id,
-        digit=stored.digit,
-        topic=Topic(stored.topic) if stored.topic else None,
-        started_at=stored.started_at,
-        chosen_at=stored.chosen_at,
-        routed_to=stored.routed_to,
-        route_reason=stored.route_reason,
-        desk_organisation_id=stored.desk_organisation_id,
-        dial_status=stored.dial_status,
-        ended_at=stored.ended_at,
-        consultation_id=stored.consultation_id,
+    return from_attributes(
+        CallLeg, stored, caller=caller, topic=Topic(stored.topic) if stored.topic else None
     )
 
 
