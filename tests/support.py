@@ -78,6 +78,29 @@ def consultation_body(
     return body
 
 
+def case_stream(
+    system: Any, partner: Any, personal_data: PersonalData, key_prefix: str
+) -> Callable[[int], tuple[str, bool]]:
+    """`record(i)` records, as a counsellor, the `i`th consultation of a stream in `partner`'s
+    municipality in which every other case is serious (S3, the rest S1), and answers its case id
+    and whether it is serious."""
+    intake_url, token = system.urls["intake"], system.tokens["counsellor"]
+
+    def record(i: int) -> tuple[str, bool]:
+        serious = i % 2 == 0
+        body = consultation_body(personal_data, partner.municipality_code, severity="S3" if serious else "S1")
+        response = httpx.post(
+            f"{intake_url}/v1/consultations",
+            json=body,
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"{key_prefix}-{i}"},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["case_id"], serious
+
+    return record
+
+
 # What a busy machine answers now and then while the services keep running (a refused or dropped
 # connection, a timeout, a 5xx a predicate raised for): not a verdict, a reason to ask again.
 TRANSIENT = (httpx.TransportError, httpx.HTTPStatusError)

@@ -71,45 +71,36 @@ CASE = uuid.uuid4()
 REFERRAL = uuid.uuid4()
 ORG = uuid.uuid4()
 
+# What a case is routed on, and each event of several versions without what later versions added.
+ROUTING: dict[str, Any] = {"topic": Topic.LONELY, "municipality_code": "131016", "severity": Severity.S3}
+RECORDED: dict[str, Any] = {
+    "case_id": CASE,
+    "channel": Channel.PHONE,
+    **ROUTING,
+    "lawful_basis": LawfulBasis.CONSENT,
+    "recorded_at": NOW,
+}
+REQUESTED: dict[str, Any] = {
+    "case_id": CASE,
+    "referral_id": REFERRAL,
+    **ROUTING,
+    "lawful_basis": LawfulBasis.CONSENT,
+    "requested_at": NOW,
+}
+OFFERED: dict[str, Any] = {
+    "case_id": CASE,
+    "referral_id": REFERRAL,
+    "attempt": 1,
+    **ROUTING,
+    "deadline_at": NOW,
+    "offered_at": NOW,
+}
+
 SAMPLES: list[Event] = [
-    ConsultationRecorded(
-        case_id=CASE,
-        channel=Channel.PHONE,
-        topic=Topic.LONELY,
-        municipality_code="131016",
-        severity=Severity.S3,
-        lawful_basis=LawfulBasis.CONSENT,
-        recorded_at=NOW,
-        **NEEDS,
-    ),
-    ConsultationRecordedV1(
-        case_id=CASE,
-        channel=Channel.PHONE,
-        topic=Topic.LONELY,
-        municipality_code="131016",
-        severity=Severity.S3,
-        lawful_basis=LawfulBasis.CONSENT,
-        recorded_at=NOW,
-    ),
-    ReferralRequested(
-        case_id=CASE,
-        referral_id=REFERRAL,
-        topic=Topic.LONELY,
-        municipality_code="131016",
-        severity=Severity.S3,
-        lawful_basis=LawfulBasis.CONSENT,
-        requested_at=NOW,
-        **NEEDS,
-    ),
-    ReferralRequestedV1(
-        case_id=CASE,
-        referral_id=REFERRAL,
-        topic=Topic.LONELY,
-        municipality_code="131016",
-        severity=Severity.S3,
-        lawful_basis=LawfulBasis.CONSENT,
-        requested_at=NOW,
-    ),
+    ConsultationRecorded(**RECORDED, **NEEDS),
+    ConsultationRecordedV1(**RECORDED),
+    ReferralRequested(**REQUESTED, **NEEDS),
+    ReferralRequestedV1(**REQUESTED),
     ReferralMatched(
         case_id=CASE,
         referral_id=REFERRAL,
@@ -124,9 +115,7 @@ SAMPLES: list[Event] = [
                 hours=OpeningHours.of(Hours.public_office()),
             ),
         ),
-        topic=Topic.LONELY,
-        municipality_code="131016",
-        severity=Severity.S3,
+        **ROUTING,
         matched_at=NOW,
     ),
     ReferralUnmatched(case_id=CASE, referral_id=REFERRAL, reasons=("out_of_area",), unmatched_at=NOW),
@@ -143,29 +132,14 @@ SAMPLES: list[Event] = [
         failed_at=NOW,
     ),
     HandoffOffered(
-        case_id=CASE,
-        referral_id=REFERRAL,
-        attempt=1,
+        **OFFERED,
         organisation=OfferedOrganisation(organisation_id=ORG, name="sample", channels=("webhook", "email")),
-        topic=Topic.LONELY,
-        municipality_code="131016",
-        severity=Severity.S3,
-        deadline_at=NOW,
-        offered_at=NOW,
         need_tags=(IssueTag.DV, IssueTag.CHILD),
         age_band=AgeBand.YOUNG_ADULT,
         language="vi",
     ),
     HandoffOfferedV1(
-        case_id=CASE,
-        referral_id=REFERRAL,
-        attempt=1,
-        organisation=OfferedOrganisation(organisation_id=ORG, name="sample", channels=("webhook",)),
-        topic=Topic.LONELY,
-        municipality_code="131016",
-        severity=Severity.S3,
-        deadline_at=NOW,
-        offered_at=NOW,
+        **OFFERED, organisation=OfferedOrganisation(organisation_id=ORG, name="sample", channels=("webhook",))
     ),
     HandoffAcknowledged(
         case_id=CASE, referral_id=REFERRAL, attempt=1, organisation_id=ORG, via="link", acknowledged_at=NOW
@@ -215,9 +189,7 @@ SAMPLES: list[Event] = [
         referral_id=REFERRAL,
         request_id=uuid.uuid4(),
         organisation_id=ORG,
-        topic=Topic.LONELY,
-        municipality_code="131016",
-        severity=Severity.S3,
+        **ROUTING,
         requested_at=NOW,
         **NEEDS,
     ),

@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from support import axe_violations as _axe_violations
 
 from eventkit.testing import repo_root
@@ -38,6 +38,15 @@ def _chat_id(page: Page) -> str:
     chat_id = page.evaluate("() => JSON.parse(sessionStorage.getItem('tsunagu-chat')).chat_id")
     assert isinstance(chat_id, str) and chat_id
     return chat_id
+
+
+def _waiting_card(ui: Any, counsellor: Page, chat_id: str) -> Locator:
+    """Sign the counsellor in: the card of the waiting chat on their console."""
+    ui.sign_in(counsellor, "counsellor")
+    counsellor.goto(f"{ui.url}/console")
+    return counsellor.locator(
+        ".card", has=counsellor.locator(f'form[action="/console/chats/{chat_id}/take"]')
+    )
 
 
 def _take(ui: Any, counsellor: Page, chat_id: str) -> None:
@@ -92,11 +101,7 @@ def test_a_person_in_crisis_consents_in_the_chat_and_is_told_who_will_call_and_w
     counsellor_context = ui.context()
     counsellor = counsellor_context.new_page()
     counsellor_errors = ui.watch(counsellor)
-    ui.sign_in(counsellor, "counsellor")
-    counsellor.goto(f"{ui.url}/console")
-    card = counsellor.locator(
-        ".card", has=counsellor.locator(f'form[action="/console/chats/{chat_id}/take"]')
-    )
+    card = _waiting_card(ui, counsellor, chat_id)
     expect(card).to_contain_text("危険を示す言葉", timeout=30_000)
     expect(card).to_contain_text("言語:日本語")
     assert _axe_violations(counsellor) == []
@@ -184,11 +189,7 @@ def test_a_person_chooses_chinese_on_the_english_page_and_ends_the_chat_while_th
     counsellor_context = ui.context(phone=True, lang="en")
     counsellor = counsellor_context.new_page()
     counsellor_errors = ui.watch(counsellor)
-    ui.sign_in(counsellor, "counsellor")
-    counsellor.goto(f"{ui.url}/console")
-    card = counsellor.locator(
-        ".card", has=counsellor.locator(f'form[action="/console/chats/{chat_id}/take"]')
-    )
+    card = _waiting_card(ui, counsellor, chat_id)
     expect(card).to_contain_text("Language: Chinese", timeout=30_000)
     _take(ui, counsellor, chat_id)
     expect(person.locator("#chat-status")).to_contain_text("已与咨询员连接", timeout=15_000)

@@ -3,10 +3,9 @@
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 from conftest import Receiver, System
-from support import PersonalData, accept_all, assert_notified_exactly_once, consultation_body
+from support import PersonalData, accept_all, assert_notified_exactly_once, case_stream
 
 pytestmark = pytest.mark.e2e
 
@@ -26,22 +25,7 @@ def test_every_serious_case_is_notified_exactly_once_across_a_stop_mid_stream(  
     how: str,
 ) -> None:
     partner = partner_factory()
-    token = system.tokens["counsellor"]
-
-    def post(i: int) -> tuple[str, bool]:
-        serious = i % 2 == 0
-        body = consultation_body(personal_data, partner.municipality_code, severity="S3" if serious else "S1")
-        response = httpx.post(
-            f"{system.urls['intake']}/v1/consultations",
-            json=body,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Idempotency-Key": f"crash-{victim}-{i}-{partner.id}",
-            },
-            timeout=30,
-        )
-        assert response.status_code == 201, response.text
-        return response.json()["case_id"], serious
+    post = case_stream(system, partner, personal_data, f"crash-{victim}-{partner.id}")
 
     cases: list[tuple[str, bool]] = []
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -6,12 +6,11 @@ import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from conftest import Receiver, System
-from support import PersonalData, accept_all, assert_notified_exactly_once, consultation_body, wait_until
+from support import PersonalData, accept_all, assert_notified_exactly_once, case_stream, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -81,19 +80,7 @@ def test_two_replicas_share_the_partitions_lose_and_duplicate_nothing_and_surviv
         every[group] = held[0] | held[1]
 
     partner = partner_factory()
-    token = system.tokens["counsellor"]
-
-    def post(i: int) -> tuple[str, bool]:
-        serious = i % 2 == 0
-        body = consultation_body(personal_data, partner.municipality_code, severity="S3" if serious else "S1")
-        response = httpx.post(
-            f"{system.urls['intake']}/v1/consultations",
-            json=body,
-            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"scale-{i}-{partner.id}"},
-            timeout=30,
-        )
-        assert response.status_code == 201, response.text
-        return response.json()["case_id"], serious
+    post = case_stream(system, partner, personal_data, f"scale-{partner.id}")
 
     # Under load, the second referral replica dies without a word (SIGKILL: offsets uncommitted).
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -30,17 +30,26 @@ def hours(byday: str, opens: str, closes: str) -> list[dict[str, str]]:
 ROUND_THE_CLOCK = hours(EVERY_DAY, "00:00", "24:00")
 OFFICE = hours(WEEKDAYS, "08:30", "17:15")
 
+
+def shakyo(name: str, code: str, capabilities: list[str]) -> dict[str, Any]:
+    """A council of social welfare (社会福祉協議会): every one here takes loneliness, poverty and
+    disaster cases in its municipality, in office hours."""
+    return {
+        "name": name,
+        "org_type": "SHAKYO",
+        "coverage": [code],
+        "topics": ["LONELY", "POVERTY", "DISASTER"],
+        "capabilities": capabilities,
+        "schedules": OFFICE,
+    }
+
+
 # key → (name, org_type, coverage, topics, capabilities, schedules, extra fields)
 ORGANISATIONS: dict[str, dict[str, Any]] = {
     # ---- 浜松市 (a designated city: 中央区, 浜名区, 天竜区) --------------------------------------
-    "chuo_shakyo": {
-        "name": "浜松市中央区社会福祉協議会（シナリオ）",
-        "org_type": "SHAKYO",
-        "coverage": [CHUO],
-        "topics": ["LONELY", "POVERTY", "DISASTER"],
-        "capabilities": ["INTERVIEW", "ACCOMPANY", "FOOD", "CASH", "OUTREACH"],
-        "schedules": OFFICE,
-    },
+    "chuo_shakyo": shakyo(
+        "浜松市中央区社会福祉協議会（シナリオ）", CHUO, ["INTERVIEW", "ACCOMPANY", "FOOD", "CASH", "OUTREACH"]
+    ),
     "jiritsu": {
         "name": "浜松市生活自立相談支援センター（シナリオ）",
         "org_type": "JIRITSU",
@@ -138,14 +147,9 @@ ORGANISATIONS: dict[str, dict[str, Any]] = {
         "topics": [],
         "capabilities": ["INTERVIEW"],
     },
-    "tenryu_shakyo": {
-        "name": "浜松市天竜区社会福祉協議会（シナリオ）",
-        "org_type": "SHAKYO",
-        "coverage": [TENRYU],
-        "topics": ["LONELY", "POVERTY", "DISASTER"],
-        "capabilities": ["INTERVIEW", "OUTREACH", "FOOD"],
-        "schedules": OFFICE,
-    },
+    "tenryu_shakyo": shakyo(
+        "浜松市天竜区社会福祉協議会（シナリオ）", TENRYU, ["INTERVIEW", "OUTREACH", "FOOD"]
+    ),
     "night_outreach": {
         "name": "はまなこ夜まわりの会（シナリオ）",
         "org_type": "NPO",
@@ -155,14 +159,9 @@ ORGANISATIONS: dict[str, dict[str, Any]] = {
         "schedules": hours(EVERY_DAY, "18:00", "06:00"),
     },
     # ---- 東京都: 世田谷区 and the Ogasawara islands ---------------------------------------------
-    "setagaya_shakyo": {
-        "name": "世田谷区社会福祉協議会（シナリオ）",
-        "org_type": "SHAKYO",
-        "coverage": [SETAGAYA],
-        "topics": ["LONELY", "POVERTY", "DISASTER"],
-        "capabilities": ["INTERVIEW", "ACCOMPANY", "FOOD", "CASH", "OUTREACH"],
-        "schedules": OFFICE,
-    },
+    "setagaya_shakyo": shakyo(
+        "世田谷区社会福祉協議会（シナリオ）", SETAGAYA, ["INTERVIEW", "ACCOMPANY", "FOOD", "CASH", "OUTREACH"]
+    ),
     "setagaya_child": {
         "name": "世田谷区児童相談所（シナリオ）",
         "org_type": "CHILD_GUIDANCE",
@@ -180,23 +179,15 @@ ORGANISATIONS: dict[str, dict[str, Any]] = {
         "capabilities": ["INTERVIEW", "ACCOMPANY"],
         "schedules": hours("TU,WE,TH,FR,SA,SU", "13:00", "21:00"),
     },
-    "ogasawara_shakyo": {
-        "name": "小笠原村社会福祉協議会（シナリオ）",
-        "org_type": "SHAKYO",
-        "coverage": [OGASAWARA],
-        "topics": ["LONELY", "POVERTY", "DISASTER"],
-        "capabilities": ["INTERVIEW", "OUTREACH", "FOOD"],
-        "schedules": OFFICE,
-    },
+    "ogasawara_shakyo": shakyo(
+        "小笠原村社会福祉協議会（シナリオ）", OGASAWARA, ["INTERVIEW", "OUTREACH", "FOOD"]
+    ),
     # ---- 岩手県陸前高田市: rebuilding after a disaster ----------------------------------------
-    "takata_shakyo": {
-        "name": "陸前高田市社会福祉協議会（シナリオ）",
-        "org_type": "SHAKYO",
-        "coverage": [RIKUZENTAKATA],
-        "topics": ["LONELY", "POVERTY", "DISASTER"],
-        "capabilities": ["INTERVIEW", "OUTREACH", "FOOD", "HOUSING", "ACCOMPANY"],
-        "schedules": OFFICE,
-    },
+    "takata_shakyo": shakyo(
+        "陸前高田市社会福祉協議会（シナリオ）",
+        RIKUZENTAKATA,
+        ["INTERVIEW", "OUTREACH", "FOOD", "HOUSING", "ACCOMPANY"],
+    ),
     "takata_rebuild": {
         "name": "NPO法人たかた生活再建ネット（シナリオ）",
         "org_type": "NPO",
@@ -206,14 +197,7 @@ ORGANISATIONS: dict[str, dict[str, Any]] = {
         "schedules": ROUND_THE_CLOCK,
     },
     # ---- 北海道利尻町: an island town --------------------------------------------------------
-    "rishiri_shakyo": {
-        "name": "利尻町社会福祉協議会（シナリオ）",
-        "org_type": "SHAKYO",
-        "coverage": [RISHIRI],
-        "topics": ["LONELY", "POVERTY", "DISASTER"],
-        "capabilities": ["INTERVIEW", "OUTREACH", "FOOD"],
-        "schedules": OFFICE,
-    },
+    "rishiri_shakyo": shakyo("利尻町社会福祉協議会（シナリオ）", RISHIRI, ["INTERVIEW", "OUTREACH", "FOOD"]),
 }
 
 

@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 
 from contracts.hours import JST, Weekday, WeeklyRule
 from contracts.municipality import check_digit
-from contracts.vocabulary import AgeBand, Gender, Severity, Topic
+from contracts.vocabulary import Gender, Severity, Topic
 from directory.context import Context
 from directory.curation import service as curation
 from directory.curation.domain import RegisterQuery
 from directory.matching import service as matching
-from directory.matching.domain import Exclusion, ReferralNeeds
+from directory.matching.domain import Exclusion
 from directory.paging import PageRequest
 from directory.register import repository, service
 from directory.register.domain import (
@@ -35,18 +35,9 @@ from eventkit.db import create_pool
 from eventkit.errors import Invalid, NotFound
 from eventkit.http import status_of
 
+from ..builders import needs_for
+
 pytestmark = pytest.mark.integration
-
-
-def needs_for(topic: Topic, code: str, severity: Severity, **more: Any) -> ReferralNeeds:
-    """A Japanese speaker of unknown age and gender with no tags, unless `more` says otherwise."""
-    plain: dict[str, Any] = {
-        "need_tags": (),
-        "age_band": AgeBand.UNKNOWN,
-        "gender": Gender.UNKNOWN,
-        "language": "ja",
-    }
-    return ReferralNeeds(topic, code, severity, **(plain | more))
 
 
 SHINJUKU = "131041"
@@ -124,11 +115,17 @@ async def test_concurrent_puts_of_a_new_id_end_as_one_create_and_one_update(pool
     assert sorted(created for _, created in results) == [False, True]
 
 
-async def test_partner_reads_only_its_own_organisation(pool: asyncpg.Pool) -> None:
+async def two_organisations_and_a_partner_of_the_first(
+    pool: asyncpg.Pool,
+) -> tuple[tuple[Organisation, Service], tuple[Organisation, Service], Principal]:
     own, other = organisation(), organisation(name="別の団体")
     for o in (own, other):
         await put(pool, o)
-    partner = Principal(subject="partner-1", role=Role.PARTNER, organisation_id=own[0].id)
+    return own, other, Principal(subject="partner-1", role=Role.PARTNER, organisation_id=own[0].id)
+
+
+async def test_partner_reads_only_its_own_organisation(pool: asyncpg.Pool) -> None:
+    own, other, partner = await two_organisations_and_a_partner_of_the_first(pool)
 
     record = await service.get_organisation(
         pool, context=CONTEXT, principal=partner, organisation_id=own[0].id
@@ -140,10 +137,7 @@ async def test_partner_reads_only_its_own_organisation(pool: asyncpg.Pool) -> No
 
 
 async def test_a_partner_edits_and_reports_capacity_for_its_own_services_only(pool: asyncpg.Pool) -> None:
-    own, other = organisation(), organisation(name="別の団体")
-    for o in (own, other):
-        await put(pool, o)
-    partner = Principal(subject="partner-1", role=Role.PARTNER, organisation_id=own[0].id)
+    own, other, partner = await two_organisations_and_a_partner_of_the_first(pool)
 
     saved = await service.report_capacity(
         pool, context=CONTEXT, principal=partner, service_id=own[1].id, available=2, maximum=4,

@@ -10,12 +10,13 @@ import pytest
 
 from contracts.events import ReofferRequested
 from contracts.hours import JST
-from contracts.vocabulary import AgeBand, Gender, Severity, Topic
 from directory.context import Context
 from directory.handlers import build_handlers
 from directory.register import repository
 from eventkit.consumer import Message
 from eventkit.envelope import new_envelope
+
+from ..builders import reoffer_request
 
 pytestmark = pytest.mark.integration
 
@@ -25,20 +26,7 @@ HANDLERS = build_handlers(Context(clock=lambda: WEDNESDAY_11))
 
 
 def choice(organisation_id: uuid.UUID) -> ReofferRequested:
-    return ReofferRequested(
-        case_id=uuid.uuid4(),
-        referral_id=uuid.uuid4(),
-        request_id=uuid.uuid4(),
-        organisation_id=organisation_id,
-        topic=Topic.LONELY,
-        municipality_code=SHINJUKU,
-        severity=Severity.S3,
-        need_tags=(),
-        age_band=AgeBand.UNKNOWN,
-        gender=Gender.UNKNOWN,
-        language="ja",
-        requested_at=WEDNESDAY_11,
-    )
+    return reoffer_request(organisation_id, requested_at=WEDNESDAY_11, municipality_code=SHINJUKU)
 
 
 async def answer(pool: asyncpg.Pool, event: ReofferRequested) -> dict[str, Any]:

@@ -34,18 +34,9 @@ from directory.register.domain import (
     ServiceStatus,
 )
 
+from ..builders import needs_for
+
 pytestmark = pytest.mark.unit
-
-
-def needs_for(topic: Topic, code: str, severity: Severity, **more: Any) -> ReferralNeeds:
-    """A Japanese speaker of unknown age and gender with no tags, unless `more` says otherwise."""
-    plain: dict[str, Any] = {
-        "need_tags": (),
-        "age_band": AgeBand.UNKNOWN,
-        "gender": Gender.UNKNOWN,
-        "language": "ja",
-    }
-    return ReferralNeeds(topic, code, severity, **(plain | more))
 
 
 SHINJUKU = "131041"  # 新宿区

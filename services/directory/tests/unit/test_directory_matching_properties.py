@@ -3,7 +3,6 @@
 import random
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -25,18 +24,9 @@ from directory.register.domain import (
     ServiceStatus,
 )
 
+from ..builders import needs_for
+
 pytestmark = pytest.mark.unit
-
-
-def needs_for(topic: Topic, code: str, severity: Severity, **more: Any) -> ReferralNeeds:
-    """A Japanese speaker of unknown age and gender with no tags, unless `more` says otherwise."""
-    plain: dict[str, Any] = {
-        "need_tags": (),
-        "age_band": AgeBand.UNKNOWN,
-        "gender": Gender.UNKNOWN,
-        "language": "ja",
-    }
-    return ReferralNeeds(topic, code, severity, **(plain | more))
 
 
 NOW = datetime(2026, 1, 2, 10, 0, tzinfo=JST)  # inside the year-end closure, a Friday

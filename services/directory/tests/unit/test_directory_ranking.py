@@ -15,6 +15,8 @@ from directory.matching.domain import Exclusion, Listing, ReferralNeeds
 from directory.matching.ranking import match
 from directory.register.domain import Capability, Channel, Eligibility, Organisation, OrgType, Service
 
+from ..builders import needs_for
+
 pytestmark = pytest.mark.unit
 
 CHUO_WARD, HAMAMATSU = "221384", "221309"  # 浜松市中央区 and its city
@@ -25,16 +27,6 @@ NEW_YEARS_EVE_22 = datetime(2025, 12, 31, 22, 0, tzinfo=JST)
 EVERY_DAY = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 ROUND_THE_CLOCK = (weekly(EVERY_DAY, "00:00", "24:00"),)
 CAN = Capability
-
-
-def needs(topic: Topic, code: str, severity: Severity = Severity.S3, **more: Any) -> ReferralNeeds:
-    plain: dict[str, Any] = {
-        "need_tags": (),
-        "age_band": AgeBand.UNKNOWN,
-        "gender": Gender.UNKNOWN,
-        "language": "ja",
-    }
-    return ReferralNeeds(topic, code, severity, **(plain | more))
 
 
 def org(
@@ -81,7 +73,7 @@ def _city(case: ReferralNeeds) -> str | None:
 
 
 def test_a_shelter_one_tier_up_beats_a_ward_council_that_cannot_shelter() -> None:
-    case = needs(Topic.WOMEN, CHUO_WARD, need_tags=(IssueTag.DV,), gender=Gender.FEMALE)
+    case = needs_for(Topic.WOMEN, CHUO_WARD, need_tags=(IssueTag.DV,), gender=Gender.FEMALE)
     shakyo = org("中央区社協", (CHUO_WARD,), {CAN.INTERVIEW, CAN.ACCOMPANY}, schedules=ROUND_THE_CLOCK)
     shelter = org(
         "浜松市DVシェルター",
@@ -101,7 +93,7 @@ def test_a_shelter_one_tier_up_beats_a_ward_council_that_cannot_shelter() -> Non
 
 
 def test_a_family_with_a_withdrawn_son_goes_to_the_hikikomori_centre_not_the_mental_health_centre() -> None:
-    case = needs(Topic.LONELY, SHINJUKU, need_tags=(IssueTag.HIK, IssueTag.FAM))
+    case = needs_for(Topic.LONELY, SHINJUKU, need_tags=(IssueTag.HIK, IssueTag.FAM))
     mental_health = org(
         "精神保健福祉センター", ("13",), {CAN.INTERVIEW, CAN.MEDICAL_LINK}, org_type=OrgType.MHWC
     )
@@ -113,7 +105,7 @@ def test_a_family_with_a_withdrawn_son_goes_to_the_hikikomori_centre_not_the_men
 
 
 def test_a_sixteen_year_old_is_never_offered_to_an_adult_service_and_finds_the_youth_npo() -> None:
-    case = needs(Topic.UNDER18, SHINJUKU, need_tags=(IssueTag.SUI,), age_band=AgeBand.TEEN)
+    case = needs_for(Topic.UNDER18, SHINJUKU, need_tags=(IssueTag.SUI,), age_band=AgeBand.TEEN)
     adults = org(
         "成人こころの相談センター",
         (SHINJUKU,),
@@ -145,8 +137,8 @@ def test_a_public_office_without_published_hours_keeps_public_office_hours(
 ) -> None:
     office = org("福祉事務所", (SHINJUKU,), {CAN.INTERVIEW, CAN.CASH}, org_type=OrgType.WELFARE_OFFICE)
 
-    s2 = match(needs(Topic.POVERTY, SHINJUKU, Severity.S2), [office], area=Area.of(SHINJUKU), at=at)
-    s3 = match(needs(Topic.POVERTY, SHINJUKU), [office], area=Area.of(SHINJUKU), at=at)
+    s2 = match(needs_for(Topic.POVERTY, SHINJUKU, Severity.S2), [office], area=Area.of(SHINJUKU), at=at)
+    s3 = match(needs_for(Topic.POVERTY, SHINJUKU), [office], area=Area.of(SHINJUKU), at=at)
 
     (candidate,) = s2.candidates
     assert candidate.open_state.open_now is open_now
@@ -157,7 +149,7 @@ def test_a_public_office_without_published_hours_keeps_public_office_hours(
 
 
 def test_at_s3_an_organisation_known_to_be_open_ranks_above_one_whose_hours_are_unknown() -> None:
-    case = needs(Topic.LONELY, SHINJUKU, need_tags=(IssueTag.ISO,))
+    case = needs_for(Topic.LONELY, SHINJUKU, need_tags=(IssueTag.ISO,))
     unknown = org("区内NPO(時間不明)", (SHINJUKU,), {CAN.INTERVIEW})
     open_line = org("都の24時間ライン", ("13",), {CAN.INTERVIEW}, schedules=ROUND_THE_CLOCK)
 
@@ -167,12 +159,12 @@ def test_at_s3_an_organisation_known_to_be_open_ranks_above_one_whose_hours_are_
     assert "open_24h" in result.candidates[0].reasons
     assert "hours_unknown" in result.candidates[1].reasons
     # At S2 nothing waits on "now": the closer one comes first.
-    s2 = needs(Topic.LONELY, SHINJUKU, Severity.S2, need_tags=(IssueTag.ISO,))
+    s2 = needs_for(Topic.LONELY, SHINJUKU, Severity.S2, need_tags=(IssueTag.ISO,))
     assert first([unknown, open_line], s2, MIDORI_NO_HI_10) == "区内NPO(時間不明)"
 
 
 def test_a_generalist_is_the_fallback_when_no_capable_organisation_can_be_reached_in_time() -> None:
-    case = needs(Topic.POVERTY, SHINJUKU, need_tags=(IssueTag.HOU,))
+    case = needs_for(Topic.POVERTY, SHINJUKU, need_tags=(IssueTag.HOU,))
     housing_office = org(
         "住まい相談窓口(福祉事務所)",
         (SHINJUKU,),
@@ -187,7 +179,7 @@ def test_a_generalist_is_the_fallback_when_no_capable_organisation_can_be_reache
 
 
 def test_a_capable_national_line_never_outranks_a_local_organisation() -> None:
-    case = needs(Topic.LONELY, SHINJUKU, need_tags=(IssueTag.HOU,))
+    case = needs_for(Topic.LONELY, SHINJUKU, need_tags=(IssueTag.HOU,))
     national = org("全国ライン", ("JP",), {CAN.INTERVIEW, CAN.HOUSING}, schedules=ROUND_THE_CLOCK)
     local = org("区社協", (SHINJUKU,), {CAN.INTERVIEW}, schedules=ROUND_THE_CLOCK)
 
@@ -195,7 +187,7 @@ def test_a_capable_national_line_never_outranks_a_local_organisation() -> None:
 
 
 def test_an_organisation_whose_channel_has_no_address_is_never_offered() -> None:
-    case = needs(Topic.LONELY, SHINJUKU)
+    case = needs_for(Topic.LONELY, SHINJUKU)
     silent = org("URLなし", (SHINJUKU,), {CAN.INTERVIEW}, channels=(Channel.WEBHOOK,), webhook=False)
     portal = org("ポータルのみ", ("13",), {CAN.INTERVIEW}, channels=(Channel.PORTAL,), webhook=False)
 
@@ -208,7 +200,7 @@ def test_an_organisation_whose_channel_has_no_address_is_never_offered() -> None
 def test_the_candidate_event_carries_the_hours_matching_went_by() -> None:
     office = org("福祉事務所", (SHINJUKU,), {CAN.INTERVIEW}, org_type=OrgType.WELFARE_OFFICE)
     (candidate,) = match(
-        needs(Topic.POVERTY, SHINJUKU, Severity.S2), [office], area=Area.of(SHINJUKU), at=THURSDAY_10
+        needs_for(Topic.POVERTY, SHINJUKU, Severity.S2), [office], area=Area.of(SHINJUKU), at=THURSDAY_10
     ).candidates
 
     event = candidate_event(candidate)

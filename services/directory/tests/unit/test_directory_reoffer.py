@@ -6,19 +6,21 @@ from datetime import datetime
 
 import pytest
 
-from contracts.events import ReofferMatched, ReofferRequested, ReofferUnmatched
+from contracts.events import ReofferMatched, ReofferUnmatched
 from contracts.hours import JST, weekly
-from contracts.vocabulary import AgeBand, Gender, Severity, Topic
+from contracts.vocabulary import Topic
 from directory.geography.domain import Area, Tier
 from directory.matching.answer import reoffer_answer
-from directory.matching.domain import Listing, MatchPolicy, ReferralNeeds
+from directory.matching.domain import Listing, MatchPolicy
 from directory.matching.reoffer import OPERATOR_CHOICE, judge_reoffer
 from directory.register.domain import Channel, Organisation, OrgType, Service
+
+from ..builders import needs_for, reoffer_request
 
 pytestmark = pytest.mark.unit
 
 SHINJUKU = "131041"
-NEEDS = ReferralNeeds(Topic.LONELY, SHINJUKU, Severity.S3, (), AgeBand.UNKNOWN, Gender.UNKNOWN, "ja")
+NEEDS = needs_for(Topic.LONELY, SHINJUKU)
 SUNDAY_3AM = datetime(2026, 3, 8, 3, 0, tzinfo=JST)
 WEEKDAYS = (weekly(["MO", "TU", "WE", "TH", "FR"], "09:00", "17:00"),)
 ORG = uuid.UUID(int=7)
@@ -74,20 +76,7 @@ def test_an_unknown_inactive_or_unreachable_choice_is_refused(
 
 
 def test_the_answer_names_the_request_and_carries_the_candidates_channels_and_hours() -> None:
-    request = ReofferRequested(
-        case_id=uuid.uuid4(),
-        referral_id=uuid.uuid4(),
-        request_id=uuid.uuid4(),
-        organisation_id=ORG,
-        topic=Topic.LONELY,
-        municipality_code=SHINJUKU,
-        severity=Severity.S3,
-        need_tags=(),
-        age_band=AgeBand.UNKNOWN,
-        gender=Gender.UNKNOWN,
-        language="ja",
-        requested_at=SUNDAY_3AM,
-    )
+    request = reoffer_request(ORG, requested_at=SUNDAY_3AM, municipality_code=SHINJUKU)
     matched = reoffer_answer(request, judge([listing()]).candidate, (), at=SUNDAY_3AM)
     assert isinstance(matched, ReofferMatched)
     assert (matched.request_id, matched.organisation.organisation_id) == (request.request_id, ORG)

@@ -113,18 +113,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @asynccontextmanager
 async def app_client(app: Any, base_url: str = "http://testserver") -> AsyncIterator[Any]:
-    """An HTTP client of a service's real app (`create_app`) on its own database, with neither its
-    consumer, nor its loops, nor a publishing relay: on a shared broker they would reach the
-    running services. The outbox rows stay in the database."""
+    """An HTTP client of an app built by `create_app`, run through its own lifespan. On a shared
+    broker build it with `loops=NO_LOOPS` (eventkit.runtime): no consumer, loops or publishing
+    relay that would reach the running services; the outbox rows stay in the database."""
     import httpx
 
-    runtime = app.state.runtime
-    runtime.handlers = {}
-    runtime.worker_factories = []
-    await runtime.start()
-    runtime.relay.stop()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client:
-            yield client
-    finally:
-        await runtime.stop()
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client,
+    ):
+        yield client

@@ -1,88 +1,55 @@
-"""Bad input on intake's real app: a control character in any text field, or an integer past
-PostgreSQL's bigint in any number, is a 422 in the error shape that names the field — never a 500.
-
-The fields are found from the app's routes (eventkit.inputprobe), so a field added later is probed
-without being listed here.
-"""
+"""Bad input on intake's real app is a 422 naming the field, never a 500 (eventkit.testing_probe)."""
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
-import httpx
 import pytest
+from fastapi import FastAPI
 
-from eventkit.auth import generate_signing_keypair, mint_token
+from eventkit.auth import mint_token
 from eventkit.crypto import generate_keyring_entry
-from eventkit.inputprobe import CONTROL_CHARACTERS, HUGE_INTEGERS, Input, answer, inputs, refusal_problem
 from eventkit.ratelimit import lift_limits
-from eventkit.testing import Infra, app_client, database_of_its_own
+from eventkit.runtime import NO_LOOPS
+from eventkit.testing_probe import PRIVATE_KEY, BadInputTests
 from intake.config import Settings
 from intake.main import create_app
 
 pytestmark = pytest.mark.integration
 
-PRIVATE_KEY, PUBLIC_KEY = generate_signing_keypair()
 SECRET = "probe-secret-" + "x" * 40
 
 
-def _settings(database_url: str, kafka: str) -> Settings:
-    return Settings(
-        database_url=database_url,  # type: ignore[arg-type]
-        auth_public_key=PUBLIC_KEY,
-        kafka_bootstrap_servers=kafka,
-        db_pool_min=1,
-        db_pool_max=4,
-        shutdown_grace_s=5,
-        encryption_keys=generate_keyring_entry(),  # type: ignore[arg-type]
-        twilio_auth_token=SECRET,  # type: ignore[arg-type]
-        line_channel_secret=SECRET,  # type: ignore[arg-type]
-        line_channel_access_token=SECRET,  # type: ignore[arg-type]
-        line_api_base_url="http://127.0.0.1:9",
+class TestBadInput(BadInputTests):
+    credentials = tuple(
+        {
+            "Authorization": "Bearer "
+            + mint_token(PRIVATE_KEY, role=role, subject=f"{role}-1", organisation_id=org)
+        }
+        for role, org in (
+            ("counsellor", None),
+            ("operator", None),
+            ("channel", None),
+            ("partner", str(uuid.uuid4())),
+        )
     )
+    base_url = "https://intake.example.jp"
 
-
-APP = create_app(_settings("postgresql://unused@127.0.0.1/unused", "127.0.0.1:9"))
-TEXT = inputs(APP, ["text"])
-INTEGERS = inputs(APP, ["integer"])
-CREDENTIALS: list[Mapping[str, str]] = [
-    {
-        "Authorization": "Bearer "
-        + mint_token(PRIVATE_KEY, role=role, subject=f"{role}-1", organisation_id=org)
-    }
-    for role, org in (
-        ("counsellor", None),
-        ("operator", None),
-        ("channel", None),
-        ("partner", str(uuid.uuid4())),
-    )
-]
-
-
-@pytest.fixture(scope="module")
-async def client(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
-    async with database_of_its_own(infra) as database_url:
-        app = create_app(_settings(database_url, infra.kafka_bootstrap_servers))
+    @classmethod
+    def make_app(cls, **settings: Any) -> FastAPI:
+        app = create_app(
+            Settings(
+                **settings,
+                encryption_keys=generate_keyring_entry(),
+                twilio_auth_token=SECRET,
+                line_channel_secret=SECRET,
+                line_channel_access_token=SECRET,
+                line_api_base_url="http://127.0.0.1:9",
+            ),
+            loops=NO_LOOPS,
+        )
         lift_limits(app)  # hundreds of probes from one address (test_intake_rate_limits has the limits)
-        async with app_client(app, "https://intake.example.jp") as c:
-            yield c
+        return app
 
-
-def test_the_probe_finds_the_text_fields_people_and_partners_fill_in() -> None:
-    fields = {i.field for i in TEXT}
-    assert {"body.summary", "body.contact.name", "body.text", "body.options.0.label"} <= fields
-
-
-@pytest.mark.parametrize("probed", TEXT, ids=[i.id for i in TEXT])
-async def test_a_control_character_in_a_text_field_is_refused_with_422(
-    client: httpx.AsyncClient, probed: Input
-) -> None:
-    for name, character in CONTROL_CHARACTERS.items():
-        response = await answer(client, probed, f"ab{character}cd", CREDENTIALS)
-        assert refusal_problem(response, probed) is None, (name, refusal_problem(response, probed))
-
-
-@pytest.mark.parametrize("probed", INTEGERS, ids=[i.id for i in INTEGERS])
-async def test_an_integer_past_bigint_is_refused_with_422(client: httpx.AsyncClient, probed: Input) -> None:
-    for value in HUGE_INTEGERS[1:]:
-        response = await answer(client, probed, value, CREDENTIALS)
-        assert refusal_problem(response, probed) is None, (value, refusal_problem(response, probed))
+    def test_the_probe_finds_the_text_fields_people_and_partners_fill_in(self) -> None:
+        fields = {i.field for i in self.probed("text")}
+        assert {"body.summary", "body.contact.name", "body.text", "body.options.0.label"} <= fields

@@ -65,6 +65,17 @@ async def accepted_case(api: Api, org: uuid.UUID = ORG, **changes: Any) -> tuple
     return str(case_id), referral_id
 
 
+async def closed_by_the_partner(api: Api, case_id: str, referral_id: uuid.UUID) -> None:
+    closed = HandoffOutcomeRecorded(
+        case_id=uuid.UUID(case_id),
+        referral_id=referral_id,
+        organisation_id=ORG,
+        stage=OutcomeStage.CLOSED,
+        recorded_at=api.clock.now,
+    )
+    await deliver(api.pool, closed)
+
+
 def partner(api: Api, org: uuid.UUID = ORG) -> dict[str, str]:
     return api.headers("partner", f"partner-of-{org.hex[:6]}", org)
 
@@ -196,16 +207,7 @@ async def test_a_closed_handoff_closes_the_consultation_and_starts_its_retention
         await api.pool.fetchval("SELECT closed_at FROM consultations WHERE id = $1", uuid.UUID(case_id))
         is None
     )
-    await deliver(
-        api.pool,
-        HandoffOutcomeRecorded(
-            case_id=uuid.UUID(case_id),
-            referral_id=referral_id,
-            organisation_id=ORG,
-            stage=OutcomeStage.CLOSED,
-            recorded_at=api.clock.now,
-        ),
-    )
+    await closed_by_the_partner(api, case_id, referral_id)
     row = await api.pool.fetchrow(
         "SELECT closed_at, closed_reason FROM consultations WHERE id = $1", uuid.UUID(case_id)
     )
@@ -214,16 +216,7 @@ async def test_a_closed_handoff_closes_the_consultation_and_starts_its_retention
 
 async def test_a_purged_case_answers_gone_and_releases_nothing(api: Api) -> None:
     case_id, referral_id = await accepted_case(api)
-    await deliver(
-        api.pool,
-        HandoffOutcomeRecorded(
-            case_id=uuid.UUID(case_id),
-            referral_id=referral_id,
-            organisation_id=ORG,
-            stage=OutcomeStage.CLOSED,
-            recorded_at=api.clock.now,
-        ),
-    )
+    await closed_by_the_partner(api, case_id, referral_id)
     await retention.purge(api.pool, now=api.clock.now + timedelta(days=366), retention_days=365)
     response = await api.client.get(f"/v1/cases/{case_id}/disclosure", headers=partner(api))
     assert response.status_code == 410 and response.json()["error"]["code"] == "personal_data_purged"

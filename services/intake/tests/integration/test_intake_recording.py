@@ -16,11 +16,6 @@ from eventkit.http import status_of
 from intake import sealing
 from intake.consent.domain import (
     CURRENT_CONSENT_TEXT,
-    ConsentDecision,
-    ConsentInput,
-    ConsentItem,
-    ConsentMethod,
-    RecipientKind,
 )
 from intake.consultations import revisions, service
 from intake.consultations.domain import Changes, Contact, NewConsultation
@@ -28,6 +23,8 @@ from intake.risk.answers import RiskAssessment
 from intake.risk.domain import COUNSELLOR_ONLY
 from intake.risk.rules import RULES_V1
 from intake.sealing import Sealer
+
+from ..builders import CONSENT
 
 pytestmark = pytest.mark.integration
 
@@ -42,13 +39,6 @@ NEW = NewConsultation(
     lawful_basis=LawfulBasis.CONSENT,
     summary="一人暮らしで三日食べていない、と話す",
     contact=Contact(name="試験 花子", phone="090-1234-5678", address="千代田区1-1"),
-)
-CONSENT = ConsentInput(
-    decision=ConsentDecision.GIVEN,
-    items=frozenset({ConsentItem.CONTACT, ConsentItem.SUMMARY}),
-    recipient_kind=RecipientKind.LOCAL_SUPPORT_ORG,
-    method=ConsentMethod.RECORDED_LINE,
-    text_version=CURRENT_CONSENT_TEXT,
 )
 ASSESSED = replace(
     NEW,

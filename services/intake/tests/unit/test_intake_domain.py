@@ -14,7 +14,6 @@ from intake.consent.domain import (
     CURRENT_CONSENT_TEXT,
     Consent,
     ConsentDecision,
-    ConsentInput,
     ConsentItem,
     ConsentMethod,
     RecipientKind,
@@ -25,6 +24,8 @@ from intake.consultations.handoff import opens_handoff
 from intake.risk.answers import Cssrs, EmergencyCall, EmergencyService, RiskAssessment
 from intake.risk.domain import COUNSELLOR_ONLY, CaseInput, CaseInvalid, judge
 from intake.risk.rules import RULES_V1
+
+from ..builders import CONSENT
 
 pytestmark = pytest.mark.unit
 
@@ -37,13 +38,6 @@ NEW = NewConsultation(
     lawful_basis=LawfulBasis.VITAL_INTEREST_27_1_2,
     summary="本文",
     contact=Contact(phone="0312345678"),
-)
-CONSENT = ConsentInput(
-    decision=ConsentDecision.GIVEN,
-    items=frozenset({ConsentItem.CONTACT, ConsentItem.SUMMARY}),
-    recipient_kind=RecipientKind.LOCAL_SUPPORT_ORG,
-    method=ConsentMethod.RECORDED_LINE,
-    text_version=CURRENT_CONSENT_TEXT,
 )
 FULL_CSSRS = Cssrs(
     q1_wish_to_be_dead=True,

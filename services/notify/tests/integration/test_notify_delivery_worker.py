@@ -225,6 +225,22 @@ def delivery_id_of(event: HandoffOffered, channel: str = "webhook") -> str:
     return key if channel == "webhook" else f"{key}:{channel}"
 
 
+async def a_partner_with_a_secret(pool: asyncpg.Pool, keyring: Keyring) -> uuid.UUID:
+    """A partner organisation whose webhook signing secret has been issued, with no grace period."""
+    organisation_id = uuid.uuid4()
+    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    return organisation_id
+
+
+async def offered(
+    pool: asyncpg.Pool, organisation_id: uuid.UUID, webhook_url: str | None, **options: Any
+) -> HandoffOffered:
+    """An offer to `organisation_id` (see `a_match`), handled the way the consumer does."""
+    event = a_match(organisation_id, webhook_url, **options)
+    await handle(pool, event)
+    return event
+
+
 async def delivery(pool: asyncpg.Pool, event: HandoffOffered, channel: str = "webhook") -> Delivery:
     async with pool.acquire() as conn:
         found = await repository.get_delivery(conn, delivery_id=delivery_id_of(event, channel))
@@ -266,8 +282,7 @@ async def test_the_worker_posts_a_correctly_signed_webhook_and_stages_one_notifi
 ) -> None:
     organisation_id = uuid.uuid4()
     issued = await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
-    event = a_match(organisation_id, receiver.hook(organisation_id))
-    await handle(pool, event)
+    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
     worker = make_worker(clock=a_clock())
 
     assert await worker.run_once() == 1
@@ -345,11 +360,9 @@ async def test_the_worker_posts_a_correctly_signed_webhook_and_stages_one_notifi
 async def test_a_partner_answering_503_is_retried_with_backoff_until_one_failure_is_announced(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = uuid.uuid4()
-    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
     receiver.status = 503
-    event = a_match(organisation_id, receiver.hook(organisation_id))
-    await handle(pool, event)
+    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
     clock = a_clock()
     worker = make_worker(
         clock=clock, policy=RetryPolicy(max_tries=3, base_s=10.0, max_s=15.0), rand=lambda: 1.0
@@ -391,11 +404,9 @@ async def test_a_partner_answering_503_is_retried_with_backoff_until_one_failure
 async def test_a_partner_that_recovers_gets_the_delivery_on_a_later_try(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = uuid.uuid4()
-    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
     receiver.statuses = [500, 502]
-    event = a_match(organisation_id, receiver.hook(organisation_id))
-    await handle(pool, event)
+    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
     clock = a_clock()
     worker = make_worker(clock=clock)
 
@@ -412,8 +423,7 @@ async def test_without_a_signing_secret_the_delivery_fails_with_no_signing_secre
     pool: asyncpg.Pool, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
     organisation_id = uuid.uuid4()
-    event = a_match(organisation_id, receiver.hook(organisation_id))
-    await handle(pool, event)
+    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
     clock = a_clock()
     worker = make_worker(clock=clock, policy=RetryPolicy(max_tries=2, base_s=1.0, max_s=1.0))
 
@@ -432,10 +442,8 @@ async def test_without_a_signing_secret_the_delivery_fails_with_no_signing_secre
 async def test_an_offer_without_a_webhook_url_fails_at_once_with_no_webhook_url(
     pool: asyncpg.Pool, keyring: Keyring, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = uuid.uuid4()
-    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
-    event = a_match(organisation_id, None)
-    await handle(pool, event)
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
+    event = await offered(pool, organisation_id, None)
 
     assert await make_worker(clock=a_clock()).run_once() == 1
 
@@ -447,11 +455,9 @@ async def test_an_offer_without_a_webhook_url_fails_at_once_with_no_webhook_url(
 async def test_an_unreachable_partner_counts_as_a_connect_error(
     pool: asyncpg.Pool, keyring: Keyring, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = uuid.uuid4()
-    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
     # Port 9 on loopback: nothing listens there, the connection is refused at once.
-    event = a_match(organisation_id, "http://127.0.0.1:9/hooks")
-    await handle(pool, event)
+    event = await offered(pool, organisation_id, "http://127.0.0.1:9/hooks")
 
     assert await make_worker(clock=a_clock()).run_once() == 1
 
@@ -462,11 +468,9 @@ async def test_an_unreachable_partner_counts_as_a_connect_error(
 async def test_a_partner_slower_than_the_timeout_counts_as_a_timeout(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = uuid.uuid4()
-    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
     receiver.delay_s = 1.0
-    event = a_match(organisation_id, receiver.hook(organisation_id))
-    await handle(pool, event)
+    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
 
     assert await make_worker(clock=a_clock(), webhook_timeout_s=0.2).run_once() == 1
 
@@ -477,10 +481,8 @@ async def test_a_partner_slower_than_the_timeout_counts_as_a_timeout(
 async def test_a_delivered_delivery_is_never_sent_again(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = uuid.uuid4()
-    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
-    event = a_match(organisation_id, receiver.hook(organisation_id))
-    await handle(pool, event)
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
+    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
     clock = a_clock()
     worker = make_worker(clock=clock)
     assert await worker.run_once() == 1
@@ -497,10 +499,8 @@ async def test_a_delivered_delivery_is_never_sent_again(
 async def test_a_delivery_left_sending_by_a_crashed_sender_is_sent_again_after_its_lease(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = uuid.uuid4()
-    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
-    event = a_match(organisation_id, receiver.hook(organisation_id))
-    await handle(pool, event)
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
+    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
     clock = a_clock()
     async with pool.acquire() as conn:  # a sender claims the row and dies before finishing
         [claimed] = await repository.claim_due(conn, limit=10, lease_s=60, now=clock.now)
@@ -523,8 +523,7 @@ async def test_after_a_rotation_both_secrets_sign_during_the_grace_period(
     old = await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=3600)
     new = await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=3600)
     assert new.rotated and not old.rotated
-    event = a_match(organisation_id, receiver.hook(organisation_id))
-    await handle(pool, event)
+    await offered(pool, organisation_id, receiver.hook(organisation_id))
 
     assert await make_worker().run_once() == 1
 
@@ -541,8 +540,7 @@ async def test_after_the_grace_period_only_the_new_secret_signs(
     organisation_id = uuid.uuid4()
     old = await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
     new = await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
-    event = a_match(organisation_id, receiver.hook(organisation_id))
-    await handle(pool, event)
+    await offered(pool, organisation_id, receiver.hook(organisation_id))
 
     assert await make_worker().run_once() == 1
 
@@ -560,8 +558,7 @@ async def test_after_the_grace_period_only_the_new_secret_signs(
 async def test_two_workers_running_at_once_never_send_the_same_delivery_twice(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = uuid.uuid4()
-    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
     events = [a_match(organisation_id, receiver.hook(organisation_id)) for _ in range(30)]
     for event in events:
         await handle(pool, event)
@@ -591,8 +588,7 @@ async def test_two_workers_running_at_once_never_send_the_same_delivery_twice(
 async def test_a_running_worker_is_woken_by_a_new_delivery_and_stops_when_asked(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = uuid.uuid4()
-    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
     # A poll interval this long means only the NOTIFY can bring the delivery out in time.
     worker = make_worker(poll_interval_s=60.0)
     running = asyncio.create_task(worker.run())
@@ -680,8 +676,7 @@ async def test_the_email_reaches_the_smtp_server_with_the_case_codes_deadline_an
     pool: asyncpg.Pool, smtp: MailSink, make_worker: WorkerFactory
 ) -> None:
     organisation_id = uuid.uuid4()
-    event = a_match(organisation_id, None, channels=("email",), email="alerts@partner.example")
-    await handle(pool, event)
+    event = await offered(pool, organisation_id, None, channels=("email",), email="alerts@partner.example")
 
     assert await mail_worker(make_worker, smtp).run_once() == 1
 
@@ -712,15 +707,14 @@ async def test_the_email_reaches_the_smtp_server_with_the_case_codes_deadline_an
 async def test_webhook_and_email_of_one_attempt_carry_the_same_link_and_each_is_announced(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, smtp: MailSink, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = uuid.uuid4()
-    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
-    event = a_match(
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
+    await offered(
+        pool,
         organisation_id,
         receiver.hook(organisation_id),
         channels=("webhook", "email", "portal"),
         email="alerts@partner.example",
     )
-    await handle(pool, event)
 
     assert await mail_worker(make_worker, smtp).run_once() == 2
 
@@ -737,8 +731,7 @@ async def test_when_every_channel_failed_one_delivery_failure_names_each_reason(
 ) -> None:
     organisation_id = uuid.uuid4()
     smtp.refuse.add("gone@partner.example")
-    event = a_match(organisation_id, None, channels=("webhook", "email"), email="gone@partner.example")
-    await handle(pool, event)
+    await offered(pool, organisation_id, None, channels=("webhook", "email"), email="gone@partner.example")
 
     assert await mail_worker(make_worker, smtp).run_once() == 2  # both fail for good at once
 
@@ -751,16 +744,15 @@ async def test_when_every_channel_failed_one_delivery_failure_names_each_reason(
 async def test_one_channel_failing_while_another_reached_the_partner_is_no_delivery_failure(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, smtp: MailSink, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = uuid.uuid4()
-    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
     smtp.refuse.add("gone@partner.example")
-    event = a_match(
+    event = await offered(
+        pool,
         organisation_id,
         receiver.hook(organisation_id),
         channels=("webhook", "email"),
         email="gone@partner.example",
     )
-    await handle(pool, event)
 
     assert await mail_worker(make_worker, smtp).run_once() == 2
 
@@ -771,11 +763,9 @@ async def test_one_channel_failing_while_another_reached_the_partner_is_no_deliv
 async def test_a_retry_pending_when_the_attempt_is_acknowledged_is_cancelled_and_never_sent(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = uuid.uuid4()
-    await service.issue_webhook_secret(pool, keyring, organisation_id=organisation_id, grace_s=0)
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
     receiver.status = 503
-    event = a_match(organisation_id, receiver.hook(organisation_id))
-    await handle(pool, event)
+    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
     clock = a_clock()
     worker = make_worker(clock=clock)
     assert await worker.run_once() == 1  # 503: a retry is scheduled
@@ -802,8 +792,7 @@ async def test_the_inbox_follows_the_attempt_to_expired_and_reassigned(
     pool: asyncpg.Pool, receiver: Receiver
 ) -> None:
     organisation_id = uuid.uuid4()
-    event = a_match(organisation_id, receiver.hook(organisation_id), channels=("portal",))
-    await handle(pool, event)
+    event = await offered(pool, organisation_id, receiver.hook(organisation_id), channels=("portal",))
     at = datetime.now(UTC)
     await handle(
         pool,

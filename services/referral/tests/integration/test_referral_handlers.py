@@ -19,7 +19,7 @@ from contracts.events import (
     ReferralUnmatched,
 )
 from contracts.topics import REFERRALS
-from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
+from contracts.vocabulary import AgeBand, Channel, Gender, LawfulBasis, Severity, Topic
 from eventkit.consumer import Message, PermanentFailure
 from eventkit.db import migrate, service_migrations
 from eventkit.envelope import Envelope
@@ -27,6 +27,8 @@ from referral.lifecycle.domain import HandoffPolicy
 from referral.lifecycle.handlers import bind
 from referral.lifecycle.service import Lifecycle
 from referral.main import MIGRATIONS
+
+from ..builders import consultation_recorded
 
 pytestmark = pytest.mark.integration
 
@@ -50,18 +52,13 @@ def consultation(
     severity: Severity = Severity.S3,
     basis: LawfulBasis | None = LawfulBasis.CONSENT,
 ) -> ConsultationRecorded:
-    return ConsultationRecorded(
-        case_id=case_id or uuid.uuid4(),
+    return consultation_recorded(
+        recorded_at=NOW,
+        case_id=case_id,
+        severity=severity,
+        basis=basis,
         channel=Channel.CHAT,
         topic=Topic.POVERTY,
-        municipality_code="131016",
-        severity=severity,
-        lawful_basis=basis,
-        recorded_at=NOW,
-        need_tags=(IssueTag.MON, IssueTag.ISO),
-        age_band=AgeBand.ADULT,
-        gender=Gender.FEMALE,
-        language="ja",
     )
 
 

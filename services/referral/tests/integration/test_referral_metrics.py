@@ -11,16 +11,15 @@ import asyncpg
 import pytest
 
 from contracts.vocabulary import Severity
-from eventkit.auth import generate_signing_keypair
-from eventkit.crypto import generate_keyring_entry
 from eventkit.db import service_migrations
 from eventkit.runtime import ServiceRuntime
 from eventkit.testing import Infra
-from referral.config import Settings
 from referral.lifecycle import repository
 from referral.lifecycle.service import Lifecycle
 from referral.main import GAUGES, MIGRATIONS
 from referral.scheduler import DeadlineScheduler
+
+from ..builders import runtime_settings
 
 pytestmark = pytest.mark.integration
 
@@ -59,17 +58,7 @@ async def test_the_runtime_serves_its_gauges_on_the_internal_metrics_port_only_w
 ) -> None:
     await seed(pool, lifecycle=lifecycle, severity=Severity.S4)
     port = _free_port()
-    settings = Settings(
-        database_url=service_db,
-        auth_public_key=generate_signing_keypair()[1],
-        link_verify_key=generate_signing_keypair()[1],
-        encryption_keys=generate_keyring_entry(),  # type: ignore[arg-type]
-        kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
-        metrics_port=port,
-        db_pool_min=1,
-        db_pool_max=2,
-        shutdown_grace_s=5,
-    )
+    settings = runtime_settings(service_db, infra.kafka_bootstrap_servers, metrics_port=port)
     # No consumer: it would join referral's real group on the shared broker.
     runtime = ServiceRuntime(
         name="referral",

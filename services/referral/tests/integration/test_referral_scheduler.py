@@ -16,17 +16,17 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts.topics import OPS_ALERTS, REFERRALS
 from contracts.vocabulary import DeclineReason
-from eventkit.auth import Principal, Role, generate_signing_keypair
-from eventkit.crypto import generate_keyring_entry
+from eventkit.auth import Principal, Role
 from eventkit.db import create_pool, service_migrations
 from eventkit.runtime import ServiceRuntime
 from eventkit.testing import Infra
-from referral.config import Settings
 from referral.lifecycle import repository, service
 from referral.lifecycle.domain import HandoffPolicy
 from referral.lifecycle.service import Lifecycle
 from referral.main import MIGRATIONS
 from referral.scheduler import DeadlineScheduler
+
+from ..builders import runtime_settings
 
 pytestmark = pytest.mark.integration
 
@@ -88,16 +88,7 @@ async def tail(infra: Infra) -> AsyncIterator[Tail]:
 async def relay(service_db: str, infra: Infra) -> AsyncIterator[None]:
     """referral's runtime with its outbox relay only: no consumer (it would join the real group on
     the shared broker) and no scheduler of its own (the tests drive one)."""
-    settings = Settings(
-        database_url=service_db,
-        auth_public_key=generate_signing_keypair()[1],
-        link_verify_key=generate_signing_keypair()[1],
-        encryption_keys=generate_keyring_entry(),  # type: ignore[arg-type]
-        kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
-        db_pool_min=1,
-        db_pool_max=2,
-        shutdown_grace_s=5,
-    )
+    settings = runtime_settings(service_db, infra.kafka_bootstrap_servers)
     runtime = ServiceRuntime(
         name="referral", settings=settings, migrations=service_migrations("referral", MIGRATIONS)
     )

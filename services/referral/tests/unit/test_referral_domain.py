@@ -2,12 +2,11 @@
 
 import dataclasses
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from contracts.events import (
-    Candidate,
     ConsultationRecorded,
     HandoffAcknowledged,
     HandoffDeclined,
@@ -20,12 +19,8 @@ from contracts.events import (
     ReferralWithdrawn,
 )
 from contracts.vocabulary import (
-    AgeBand,
     AlertKind,
-    Channel,
     DeclineReason,
-    Gender,
-    IssueTag,
     LawfulBasis,
     OutcomeCode,
     OutcomeStage,
@@ -34,7 +29,7 @@ from contracts.vocabulary import (
 )
 from eventkit.http import status_of
 from referral.lifecycle.delivery_track import acknowledge, acknowledgement_of, decline, expire
-from referral.lifecycle.domain import HandoffPolicy, Referral
+from referral.lifecycle.domain import Change, HandoffPolicy, Referral
 from referral.lifecycle.errors import IllegalTransition, InvalidOutcome, NotOffered, Reassigned, Withdrawn
 from referral.lifecycle.facts import (
     DeliveryFailed,
@@ -57,45 +52,17 @@ from referral.lifecycle.states import (
     WithdrawReason,
 )
 
+from ..builders import NOW, ORG_A, ORG_B, ORG_C, POLICY, candidate, consultation_recorded, later
+
 pytestmark = pytest.mark.unit
 
 S = ReferralState
-NOW = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
-ORG_A = uuid.UUID("00000000-0000-4000-8000-00000000000a")
-ORG_B = uuid.UUID("00000000-0000-4000-8000-00000000000b")
-ORG_C = uuid.UUID("00000000-0000-4000-8000-00000000000c")
-POLICY = HandoffPolicy()
 
 
 def consultation(
     severity: Severity = Severity.S3, basis: LawfulBasis | None = LawfulBasis.CONSENT
 ) -> ConsultationRecorded:
-    return ConsultationRecorded(
-        case_id=uuid.uuid4(),
-        channel=Channel.PHONE,
-        topic=Topic.SUICIDAL,
-        municipality_code="131016",
-        severity=severity,
-        lawful_basis=basis,
-        recorded_at=NOW,
-        need_tags=(IssueTag.MON, IssueTag.ISO),
-        age_band=AgeBand.ADULT,
-        gender=Gender.FEMALE,
-        language="ja",
-    )
-
-
-def candidate(org: uuid.UUID, rank: int) -> Candidate:
-    return Candidate(
-        organisation_id=org,
-        rank=rank,
-        tier="municipality",
-        reasons=("topic_match",),
-        name=f"団体{rank}",
-        webhook_url=f"https://partner.example/{rank}",
-        email=f"alerts{rank}@partner.example",
-        channels=("webhook", "email"),
-    )
+    return consultation_recorded(recorded_at=NOW, severity=severity, basis=basis, topic=Topic.SUICIDAL)
 
 
 def requested(severity: Severity = Severity.S3) -> Referral:
@@ -107,7 +74,9 @@ def matched(*orgs: uuid.UUID) -> Matched:
     return Matched(
         organisation_id=orgs[0],
         reasons=("municipality_match",),
-        candidates=tuple(candidate(org, rank) for rank, org in enumerate(orgs, start=1)),
+        candidates=tuple(
+            candidate(org, rank, channels=("webhook", "email")) for rank, org in enumerate(orgs, start=1)
+        ),
         at=NOW,
     )
 
@@ -123,8 +92,8 @@ def notified(referral: Referral, attempt: int | None = None, channel: str = "web
     return apply(referral, fact, actor="notify", policy=POLICY, now=NOW).referral
 
 
-def later(seconds: int) -> datetime:
-    return NOW + timedelta(seconds=seconds)
+def accepted() -> Referral:
+    return acknowledge(offered(), attempt=1, organisation_id=ORG_A, via="api", actor="p", at=NOW).referral
 
 
 # ---- opening -----------------------------------------------------------------------------------
@@ -275,23 +244,20 @@ def test_expiry_offers_the_next_candidate_with_a_fresh_deadline() -> None:
 
 
 def test_a_timer_of_an_attempt_that_ended_is_spent_without_effect() -> None:
-    accepted = acknowledge(offered(), attempt=1, organisation_id=ORG_A, via="api", actor="p", at=NOW).referral
-    assert expire(accepted, attempt=1, at=later(1800), policy=POLICY) is None
+    assert expire(accepted(), attempt=1, at=later(1800), policy=POLICY) is None
     moved = expire(offered(), attempt=1, at=later(1800), policy=POLICY)
     assert moved is not None
     assert expire(moved.referral, attempt=1, at=later(1801), policy=POLICY) is None
 
 
+def a_declines_attempt_1(
+    referral: Referral, reason: DeclineReason = DeclineReason.OTHER, at: datetime = NOW
+) -> Change:
+    return decline(referral, attempt=1, organisation_id=ORG_A, reason=reason, actor="p", at=at, policy=POLICY)
+
+
 def test_a_decline_records_the_reason_code_and_moves_on_at_once() -> None:
-    change = decline(
-        offered(),
-        attempt=1,
-        organisation_id=ORG_A,
-        reason=DeclineReason.NO_CAPACITY,
-        actor="p",
-        at=later(5),
-        policy=POLICY,
-    )
+    change = a_declines_attempt_1(offered(), DeclineReason.NO_CAPACITY, at=later(5))
     assert change.referral.organisation_id == ORG_B
     declined = change.events[0]
     assert isinstance(declined, HandoffDeclined) and declined.reason is DeclineReason.NO_CAPACITY
@@ -299,29 +265,10 @@ def test_a_decline_records_the_reason_code_and_moves_on_at_once() -> None:
 
 
 def test_declining_twice_is_harmless_but_declining_after_acknowledging_is_illegal() -> None:
-    once = decline(
-        offered(),
-        attempt=1,
-        organisation_id=ORG_A,
-        reason=DeclineReason.OTHER,
-        actor="p",
-        at=NOW,
-        policy=POLICY,
-    ).referral
-    assert decline(
-        once, attempt=1, organisation_id=ORG_A, reason=DeclineReason.OTHER, actor="p", at=NOW, policy=POLICY
-    ).repeated
-    accepted = acknowledge(offered(), attempt=1, organisation_id=ORG_A, via="api", actor="p", at=NOW).referral
+    once = a_declines_attempt_1(offered()).referral
+    assert a_declines_attempt_1(once).repeated
     with pytest.raises(IllegalTransition):
-        decline(
-            accepted,
-            attempt=1,
-            organisation_id=ORG_A,
-            reason=DeclineReason.OTHER,
-            actor="p",
-            at=NOW,
-            policy=POLICY,
-        )
+        a_declines_attempt_1(accepted())
 
 
 def test_a_late_acknowledgement_after_the_handoff_moved_on_is_reassigned() -> None:
@@ -428,14 +375,12 @@ def test_an_organisation_ranked_twice_is_offered_once() -> None:
 # ---- the outcome track -------------------------------------------------------------------------
 
 
-def accepted() -> Referral:
-    return acknowledge(offered(), attempt=1, organisation_id=ORG_A, via="api", actor="p", at=NOW).referral
-
-
-def outcome(referral: Referral, stage: OutcomeStage, **kw: object) -> Referral:
+def outcome(
+    referral: Referral, stage: OutcomeStage, organisation_id: uuid.UUID = ORG_A, **kw: object
+) -> Referral:
     return record_outcome(
         referral,
-        organisation_id=ORG_A,
+        organisation_id=organisation_id,
         stage=stage,
         outcome=kw.get("outcome"),  # type: ignore[arg-type]
         accompanied_to=kw.get("accompanied_to"),  # type: ignore[arg-type]
@@ -507,25 +452,9 @@ def test_outcome_codes_must_fit_the_stage() -> None:
 
 def test_only_the_accepting_organisation_records_outcomes() -> None:
     with pytest.raises(NotOffered):
-        record_outcome(
-            accepted(),
-            organisation_id=ORG_B,
-            stage=OutcomeStage.CONTACTED,
-            outcome=None,
-            accompanied_to=None,
-            actor="p",
-            at=NOW,
-        )
+        outcome(accepted(), OutcomeStage.CONTACTED, organisation_id=ORG_B)
     with pytest.raises(NotOffered):
-        record_outcome(
-            offered(),
-            organisation_id=ORG_A,
-            stage=OutcomeStage.CONTACTED,
-            outcome=None,
-            accompanied_to=None,
-            actor="p",
-            at=NOW,
-        )
+        outcome(offered(), OutcomeStage.CONTACTED)
 
 
 def test_withdrawing_ends_the_open_offer_and_a_late_acknowledgement_hears_withdrawn() -> None:

@@ -9,18 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.events import Candidate, ConsultationRecorded
+from contracts.events import Candidate
 from contracts.vocabulary import (
-    AgeBand,
     Channel,
     DeclineReason,
-    Gender,
-    IssueTag,
-    LawfulBasis,
     OutcomeCode,
     OutcomeStage,
     Severity,
-    Topic,
 )
 from referral.lifecycle.delivery_track import acknowledge, decline, expire
 from referral.lifecycle.domain import Change, HandoffPolicy, Referral
@@ -38,6 +33,8 @@ from referral.lifecycle.states import (
     ReferralState,
     WithdrawReason,
 )
+
+from ..builders import consultation_recorded
 
 pytestmark = pytest.mark.unit
 
@@ -65,18 +62,8 @@ steps = st.builds(
 
 
 def fresh(candidates: int, severity: Severity, policy: HandoffPolicy) -> Referral:
-    event = ConsultationRecorded(
-        case_id=uuid.uuid4(),
-        channel=Channel.CHAT,
-        topic=Topic.LONELY,
-        municipality_code="131041",
-        severity=severity,
-        lawful_basis=LawfulBasis.CONSENT,
-        recorded_at=START,
-        need_tags=(IssueTag.MON, IssueTag.ISO),
-        age_band=AgeBand.ADULT,
-        gender=Gender.FEMALE,
-        language="ja",
+    event = consultation_recorded(
+        recorded_at=START, severity=severity, channel=Channel.CHAT, municipality_code="131041"
     )
     requested = open_referral(case_recorded(event), referral_id=uuid.uuid4(), now=START)
     ranked = tuple(
@@ -93,22 +80,13 @@ def run(referral: Referral, step: Step, *, at: datetime, policy: HandoffPolicy) 
     org = current.organisation_id if current is not None else ORGS[0]
     stages = list(OutcomeStage)
     match step.kind:
-        case "notify":
-            return apply(
-                referral,
-                Notified(organisation_id=org, attempt=number, channel="webhook", at=at),
-                actor="notify",
-                policy=policy,
-                now=at,
+        case "notify" | "fail":
+            fact = (
+                Notified(organisation_id=org, attempt=number, channel="webhook", at=at)
+                if step.kind == "notify"
+                else DeliveryFailed(organisation_id=org, attempt=number, reason="http_503", at=at)
             )
-        case "fail":
-            return apply(
-                referral,
-                DeliveryFailed(organisation_id=org, attempt=number, reason="http_503", at=at),
-                actor="notify",
-                policy=policy,
-                now=at,
-            )
+            return apply(referral, fact, actor="notify", policy=policy, now=at)
         case "ack":
             return acknowledge(referral, attempt=number, organisation_id=org, via="api", actor="p", at=at)
         case "ack_other":

@@ -2,7 +2,6 @@
 recorded as handled elsewhere; an answer to a choice nobody waits for any more is history."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,7 +16,7 @@ from contracts.vocabulary import AgeBand, Gender, HandledElsewhereReason, Lawful
 from eventkit.auth import Principal, Role
 from eventkit.http import status_of
 from referral.lifecycle.delivery_track import expire
-from referral.lifecycle.domain import CaseNeeds, HandoffPolicy, Referral
+from referral.lifecycle.domain import CaseNeeds, Referral
 from referral.lifecycle.errors import AlreadyOffered, IllegalTransition
 from referral.lifecycle.facts import CaseRecorded, Matched, Unmatched, apply, open_referral
 from referral.lifecycle.operator_track import (
@@ -30,31 +29,12 @@ from referral.lifecycle.outcome_track import withdraw
 from referral.lifecycle.states import Action, Milestone, ReferralState, WithdrawReason
 from referral.views.domain import actions_for
 
+from ..builders import NOW, ORG_A, ORG_B, ORG_C, POLICY, candidate, later
+
 pytestmark = pytest.mark.unit
 
 S = ReferralState
-NOW = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
-ORG_A = uuid.UUID("00000000-0000-4000-8000-00000000000a")
-ORG_B = uuid.UUID("00000000-0000-4000-8000-00000000000b")
-ORG_C = uuid.UUID("00000000-0000-4000-8000-00000000000c")
-POLICY = HandoffPolicy()
 OPERATOR = Principal("operator-1", Role.OPERATOR)
-
-
-def later(seconds: int) -> datetime:
-    return NOW + timedelta(seconds=seconds)
-
-
-def candidate(org: uuid.UUID, rank: int) -> Candidate:
-    return Candidate(
-        organisation_id=org,
-        rank=rank,
-        tier="municipality",
-        reasons=("topic_match",),
-        name=f"団体{rank}",
-        webhook_url=f"https://partner.example/{rank}",
-        channels=("webhook",),
-    )
 
 
 def requested() -> Referral:

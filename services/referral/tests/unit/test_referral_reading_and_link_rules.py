@@ -3,7 +3,7 @@ sees, and which HTTP answer each lifecycle refusal gets (through eventkit's one 
 
 import dataclasses
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -18,11 +18,9 @@ from referral.lifecycle.errors import IllegalTransition, InvalidOutcome, NotOffe
 from referral.lifecycle.states import Action, AttemptState, Milestone, ReferralState
 from referral.views.domain import actions_for, may_read, narrowed_to, seen
 
-pytestmark = pytest.mark.unit
+from ..builders import NOW, ORG_A, ORG_B
 
-NOW = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
-ORG_A = uuid.UUID("00000000-0000-4000-8000-00000000000a")
-ORG_B = uuid.UUID("00000000-0000-4000-8000-00000000000b")
+pytestmark = pytest.mark.unit
 
 
 def attempt(number: int, organisation_id: uuid.UUID, state: AttemptState) -> Attempt:
