@@ -149,6 +149,12 @@ def test_a_counsellor_and_a_partner_follow_one_handoff_in_japan_time_without_los
     card.locator("a.button-small").click()
     expect(portal.locator("#acknowledge")).to_be_visible()
     _accessible(portal, ui, f"portal-handoff-offered-{lang}")
+    # Declining asks for a reason and picks none for the partner ("no capacity" would mark the
+    # organisation full): pressing decline without choosing is stopped by the browser.
+    assert portal.locator("#reason").input_value() == ""
+    portal.locator("form[action$='/decline'] button[type=submit]").click()
+    assert portal.locator("#reason").evaluate("select => select.validity.valueMissing")
+    expect(portal.locator("#acknowledge")).to_be_visible()
     portal.locator("#acknowledge").click()
     expect(portal.locator("[data-draft-done]")).to_be_visible()
     expect(portal.locator("#acknowledge")).to_have_count(0)  # answered: no second answer offered

@@ -5,6 +5,7 @@ screen readers when it appears. Operators act on it; the counsellor knows, and c
 Polled server-side for the counsellor's own recent cases (intake answers only those), with their
 referrals read in one request."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,6 +13,7 @@ from fastapi.responses import Response
 
 from contracts.municipality import register
 from web import live
+from web.api import intake, referral
 from web.deps import CounsellorPage, Ctx
 
 router = APIRouter(prefix="/console")
@@ -20,29 +22,40 @@ FAILED_STATES = ("unmatched", "exhausted")
 RECENT_CASES = 50  # the referral list accepts 50 case ids at most
 
 
-async def failed_handoffs(ctx: Ctx) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class FailedHandoff:
+    """A case of the counsellor's whose handoff needs attention, as the notice shows it."""
+
+    case_id: str
+    state: str
+    severity: str
+    topic: str
+    area: str  # the municipality's name (its code if the register lacks it)
+    since: str
+
+
+async def failed_handoffs(ctx: Ctx) -> list[FailedHandoff]:
     """The counsellor's recent cases whose handoff needs attention, oldest first."""
-    own = await ctx.call("intake", "GET", "/v1/consultations", params={"limit": RECENT_CASES})
-    case_ids = [str(c["case_id"]) for c in own or [] if c.get("case_id")]
+    own = await ctx.read(intake.CONSULTATIONS, params={"limit": RECENT_CASES})
+    case_ids = [c.case_id for c in own]
     if not case_ids:
         return []
-    referrals = await ctx.call("referral", "GET", "/v1/referrals", params={"case_id": case_ids, "limit": 200})
+    referrals = await ctx.read(referral.REFERRALS, params={"case_id": case_ids, "limit": 200})
     return [
-        {
-            "case_id": str(r["case_id"]),
-            "state": r["state"],
-            "severity": r["severity"],
-            "topic": r["topic"],
-            "area": register().display_name(str(r.get("municipality_code") or ""))
-            or r.get("municipality_code"),
-            "since": r.get("updated_at"),
-        }
-        for r in referrals or []
-        if r.get("state") in FAILED_STATES
+        FailedHandoff(
+            case_id=r.case_id,
+            state=r.state,
+            severity=r.severity,
+            topic=r.topic,
+            area=register().display_name(r.municipality_code) or r.municipality_code,
+            since=r.updated_at,
+        )
+        for r in referrals
+        if r.state in FAILED_STATES
     ]
 
 
-def attention_html(ctx: Ctx, items: list[dict[str, Any]]) -> str:
+def attention_html(ctx: Ctx, items: list[FailedHandoff]) -> str:
     template = ctx.templates.get_template("partials/attention.html")
     return template.render(t=ctx.t, items=items)
 
@@ -53,7 +66,7 @@ async def attention_stream(ctx: CounsellorPage, request: Request) -> Response:
         items = await failed_handoffs(ctx)
         return {
             "html": attention_html(ctx, items),
-            "states": sorted(f"{i['case_id']}:{i['state']}" for i in items),
+            "states": sorted(f"{i.case_id}:{i.state}" for i in items),
             "announce": ctx.t("attention.announce", count=len(items)) if items else "",
         }
 

@@ -5,12 +5,17 @@ service refuses to this user, the screen refuses too.
 """
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import ValidationError
+
+from web.api import Endpoint
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SERVICES = ("intake", "referral", "directory", "notify")
 
@@ -37,6 +42,10 @@ class NotYetAvailable(BackendError):
 
 class Unreachable(BackendError):
     """The service did not answer at all."""
+
+
+class Unreadable(BackendError):
+    """The service answered in a shape web cannot read (its OpenAPI and web.api disagree)."""
 
 
 def _route_missing(response: httpx.Response, body: Any) -> bool:
@@ -109,3 +118,35 @@ class Backends:
             str(envelope.get("message", response.reason_phrase)),
             list(envelope.get("details", [])),
         )
+
+    async def answer(
+        self,
+        endpoint: Endpoint[T],
+        *,
+        token: str,
+        path: Mapping[str, object] | None = None,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> T:
+        """The call's answer as web's typed model of it (web.api); `path` fills the endpoint's path."""
+        url = endpoint.url(**(path or {}))
+        body = await self.call(
+            endpoint.service, endpoint.method, url, token=token, json=json, params=params, headers=headers
+        )
+        try:
+            return endpoint.parse(body)
+        except ValidationError as error:
+            # Where, never what: the values may be a person's details (and so is the error's text,
+            # which is why it is not chained either).
+            fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
+            log.warning(
+                "%s %s %s: an answer web cannot read at %s",
+                endpoint.service,
+                endpoint.method,
+                endpoint.path,
+                fields[:5],
+            )
+            raise Unreadable(
+                endpoint.service, 502, "unreadable", f"{endpoint.method} {endpoint.path}", []
+            ) from None

@@ -27,6 +27,8 @@ from contracts.vocabulary import Topic
 from eventkit import telemetry
 from eventkit.auth import Role, mint_token
 from web import service
+from web.api import intake
+from web.api.intake import Chat
 from web.backends import BackendError, Backends
 from web.config import Settings
 from web.deps import SESSION_COOKIE, Checked, CounsellorPage, Page
@@ -278,12 +280,12 @@ async def take_chat(ctx: CounsellorPage, _: Checked, chat_id: uuid.UUID) -> Resp
 async def counsellor_room(
     ctx: CounsellorPage, chat_id: uuid.UUID, case: Annotated[uuid.UUID | None, Query()] = None
 ) -> Response:
-    chat = await ctx.call("intake", "GET", f"/v1/chats/{chat_id}")
+    chat = await ctx.read(intake.CHAT, chat_id=chat_id)
     return await ctx.render(
         "chat/counsellor.html",
         chat=chat,
         case_id=case,
-        language_name=LANGUAGE_NAMES.get(str(chat.get("language")), str(chat.get("language"))),
+        language_name=LANGUAGE_NAMES.get(chat.language, chat.language),
         consent_items=CONSENT_ITEMS,
         js_messages=ctx.t.prefixed("chat.js."),
     )
@@ -316,20 +318,20 @@ async def end_chat(
     return RedirectResponse(f"/console/chats/{chat_id}{suffix}", status_code=303)
 
 
-def transcript_view(chat: dict[str, Any], after: int) -> dict[str, Any]:
+def transcript_view(chat: Chat, after: int) -> dict[str, Any]:
     """intake's counsellor view of a chat as the socket's view: numbered messages after `after`."""
     messages = [
-        {"seq": seq, "sender": m.get("sender"), "text": m.get("text"), "at": m.get("at")}
-        for seq, m in enumerate(chat.get("transcript") or [], start=1)
+        {"seq": seq, "sender": m.sender, "text": m.text, "at": m.at}
+        for seq, m in enumerate(chat.transcript, start=1)
         if seq > after
     ]
     return {
-        "state": chat.get("state"),
+        "state": chat.state,
         "queue_position": None,
-        "closed_reason": chat.get("closed_reason"),
-        "consent_question": (chat.get("consent_requested") or {}).get("id"),
-        "consent": (chat.get("consent") or {}).get("decision"),
-        "acute_risk": chat.get("acute_risk_at") is not None,
+        "closed_reason": chat.closed_reason,
+        "consent_question": chat.consent_requested.id if chat.consent_requested else None,
+        "consent": chat.consent.decision if chat.consent else None,
+        "acute_risk": chat.acute_risk_at is not None,
         "messages": messages,
     }
 
@@ -356,7 +358,7 @@ async def counsellor_socket(websocket: WebSocket, chat_id: uuid.UUID) -> None:
         )
 
     async def read(chat: str, after: int) -> dict[str, Any]:
-        found: dict[str, Any] = await backends.call("intake", "GET", f"/v1/chats/{chat}", token=token())
+        found = await backends.answer(intake.CHAT, token=token(), path={"chat_id": chat})
         return transcript_view(found, after)
 
     await websocket.accept()

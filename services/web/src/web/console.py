@@ -2,8 +2,7 @@
 
 import logging
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -13,9 +12,20 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from contracts.municipality import register, validate_municipality_code
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
 from web import forms, live, risk
+from web.api import directory, intake, referral
+from web.api.directory import Municipality
+from web.api.intake import CallLeg, Chat, ChatSummary, Consultation, ConsultationSummary
 from web.backends import BackendError, NotYetAvailable
 from web.deps import Checked, CounsellorPage, Ctx
-from web.timeline import announcement, organisation_names, people_named, timeline_html
+from web.timeline import (
+    Timelines,
+    announcement,
+    colleague_view,
+    no_handoff_note,
+    organisation_names,
+    people_named,
+    timeline_html,
+)
 
 __all__ = ["organisation_names", "router", "timeline_html"]  # the operator's referral page shares them
 
@@ -35,23 +45,32 @@ def _js(ctx: Ctx) -> dict[str, str]:
 # ---- queue ----------------------------------------------------------------------------------
 
 
-async def _queue(ctx: Ctx) -> dict[str, Any]:
-    """Waiting chats (any channel) and phone calls not yet completed, from intake."""
-    result: dict[str, Any] = {"chats": [], "calls": [], "missing": []}
+@dataclass
+class Queue:
+    """Waiting chats (any channel), the counsellor's own open ones, and phone calls not yet
+    completed; `missing` names what intake does not serve (yet)."""
+
+    chats: list[ChatSummary] = field(default_factory=list)
+    mine: list[ChatSummary] = field(default_factory=list)
+    calls: list[CallLeg] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+async def _queue(ctx: Ctx) -> Queue:
+    result = Queue()
     try:
-        result["chats"] = await ctx.call("intake", "GET", "/v1/chats", params={"state": "waiting"})
-        mine = await ctx.call("intake", "GET", "/v1/chats", params={"state": "active", "mine": "true"})
-        result["mine"] = mine
+        result.chats = await ctx.read(intake.CHATS, params={"state": "waiting"})
+        result.mine = await ctx.read(intake.CHATS, params={"state": "active", "mine": "true"})
     except NotYetAvailable:
-        result["missing"].append("chats")
+        result.missing.append("chats")
     try:
-        result["calls"] = await ctx.call("intake", "GET", "/v1/channels/phone/legs", params={"limit": 20})
+        result.calls = await ctx.read(intake.CALL_LEGS, params={"limit": 20})
     except NotYetAvailable:
-        result["missing"].append("calls")
+        result.missing.append("calls")
     return result
 
 
-def _queue_html(ctx: Ctx, queue: dict[str, Any]) -> str:
+def _queue_html(ctx: Ctx, queue: Queue) -> str:
     template = ctx.templates.get_template("partials/queue.html")
     csrf = ctx.session.csrf_token if ctx.session else ""
     return template.render(t=ctx.t, queue=queue, csrf_token=csrf)
@@ -67,7 +86,7 @@ async def queue_page(ctx: CounsellorPage) -> Response:
 async def queue_stream(ctx: CounsellorPage, request: Request) -> Response:
     async def poll() -> dict[str, Any]:
         queue = await _queue(ctx)
-        waiting = len(queue["chats"]) + len(queue["calls"])
+        waiting = len(queue.chats) + len(queue.calls)
         return {"html": _queue_html(ctx, queue), "waiting": waiting}
 
     return live.stream(request, poll, interval_s=ctx.settings.live_poll_interval_s)
@@ -101,15 +120,16 @@ def _choices(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-async def _source(ctx: Ctx, chat: str | None, call: str | None) -> dict[str, Any]:
-    """What the consultation completes: a chat the counsellor took, or a phone call."""
+async def _source(
+    ctx: Ctx, chat: str | None, call: str | None
+) -> tuple[dict[str, str], Chat | CallLeg | None]:
+    """What the consultation completes (a chat the counsellor took, or a phone call), and what
+    intake holds of it."""
     if chat:
-        found = await ctx.call("intake", "GET", f"/v1/chats/{uuid.UUID(chat)}")
-        return {"kind": "chat", "id": chat, "data": found}
+        return {"kind": "chat", "id": chat}, await ctx.read(intake.CHAT, chat_id=uuid.UUID(chat))
     if call:
-        found = await ctx.call("intake", "GET", f"/v1/channels/phone/legs/{uuid.UUID(call)}")
-        return {"kind": "call", "id": call, "data": found}
-    return {}
+        return {"kind": "call", "id": call}, await ctx.read(intake.CALL_LEG, leg_id=uuid.UUID(call))
+    return {}, None
 
 
 @router.get("/consultations/new")
@@ -118,24 +138,18 @@ async def new_consultation(
     chat: Annotated[str | None, Query(max_length=64)] = None,
     call: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    source = await _source(ctx, chat, call) if chat or call else {}
+    source, found = await _source(ctx, chat, call)
     # One key per form shown: a double submit or a retry after a timeout records one case.
     defaults: dict[str, Any] = {"channel": "chat" if chat else "phone", "idempotency_key": str(uuid.uuid4())}
-    data = source.get("data") or {}
-    if isinstance(data, dict) and data.get("topic"):
-        defaults["topic"] = data["topic"]
+    if found and found.topic:
+        defaults["topic"] = found.topic
     if source:
         defaults.update(source_kind=source["kind"], source_id=source["id"])
-    if (
-        isinstance(data, dict)
-        and isinstance(data.get("consent"), dict)
-        and data["consent"].get("decision") == "given"
-    ):
+    consent = found.consent if isinstance(found, Chat) else None
+    if consent and consent.decision == "given":
         # The person's own click in the chat is the consent record.
         defaults.update(
-            lawful_basis="CONSENT",
-            consent_method="chat_click",
-            consent_items=list(data["consent"].get("items", [])),
+            lawful_basis="CONSENT", consent_method="chat_click", consent_items=list(consent.items)
         )
     form = forms.ConsultationForm(values=defaults)
     return await ctx.render(
@@ -183,11 +197,9 @@ async def assess(ctx: CounsellorPage, _: Checked, request: Request) -> JSONRespo
     )
 
 
-def _municipality_item(row: dict[str, Any]) -> dict[str, str]:
-    code = str(row.get("code", ""))
-    name = str(row.get("name", ""))
-    where = " ".join(str(p) for p in (row.get("prefecture_name"), row.get("city_name")) if p)
-    return {"code": code, "label": f"{code} {name}" + (f" ({where})" if where else "")}
+def _municipality_item(row: Municipality) -> dict[str, str]:
+    where = " ".join(p for p in (row.prefecture_name, row.city_name) if p)
+    return {"code": row.code, "label": f"{row.code} {row.name}" + (f" ({where})" if where else "")}
 
 
 @router.get("/municipalities")
@@ -198,17 +210,14 @@ async def municipalities(ctx: CounsellorPage, q: Annotated[str, Query(max_length
         return JSONResponse({"items": []})
     try:
         if text.isdigit() and len(text) == 7:
-            rows = await ctx.call("directory", "GET", f"/v1/postal_codes/{text}")
+            rows = await ctx.read(directory.POSTAL_CODE, postal_code=text)
         elif text.isdigit() and len(text) == 6:
             validate_municipality_code(text)
-            rows = [await ctx.call("directory", "GET", f"/v1/municipalities/{text}")]
+            rows = [await ctx.read(directory.MUNICIPALITY, code=text)]
         elif text.isdigit():
             return JSONResponse({"items": []})
         else:
-            found = await ctx.call(
-                "directory", "GET", "/v1/municipalities", params={"q": q.strip(), "limit": 10}
-            )
-            rows = found.get("items", []) if isinstance(found, dict) else found
+            rows = await ctx.read(directory.MUNICIPALITIES, params={"q": q.strip(), "limit": 10})
     except ValueError as error:
         return JSONResponse({"items": [], "problem": str(error)})
     except NotYetAvailable:
@@ -218,7 +227,7 @@ async def municipalities(ctx: CounsellorPage, q: Annotated[str, Query(max_length
         if error.status not in (404, 422):
             raise
         return JSONResponse({"items": [], "problem": ctx.t("form.municipality_unknown")})
-    return JSONResponse({"items": [_municipality_item(r) for r in rows or [] if isinstance(r, dict)]})
+    return JSONResponse({"items": [_municipality_item(r) for r in rows]})
 
 
 @router.get("/consultations")
@@ -248,17 +257,17 @@ async def record_consultation(ctx: CounsellorPage, _: Checked, request: Request)
                 # separate step in the chat room (the person gets the closing message then).
                 body.pop("channel", None)
                 body["end_chat"] = False
-                created = await ctx.call(
-                    "intake", "POST", f"/v1/chats/{uuid.UUID(source['id'])}/close", json=body, headers=headers
+                created = await ctx.send(
+                    intake.RECORD_CHAT, body, headers=headers, chat_id=uuid.UUID(source["id"])
                 )
             else:
-                created = await ctx.call("intake", "POST", "/v1/consultations", json=body, headers=headers)
+                created = await ctx.send(intake.RECORD_CONSULTATION, body, headers=headers)
         except BackendError as error:
             if error.status not in (409, 422):
                 raise
             for detail in error.details:
-                field = str(detail.get("field", "")) if isinstance(detail, dict) else ""
-                name = field.rsplit(".", 1)[-1]
+                where = str(detail.get("field", "")) if isinstance(detail, dict) else ""
+                name = where.rsplit(".", 1)[-1]
                 # The form asks for a place by name or code; intake checks the code it became
                 # (an abolished or unknown one is marked on the field, the successor in the message).
                 name = "municipality" if name == "municipality_code" else name
@@ -272,9 +281,9 @@ async def record_consultation(ctx: CounsellorPage, _: Checked, request: Request)
             ]
         else:
             if source.get("kind") == "chat":
-                back = f"/console/chats/{source['id']}?case={created['case_id']}"
+                back = f"/console/chats/{source['id']}?case={created.case_id}"
                 return RedirectResponse(back, status_code=303)
-            return RedirectResponse(f"/console/cases/{created['case_id']}?recorded=1", status_code=303)
+            return RedirectResponse(f"/console/cases/{created.case_id}?recorded=1", status_code=303)
     return await ctx.render(
         "console/consultation_form.html",
         status_code=422,
@@ -290,54 +299,18 @@ async def record_consultation(ctx: CounsellorPage, _: Checked, request: Request)
 
 @router.get("/cases")
 async def cases(ctx: CounsellorPage) -> Response:
-    found = await ctx.call("intake", "GET", "/v1/consultations", params={"limit": 50})
+    found = await ctx.read(intake.CONSULTATIONS, params={"limit": 50})
     return await ctx.render("console/cases.html", cases=found)
 
 
-async def _referral_state(ctx: Ctx, case_id: uuid.UUID) -> dict[str, Any]:
-    referrals = await ctx.call("referral", "GET", "/v1/referrals", params={"case_id": str(case_id)})
-    detailed = []
-    for summary in referrals or []:
-        detailed.append(await ctx.call("referral", "GET", f"/v1/referrals/{summary['id']}"))
-    return {
-        "referrals": detailed,
-        "names": await organisation_names(ctx, detailed),
-        "people": await people_named(ctx, detailed),
-    }
-
-
-# Why intake hands a case to no local organisation (its consultation's `handoff.reason`). Each has
-# a sentence for the counsellor and what they may do next; a reason intake adds later gets the
-# general sentence rather than a raw code.
-NO_HANDOFF_REASONS = ("not_serious", "consent_refused", "no_lawful_basis", "consent_required")
-
-
-@dataclass(frozen=True)
-class NoHandoffNote:
-    reason: str  # catalogue keys
-    next: str | None
-    tone: str  # alert style: a serious case nobody follows up needs the counsellor's attention
-
-
-def no_handoff_note(consultation: Mapping[str, Any]) -> NoHandoffNote | None:
-    """What the case page says when intake opens no handoff; None when one opens (or when an
-    intake that predates the decision says nothing about it)."""
-    handoff = consultation.get("handoff")
-    if not isinstance(handoff, Mapping) or handoff.get("opens") is not False:
-        return None
-    reason = handoff.get("reason")
-    if reason not in NO_HANDOFF_REASONS:
-        return NoHandoffNote("case.no_handoff.other", None, "warn")
-    tone = "info" if reason == "not_serious" else "warn"
-    return NoHandoffNote(f"case.no_handoff.{reason}", f"case.no_handoff_next.{reason}", tone)
-
-
-def colleague_view(referral: Mapping[str, Any]) -> dict[str, Any]:
-    """What the case page shows of a colleague's case: referral's codes, no personal data."""
-    keys = ("severity", "topic", "municipality_code", "lawful_basis")
-    return {"case_id": referral["case_id"], "recorded_at": referral["created_at"]} | {
-        key: referral.get(key) for key in keys
-    }
+async def _referral_state(ctx: Ctx, case_id: uuid.UUID) -> Timelines:
+    summaries = await ctx.read(referral.REFERRALS, params={"case_id": str(case_id)})
+    detailed = [await ctx.read(referral.REFERRAL, referral_id=s.id) for s in summaries]
+    return Timelines(
+        referrals=detailed,
+        names=await organisation_names(ctx, detailed),
+        people=await people_named(ctx, detailed),
+    )
 
 
 @router.get("/cases/{case_id}")
@@ -346,23 +319,24 @@ async def case_page(
 ) -> Response:
     state = await _referral_state(ctx, case_id)
     colleague = False
+    consultation: Consultation | ConsultationSummary
     try:
-        consultation = await ctx.call("intake", "GET", f"/v1/consultations/{case_id}")
+        consultation = await ctx.read(intake.CONSULTATION, consultation_id=case_id)
     except BackendError as error:
         # A colleague's case: intake shows the person's details to the counsellor who recorded it
         # only; the others read its codes and handoff from referral (a case nobody knows is 404).
-        if not error.not_found or not state["referrals"]:
+        if not error.not_found or not state.referrals:
             raise
-        consultation, colleague = colleague_view(state["referrals"][0]), True
+        consultation, colleague = colleague_view(state.referrals[0]), True
     # Only what referral says this counsellor may do now (its `actions`), never a local guess.
-    open_ones = [r["id"] for r in state["referrals"] if "withdrawn" in (r.get("actions") or [])]
+    open_ones = [r.id for r in state.referrals if "withdrawn" in r.actions]
     return await ctx.render(
         "console/case.html",
         consultation=consultation,
         colleague=colleague,
-        no_handoff=no_handoff_note(consultation),
-        municipality_name=register().display_name(str(consultation.get("municipality_code") or "")),
-        has_referrals=bool(state["referrals"]),
+        no_handoff=no_handoff_note(consultation.handoff if isinstance(consultation, Consultation) else None),
+        municipality_name=register().display_name(consultation.municipality_code),
+        has_referrals=bool(state.referrals),
         timeline_html=timeline_html(ctx, state),
         recorded=bool(recorded),
         withdrawn=bool(withdrawn),
@@ -388,7 +362,10 @@ async def withdraw(
 async def case_stream(ctx: CounsellorPage, case_id: uuid.UUID, request: Request) -> Response:
     async def poll() -> dict[str, Any]:
         state = await _referral_state(ctx, case_id)
-        states = [r["state"] for r in state["referrals"]]
-        return {"html": timeline_html(ctx, state), "states": states, "announce": announcement(ctx, states)}
+        return {
+            "html": timeline_html(ctx, state),
+            "states": state.states,
+            "announce": announcement(ctx, state.states),
+        }
 
     return live.stream(request, poll, interval_s=ctx.settings.live_poll_interval_s)

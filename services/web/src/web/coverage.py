@@ -10,9 +10,9 @@ import functools
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 
@@ -20,6 +20,8 @@ import httpx
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
+from contracts.hours import JST
+from web.api.directory import COVERAGE, CoverageMap
 from web.backends import BackendError, NotYetAvailable, Unreachable
 from web.deps import OperatorPage
 
@@ -29,8 +31,6 @@ router = APIRouter(prefix="/ops")
 
 MAP = Path(__file__).resolve().parent / "static" / "japan.svg"
 _SVG = "{http://www.w3.org/2000/svg}"
-# The campaign's clock is Japan's: "02:00" means 02:00 in Japan, whoever opens the screen.
-_JST = timezone(timedelta(hours=9), "JST")
 # directory's closed lists; a value outside them never reaches it from this screen.
 NEEDS = ("dv_shelter", "minor_at_risk", "foreign_language", "hikikomori", "homelessness", "suicide_risk")
 CLASSES = ("capable_open", "capable_unknown_hours", "generalist", "national_only", "none")
@@ -80,7 +80,8 @@ class Choice:
 
     @property
     def at(self) -> str:
-        return datetime(self.day.year, self.day.month, self.day.day, self.hour, tzinfo=_JST).isoformat()
+        # The campaign's clock is Japan's: "02:00" means 02:00 in Japan, whoever opens the screen.
+        return datetime(self.day.year, self.day.month, self.day.day, self.hour, tzinfo=JST).isoformat()
 
     def api_params(self, *, prefecture: str | None = None) -> dict[str, str]:
         params = {"at": self.at, "need": self.need}
@@ -104,7 +105,7 @@ class Choice:
 
 def choice_of(day: str, hour: str, need: str, language: str, prefecture: str) -> tuple[Choice, list[str]]:
     """The form's values, each defaulted (now, in Japan; a DV shelter) or named as a problem."""
-    now = datetime.now(_JST)
+    now = datetime.now(JST)
     problems = []
     try:
         chosen_day = date.fromisoformat(day) if day else now.date()
@@ -144,11 +145,11 @@ async def coverage_page(
     prefecture: Annotated[str, Query(max_length=2)] = "",
 ) -> Response:
     choice, problems = choice_of(day, hour, need, language, prefecture)
-    found: dict[str, Any] | None = None
+    found: CoverageMap | None = None
     unavailable = False
     if not problems:
         try:
-            found = await ctx.call("directory", "GET", "/v1/coverage", params=choice.api_params())
+            found = await ctx.read(COVERAGE, params=choice.api_params())
         except NotYetAvailable:
             unavailable = True
         except BackendError as error:
@@ -157,7 +158,7 @@ async def coverage_page(
             problems = [
                 str(d.get("field", "")).removeprefix("query.") for d in error.details if isinstance(d, dict)
             ]
-    prefectures = {p["code"]: p for p in (found or {}).get("prefectures", [])}
+    prefectures = {p.code: p for p in found.prefectures} if found else {}
     selected = prefectures.get(choice.prefecture)
     return await ctx.render(
         "ops/coverage.html",

@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -12,10 +12,13 @@ from fastapi.templating import Jinja2Templates
 
 from eventkit.auth import Role
 from web import service
+from web.api import Endpoint
 from web.backends import Backends
 from web.config import Settings
 from web.domain import Session, User, csrf_matches
 from web.i18n import LANGUAGE_COOKIE, Translator, pick_language
+
+T = TypeVar("T")
 
 SESSION_COOKIE = "tsunagu_session"
 CSRF_HEADER = "x-csrf-token"
@@ -68,6 +71,16 @@ class Ctx:
 
     async def call(self, service_name: str, method: str, path: str, **kwargs: Any) -> Any:
         return await self.backends.call(service_name, method, path, token=self.token(), **kwargs)
+
+    async def read(self, endpoint: Endpoint[T], params: dict[str, Any] | None = None, **path: object) -> T:
+        """A GET whose answer the screen reads, as web's typed model of it (web.api)."""
+        return await self.backends.answer(endpoint, token=self.token(), path=path, params=params)
+
+    async def send(
+        self, endpoint: Endpoint[T], body: Any, headers: dict[str, str] | None = None, **path: object
+    ) -> T:
+        """A call that records something (a POST), whose answer the screen reads, typed like `read`'s."""
+        return await self.backends.answer(endpoint, token=self.token(), path=path, json=body, headers=headers)
 
     async def ensure_session(self) -> Session:
         """A visitor gets a session too: the sign-in form's CSRF token lives in it."""

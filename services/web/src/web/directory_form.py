@@ -9,6 +9,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from web.api.directory import OrganisationRecord, ServiceRecord
+
 ORG_TYPES = (
     "SHAKYO",
     "JIRITSU",
@@ -80,41 +82,48 @@ def blank_values() -> dict[str, Any]:
     return values
 
 
-def _main_service(record: Mapping[str, Any]) -> Mapping[str, Any]:
-    services = record.get("services") or []
-    for service in services:
-        if str(service.get("id")) == str(record.get("id")):
-            return service  # type: ignore[no-any-return]
-    return services[0] if services else {}
+def _main_service(record: OrganisationRecord) -> ServiceRecord | None:
+    """The service sharing the organisation's id (else its first): what matching reads."""
+    first = record.services[0] if record.services else None
+    return next((s for s in record.services if s.id == record.id), first)
 
 
-def values_from_record(record: Mapping[str, Any]) -> dict[str, Any]:
+def values_from_record(record: OrganisationRecord) -> dict[str, Any]:
     """The form's values for an organisation as the register has it."""
     main = _main_service(record)
-    values = blank_values()
-    for key in ("name", "alternate_name", "org_type", "corporate_number", "description", "website"):
-        values[key] = record.get(key) or ""
-    for key in ("email", "webhook_url", "portal_url", "phone"):
-        values[key] = record.get(key) or ""
-    values["channels"] = list(record.get("channels") or [])
-    values["active"] = bool(record.get("active", True))
-    values["coverage"] = " ".join(main.get("coverage") or record.get("coverage") or [])
-    values["topics"] = list(main.get("topics") or [])
-    values["capabilities"] = list(main.get("capabilities") or [])
-    values["languages"] = " ".join(main.get("languages") or ["ja"])
-    values["genders"] = list(main.get("genders") or [])
-    values["residency"] = main.get("residency") or "any"
-    for key in ("minimum_age", "maximum_age"):
-        values[key] = "" if main.get(key) is None else str(main[key])
-    schedules = list(main.get("schedules") or [])
-    values["hours"] = [
-        {
-            "days": [d for d in str(s.get("byday", "")).split(",") if d],
-            "opens": str(s.get("opens_at") or ""),
-            "closes": str(s.get("closes_at") or ""),
-        }
+    schedules = main.schedules if main else []
+    hours = [
+        {"days": [d for d in s.byday.split(",") if d], "opens": s.opens_at, "closes": s.closes_at}
         for s in schedules
-    ] + [{"days": [], "opens": "", "closes": ""} for _ in range(max(1, HOURS_ROWS - len(schedules)))]
+    ]
+    hours += [{"days": [], "opens": "", "closes": ""} for _ in range(max(1, HOURS_ROWS - len(schedules)))]
+    values = blank_values()
+    values |= {
+        "name": record.name,
+        "alternate_name": record.alternate_name or "",
+        "org_type": record.org_type,
+        "corporate_number": record.corporate_number or "",
+        "description": record.description or "",
+        "website": record.website or "",
+        "email": record.email or "",
+        "webhook_url": record.webhook_url or "",
+        "portal_url": record.portal_url or "",
+        "phone": record.phone or "",
+        "channels": list(record.channels),
+        "active": record.active,
+        "coverage": " ".join((main.coverage if main else []) or record.coverage),
+        "hours": hours,
+    }
+    if main:
+        values |= {
+            "topics": list(main.topics),
+            "capabilities": list(main.capabilities),
+            "languages": " ".join(main.languages or ["ja"]),
+            "genders": list(main.genders),
+            "residency": main.residency or "any",
+            "minimum_age": "" if main.minimum_age is None else str(main.minimum_age),
+            "maximum_age": "" if main.maximum_age is None else str(main.maximum_age),
+        }
     return values
 
 

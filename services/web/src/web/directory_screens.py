@@ -20,6 +20,13 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
 from contracts.vocabulary import Gender, Topic
+from web.api.directory import (
+    ORGANISATION,
+    ORGANISATION_RECORD,
+    ORGANISATION_SEARCH,
+    REGISTER_ORGANISATION,
+    OrganisationPage,
+)
 from web.backends import BackendError, Unreachable
 from web.deps import Checked, Ctx, OperatorPage
 from web.directory_form import (
@@ -70,24 +77,19 @@ async def directory(
     filters |= {"capability": capability, "topic": topic, "active": active, "stale": stale}
     page = max(1, min(page, 100_000))
     problems: list[str] = []
-    found: dict[str, Any] = {"contents": [], "total_items": 0, "total_pages": 0}
+    found = OrganisationPage(contents=[], total_items=0, total_pages=0)
     try:
-        found = await ctx.call(
-            "directory",
-            "GET",
-            "/v1/organisations/search",
-            params={**filters, "page": page, "per_page": PER_PAGE},
-        )
+        found = await ctx.read(ORGANISATION_SEARCH, params={**filters, "page": page, "per_page": PER_PAGE})
     except BackendError as error:
         if error.status != 422:
             raise
         problems = _problems(error)
     query = {k: v for k, v in filters.items() if v}
-    pages = int(found.get("total_pages") or 0)
+    pages = found.total_pages
     return await ctx.render(
         "ops/directory.html",
-        organisations=found.get("contents", []),
-        total=int(found.get("total_items") or 0),
+        organisations=found.contents,
+        total=found.total_items,
         page=page,
         pages=pages,
         previous_url=f"/ops/directory?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
@@ -135,7 +137,7 @@ async def new_organisation(ctx: OperatorPage) -> Response:
 
 @router.get("/{organisation_id}/edit")
 async def edit_organisation(ctx: OperatorPage, organisation_id: uuid.UUID) -> Response:
-    record = await ctx.call("directory", "GET", f"/v1/organisations/{organisation_id}")
+    record = await ctx.read(ORGANISATION_RECORD, organisation_id=organisation_id)
     return await _form_page(ctx, values_from_record(record), organisation_id=organisation_id)
 
 
@@ -155,8 +157,8 @@ async def _save(ctx: Ctx, request: Request, organisation_id: uuid.UUID | None) -
         )
     try:
         if organisation_id is None:
-            saved = await ctx.call("directory", "POST", "/v1/organisations", json=body)
-            organisation_id = uuid.UUID(str(saved["id"]))
+            saved = await ctx.send(REGISTER_ORGANISATION, body)
+            organisation_id = uuid.UUID(saved.id)
         else:
             await ctx.call("directory", "PUT", f"/v1/organisations/{organisation_id}", json=body)
     except BackendError as error:
@@ -196,8 +198,8 @@ async def verify(ctx: OperatorPage, _: Checked, organisation_id: uuid.UUID) -> R
 @router.get("/{organisation_id}/deactivate")
 async def confirm_deactivate(ctx: OperatorPage, organisation_id: uuid.UUID) -> Response:
     """What deactivating would do, and the button that does it."""
-    record = await ctx.call("directory", "GET", f"/v1/organisations/{organisation_id}")
-    return await ctx.render("ops/directory_confirm.html", action="deactivate", organisation=record)
+    found = await ctx.read(ORGANISATION, organisation_id=organisation_id)
+    return await ctx.render("ops/directory_confirm.html", action="deactivate", organisation=found)
 
 
 @router.post("/{organisation_id}/deactivate")

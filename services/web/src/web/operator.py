@@ -4,15 +4,18 @@ letters with replay (the voice menu and the directory have modules of their own)
 import asyncio
 import logging
 import uuid
-from datetime import timedelta, timezone
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from contracts.hours import JST
 from contracts.municipality import register
 from contracts.topics import CONSULTATIONS, DELIVERIES, EVENT_TOPICS
 from web import live, rescue, service
+from web.api import referral
+from web.api.referral import ReferralSummary
 from web.backends import BackendError, NotYetAvailable
 from web.deps import Checked, Ctx, OperatorPage
 from web.pipeline import HourCount
@@ -37,32 +40,31 @@ STATES = (
 )
 ATTENTION_STATES = ("unmatched", "exhausted")
 CHART_TOPICS = (CONSULTATIONS.name, DELIVERIES.name)
-# The chart's hours are Japan's: the hotline's peaks (22:00) read as people know them.
-_JST = timezone(timedelta(hours=9), "JST")
 
 
-async def _counts(ctx: Ctx) -> dict[str, Any]:
-    """Every referral by its state now and the offers past deadline, counted by referral's
-    database over all of them (never the length of a capped list)."""
-    counts: dict[str, Any] = await ctx.call("referral", "GET", "/v1/reports/states")
-    return counts
+@dataclass(frozen=True)
+class Flagged:
+    """A referral an operator must look at, and why: its state, or "overdue"."""
+
+    referral: ReferralSummary
+    why: str
 
 
 async def _attention(ctx: Ctx) -> dict[str, Any]:
     """Referrals an operator must look at: no organisation, nobody left, or past their deadline."""
-    items: list[dict[str, Any]] = []
+    items: list[Flagged] = []
     for state in ATTENTION_STATES:
         try:
-            found = await ctx.call("referral", "GET", "/v1/referrals", params={"state": state, "limit": 50})
+            found = await ctx.read(referral.REFERRALS, params={"state": state, "limit": 50})
         except BackendError as error:
             if error.status == 422:
                 continue
             raise
-        items += [{**r, "why": state} for r in found or []]
-    overdue: list[dict[str, Any]] | None
+        items += [Flagged(r, state) for r in found]
+    overdue: list[ReferralSummary] | None
     try:
-        overdue = await ctx.call("referral", "GET", "/v1/referrals/overdue", params={"limit": 50})
-        items += [{**r, "why": "overdue"} for r in overdue]
+        overdue = await ctx.read(referral.OVERDUE, params={"limit": 50})
+        items += [Flagged(r, "overdue") for r in overdue]
     except (NotYetAvailable, BackendError):
         overdue = None
     return {"items": items, "overdue": None if overdue is None else len(overdue)}
@@ -70,12 +72,14 @@ async def _attention(ctx: Ctx) -> dict[str, Any]:
 
 async def _figures(ctx: Ctx, request: Request) -> dict[str, Any]:
     pipeline = request.app.state.pipeline
-    counts, attention = await asyncio.gather(_counts(ctx), _attention(ctx))
-    attention["overdue"] = counts["overdue"]
+    # Every referral by its state now and the offers past deadline, counted by referral's database
+    # over all of them (never the length of a capped list).
+    counts, attention = await asyncio.gather(ctx.read(referral.STATE_COUNTS), _attention(ctx))
+    attention["overdue"] = counts.overdue
     figures: dict[str, Any] = {
-        "by_state": counts["by_state"],
+        "by_state": counts.by_state,
         "attention": attention,
-        "needing_attention": counts["needing_attention"],  # all of them; the list shows the first
+        "needing_attention": counts.needing_attention,  # all of them; the list shows the first
     }
     try:
         snapshot = await pipeline.snapshot()
@@ -105,7 +109,8 @@ def _chart(hourly: dict[str, list[HourCount]]) -> dict[str, Any]:
                 "h2": round(other / peak * 120),
                 "n1": hour.count,
                 "n2": other,
-                "label": hour.hour.astimezone(_JST).strftime("%H"),
+                # Japan's hours: the hotline's peaks (22:00) read as people know them.
+                "label": hour.hour.astimezone(JST).strftime("%H"),
             }
         )
     return {"bars": bars, "peak": peak}
@@ -150,17 +155,16 @@ async def dashboard_stream(ctx: OperatorPage, request: Request) -> Response:
 async def referral_page(
     ctx: OperatorPage, request: Request, referral_id: uuid.UUID, done: str = "", problem: str = ""
 ) -> Response:
-    referral = await ctx.call("referral", "GET", f"/v1/referrals/{referral_id}")
-    trace_ids = [e["trace_id"] for e in referral.get("timeline", []) if e.get("trace_id")]
+    found = await ctx.read(referral.REFERRAL, referral_id=referral_id)
     return await ctx.render(
         "ops/referral.html",
-        referral=referral,
-        timeline_html=await rescue.status_html(ctx, referral),
-        trace_url=ctx.settings.trace_url(trace_ids[0]) if trace_ids else None,
+        referral=found,
+        timeline_html=await rescue.status_html(ctx, found),
+        trace_url=ctx.settings.trace_url(found.trace_ids[0]) if found.trace_ids else None,
         done=done if done in ("reoffer_requested", "handled_elsewhere") else "",
         problem=problem if problem in rescue.PROBLEMS else "",
-        municipality_name=register().display_name(str(referral.get("municipality_code") or "")),
-        **await rescue.panel(ctx, referral, request.query_params),
+        municipality_name=register().display_name(found.municipality_code),
+        **await rescue.panel(ctx, found, request.query_params),
     )
 
 

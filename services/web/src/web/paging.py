@@ -11,6 +11,8 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.hours import JST
+from web.api import notify
+from web.api.notify import Page, Rota
 from web.backends import BackendError, NotYetAvailable
 from web.deps import Checked, OperatorPage
 
@@ -38,8 +40,8 @@ async def paging(
     try:
         # Every open page (notify's maximum): one just acknowledged sorts after the triggered ones
         # and must stay in view.
-        pages = await ctx.call("notify", "GET", "/v1/pages", params={"open": "true", "limit": 500})
-        rota = await ctx.call("notify", "GET", "/v1/oncall")
+        pages: list[Page] | None = await ctx.read(notify.PAGES, params={"open": "true", "limit": 500})
+        rota: Rota | None = await ctx.read(notify.ROTA)
     except NotYetAvailable:
         pages, rota = None, None
     return await ctx.render(

@@ -5,6 +5,7 @@ what this organisation may see; a handoff of another organisation is a 404 from 
 """
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -13,6 +14,11 @@ from fastapi.responses import RedirectResponse, Response
 from contracts.municipality import register
 from contracts.vocabulary import DeclineReason, OutcomeCode, OutcomeStage
 from web import live, risk
+from web.api import directory, intake, notify, referral
+from web.api.directory import Schedule, ServiceRecord
+from web.api.intake import Disclosure
+from web.api.notify import Alert
+from web.api.referral import Attempt, Referral
 from web.backends import BackendError, NotYetAvailable
 from web.deps import Checked, Ctx, PartnerPage
 from web.timeline import announcement
@@ -29,20 +35,17 @@ def _org(ctx: Ctx) -> uuid.UUID:
     return ctx.user.organisation_id
 
 
-def _alert_view(alert: dict[str, Any]) -> dict[str, Any]:
+def _alert_view(alert: Alert) -> Alert:
     """A notify alert as the screens show it: the municipality by its name (the register's, should
     notify not have named it); times are shown by the templates' `jst` filter."""
-    code = alert.get("municipality_code") or ""
-    return alert | {
-        "municipality_name": alert.get("municipality_name") or register().display_name(code),
-        "need_tags": alert.get("need_tags") or [],
-    }
+    name = alert.municipality_name or register().display_name(alert.municipality_code)
+    return alert.model_copy(update={"municipality_name": name})
 
 
 async def _inbox(ctx: Ctx) -> dict[str, Any]:
     """The organisation's handoff alerts, newest first, from notify's portal inbox."""
-    items = await ctx.call("notify", "GET", "/v1/portal/inbox", params={"limit": 50})
-    return {"items": [_alert_view(item) for item in items or []]}
+    items = await ctx.read(notify.INBOX, params={"limit": 50})
+    return {"items": [_alert_view(item) for item in items]}
 
 
 def _inbox_html(ctx: Ctx, inbox: dict[str, Any]) -> str:
@@ -65,57 +68,75 @@ async def inbox_stream(ctx: PartnerPage, request: Request) -> Response:
         return {
             "html": _inbox_html(ctx, inbox),
             "count": len(items),
-            "states": [f"{h['referral_id']}:{h['state']}" for h in items],
-            "announce": announcement(ctx, [h["state"] for h in items]),
+            "states": [f"{h.referral_id}:{h.state}" for h in items],
+            "announce": announcement(ctx, [h.state for h in items]),
         }
 
     return live.stream(request, poll, interval_s=ctx.settings.live_poll_interval_s)
 
 
-async def _offered(ctx: Ctx, referral_id: uuid.UUID, attempt: int | None) -> dict[str, Any] | None:
+async def _offered(ctx: Ctx, referral_id: uuid.UUID, attempt: int | None) -> Alert | None:
     """This organisation's alert of the attempt: what it was offered (needs, age band, language),
     from notify. None if notify has none or cannot say now: the partner must still be able to act."""
     try:
-        items = await ctx.call(
-            "notify", "GET", "/v1/portal/inbox", params={"referral_id": str(referral_id), "limit": 20}
-        )
+        items = await ctx.read(notify.INBOX, params={"referral_id": str(referral_id), "limit": 20})
     except BackendError:
         return None
-    mine = [a for a in items or [] if a.get("referral_id") == str(referral_id)]
-    found = next((a for a in mine if a.get("attempt") == attempt), mine[0] if mine else None)
+    mine = [a for a in items if a.referral_id == str(referral_id)]
+    found = next((a for a in mine if a.attempt == attempt), mine[0] if mine else None)
     return _alert_view(found) if found else None
 
 
-async def _handoff(ctx: Ctx, referral_id: uuid.UUID) -> dict[str, Any]:
-    """The referral as referral lets this partner see it (its own attempts and timeline only), with
-    what its alert said of the case."""
-    referral: dict[str, Any] = await ctx.call("referral", "GET", f"/v1/referrals/{referral_id}")
-    attempts = referral.get("attempts") or []
-    mine = attempts[-1] if attempts else None
-    referral["mine"] = mine
-    offered = await _offered(ctx, referral_id, mine.get("attempt") if mine else None) or {}
-    code = referral.get("municipality_code") or ""
-    referral["case"] = {
-        "municipality_name": offered.get("municipality_name") or register().display_name(code),
-        # None when nobody can say (no alert, or notify down): unknown is not "none recorded".
-        "need_tags": offered.get("need_tags", referral.get("need_tags")),
-        "age_band": offered.get("age_band", referral.get("age_band")),
-        "language": offered.get("language", referral.get("language")),
-    }
-    return referral
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the partner was told of the case; None where nobody can say now (no alert, or notify
+    down): unknown is not "none recorded"."""
+
+    municipality_name: str | None
+    need_tags: list[str] | None
+    age_band: str | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class HandoffView:
+    """The referral as referral lets this partner see it (its own attempts and timeline only), its
+    latest attempt, and what its alert said of the case."""
+
+    referral: Referral
+    mine: Attempt | None
+    case: CaseFacts
+
+
+async def _handoff(ctx: Ctx, referral_id: uuid.UUID) -> HandoffView:
+    found = await ctx.read(referral.REFERRAL, referral_id=referral_id)
+    mine = found.attempts[-1] if found.attempts else None
+    offered = await _offered(ctx, referral_id, mine.attempt if mine else None)
+    case = CaseFacts(
+        municipality_name=(offered and offered.municipality_name)
+        or register().display_name(found.municipality_code),
+        need_tags=offered.need_tags if offered else None,
+        age_band=offered.age_band if offered else None,
+        language=offered.language if offered else None,
+    )
+    return HandoffView(found, mine, case)
 
 
 async def _render_handoff(
     ctx: Ctx,
-    referral: dict[str, Any],
+    handoff: HandoffView,
     *,
     done: str = "",
-    disclosure: dict[str, Any] | None = None,
+    disclosure: Disclosure | None = None,
     problem: str = "",
 ) -> Response:
+    # The risk findings come only when consent (or the legal basis) covers them, as the contact does.
+    findings, protective = risk.findings(disclosure.risk if disclosure else None)
     return await ctx.render(
         "portal/handoff.html",
-        referral=referral,
+        referral=handoff.referral,
+        mine=handoff.mine,
+        case=handoff.case,
         done=done,
         problem=problem,
         open_states=OPEN_STATES,
@@ -125,6 +146,8 @@ async def _render_handoff(
         outcome_codes=[c.value for c in OutcomeCode],
         accompanied_to=ACCOMPANIED_TO,
         disclosure=disclosure,
+        findings=findings,
+        protective=protective,
         js_messages=ctx.t.prefixed("js."),
     )
 
@@ -145,8 +168,7 @@ async def _act(ctx: Ctx, referral_id: uuid.UUID, path: str, body: dict[str, Any]
     except BackendError as error:
         if error.status not in (409, 422):
             raise
-        referral = await _handoff(ctx, referral_id)
-        return await _render_handoff(ctx, referral, problem=error.code)
+        return await _render_handoff(ctx, await _handoff(ctx, referral_id), problem=error.code)
     return _back(referral_id, done)
 
 
@@ -195,11 +217,9 @@ async def record_outcome(
 async def disclosure(ctx: PartnerPage, _: Checked, referral_id: uuid.UUID) -> Response:
     """Contact details and summary, released by intake, which records the provision (a POST here:
     asking for them is a deliberate act that leaves a record)."""
-    referral = await _handoff(ctx, referral_id)
-    released = await ctx.call("intake", "GET", f"/v1/cases/{referral['case_id']}/disclosure")
-    # The risk findings come only when consent (or the legal basis) covers them, as the contact does.
-    released["findings"], released["protective"] = risk.findings(released.get("risk"))
-    return await _render_handoff(ctx, referral, disclosure=released)
+    handoff = await _handoff(ctx, referral_id)
+    released = await ctx.read(intake.DISCLOSURE, case_id=handoff.referral.case_id)
+    return await _render_handoff(ctx, handoff, disclosure=released)
 
 
 # ---- the organisation's own directory entry -------------------------------------------------
@@ -211,15 +231,15 @@ SCHEDULE_ROWS = 3
 @router.get("/organisation")
 async def organisation_page(ctx: PartnerPage, done: str = "", problem: str = "") -> Response:
     org = _org(ctx)
-    organisation = await ctx.call("directory", "GET", f"/v1/organisations/{org}")
+    organisation = await ctx.read(directory.ORGANISATION, organisation_id=org)
     # The organisation's main service shares its id: its hours and capacity are what matching reads.
-    main: dict[str, Any] | None
+    main: ServiceRecord | None
     try:
-        main = await ctx.call("directory", "GET", f"/v1/services/{org}")
+        main = await ctx.read(directory.SERVICE, service_id=org)
     except NotYetAvailable:
         main = None  # a directory without HSDS services: the entry is shown, not editable here
-    schedules = list((main or {}).get("schedules") or [])
-    schedules += [{}] * max(SCHEDULE_ROWS - len(schedules), 0)
+    schedules: list[Schedule | None] = list(main.schedules) if main else []
+    schedules += [None] * max(SCHEDULE_ROWS - len(schedules), 0)  # blank rows to add hours in
     return await ctx.render(
         "portal/organisation.html",
         organisation=organisation,
@@ -247,7 +267,7 @@ async def update_service(ctx: PartnerPage, _: Checked, request: Request) -> Resp
     """Description and weekly hours of the main service; everything else is sent back unchanged."""
     org = _org(ctx)
     form = await request.form()
-    main = await ctx.call("directory", "GET", f"/v1/services/{org}")
+    main = await ctx.read(directory.SERVICE, service_id=org)
     schedules = []
     for i in range(SCHEDULE_ROWS):
         days = [d for d in form.getlist(f"byday_{i}") if isinstance(d, str)]
@@ -256,13 +276,13 @@ async def update_service(ctx: PartnerPage, _: Checked, request: Request) -> Resp
             schedules.append(
                 {"freq": "WEEKLY", "byday": ",".join(days), "opens_at": opens, "closes_at": closes}
             )
-    body = {name: main.get(name) for name in _SERVICE_FIELDS if main.get(name) is not None}
+    body = main.model_dump(include=set(_SERVICE_FIELDS), exclude_none=True)
     description = str(form.get("description", "")).strip()
     body.update(
         organization_id=str(org),
-        name=main["name"],
+        name=main.name,
         description=description or None,
-        status=main.get("status", "active"),
+        status=main.status,
         schedules=schedules,
     )
     try:

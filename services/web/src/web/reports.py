@@ -4,7 +4,7 @@ table for screen readers) and as CSV downloads. The figures are referral's aggre
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -14,10 +14,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from contracts.hours import JST
+from web.api import referral
+from web.api.referral import Durations, HandoffReport, Tally
 from web.backends import BackendError
 from web.coverage import japan_map
 from web.deps import Ctx, OperatorPage
-from web.timeline import organisation_names
+from web.timeline import names_of
 
 router = APIRouter(prefix="/ops/reports")
 
@@ -109,62 +111,56 @@ def prefecture_names() -> dict[str, str]:
     return {shape.code: shape.name for shape in japan_map().shapes}
 
 
-async def _report(ctx: Ctx, period: Asked) -> dict[str, Any]:
-    report: dict[str, Any] = await ctx.call("referral", "GET", "/v1/reports/handoffs", params=period.params)
-    return report
-
-
-async def _names(ctx: Ctx, report: Mapping[str, Any], *, limit: int | None = None) -> dict[str, str]:
+async def _names(ctx: Ctx, report: HandoffReport, *, limit: int | None = None) -> dict[str, str]:
     """The accepting organisations' names (the page's top rows, or all of them for the CSV)."""
-    rows = report["acknowledgement"]["by_organisation"][:limit]
-    return await organisation_names(ctx, [{"organisation_id": row["key"]} for row in rows])
+    rows = report.acknowledgement.by_organisation[:limit]
+    return await names_of(ctx, {row.key for row in rows})
 
 
-def charts(t: Any, report: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+def charts(t: Any, report: HandoffReport, names: Mapping[str, str]) -> dict[str, Any]:
     """Everything the page draws, each chart as rows of bars with their printed values."""
-    ack = report["acknowledgement"]
+    ack = report.acknowledgement
     prefectures = prefecture_names()
 
-    def times(rows: Iterable[Mapping[str, Any]], label: Any) -> list[Bar]:
+    def times(rows: Iterable[Durations], label: Callable[[str], str]) -> list[Bar]:
         return bars(
             (
-                label(row["key"]),
-                (row["median_s"], row["p90_s"]),
-                (minutes(row["median_s"]), minutes(row["p90_s"]), str(row["count"])),
+                label(row.key),
+                (row.median_s, row.p90_s),
+                (minutes(row.median_s), minutes(row.p90_s), str(row.count)),
             )
             for row in rows
         )
 
-    needed = report["organisations_needed"]
-    outcomes = report["outcomes"]
-    totals = report["totals"]
+    needed = report.organisations_needed
+    outcomes = report.outcomes
+    totals = report.totals.model_dump()
 
-    def tallies(kind: str, rows: Iterable[Mapping[str, Any]]) -> list[Bar]:
+    def tallies(kind: str, rows: Iterable[Tally]) -> list[Bar]:
         return bars(
-            (t.label(kind, row["code"]), (row["referrals"],), (str(row["referrals"]), str(row["times"])))
-            for row in rows
+            (t.label(kind, row.code), (row.referrals,), (str(row.referrals), str(row.times))) for row in rows
         )
 
     funnel = ("opened", "offered", "acknowledged", "exhausted", "unmatched", "withdrawn")
     return {
         "totals": bars((t(f"ops.rep.total.{k}"), (totals[k],), (str(totals[k]),)) for k in funnel),
-        "exhausted_rate": percent(totals["exhausted_rate"]),
-        "overall": ack["overall"],
-        "overall_text": (minutes(ack["overall"]["median_s"]), minutes(ack["overall"]["p90_s"])),
-        "by_severity": times(ack["by_severity"], lambda k: t.label("severity", k)),
-        "by_prefecture": times(ack["by_prefecture"][:TOP_ROWS], lambda k: prefectures.get(k, k)),
-        "by_organisation": times(ack["by_organisation"][:TOP_ROWS], lambda k: names.get(k, k[:8])),
-        "more_prefectures": max(len(ack["by_prefecture"]) - TOP_ROWS, 0),
-        "more_organisations": max(len(ack["by_organisation"]) - TOP_ROWS, 0),
+        "exhausted_rate": percent(report.totals.exhausted_rate),
+        "overall": ack.overall,
+        "overall_text": (minutes(ack.overall.median_s), minutes(ack.overall.p90_s)),
+        "by_severity": times(ack.by_severity, lambda k: t.label("severity", k)),
+        "by_prefecture": times(ack.by_prefecture[:TOP_ROWS], lambda k: prefectures.get(k, k)),
+        "by_organisation": times(ack.by_organisation[:TOP_ROWS], lambda k: names.get(k, k[:8])),
+        "more_prefectures": max(len(ack.by_prefecture) - TOP_ROWS, 0),
+        "more_organisations": max(len(ack.by_organisation) - TOP_ROWS, 0),
         "needed": bars(
-            (t("ops.rep.needed_n", n=row["organisations"]), (row["referrals"],), (str(row["referrals"]),))
-            for row in needed["distribution"]
+            (t("ops.rep.needed_n", n=row.organisations), (row.referrals,), (str(row.referrals),))
+            for row in needed.distribution
         ),
-        "needed_rates": (percent(needed["second_rate"]), percent(needed["third_rate"])),
-        "needed_counts": (needed["second"], needed["third"], needed["offered"]),
-        "contacted": outcomes["contacted"],
-        "accompanied": tallies("accompanied", outcomes["accompanied"]),
-        "closed": tallies("outcome", outcomes["closed"]),
+        "needed_rates": (percent(needed.second_rate), percent(needed.third_rate)),
+        "needed_counts": (needed.second, needed.third, needed.offered),
+        "contacted": outcomes.contacted,
+        "accompanied": tallies("accompanied", outcomes.accompanied),
+        "closed": tallies("outcome", outcomes.closed),
     }
 
 
@@ -177,44 +173,39 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def csv_rows(table: Table, report: Mapping[str, Any], names: Mapping[str, str]) -> list[list[object]]:
+def csv_rows(table: Table, report: HandoffReport, names: Mapping[str, str]) -> list[list[object]]:
     """One table of the report as rows, header first; codes as they are, names beside them."""
-    period = report["period"]
+    days = [report.period.first, report.period.last]
     if table is Table.TOTALS:
-        totals, needed = report["totals"], report["organisations_needed"]
+        needed = report.organisations_needed.model_dump()
         rows: list[list[object]] = [["from", "to", "measure", "value"]]
-        measures = [(k, v) for k, v in totals.items()]
+        measures = list(report.totals.model_dump().items())
         measures += [(f"needed_{k}", needed[k]) for k in ("second", "third", "second_rate", "third_rate")]
-        return rows + [[period["from"], period["to"], k, v] for k, v in measures]
+        return rows + [[*days, k, v] for k, v in measures]
     if table is Table.ACKNOWLEDGEMENT:
         prefectures = prefecture_names()
         rows = [["from", "to", "breakdown", "key", "name", "accepted", "median_seconds", "p90_seconds"]]
-        ack = report["acknowledgement"]
-        groups: list[tuple[str, list[dict[str, Any]], Mapping[str, str]]] = [
-            ("overall", [ack["overall"]], {}),
-            ("severity", ack["by_severity"], {}),
-            ("prefecture", ack["by_prefecture"], prefectures),
-            ("organisation", ack["by_organisation"], names),
+        ack = report.acknowledgement
+        groups: list[tuple[str, list[Durations], Mapping[str, str]]] = [
+            ("overall", [ack.overall], {}),
+            ("severity", ack.by_severity, {}),
+            ("prefecture", ack.by_prefecture, prefectures),
+            ("organisation", ack.by_organisation, names),
         ]
         for breakdown, found, named in groups:
             for row in found:
-                key = row["key"]
-                counts = [row["count"], row["median_s"], row["p90_s"]]
-                rows.append([period["from"], period["to"], breakdown, key, named.get(key, ""), *counts])
+                counts = [row.count, row.median_s, row.p90_s]
+                rows.append([*days, breakdown, row.key, named.get(row.key, ""), *counts])
         return rows
     if table is Table.ORGANISATIONS:
         rows = [["from", "to", "organisations_offered", "referrals"]]
-        distribution = report["organisations_needed"]["distribution"]
-        return rows + [
-            [period["from"], period["to"], r["organisations"], r["referrals"]] for r in distribution
-        ]
-    outcomes = report["outcomes"]
+        distribution = report.organisations_needed.distribution
+        return rows + [[*days, r.organisations, r.referrals] for r in distribution]
+    outcomes = report.outcomes
     rows = [["from", "to", "milestone", "code", "times", "referrals"]]
-    rows.append([period["from"], period["to"], "contacted", "", "", outcomes["contacted"]])
-    for milestone in ("accompanied", "closed"):
-        for tally in outcomes[milestone]:
-            rows.append([period["from"], period["to"], milestone, tally["code"], tally["times"]])
-            rows[-1].append(tally["referrals"])
+    rows.append([*days, "contacted", "", "", outcomes.contacted])
+    for milestone, tallies in (("accompanied", outcomes.accompanied), ("closed", outcomes.closed)):
+        rows += [[*days, milestone, tally.code, tally.times, tally.referrals] for tally in tallies]
     return rows
 
 
@@ -240,7 +231,7 @@ async def reports(
     problems = list(period.problems)
     if not problems:
         try:
-            report = await _report(ctx, period)
+            report = await ctx.read(referral.HANDOFF_REPORT, params=period.params)
             found = charts(ctx.t, report, await _names(ctx, report, limit=TOP_ROWS))
         except BackendError as error:
             if error.status != 422:
@@ -267,7 +258,7 @@ async def report_csv(
     period = asked(first, last, now=datetime.now(JST))
     if period.problems:
         return Response(ctx.t("ops.rep.problem"), status_code=422, media_type="text/plain; charset=utf-8")
-    report = await _report(ctx, period)
+    report = await ctx.read(referral.HANDOFF_REPORT, params=period.params)
     body = "\ufeff" + csv_text(csv_rows(table, report, await _names(ctx, report)))
     filename = f"tsunagu-{table.value}-{period.first.isoformat()}_{period.last.isoformat()}.csv"
     return Response(

@@ -21,10 +21,13 @@ from fastapi.responses import RedirectResponse, Response
 from contracts.municipality import register
 from contracts.vocabulary import HandledElsewhereReason
 from web import live
+from web.api import directory, referral
+from web.api.directory import Organisation, OrganisationPage
+from web.api.referral import Referral
 from web.backends import BackendError
 from web.deps import Checked, Ctx, OperatorPage
-from web.directory_form import CAPABILITIES, ORG_TYPES
-from web.timeline import organisation_names, timeline_html
+from web.directory_form import CAPABILITIES, DAYS, ORG_TYPES
+from web.timeline import Timelines, names_of, organisation_names, timeline_html
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,6 @@ HANDLED_REASONS = tuple(reason.value for reason in HandledElsewhereReason)
 PER_PAGE = 20
 PROBLEMS = ("already_offered", "not_allowed", "reason", "note")
 _MUNICIPALITY = re.compile(r"^[0-9]{6}$")
-_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
 @dataclass(frozen=True)
@@ -82,32 +84,32 @@ def search_of(query: Mapping[str, str], *, default_area: str) -> Search:
     )
 
 
-def hours_of(organisation: Mapping[str, Any]) -> list[dict[str, Any]]:
+def hours_of(organisation: Organisation) -> list[dict[str, Any]]:
     """Each weekly rule of its services, once: days (catalogue codes) and Japan-time clock."""
     seen: list[dict[str, Any]] = []
-    for service in organisation.get("services") or []:
-        for rule in service.get("schedules") or []:
-            days = [d for d in _DAYS if d in str(rule.get("byday", "")).split(",")]
-            item = {"days": days, "opens": rule.get("opens_at"), "closes": rule.get("closes_at")}
+    for service in organisation.services:
+        for rule in service.schedules:
+            days = [d for d in DAYS if d in rule.byday.split(",")]
+            item = {"days": days, "opens": rule.opens_at, "closes": rule.closes_at}
             if item not in seen:
                 seen.append(item)
     return seen
 
 
-def candidate_of(organisation: Mapping[str, Any], *, tried: set[str]) -> dict[str, Any]:
-    phone = str(organisation.get("phone") or "")
+def candidate_of(organisation: Organisation, *, tried: set[str]) -> dict[str, Any]:
+    phone = organisation.phone or ""
     return {
-        "id": str(organisation["id"]),
-        "name": organisation.get("name", ""),
-        "org_type": organisation.get("org_type", ""),
+        "id": organisation.id,
+        "name": organisation.name,
+        "org_type": organisation.org_type,
         "phone": phone,
         "tel": re.sub(r"[^0-9+]", "", phone),
         "hours": hours_of(organisation),
-        "public_body": bool(organisation.get("public_body")),
-        "coverage": [_place(code) for code in (organisation.get("coverage") or [])[:3]],
-        "more_coverage": max(0, len(organisation.get("coverage") or []) - 3),
-        "channels": organisation.get("channels") or [],
-        "tried": str(organisation["id"]) in tried,
+        "public_body": organisation.public_body,
+        "coverage": [_place(code) for code in organisation.coverage[:3]],
+        "more_coverage": max(0, len(organisation.coverage) - 3),
+        "channels": organisation.channels,
+        "tried": organisation.id in tried,
     }
 
 
@@ -117,34 +119,37 @@ def _place(code: str) -> str:
     return register().display_name(code) or code
 
 
-async def panel(ctx: Ctx, referral: Mapping[str, Any], query: Mapping[str, str]) -> dict[str, Any]:
+def _tried(found: Referral) -> set[str]:
+    return {a.organisation_id for a in found.attempts}
+
+
+async def panel(ctx: Ctx, found: Referral, query: Mapping[str, str]) -> dict[str, Any]:
     """What the referral page shows an operator: the actions referral allows, and the search."""
-    actions = referral.get("actions") or []
-    if REOFFER not in actions and HANDLED_ELSEWHERE not in actions:
+    if REOFFER not in found.actions and HANDLED_ELSEWHERE not in found.actions:
         return {"rescue": None}
-    search = search_of(query, default_area=str(referral.get("municipality_code") or ""))
-    tried = {str(a["organisation_id"]) for a in referral.get("attempts") or []}
+    search = search_of(query, default_area=found.municipality_code)
     problem = ""
-    found: dict[str, Any] = {"contents": [], "total_items": 0, "total_pages": 1}
+    results = OrganisationPage(contents=[], total_items=0, total_pages=1)
     try:
-        found = await ctx.call("directory", "GET", "/v1/organisations/search", params=search.params())
+        results = await ctx.read(directory.ORGANISATION_SEARCH, params=search.params())
     except BackendError as error:
         if error.status != 422:
             raise
         problem = "search_invalid"
-    page, pages = search.page, int(found.get("total_pages") or 1)
+    page, pages = search.page, results.total_pages or 1
+    tried = _tried(found)
     return {
         "rescue": {
-            "can_reoffer": REOFFER in actions,
-            "can_close": HANDLED_ELSEWHERE in actions,
+            "can_reoffer": REOFFER in found.actions,
+            "can_close": HANDLED_ELSEWHERE in found.actions,
             "search": search,
             "area_name": _place(search.area) if search.area else "",
-            "candidates": [candidate_of(o, tried=tried) for o in found.get("contents") or []],
-            "total": int(found.get("total_items") or 0),
+            "candidates": [candidate_of(o, tried=tried) for o in results.contents],
+            "total": results.total_items,
             "page": page,
             "pages": pages,
-            "previous_url": search.url(str(referral["id"]), page - 1) if page > 1 else None,
-            "next_url": search.url(str(referral["id"]), page + 1) if page < pages else None,
+            "previous_url": search.url(found.id, page - 1) if page > 1 else None,
+            "next_url": search.url(found.id, page + 1) if page < pages else None,
             "problem": problem,
         },
         "org_types": ORG_TYPES,
@@ -153,39 +158,28 @@ async def panel(ctx: Ctx, referral: Mapping[str, Any], query: Mapping[str, str])
     }
 
 
-async def status_html(ctx: Ctx, referral: dict[str, Any]) -> str:
+async def status_html(ctx: Ctx, found: Referral) -> str:
     """The live part of the page: where the referral stands (a choice being confirmed, the
     directory's refusal), then its timeline."""
-    names = await organisation_names(ctx, [referral])
-    pending = referral.get("reoffer_organisation_id")
+    names = await organisation_names(ctx, [found])
+    pending = found.reoffer_organisation_id
     if pending and pending not in names:
-        names |= await _name_of(ctx, str(pending))
-    refused = next(
-        (e for e in reversed(referral.get("timeline") or []) if e.get("state") == "reoffer_refused"), None
-    )
+        names |= await names_of(ctx, {pending})
+    refused = next((e for e in reversed(found.timeline) if e.state == "reoffer_refused"), None)
     status = ctx.templates.get_template("partials/rescue_status.html").render(
-        t=ctx.t, referral=referral, names=names, pending=pending, refused=refused
+        t=ctx.t, referral=found, names=names, pending=pending, refused=refused
     )
-    return status + timeline_html(ctx, {"referrals": [referral], "names": names})
-
-
-async def _name_of(ctx: Ctx, organisation_id: str) -> dict[str, str]:
-    try:
-        found = await ctx.call("directory", "GET", f"/v1/organisations/{organisation_id}")
-    except BackendError:
-        return {}
-    return {organisation_id: str(found.get("name") or organisation_id[:8])}
+    return status + timeline_html(ctx, Timelines(referrals=[found], names=names))
 
 
 @router.get("/referrals/{referral_id}/stream")
 async def referral_stream(ctx: OperatorPage, referral_id: uuid.UUID, request: Request) -> Response:
     async def poll() -> dict[str, Any]:
-        referral = await ctx.call("referral", "GET", f"/v1/referrals/{referral_id}")
-        states = [referral["state"], referral.get("reoffer_organisation_id")]
+        found = await ctx.read(referral.REFERRAL, referral_id=referral_id)
         return {
-            "html": await status_html(ctx, referral),
-            "states": states,
-            "announce": ctx.t.label("state", referral["state"]),
+            "html": await status_html(ctx, found),
+            "states": [found.state, found.reoffer_organisation_id],
+            "announce": ctx.t.label("state", found.state),
         }
 
     return live.stream(request, poll, interval_s=max(ctx.settings.live_poll_interval_s, 1.0))
@@ -196,16 +190,15 @@ async def confirm_offer(
     ctx: OperatorPage, referral_id: uuid.UUID, organisation_id: Annotated[uuid.UUID, Query()]
 ) -> Response:
     """The confirmation step: who will be offered the case, how to call them, what happens next."""
-    referral = await ctx.call("referral", "GET", f"/v1/referrals/{referral_id}")
-    if REOFFER not in (referral.get("actions") or []):
+    found = await ctx.read(referral.REFERRAL, referral_id=referral_id)
+    if REOFFER not in found.actions:
         return RedirectResponse(f"/ops/referrals/{referral_id}?problem=not_allowed", status_code=303)
-    organisation = await ctx.call("directory", "GET", f"/v1/organisations/{organisation_id}")
-    tried = {str(a["organisation_id"]) for a in referral.get("attempts") or []}
+    organisation = await ctx.read(directory.ORGANISATION, organisation_id=organisation_id)
     return await ctx.render(
         "ops/reoffer_confirm.html",
-        referral=referral,
-        candidate=candidate_of(organisation, tried=tried),
-        area_name=_place(str(referral.get("municipality_code") or "")),
+        referral=found,
+        candidate=candidate_of(organisation, tried=_tried(found)),
+        area_name=_place(found.municipality_code),
     )
 
 

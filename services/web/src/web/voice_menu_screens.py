@@ -11,8 +11,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from contracts.vocabulary import Topic
+from web.api import directory, intake
+from web.api.intake import VoiceMenu
 from web.backends import BackendError, NotYetAvailable
 from web.deps import Checked, Ctx, OperatorPage
+from web.timeline import names_of
 
 router = APIRouter(prefix="/ops/voice-menu")
 
@@ -32,43 +35,33 @@ def _same_name(a: str, b: str) -> bool:
 
 async def _suggestions(ctx: Ctx) -> list[str]:
     try:
-        found = await ctx.call(
-            "directory", "GET", "/v1/organisations/search", params={"active": "true", "per_page": SUGGESTIONS}
+        found = await ctx.read(
+            directory.ORGANISATION_SEARCH, params={"active": "true", "per_page": SUGGESTIONS}
         )
     except BackendError:
         return []
-    return [str(o["name"]) for o in found.get("contents", [])]
+    return [o.name for o in found.contents]
 
 
 async def _organisation_named(ctx: Ctx, name: str) -> uuid.UUID | str:
     """The one active organisation of exactly this name; else why not ("unknown", "ambiguous")."""
     try:
-        found = await ctx.call(
-            "directory",
-            "GET",
-            "/v1/organisations/search",
+        found = await ctx.read(
+            directory.ORGANISATION_SEARCH,
             params={"q": name[:NAME_QUERY_MAX], "active": "true", "per_page": SUGGESTIONS},
         )
     except BackendError as error:
         if error.status != 422:  # a name the search cannot take is no organisation's
             raise
         return "unknown"
-    exact = [o for o in found.get("contents", []) if _same_name(str(o.get("name", "")), name)]
+    exact = [o for o in found.contents if _same_name(o.name, name)]
     if len(exact) == 1:
-        return uuid.UUID(str(exact[0]["id"]))
+        return uuid.UUID(exact[0].id)
     return "ambiguous" if exact else "unknown"
 
 
-async def _desk_names(ctx: Ctx, menus: list[dict[str, Any]]) -> dict[str, str]:
-    cache: dict[str, str] = ctx.request.app.state.organisation_names
-    wanted = {str(o["desk"]["organisation_id"]) for m in menus for o in m.get("options", []) if o.get("desk")}
-    for organisation_id in wanted - cache.keys():
-        try:
-            found = await ctx.call("directory", "GET", f"/v1/organisations/{organisation_id}")
-            cache[organisation_id] = str(found.get("name") or organisation_id[:8])
-        except BackendError:
-            continue
-    return {k: cache[k] for k in wanted if k in cache}
+async def _desk_names(ctx: Ctx, menus: list[VoiceMenu]) -> dict[str, str]:
+    return await names_of(ctx, {o.desk.organisation_id for m in menus for o in m.options if o.desk})
 
 
 async def _page(
@@ -79,9 +72,9 @@ async def _page(
     values: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    menus: list[dict[str, Any]] | None
+    menus: list[VoiceMenu] | None
     try:
-        menus = await ctx.call("intake", "GET", "/v1/voice-menus")
+        menus = await ctx.read(intake.VOICE_MENUS)
     except NotYetAvailable:
         menus = None
     return await ctx.render(
@@ -156,10 +149,10 @@ async def create_voice_menu(ctx: OperatorPage, _: Checked, request: Request) -> 
 @router.get("/{menu_id}/activate")
 async def confirm_activate(ctx: OperatorPage, menu_id: uuid.UUID) -> Response:
     """What callers hear now, and what they will hear once this version goes live."""
-    chosen = await ctx.call("intake", "GET", f"/v1/voice-menus/{menu_id}")
-    live: dict[str, Any] | None
+    chosen = await ctx.read(intake.VOICE_MENU, menu_id=menu_id)
+    live: VoiceMenu | None
     try:
-        live = await ctx.call("intake", "GET", "/v1/voice-menus/active")
+        live = await ctx.read(intake.ACTIVE_VOICE_MENU)
     except BackendError as error:
         if not error.not_found:
             raise

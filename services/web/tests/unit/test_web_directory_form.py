@@ -1,36 +1,65 @@
 """The directory screen's organisation form: the register's record in, the register's body out."""
 
+from typing import Any
+
 import pytest
 
+from web.api.directory import OrganisationRecord
 from web.directory_form import blank_values, body_from_form, values_from_record
 
 pytestmark = pytest.mark.unit
 
-RECORD = {
-    "id": "5f0c2a3e-0000-4000-8000-000000000001",
-    "name": "新宿こころの窓口",
-    "org_type": "NPO",
-    "active": True,
-    "channels": ["portal", "email"],
-    "email": "desk@example.org",
-    "phone": "03-1234-5678",
-    "coverage": ["131041"],
-    "services": [
-        {"id": "5f0c2a3e-0000-4000-8000-00000000ffff", "coverage": ["01"], "topics": ["POVERTY"]},
-        {
-            "id": "5f0c2a3e-0000-4000-8000-000000000001",
-            "coverage": ["131041", "13"],
-            "topics": ["LONELY", "WOMEN"],
-            "capabilities": ["INTERVIEW", "SHELTER"],
-            "languages": ["ja", "en"],
-            "minimum_age": 18,
-            "maximum_age": None,
-            "genders": ["female"],
-            "residency": "resident",
-            "schedules": [{"byday": "MO,TU,WE", "opens_at": "09:00", "closes_at": "17:00"}],
-        },
-    ],
+SERVICE: dict[str, Any] = {
+    "name": "相談窓口",
+    "status": "active",
+    "description": None,
+    "languages": ["ja"],
+    "capabilities": [],
+    "minimum_age": None,
+    "maximum_age": None,
+    "genders": [],
+    "residency": "any",
+    "capacity": None,
+    "schedules": [],
 }
+RECORD = OrganisationRecord.model_validate(
+    {
+        "id": "5f0c2a3e-0000-4000-8000-000000000001",
+        "name": "新宿こころの窓口",
+        "org_type": "NPO",
+        "active": True,
+        "channels": ["portal", "email"],
+        "email": "desk@example.org",
+        "phone": "03-1234-5678",
+        "coverage": ["131041"],
+        "public_body": False,
+        "last_verified_at": None,
+        "verification_stale": None,
+        "alternate_name": None,
+        "corporate_number": None,
+        "description": None,
+        "website": None,
+        "webhook_url": None,
+        "portal_url": None,
+        "services": [
+            SERVICE
+            | {"id": "5f0c2a3e-0000-4000-8000-00000000ffff", "coverage": ["01"], "topics": ["POVERTY"]},
+            SERVICE
+            | {
+                "id": "5f0c2a3e-0000-4000-8000-000000000001",
+                "coverage": ["131041", "13"],
+                "topics": ["LONELY", "WOMEN"],
+                "capabilities": ["INTERVIEW", "SHELTER"],
+                "languages": ["ja", "en"],
+                "minimum_age": 18,
+                "maximum_age": None,
+                "genders": ["female"],
+                "residency": "resident",
+                "schedules": [{"byday": "MO,TU,WE", "opens_at": "09:00", "closes_at": "17:00"}],
+            },
+        ],
+    }
+)
 
 
 def test_the_form_shows_the_organisation_and_its_main_service_not_another_one() -> None:

@@ -4,11 +4,11 @@ spreadsheet cannot run, and a label for every chart and table."""
 import csv
 import io
 from datetime import UTC, date, datetime
-from typing import Any
 
 import pytest
 
 from web import reports
+from web.api.referral import HandoffReport
 from web.i18n import Translator, load_catalogue
 from web.reports import Table
 
@@ -16,43 +16,45 @@ pytestmark = pytest.mark.unit
 
 CATALOGUE = load_catalogue()
 
-REPORT: dict[str, Any] = {
-    "period": {"from": "2026-04-01", "to": "2026-04-30"},
-    "totals": {
-        "opened": 10,
-        "offered": 8,
-        "acknowledged": 6,
-        "exhausted": 2,
-        "unmatched": 1,
-        "withdrawn": 1,
-        "exhausted_rate": 0.25,
-    },
-    "acknowledgement": {
-        "overall": {"key": "all", "count": 6, "median_s": 600.0, "p90_s": 1800.0},
-        "by_severity": [
-            {"key": "S4", "count": 2, "median_s": 300.0, "p90_s": 540.0},
-            {"key": "S3", "count": 4, "median_s": 900.0, "p90_s": 1800.0},
-            {"key": "S2", "count": 0, "median_s": None, "p90_s": None},
-        ],
-        "by_prefecture": [{"key": "13", "count": 6, "median_s": 600.0, "p90_s": 1800.0}],
-        "by_organisation": [
-            {"key": "00000000-0000-0000-0000-00000000000a", "count": 6, "median_s": 60.0, "p90_s": 90.0}
-        ],
-    },
-    "organisations_needed": {
-        "offered": 8,
-        "distribution": [{"organisations": 1, "referrals": 5}, {"organisations": 2, "referrals": 3}],
-        "second": 3,
-        "third": 0,
-        "second_rate": 0.375,
-        "third_rate": 0.0,
-    },
-    "outcomes": {
-        "contacted": 4,
-        "accompanied": [{"code": "hospital", "times": 2, "referrals": 1}],
-        "closed": [{"code": "supported", "times": 3, "referrals": 3}],
-    },
-}
+REPORT = HandoffReport.model_validate(
+    {
+        "period": {"from": "2026-04-01", "to": "2026-04-30"},
+        "totals": {
+            "opened": 10,
+            "offered": 8,
+            "acknowledged": 6,
+            "exhausted": 2,
+            "unmatched": 1,
+            "withdrawn": 1,
+            "exhausted_rate": 0.25,
+        },
+        "acknowledgement": {
+            "overall": {"key": "all", "count": 6, "median_s": 600.0, "p90_s": 1800.0},
+            "by_severity": [
+                {"key": "S4", "count": 2, "median_s": 300.0, "p90_s": 540.0},
+                {"key": "S3", "count": 4, "median_s": 900.0, "p90_s": 1800.0},
+                {"key": "S2", "count": 0, "median_s": None, "p90_s": None},
+            ],
+            "by_prefecture": [{"key": "13", "count": 6, "median_s": 600.0, "p90_s": 1800.0}],
+            "by_organisation": [
+                {"key": "00000000-0000-0000-0000-00000000000a", "count": 6, "median_s": 60.0, "p90_s": 90.0}
+            ],
+        },
+        "organisations_needed": {
+            "offered": 8,
+            "distribution": [{"organisations": 1, "referrals": 5}, {"organisations": 2, "referrals": 3}],
+            "second": 3,
+            "third": 0,
+            "second_rate": 0.375,
+            "third_rate": 0.0,
+        },
+        "outcomes": {
+            "contacted": 4,
+            "accompanied": [{"code": "hospital", "times": 2, "referrals": 1}],
+            "closed": [{"code": "supported", "times": 3, "referrals": 3}],
+        },
+    }
+)
 NAMES = {"00000000-0000-0000-0000-00000000000a": "=HYPERLINK(evil)"}
 
 

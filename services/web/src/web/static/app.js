@@ -125,5 +125,16 @@
     }));
   });
 
+  // A message box marked data-enter-sends (both ends of a chat): Enter sends, Shift+Enter breaks
+  // the line, and Enter that confirms a Japanese conversion (isComposing, or keyCode 229 in
+  // browsers that report it so) does not send.
+  document.addEventListener("keydown", (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLTextAreaElement) || !box.hasAttribute("data-enter-sends") || !box.form) return;
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+    event.preventDefault();
+    box.form.requestSubmit();
+  });
+
   window.Tsunagu = { t, postJson, csrf, tickCountdowns };
 })();

@@ -178,13 +178,6 @@
       text.focus();
     }
   });
-  text.addEventListener("keydown", (event) => {
-    // Enter sends; Enter that confirms a Japanese conversion (isComposing, or keyCode 229 in
-    // browsers that report it so) does not.
-    if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
-    event.preventDefault();
-    compose.requestSubmit();
-  });
 
   leave.addEventListener("click", () => { sendJson({ type: "leave" }); });
 

@@ -63,11 +63,5 @@
     text.value = "";
     text.focus();
   });
-  text.addEventListener("keydown", (event) => {
-    // Enter that confirms a Japanese conversion (isComposing, or keyCode 229) does not send.
-    if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
-    event.preventDefault();
-    compose.requestSubmit();
-  });
   connect();
 })();
