@@ -31,7 +31,7 @@ PageNumber = Annotated[int, Query(ge=1, le=100_000, description="1-based")]
 PerPage = Annotated[int, Query(ge=1, le=500)]
 
 
-def page_request(page: PageNumber = 1, per_page: PerPage = 50) -> PageRequest:
+async def page_request(page: PageNumber = 1, per_page: PerPage = 50) -> PageRequest:
     return PageRequest(page, per_page)
 
 

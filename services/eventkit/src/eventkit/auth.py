@@ -119,7 +119,7 @@ class TokenVerifier:
         return Principal(subject=str(claims["sub"]), role=role, organisation_id=org)
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -136,7 +136,7 @@ def current_principal(request: Request) -> Principal:
 def require_role(*roles: Role) -> object:
     """A dependency that admits only the given roles (403 with the roles that would be allowed)."""
 
-    def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if principal.role not in roles:
             allowed = ", ".join(r.value for r in roles)
             raise ApiError(403, "forbidden", f"This needs one of these roles: {allowed}.")

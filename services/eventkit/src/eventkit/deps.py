@@ -2,6 +2,8 @@
 
 A service's own `deps.py` adds only what is its own (a lifecycle, a keyring); roles and the pool
 are written once, here, so that "who may call this" reads the same in all four services.
+Dependencies are `async def`, even when they await nothing: FastAPI runs a plain `def` in a worker
+thread, a hand-off that cost more than the work (tests/test_dependencies_run_on_the_loop.py).
 """
 
 from collections.abc import Callable
@@ -16,13 +18,13 @@ from eventkit.auth import Principal, Role, require_role
 def app_state(name: str) -> Callable[[Request], Any]:
     """A dependency returning `app.state.<name>`, set once by the service's main.py."""
 
-    def read(request: Request) -> Any:
+    async def read(request: Request) -> Any:
         return getattr(request.app.state, name)
 
     return read
 
 
-def _pool(request: Request) -> asyncpg.Pool:
+async def _pool(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.runtime.pool
     return pool
 

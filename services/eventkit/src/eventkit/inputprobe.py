@@ -9,6 +9,7 @@ field, whatever else the request lacks.
 """
 
 import enum
+import inspect
 import json
 import types
 import uuid
@@ -93,6 +94,31 @@ def _routes(app: FastAPI) -> Iterator[tuple[APIRoute, str]]:
     for context in contexts(app.routes):
         if isinstance(context.route, APIRoute):
             yield context.route, context.path_format or context.route.path_format
+
+
+def in_worker_threads(app: FastAPI) -> list[str]:
+    """The endpoints and dependencies of `app` that FastAPI would run in a worker thread: a plain
+    `def` is handed to the thread pool on every request, which costs more than such small work."""
+    found: set[str] = set()
+
+    def walk(dependant: Dependant) -> None:
+        for sub in dependant.dependencies:
+            if sub.call is not None and not _runs_on_the_loop(sub.call):
+                found.add(f"{sub.call.__module__}.{sub.call.__qualname__}")
+            walk(sub)
+
+    for route, path in _routes(app):
+        if not _runs_on_the_loop(route.endpoint):
+            found.add(f"{path}: {route.endpoint.__qualname__}")
+        walk(route.dependant)
+    return sorted(found)
+
+
+def _runs_on_the_loop(call: Any) -> bool:
+    if inspect.isroutine(call):
+        return inspect.iscoroutinefunction(call) or inspect.isasyncgenfunction(call)
+    dunder = getattr(call, "__call__", None)  # noqa: B004  # an instance used as a dependency
+    return inspect.iscoroutinefunction(dunder) or inspect.isasyncgenfunction(dunder)
 
 
 def _all_params(dependant: Dependant) -> Iterator[tuple[str, Any]]:

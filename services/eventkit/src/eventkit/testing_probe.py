@@ -1,6 +1,7 @@
 """The bad-input tests every service runs on its real app, written once: a control character in any
 text input, or an integer past PostgreSQL's bigint in any integer input, is a 422 in the error
-shape that names the input — never a 500.
+shape that names the input — never a 500. And no endpoint or dependency of it runs in a worker
+thread (a plain `def`, which FastAPI hands to the thread pool on every request).
 
 A service's test module subclasses `BadInputTests` as `TestBadInput` and says how its app is built
 (`make_app`); the inputs are found from the app's routes (eventkit.inputprobe), one test each, so a
@@ -22,6 +23,7 @@ from eventkit.inputprobe import (
     Kind,
     answer,
     every_role,
+    in_worker_threads,
     inputs,
     refusal_problem,
 )
@@ -85,6 +87,9 @@ class BadInputTests:
             app_client(cls.app(database_url, infra.kafka_bootstrap_servers), cls.base_url) as c,
         ):
             yield c
+
+    def test_no_endpoint_or_dependency_runs_in_a_worker_thread(self) -> None:
+        assert in_worker_threads(self.app(UNUSED_DATABASE_URL, UNUSED_KAFKA)) == []
 
     async def test_a_control_character_in_a_text_field_is_refused_with_422(
         self, client: httpx.AsyncClient, text_input: Input

@@ -24,7 +24,7 @@ class ChannelConfig:
     fallback_number: str
 
 
-def _now(clock: Annotated[Clock, Depends(app_state("clock"))]) -> datetime:
+async def _now(clock: Annotated[Clock, Depends(app_state("clock"))]) -> datetime:
     return clock()
 
 

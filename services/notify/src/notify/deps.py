@@ -11,7 +11,7 @@ from notify.config import Settings
 from notify.links import AckLinks
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.runtime.settings
     return settings
 

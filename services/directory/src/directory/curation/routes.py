@@ -24,7 +24,7 @@ from eventkit.text import MAX_POSITION, Line
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["organisations"])
 
 
-def register_query(
+async def register_query(
     context: Ctx,
     q: Annotated[
         Line | None,
