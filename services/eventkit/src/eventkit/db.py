@@ -10,7 +10,6 @@ from pathlib import Path
 import asyncpg
 import orjson
 
-from eventkit import telemetry
 from eventkit.dbtrace import AfterCommit, CommitHooks, TracedConnection
 
 log = logging.getLogger(__name__)
@@ -38,13 +37,12 @@ async def _init_connection(conn: asyncpg.Connection, hooks: CommitHooks | None =
 
 
 async def _reset_connection(conn: asyncpg.Connection) -> None:
-    # asyncpg's own reset on release (UNLISTEN, RESET ALL, unlock advisory locks, ...), untraced:
-    # every unit of work releases a connection, and that span cost as much as a statement's while
-    # telling an operator nothing.
-    query = conn.get_reset_query()
-    if query:
-        with telemetry.quiet():
-            await conn.execute(query)
+    """What the pool runs on release after asyncpg's own part (which rolls back an open transaction
+    and drops listeners): nothing. asyncpg's default would send `pg_advisory_unlock_all(); CLOSE
+    ALL; UNLISTEN *; RESET ALL` — a round trip on every unit of work, for session state that pooled
+    connections never hold here: locks are transaction-scoped (`pg_advisory_xact_lock`), LISTEN and
+    the relay's session lock live on connections of their own, and nothing runs `SET` or keeps a
+    cursor outside its transaction."""
 
 
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:

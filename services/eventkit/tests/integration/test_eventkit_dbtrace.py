@@ -88,3 +88,21 @@ async def test_a_failed_transaction_records_the_error_type_only(
     (span,) = _db(spans)
     assert dict(span.attributes or {})["error.type"] == "DivisionByZeroError"  # type: ignore[attr-defined]
     assert span.status.description == "DivisionByZeroError"  # type: ignore[attr-defined]
+
+
+async def test_a_connection_released_mid_transaction_comes_back_rolled_back_and_release_sends_nothing(
+    pool: asyncpg.Pool, spans: InMemorySpanExporter
+) -> None:
+    """The pool's reset is asyncpg's rollback alone (eventkit.db._reset_connection): no statement
+    is sent when a unit of work ends cleanly, and an abandoned transaction never leaks."""
+    async with pool.acquire() as conn:  # max_size=1: the same connection each time
+        await conn.execute("CREATE TABLE kept (v int)")
+        calls = conn._con._protocol.queries_count  # type: ignore[attr-defined]
+    async with pool.acquire() as conn:
+        assert conn._con._protocol.queries_count == calls  # type: ignore[attr-defined]
+        transaction = conn.transaction()
+        await transaction.start()
+        await conn.execute("INSERT INTO kept VALUES (1)")
+    async with pool.acquire() as conn:
+        assert not conn.is_in_transaction()
+        assert await conn.fetchval("SELECT count(*) FROM kept") == 0
