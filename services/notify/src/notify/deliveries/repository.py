@@ -56,20 +56,29 @@ async def claim_due(
     """Lease due deliveries to this sender: pending ones whose time has come, and sending ones
     whose sender's lease ran out (it crashed mid-POST). SKIP LOCKED lets senders run side by side;
     each claim counts as a try, because a crashed sender may well have reached the partner."""
+    # Two ordered index scans, not one scan of both partial indexes joined by OR: a bitmap scan
+    # rechecks every dead entry a claimed row left in `deliveries_due` until vacuum comes (1.6 ms a
+    # claim under load, the most expensive statement of a handoff); a plain index scan marks them
+    # dead once and skips them after.
     rows = await conn.fetch(
-        f"""WITH clock AS (SELECT COALESCE($1::timestamptz, now()) AS now),
+        f"""WITH expired AS (
+                   SELECT d.id, d.next_attempt_at FROM deliveries d
+                    WHERE d.status = 'sending' AND d.lease_until < COALESCE($1::timestamptz, now())
+                    ORDER BY d.lease_until LIMIT $2
+                    FOR UPDATE OF d SKIP LOCKED),
+                 pending AS (
+                   SELECT d.id, d.next_attempt_at FROM deliveries d
+                    WHERE d.status = 'pending' AND d.next_attempt_at <= COALESCE($1::timestamptz, now())
+                    ORDER BY d.next_attempt_at LIMIT $2
+                    FOR UPDATE OF d SKIP LOCKED),
                  due AS (
-                   SELECT d.id FROM deliveries d, clock
-                    WHERE (d.status = 'pending' AND d.next_attempt_at <= clock.now)
-                       OR (d.status = 'sending' AND d.lease_until < clock.now)
-                    ORDER BY d.next_attempt_at
-                    LIMIT $2
-                    FOR UPDATE OF d SKIP LOCKED)
+                   SELECT id FROM (SELECT * FROM expired UNION ALL SELECT * FROM pending) both_kinds
+                    ORDER BY next_attempt_at LIMIT $2)
             UPDATE deliveries AS t
                SET status = 'sending',
-                   lease_until = clock.now + make_interval(secs => $3),
+                   lease_until = COALESCE($1::timestamptz, now()) + make_interval(secs => $3),
                    tries = t.tries + 1
-              FROM due, clock
+              FROM due
              WHERE t.id = due.id
             RETURNING {_CLAIMED_COLUMNS}""",
         now,
