@@ -250,11 +250,24 @@ async def handoffs(
     total = int(rate * seconds)
     start = time.perf_counter()
 
+    run = uuid.uuid4().hex[:8]
+
     async def one(i: int) -> None:
         await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))  # open loop
         sent = time.monotonic()
-        response = await client.post("/v1/consultations", json=consultation(code, "S3"))
-        if response.status_code == 201:
+        body = consultation(code, "S3")
+        for attempt in range(3):
+            try:
+                # Retried with the same key, as the counsellor's console does: a keep-alive
+                # connection the server closed as the request went out is no lost case.
+                response = await client.post(
+                    "/v1/consultations", json=body, headers={"Idempotency-Key": f"bench-{run}-{i}"}
+                )
+                break
+            except httpx.TransportError:
+                if attempt == 2:
+                    raise
+        if response.status_code in (200, 201):
             posted[response.json()["case_id"]] = sent
 
     await asyncio.gather(*(one(i) for i in range(total)))
