@@ -14,7 +14,7 @@ from directory.main import MIGRATIONS, create_app
 from directory.register import repository
 from directory.register.domain import Organisation, OrgType, Service
 from eventkit.runtime import Loops
-from eventkit.testing import Infra, service_database_fixtures
+from eventkit.testing import Infra, app_client, service_database_fixtures, service_settings
 
 service_db, pool = service_database_fixtures("directory", MIGRATIONS)
 
@@ -24,20 +24,8 @@ async def client(infra: Infra, service_db: str, auth_public_key: str) -> AsyncIt
     """The real app with its lifespan, for a module that names the key of its tokens in an
     `auth_public_key` fixture. Without its consumer: joining the `directory` group on the shared
     broker would take referral requests away from a running directory service."""
-    settings = Settings(
-        database_url=service_db,
-        auth_public_key=auth_public_key,
-        kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
-        db_pool_min=1,
-        db_pool_max=4,
-    )
-    app = create_app(settings, loops=Loops(consumer=False))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://directory", timeout=30
-        ) as c,
-    ):
+    settings = Settings(**service_settings(infra, service_db, auth_public_key=auth_public_key))
+    async with app_client(create_app(settings, loops=Loops(consumer=False)), "http://directory") as c:
         yield c
 
 

@@ -111,6 +111,19 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile("tsunagu")
 
 
+def service_settings(infra: Infra, database_url: str, **more: Any) -> dict[str, Any]:
+    """What a test app's Settings take from the test: its database, the shared broker, a small pool
+    and a short shutdown grace; `more` is the service's own."""
+    return {
+        "database_url": database_url,
+        "kafka_bootstrap_servers": infra.kafka_bootstrap_servers,
+        "db_pool_min": 1,
+        "db_pool_max": 4,
+        "shutdown_grace_s": 5,
+        **more,
+    }
+
+
 @asynccontextmanager
 async def app_client(app: Any, base_url: str = "http://testserver") -> AsyncIterator[Any]:
     """An HTTP client of an app built by `create_app`, run through its own lifespan. On a shared
@@ -118,8 +131,9 @@ async def app_client(app: Any, base_url: str = "http://testserver") -> AsyncIter
     relay that would reach the running services; the outbox rows stay in the database."""
     import httpx
 
+    transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client,
+        httpx.AsyncClient(transport=transport, base_url=base_url, timeout=30) as client,
     ):
         yield client

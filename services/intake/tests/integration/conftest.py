@@ -19,7 +19,7 @@ from eventkit.auth import generate_signing_keypair, mint_token
 from eventkit.clock import MovableClock
 from eventkit.crypto import Keyring, generate_keyring_entry
 from eventkit.runtime import NO_LOOPS
-from eventkit.testing import Infra, service_database_fixtures
+from eventkit.testing import Infra, app_client, service_database_fixtures, service_settings
 from intake.config import Settings
 from intake.main import MIGRATIONS, create_app
 from intake.sealing import Sealer
@@ -91,26 +91,22 @@ class Api:
 async def api(service_db: str, infra: Infra, keys: str, line_api: Any) -> AsyncIterator[Api]:
     private_key, public_key = generate_signing_keypair()
     settings = Settings(
-        database_url=service_db,  # type: ignore[arg-type]
-        auth_public_key=public_key,
-        kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
-        db_pool_min=1,
-        db_pool_max=4,
-        shutdown_grace_s=5,
-        encryption_keys=keys,  # type: ignore[arg-type]
-        twilio_auth_token=TWILIO_TOKEN,  # type: ignore[arg-type]
-        line_channel_secret=LINE_SECRET,  # type: ignore[arg-type]
-        line_channel_access_token=LINE_ACCESS_TOKEN,  # type: ignore[arg-type]
-        line_api_base_url=line_api.url,
-        public_base_url=PUBLIC_BASE_URL,
+        **service_settings(
+            infra,
+            service_db,
+            auth_public_key=public_key,
+            encryption_keys=keys,
+            twilio_auth_token=TWILIO_TOKEN,
+            line_channel_secret=LINE_SECRET,
+            line_channel_access_token=LINE_ACCESS_TOKEN,
+            line_api_base_url=line_api.url,
+            public_base_url=PUBLIC_BASE_URL,
+        )
     )
     clock = MovableClock(datetime(2026, 5, 3, 3, 0, tzinfo=UTC))
     # No consumer (on a shared broker it would join the real `intake` group), no purge loop, and no
     # relay: the outbox rows stay in this test's database for the tests to read, instead of
     # reaching the running stack's services through the shared broker.
     app = create_app(settings, clock=clock, loops=NO_LOOPS)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PUBLIC_BASE_URL) as client,
-    ):
+    async with app_client(app, PUBLIC_BASE_URL) as client:
         yield Api(client, app.state.runtime.pool, private_key, clock, line_api, app.state.sealer)

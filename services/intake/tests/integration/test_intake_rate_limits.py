@@ -12,7 +12,7 @@ from eventkit.auth import Role, generate_signing_keypair, mint_token
 from eventkit.crypto import generate_keyring_entry
 from eventkit.ratelimit import Limit
 from eventkit.runtime import NO_LOOPS
-from eventkit.testing import Infra, database_of_its_own
+from eventkit.testing import Infra, app_client, database_of_its_own, service_settings
 from intake.config import Settings
 from intake.main import create_app
 
@@ -29,29 +29,23 @@ GATEWAY = {
 async def client(infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
     async with database_of_its_own(infra) as database_url:
         settings = Settings(
-            database_url=database_url,  # type: ignore[arg-type]
-            auth_public_key=PUBLIC_KEY,
-            kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
-            db_pool_min=1,
-            db_pool_max=4,
-            shutdown_grace_s=5,
-            encryption_keys=generate_keyring_entry(),  # type: ignore[arg-type]
-            twilio_auth_token=SECRET,  # type: ignore[arg-type]
-            line_channel_secret=SECRET,  # type: ignore[arg-type]
-            line_channel_access_token=SECRET,  # type: ignore[arg-type]
-            line_api_base_url="http://127.0.0.1:9",
+            **service_settings(
+                infra,
+                database_url,
+                auth_public_key=PUBLIC_KEY,
+                encryption_keys=generate_keyring_entry(),
+                twilio_auth_token=SECRET,
+                line_channel_secret=SECRET,
+                line_channel_access_token=SECRET,
+                line_api_base_url="http://127.0.0.1:9",
+            )
         )
         # The real limits of the web chat (tests run in development mode, which widens them); the
         # webhooks' real limit is generous (200, then 50/s): a test at that pace would measure the
         # machine's speed, so the same check runs with a smaller bucket, refilled once a minute.
         webhook = Limit(burst=20, per_s=1 / 60)
         app = create_app(settings, rate_limits={"channel-webhook": webhook}, loops=NO_LOOPS)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="https://intake.example.jp"
-            ) as c,
-        ):
+        async with app_client(app, "https://intake.example.jp") as c:
             yield c
 
 

@@ -9,7 +9,7 @@ import pytest
 from eventkit.auth import generate_signing_keypair
 from eventkit.crypto import generate_keyring_entry
 from eventkit.runtime import NO_LOOPS
-from eventkit.testing import Infra, service_database_fixtures
+from eventkit.testing import Infra, app_client, service_database_fixtures, service_settings
 from notify.config import Settings
 from notify.main import MIGRATIONS, create_app
 
@@ -31,21 +31,16 @@ async def client(
     ops.example. None of its loops: no consumer, no relay, no delivery worker (it would POST the
     test's deliveries) and no paging worker (the tests drive it)."""
     settings = Settings(
-        database_url=service_db,
-        auth_public_key=auth_public_key,
-        kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
-        db_pool_min=1,
-        db_pool_max=4,
-        shutdown_grace_s=5,
-        encryption_keys=keys,
-        link_signing_key=generate_signing_keypair()[0],
-        public_base_url="https://notify.example",
-        referral_public_url="https://referral.example",
-        dashboard_url="https://ops.example",
+        **service_settings(
+            infra,
+            service_db,
+            auth_public_key=auth_public_key,
+            encryption_keys=keys,
+            link_signing_key=generate_signing_keypair()[0],
+            public_base_url="https://notify.example",
+            referral_public_url="https://referral.example",
+            dashboard_url="https://ops.example",
+        )
     )
-    app = create_app(settings, loops=NO_LOOPS)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as c,
-    ):
+    async with app_client(create_app(settings, loops=NO_LOOPS), "http://notify") as c:
         yield c

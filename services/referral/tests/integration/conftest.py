@@ -15,7 +15,7 @@ from eventkit.auth import generate_signing_keypair
 from eventkit.clock import MovableClock
 from eventkit.crypto import Keyring, generate_keyring_entry
 from eventkit.runtime import NO_LOOPS
-from eventkit.testing import Infra, service_database_fixtures
+from eventkit.testing import Infra, app_client, service_database_fixtures, service_settings
 from referral.config import Settings
 from referral.lifecycle import repository, service
 from referral.lifecycle.domain import Entry, HandoffPolicy, Referral
@@ -62,20 +62,15 @@ async def client(
     broker, no relay (the outbox rows stay in the test's database for the test to read), and no
     scheduler or note sealer (the tests drive them)."""
     settings = Settings(
-        database_url=service_db,
-        auth_public_key=auth_public_key,
-        link_verify_key=link_verify_key,
-        encryption_keys=NOTES_KEYS,
-        kafka_bootstrap_servers=infra.kafka_bootstrap_servers,
-        db_pool_min=1,
-        db_pool_max=4,
-        shutdown_grace_s=5,
+        **service_settings(
+            infra,
+            service_db,
+            auth_public_key=auth_public_key,
+            link_verify_key=link_verify_key,
+            encryption_keys=NOTES_KEYS,
+        )
     )
-    app = create_app(settings, clock=clock, loops=NO_LOOPS)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://referral") as c,
-    ):
+    async with app_client(create_app(settings, clock=clock, loops=NO_LOOPS), "http://referral") as c:
         yield c
 
 
