@@ -1,24 +1,30 @@
 """Sample partner webhook receiver: verifies Tsunagu's signed handoffs the way a partner NPO would.
 
-How a partner verifies a delivery (this file is the reference implementation, stdlib only):
+How a partner verifies a delivery (this file is the reference implementation, stdlib only; the
+`standardwebhooks` library does the same in one call, see the README's partner section):
 
 1. Tsunagu POSTs JSON to the partner's registered URL, here ``/hooks/<organisation_id>``, with
-   the headers
+   the Standard Webhooks headers
 
-   - ``Tsunagu-Timestamp``: the sending time, unix seconds;
-   - ``Tsunagu-Signature``: ``v1=<hex>``; during a secret rotation it carries several
-     comma-separated ``v1=`` values, one per valid secret, and one match is enough;
-   - ``Tsunagu-Delivery-Id``: unique per delivery, repeated unchanged on every retry.
+   - ``webhook-id``: the delivery id, unique per delivery, repeated unchanged on every retry;
+   - ``webhook-timestamp``: the sending time, unix seconds;
+   - ``webhook-signature``: ``v1,<base64>``; during a secret rotation several space-separated
+     values, one per valid secret, and one match is enough.
 
-2. Compute ``hex(HMAC-SHA256(key=secret as UTF-8, msg=f"{timestamp}.".encode() + raw_body))``
-   over the raw request bytes (before any JSON parsing) and compare it with each ``v1=`` value
-   using ``hmac.compare_digest`` (constant time, so the comparison leaks nothing).
+2. The key is the secret's text after ``whsec_``, base64-decoded (secrets issued before the
+   standard are base64url). Compute ``base64(HMAC-SHA256(key, f"{id}.{timestamp}.".encode() +
+   raw_body))`` over the raw request bytes (before any JSON parsing) and compare it with each
+   ``v1,`` value using ``hmac.compare_digest`` (constant time, so the comparison leaks nothing).
 
 3. Reject the request if ``|now - timestamp| > 300`` seconds: a captured request cannot be
-   replayed later. The timestamp is inside the signed bytes, so it cannot be altered.
+   replayed later. The id and the timestamp are inside the signed bytes, so neither can be altered.
 
-4. Deduplicate on ``Tsunagu-Delivery-Id``: Tsunagu retries until it sees a 2xx, so the same
-   delivery may arrive more than once. Answer 200 again, but do not act on it twice.
+4. Deduplicate on ``webhook-id``: Tsunagu retries until it sees a 2xx, so the same delivery may
+   arrive more than once. Answer 200 again, but do not act on it twice.
+
+During the transition a POST also carries the older ``Tsunagu-Timestamp``,
+``Tsunagu-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>." + body)>`` and
+``Tsunagu-Delivery-Id``; this receiver falls back to them only when the standard headers are absent.
 
 Answers: 200 accepted (or already accepted), 400 malformed request, 401 bad or stale
 signature, 404 no secret for that organisation, 413 body too large. Errors are JSON
@@ -33,6 +39,8 @@ printed to this process's log, and listed by ``GET /received`` (``?organisation_
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
@@ -54,19 +62,68 @@ MAX_BODY_BYTES: Final = 1024 * 1024
 HOOK_PREFIX: Final = "/hooks/"
 
 
-def expected_signature(secret: str, timestamp: str, body: bytes) -> str:
+def standard_key(secret: str) -> bytes:
+    """The HMAC key: the base64 text after ``whsec_``, decoded (base64url for older secrets)."""
+    encoded = secret.removeprefix("whsec_")
+    decode = base64.urlsafe_b64decode if ("-" in encoded or "_" in encoded) else base64.b64decode
+    try:
+        key = decode(encoded + "=" * (-len(encoded) % 4))
+    except (binascii.Error, ValueError):
+        key = b""
+    return key or secret.encode()
+
+
+def standard_signature(secret: str, delivery_id: str, timestamp: str, body: bytes) -> str:
+    message = f"{delivery_id}.{timestamp}.".encode() + body
+    return base64.b64encode(hmac.new(standard_key(secret), message, hashlib.sha256).digest()).decode()
+
+
+def older_signature(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def signature_matches(header: str, secrets: list[str], timestamp: str, body: bytes) -> bool:
-    offered = [part.strip()[3:] for part in header.split(",") if part.strip().startswith("v1=")]
+def any_matches(wanted: list[str], offered: list[str]) -> bool:
     # Every pair is compared (no early exit) so timing does not tell which secret matched.
     matched = False
-    for secret in secrets:
-        wanted = expected_signature(secret, timestamp, body)
+    for expected in wanted:
         for candidate in offered:
-            matched |= hmac.compare_digest(wanted, candidate)
+            matched |= hmac.compare_digest(expected.encode(), candidate.encode())
     return matched
+
+
+class Refused(Exception):
+    def __init__(self, status: HTTPStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def verified(headers: Any, secrets: list[str], body: bytes) -> tuple[str, str]:
+    """(delivery id, timestamp) of a delivery signed with one of `secrets`; `Refused` if not."""
+    if headers.get("webhook-signature") is not None:
+        delivery_id = headers.get("webhook-id", "").strip()
+        timestamp = headers.get("webhook-timestamp", "").strip()
+        offered = [v[3:] for v in headers.get("webhook-signature", "").split() if v.startswith("v1,")]
+        wanted = [standard_signature(s, delivery_id, timestamp, body) for s in secrets]
+    else:  # the older headers, sent alongside during the transition
+        delivery_id = headers.get("Tsunagu-Delivery-Id", "").strip()
+        timestamp = headers.get("Tsunagu-Timestamp", "").strip()
+        offered = [
+            v.strip()[3:]
+            for v in headers.get("Tsunagu-Signature", "").split(",")
+            if v.strip().startswith("v1=")
+        ]
+        wanted = [older_signature(s, timestamp, body) for s in secrets]
+    if not timestamp.isdigit():
+        raise Refused(HTTPStatus.BAD_REQUEST, "the timestamp must be unix seconds")
+    if not delivery_id:
+        raise Refused(HTTPStatus.BAD_REQUEST, "webhook-id missing")
+    if not offered:
+        raise Refused(HTTPStatus.UNAUTHORIZED, "no v1 signature")
+    if abs(time.time() - int(timestamp)) > REPLAY_WINDOW_SECONDS:
+        raise Refused(HTTPStatus.UNAUTHORIZED, "timestamp outside the 300 s replay window")
+    if not any_matches(wanted, offered):
+        raise Refused(HTTPStatus.UNAUTHORIZED, "signature does not match")
+    return delivery_id, timestamp
 
 
 class Inbox:
@@ -164,27 +221,14 @@ class Handler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length)
 
-        timestamp = self.headers.get("Tsunagu-Timestamp", "").strip()
-        signature = self.headers.get("Tsunagu-Signature", "")
-        delivery_id = self.headers.get("Tsunagu-Delivery-Id", "").strip()
-        if not timestamp.isdigit():
-            self._error(HTTPStatus.BAD_REQUEST, "Tsunagu-Timestamp must be unix seconds")
-            return
-        if not delivery_id:
-            self._error(HTTPStatus.BAD_REQUEST, "Tsunagu-Delivery-Id missing")
-            return
-        if not signature:
-            self._error(HTTPStatus.UNAUTHORIZED, "Tsunagu-Signature missing")
-            return
-        if abs(time.time() - int(timestamp)) > REPLAY_WINDOW_SECONDS:
-            self._error(HTTPStatus.UNAUTHORIZED, "timestamp outside the 300 s replay window")
-            return
         secrets = self.inbox.secrets_for(organisation_id)
         if not secrets:
             self._error(HTTPStatus.NOT_FOUND, f"no webhook secret for organisation {organisation_id}")
             return
-        if not signature_matches(signature, secrets, timestamp, body):
-            self._error(HTTPStatus.UNAUTHORIZED, "signature does not match")
+        try:
+            delivery_id, timestamp = verified(self.headers, secrets, body)
+        except Refused as refusal:
+            self._error(refusal.status, str(refusal))
             return
 
         # Only now, with the sender authenticated, is the body worth parsing.
@@ -223,11 +267,16 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def serve(host: str, port: int, state_dir: Path) -> None:
+def make_server(host: str, port: int, state_dir: Path) -> ThreadingHTTPServer:
+    """The receiver, bound (port 0: any free port) but not yet serving."""
     inbox = Inbox(state_dir / "receiver")
     handler = type("BoundHandler", (Handler,), {"inbox": inbox})
-    server = ThreadingHTTPServer((host, port), handler)
-    log(f"listening on http://{host}:{port}/hooks/<organisation_id>; inbox {inbox.log_path}")
+    return ThreadingHTTPServer((host, port), handler)
+
+
+def serve(host: str, port: int, state_dir: Path) -> None:
+    server = make_server(host, port, state_dir)
+    log(f"listening on http://{host}:{port}/hooks/<organisation_id>; state {state_dir / 'receiver'}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
