@@ -127,8 +127,13 @@ class TracedTransaction:
         if committed and items and self._conn.after_commit is not None:
             self._conn.after_commit(items)
 
-    # asyncpg's explicit style (tr = conn.transaction(); await tr.start() ...) is not traced.
+    # asyncpg's explicit style (tr = conn.transaction(); await tr.start() ...) is not traced, and
+    # stages nothing of its own; as a savepoint inside a staging transaction, what it staged goes
+    # with its rollback.
     async def start(self) -> None:
+        outer = _staged.get()
+        if outer is not None:
+            self._mark = len(outer)
         await self._inner.start()
 
     async def commit(self) -> None:
@@ -136,6 +141,9 @@ class TracedTransaction:
 
     async def rollback(self) -> None:
         await self._inner.rollback()
+        items = _staged.get()
+        if items is not None:
+            del items[self._mark :]
 
 
 class TracedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg ships no types

@@ -110,6 +110,10 @@ async def test_a_rolled_back_transaction_or_savepoint_publishes_nothing_of_its_o
                 await outbox.append(conn, FastProbeRecorded(case_id=case, n=3))
                 raise RuntimeError("a step that is allowed to fail")
         await outbox.append(conn, FastProbeRecorded(case_id=case, n=4))
+        savepoint = conn.transaction()  # asyncpg's explicit style, rolled back by hand
+        await savepoint.start()
+        await outbox.append(conn, FastProbeRecorded(case_id=case, n=5))
+        await savepoint.rollback()
     assert await _numbers_on_topic(infra, case, 3, timeout=5.0) == [2, 4]
     await _eventually_all_marked(pool)
     await relay.closed()
