@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from eventkit.auth import generate_signing_keypair
 from eventkit.crypto import generate_keyring_entry
 from web.api import Answer, Endpoint, Format, Id, directory, intake, notify, referral
+from web.directory_form import CAPABILITIES, CHANNELS, ORG_TYPES, RESIDENCIES
 
 pytestmark = pytest.mark.unit
 
@@ -254,3 +255,15 @@ def test_a_field_that_turns_optional_or_nullable_or_changes_type_or_format_fails
         "x.count: web reads int, the service answers string",
         "x.case_id: web reads a uuid, the service's format is None",
     ]
+
+
+@pytest.mark.parametrize(
+    ("choices", "schema"),
+    [(ORG_TYPES, "OrgType"), (CAPABILITIES, "Capability"), (CHANNELS, "Channel"), (RESIDENCIES, "Residency")],
+    ids=["org types", "capabilities", "channels", "residency"],
+)
+def test_the_directory_forms_choices_are_exactly_the_values_directory_accepts(
+    choices: Sequence[str], schema: str
+) -> None:
+    """web cannot import directory's vocabularies; a value added there must not be missing here."""
+    assert sorted(choices) == sorted(openapi("directory")["components"]["schemas"][schema]["enum"])
