@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from contracts.hours import JST, HoursBasis
@@ -15,9 +15,9 @@ from directory.deps import Ctx
 from directory.geography.domain import Tier
 from eventkit.deps import Operator, Pool
 from eventkit.downloads import csv_download
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["coverage"])
+router = api_router(tags=["coverage"])
 
 At = Annotated[
     AwareDatetime,
@@ -121,16 +121,7 @@ class CoverageOut(BaseModel):
         )
 
 
-@router.get(
-    "/coverage",
-    response_model=CoverageOut,
-    summary="Coverage map: where would a case of this kind go at this moment?",
-    description=(
-        "Every municipality and designated-city ward matched by the ranking itself with the kind's "
-        "template, classed capable_open | capable_unknown_hours | generalist | national_only | none, "
-        "and the 47 prefectures shaded by the share of capable_open places."
-    ),
-)
+@router.get("/coverage")
 async def coverage(
     _: Operator,
     pool: Pool,
@@ -140,6 +131,12 @@ async def coverage(
     language: Language = None,
     prefecture: Prefecture = None,
 ) -> CoverageOut:
+    """Coverage map: where would a case of this kind go at this moment?
+
+    Every municipality and designated-city ward matched by the ranking itself with the kind's template,
+    classed capable_open | capable_unknown_hours | generalist | national_only | none, and the 47 prefectures
+    shaded by the share of capable_open places.
+    """
     found = await service.coverage_map(pool, context=context, kind=need, language=language, at=at)
     return CoverageOut.of(found, prefecture)
 
@@ -175,13 +172,7 @@ def _csv_row(surveyed: PlaceCoverage, prefecture_names: dict[str, str]) -> tuple
     )
 
 
-@router.get(
-    "/coverage.csv",
-    response_class=Response,
-    summary="The coverage map's table of places (all Japan, or one prefecture) as CSV",
-    description="UTF-8 with a byte order mark, so that Excel reads the Japanese names; one header row.",
-    responses={200: {"content": {"text/csv": {}}}},
-)
+@router.get("/coverage.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 async def coverage_csv(
     _: Operator,
     pool: Pool,
@@ -191,6 +182,10 @@ async def coverage_csv(
     language: Language = None,
     prefecture: Prefecture = None,
 ) -> Response:
+    """The coverage map's table of places (all Japan, or one prefecture) as CSV
+
+    UTF-8 with a byte order mark, so that Excel reads the Japanese names; one header row.
+    """
     found = await service.coverage_map(pool, context=context, kind=need, language=language, at=at)
     names = {p.code: p.name for p in found.prefectures}
     stamp = found.at.astimezone(JST).strftime("%Y%m%dT%H%M")

@@ -7,7 +7,7 @@ includes this router first), so that "search" is never read as an id.
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from contracts.municipality import MunicipalityCode
 from contracts.vocabulary import Topic
@@ -18,10 +18,10 @@ from directory.paging import Page, Paging
 from directory.register.domain import Capability, OrgType
 from directory.register.models import OrganisationOut
 from eventkit.deps import OperatorOrPartner, Pool, Staff
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from eventkit.text import MAX_POSITION, Line
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["organisations"])
+router = api_router(tags=["organisations"])
 
 
 async def register_query(
@@ -66,12 +66,7 @@ async def register_query(
 Found = Annotated[RegisterQuery, Depends(register_query)]
 
 
-@router.get(
-    "/organisations/search",
-    response_model=Page[OrganisationOut],
-    summary="Search the whole register: by name, area, type, capability, topic, state, staleness",
-    description="HSDS paging (`page`, `per_page`; `total_items` counts every match), by name then id.",
-)
+@router.get("/organisations/search")
 async def search_organisations(
     _: Staff,
     pool: Pool,
@@ -79,15 +74,15 @@ async def search_organisations(
     paging: Paging,
     query: Found,
 ) -> Page[OrganisationOut]:
+    """Search the whole register: by name, area, type, capability, topic, state, staleness
+
+    HSDS paging (`page`, `per_page`; `total_items` counts every match), by name then id.
+    """
     found = await service.search(pool, context=context, query=query, page=paging)
     return Page[OrganisationOut].of(found.map(OrganisationOut.of))
 
 
-@router.get(
-    "/organisations",
-    response_model=list[OrganisationOut],
-    summary="List organisations by name (the filters of /organisations/search)",
-)
+@router.get("/organisations", summary="List organisations by name (the filters of /organisations/search)")
 async def list_organisations(
     _: Staff,
     pool: Pool,
@@ -100,14 +95,13 @@ async def list_organisations(
     return [OrganisationOut.of(record) for record in found]
 
 
-@router.post(
-    "/organisations/{organisation_id}/verification",
-    response_model=OrganisationOut,
-    summary="Record that the entry was confirmed with the organisation now (a partner: its own)",
-    description="Sets `last_verified_at` (and `_by`); logged in the change log as `verify`.",
-)
+@router.post("/organisations/{organisation_id}/verification")
 async def verify_organisation(
     organisation_id: uuid.UUID, principal: OperatorOrPartner, pool: Pool, context: Ctx
 ) -> OrganisationOut:
+    """Record that the entry was confirmed with the organisation now (a partner: its own)
+
+    Sets `last_verified_at` (and `_by`); logged in the change log as `verify`.
+    """
     record = await service.verify(pool, context=context, principal=principal, organisation_id=organisation_id)
     return OrganisationOut.of(record)

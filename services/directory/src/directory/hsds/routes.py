@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.municipality import MunicipalityCode
@@ -15,17 +15,13 @@ from directory.hsds.models import LocationIO, OrganizationIO, RegisterIO, Taxono
 from directory.paging import Page, PageNumber, PageRequest, Paging, PerPage
 from directory.register.models import ServiceOut
 from eventkit.deps import AnyRole, Operator, Pool, Staff
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from eventkit.text import Line
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["hsds"])
+router = api_router(tags=["hsds"])
 
 
-@router.get(
-    "/services",
-    response_model=Page[ServiceOut],
-    summary="HSDS: services, by area, organisation or taxonomy term",
-)
+@router.get("/services", summary="HSDS: services, by area, organisation or taxonomy term")
 async def list_services(
     _: Staff,
     pool: Pool,
@@ -73,17 +69,7 @@ class ServiceAtLocationOut(BaseModel):
         )
 
 
-@router.get(
-    "/service_at_locations",
-    response_model=Page[ServiceAtLocationOut],
-    summary="HSDS: services at their offices, by municipality or postal code, optionally by proximity",
-    description=(
-        "With `municipality_code` or `postcode` alone: offices in that municipality (a designated city "
-        "includes its wards). With `proximity` (metres): offices within that distance of the point — "
-        "`latitude`/`longitude` if given, else the municipality's reference point (its office; no "
-        "offline source has postal-code centroids) — nearest first."
-    ),
-)
+@router.get("/service_at_locations")
 async def service_at_locations(
     _: Staff,
     pool: Pool,
@@ -97,6 +83,13 @@ async def service_at_locations(
     organization_id: Annotated[uuid.UUID | None, Query()] = None,
     taxonomy_term_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Page[ServiceAtLocationOut]:
+    """HSDS: services at their offices, by municipality or postal code, optionally by proximity
+
+    With `municipality_code` or `postcode` alone: offices in that municipality (a designated city includes
+    its wards). With `proximity` (metres): offices within that distance of the point —
+    `latitude`/`longitude` if given, else the municipality's reference point (its office; no offline source
+    has postal-code centroids) — nearest first.
+    """
     found = await service.service_at_locations(
         pool,
         context=context,
@@ -112,11 +105,7 @@ async def service_at_locations(
     return Page[ServiceAtLocationOut].of(found.map(ServiceAtLocationOut.of))
 
 
-@router.get(
-    "/organizations",
-    response_model=Page[OrganizationIO],
-    summary="HSDS: organizations, fully nested",
-)
+@router.get("/organizations", summary="HSDS: organizations, fully nested")
 async def hsds_organizations(
     _: Staff,
     pool: Pool,
@@ -133,7 +122,6 @@ async def hsds_organizations(
 
 @router.get(
     "/organizations/{organisation_id}",
-    response_model=OrganizationIO,
     summary="HSDS: one organization, fully nested (a partner: only its own)",
 )
 async def hsds_organization(
@@ -153,12 +141,12 @@ class TaxonomyOut(BaseModel):
     version: str
 
 
-@router.get("/taxonomies", response_model=Page[TaxonomyOut], summary="HSDS: taxonomies")
+@router.get("/taxonomies", summary="HSDS: taxonomies")
 async def taxonomies(_: AnyRole) -> Page[TaxonomyOut]:
     return Page[TaxonomyOut].of(service.taxonomies().map(TaxonomyOut.model_validate))
 
 
-@router.get("/taxonomy_terms", response_model=Page[TaxonomyTermOut], summary="HSDS: taxonomy terms")
+@router.get("/taxonomy_terms", summary="HSDS: taxonomy terms")
 async def taxonomy_terms(
     _: AnyRole,
     taxonomy_id: Annotated[uuid.UUID | None, Query()] = None,
@@ -185,7 +173,6 @@ class ImportOut(BaseModel):
 
 @router.post(
     "/hsds/import",
-    response_model=ImportOut,
     summary="Import HSDS 3.0 JSON: organizations with nested services and locations (all or nothing)",
 )
 async def hsds_import(body: RegisterIO, principal: Operator, pool: Pool, context: Ctx) -> ImportOut:
@@ -193,10 +180,6 @@ async def hsds_import(body: RegisterIO, principal: Operator, pool: Pool, context
     return ImportOut.model_validate(summary)
 
 
-@router.get(
-    "/hsds/export",
-    response_model=RegisterIO,
-    summary="Export the whole register as HSDS 3.0 JSON (what /hsds/import reads)",
-)
+@router.get("/hsds/export", summary="Export the whole register as HSDS 3.0 JSON (what /hsds/import reads)")
 async def hsds_export(_: Operator, pool: Pool) -> RegisterIO:
     return await service.export_hsds(pool)

@@ -3,7 +3,6 @@
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from contracts.hours import JST, HoursBasis
@@ -15,9 +14,9 @@ from directory.matching import service
 from directory.matching.domain import Candidate, Exclusion, MatchResult, ReferralNeeds
 from directory.register.domain import Channel, OrgType
 from eventkit.deps import Pool, Staff
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["matching"])
+router = api_router(tags=["matching"])
 
 
 class MatchIn(BaseModel):
@@ -120,12 +119,11 @@ class MatchOut(BaseModel):
         )
 
 
-@router.post(
-    "/match",
-    response_model=MatchOut,
-    summary="Dry run: whom would a referral with these needs go to?",
-    description="The ranked candidates and every excluded organisation with its reason. Nothing is stored.",
-)
+@router.post("/match")
 async def dry_run_match(body: MatchIn, _: Staff, pool: Pool, context: Ctx) -> MatchOut:
+    """Dry run: whom would a referral with these needs go to?
+
+    The ranked candidates and every excluded organisation with its reason. Nothing is stored.
+    """
     result = await service.dry_run(pool, context=context, needs=body.to_domain(), at=body.at)
     return MatchOut.of(result)

@@ -5,7 +5,7 @@ Request model → service call → response model; who may change what is the se
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from directory.deps import Ctx
 from directory.hsds.mapping import location_to_hsds
@@ -21,21 +21,14 @@ from directory.register.models import (
 )
 from eventkit.created import answer_created
 from eventkit.deps import AnyRole, Operator, OperatorOrPartner, Pool
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+router = api_router()
 
 # ---- organisations ----------------------------------------------------------------------------
 
 
-@router.put(
-    "/organisations/{organisation_id}",
-    status_code=201,
-    response_model=OrganisationOut,
-    tags=["organisations"],
-    summary="Register or replace an organisation (and its main service) under a known id",
-    description="201 when it was created, 200 when an existing one was replaced (every field but capacity).",
-)
+@router.put("/organisations/{organisation_id}", status_code=201, tags=["organisations"])
 async def put_organisation(
     organisation_id: uuid.UUID,
     body: OrganisationIn,
@@ -44,6 +37,10 @@ async def put_organisation(
     context: Ctx,
     response: Response,
 ) -> OrganisationOut:
+    """Register or replace an organisation (and its main service) under a known id
+
+    201 when it was created, 200 when an existing one was replaced (every field but capacity).
+    """
     organisation, main = body.to_domain(organisation_id)
     record, created = await service.put_organisation(
         pool, context=context, principal=principal, organisation=organisation, main_service=main
@@ -55,7 +52,6 @@ async def put_organisation(
 @router.post(
     "/organisations",
     status_code=201,
-    response_model=OrganisationOut,
     tags=["organisations"],
     summary="Register an organisation under a new id",
 )
@@ -72,7 +68,6 @@ async def create_organisation(
 
 @router.get(
     "/organisations/{organisation_id}",
-    response_model=OrganisationOut,
     tags=["organisations"],
     summary="Read one organisation (a partner: only its own)",
 )
@@ -85,14 +80,12 @@ async def get_organisation(
     return OrganisationOut.of(record)
 
 
-@router.delete(
-    "/organisations/{organisation_id}",
-    status_code=204,
-    tags=["organisations"],
-    summary="Deactivate an organisation",
-    description="Soft delete: it stays readable and keeps its past matches, but is never matched again.",
-)
+@router.delete("/organisations/{organisation_id}", status_code=204, tags=["organisations"])
 async def delete_organisation(organisation_id: uuid.UUID, principal: Operator, pool: Pool) -> Response:
+    """Deactivate an organisation
+
+    Soft delete: it stays readable and keeps its past matches, but is never matched again.
+    """
     await service.deactivate_organisation(pool, principal=principal, organisation_id=organisation_id)
     return Response(status_code=204)
 
@@ -100,25 +93,20 @@ async def delete_organisation(organisation_id: uuid.UUID, principal: Operator, p
 # ---- services and capacity --------------------------------------------------------------------
 
 
-@router.put(
-    "/services/{service_id}",
-    status_code=201,
-    response_model=ServiceOut,
-    tags=["services"],
-    summary="Register or replace a service (a partner: only its own organisation's)",
-    description="201 created, 200 replaced. Capacity is kept: it changes through /capacity and handoffs.",
-)
+@router.put("/services/{service_id}", status_code=201, tags=["services"])
 async def put_service(
     service_id: uuid.UUID, body: ServiceIn, principal: OperatorOrPartner, pool: Pool, response: Response
 ) -> ServiceOut:
+    """Register or replace a service (a partner: only its own organisation's)
+
+    201 created, 200 replaced. Capacity is kept: it changes through /capacity and handoffs.
+    """
     saved, created = await service.put_service(pool, principal=principal, service=body.to_domain(service_id))
     answer_created(response, created=created)
     return ServiceOut.of(saved)
 
 
-@router.get(
-    "/services/{service_id}", response_model=ServiceOut, tags=["services"], summary="Read one service"
-)
+@router.get("/services/{service_id}", tags=["services"], summary="Read one service")
 async def get_service(service_id: uuid.UUID, principal: AnyRole, pool: Pool) -> ServiceOut:
     return ServiceOut.of(await service.get_service(pool, principal=principal, service_id=service_id))
 
@@ -133,7 +121,6 @@ async def delete_service(service_id: uuid.UUID, principal: Operator, pool: Pool)
 
 @router.put(
     "/services/{service_id}/capacity",
-    response_model=ServiceOut,
     tags=["services"],
     summary="Report a service's available capacity (HSDS service_capacity); a partner: its own",
 )
@@ -158,7 +145,6 @@ async def report_capacity(
 
 @router.put(
     "/locations/{location_id}",
-    response_model=LocationIO,
     tags=["services"],
     summary="Register or replace an organisation's office and the services offered there",
 )

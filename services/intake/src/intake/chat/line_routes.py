@@ -5,32 +5,24 @@ The LINE user id is personal data: it is stored encrypted and never logged; an e
 problem, never the input.
 """
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import BackgroundTasks, Request
 from pydantic import ValidationError
 
 from eventkit.deps import Pool
-from eventkit.errors import ERROR_RESPONSES, ApiError
+from eventkit.errors import ApiError
+from eventkit.routing import api_router
 from intake.chat import line_service
 from intake.chat.line import LineWebhook, to_inbound
 from intake.chat.outgoing import deliver
 from intake.deps import Channels, ChannelWebhookLimit, Messenger, Now, Seal
 from intake.signatures import line_signature_valid
 
-router = APIRouter(prefix="/v1/channels", responses=ERROR_RESPONSES, dependencies=[ChannelWebhookLimit])
+router = api_router("/v1/channels", dependencies=[ChannelWebhookLimit])
 
 MAX_LINE_BYTES = 1024 * 1024
 
 
-@router.post(
-    "/line/webhook",
-    tags=["chat"],
-    summary="LINE Messaging API webhook (X-Line-Signature)",
-    description=(
-        "Message, postback, follow and unfollow events from one-to-one chats. A replayed or "
-        "redelivered event (same webhookEventId) changes nothing. Replies go to LINE's reply API "
-        "after the events are stored."
-    ),
-)
+@router.post("/line/webhook", tags=["chat"])
 async def line_webhook(
     request: Request,
     background: BackgroundTasks,
@@ -40,6 +32,11 @@ async def line_webhook(
     messenger: Messenger,
     now: Now,
 ) -> dict[str, int]:
+    """LINE Messaging API webhook (X-Line-Signature)
+
+    Message, postback, follow and unfollow events from one-to-one chats. A replayed or redelivered event
+    (same webhookEventId) changes nothing. Replies go to LINE's reply API after the events are stored.
+    """
     body = await request.body()
     if len(body) > MAX_LINE_BYTES:
         raise ApiError(413, "payload_too_large", "The webhook body is too large.")

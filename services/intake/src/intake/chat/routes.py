@@ -5,13 +5,13 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from contracts.vocabulary import Channel, Topic
 from eventkit.created import answer_created
 from eventkit.deps import Counsellor, Pool
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from eventkit.text import Text
 from intake.chat import service
 from intake.chat.domain import ChatState
@@ -19,7 +19,7 @@ from intake.consent.domain import CONSENT_TEXTS, CURRENT_CONSENT_TEXT, ConsentDe
 from intake.consultations.schemas import CaseDetailsIn, ConsultationOut, SortedConsentItems
 from intake.deps import Messenger, Now, Seal
 
-router = APIRouter(prefix="/v1", tags=["chat"], responses=ERROR_RESPONSES)
+router = api_router(tags=["chat"])
 
 
 class ChatConsentOut(BaseModel):
@@ -79,11 +79,7 @@ class ChatOut(ChatSummaryOut):
     transcript: list[ChatMessageOut]
 
 
-@router.get(
-    "/chats",
-    response_model=list[ChatSummaryOut],
-    summary="Chats by state: waiting ones (oldest first) for anyone, others only yours",
-)
+@router.get("/chats", summary="Chats by state: waiting ones (oldest first) for anyone, others only yours")
 async def list_chats(
     principal: Counsellor,
     pool: Pool,
@@ -101,14 +97,14 @@ async def list_chats(
     return [ChatSummaryOut.model_validate(s) for s in found]
 
 
-@router.post("/chats/{chat_id}/take", response_model=ChatSummaryOut, summary="Take a waiting chat")
+@router.post("/chats/{chat_id}/take", summary="Take a waiting chat")
 async def take_chat(chat_id: uuid.UUID, principal: Counsellor, pool: Pool, now: Now) -> ChatSummaryOut:
     return ChatSummaryOut.model_validate(
         await service.take(pool, principal=principal, chat_id=chat_id, now=now)
     )
 
 
-@router.get("/chats/{chat_id}", response_model=ChatOut, summary="A chat you took, with its transcript")
+@router.get("/chats/{chat_id}", summary="A chat you took, with its transcript")
 async def read_chat(chat_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal) -> ChatOut:
     summary, messages = await service.read(pool, sealer, principal=principal, chat_id=chat_id)
     return ChatOut.model_validate({**vars(summary), "transcript": messages})
@@ -120,13 +116,7 @@ class MessageIn(BaseModel):
     text: Text = Field(min_length=1, max_length=5000)
 
 
-@router.post(
-    "/chats/{chat_id}/messages",
-    status_code=201,
-    response_model=ChatMessageOut,
-    summary="Reply in a chat you took",
-    description="Stored encrypted, then pushed to LINE; 502 if LINE refuses (the row stays, marked failed).",
-)
+@router.post("/chats/{chat_id}/messages", status_code=201)
 async def send_message(
     chat_id: uuid.UUID,
     body: MessageIn,
@@ -136,6 +126,10 @@ async def send_message(
     messenger: Messenger,
     now: Now,
 ) -> ChatMessageOut:
+    """Reply in a chat you took
+
+    Stored encrypted, then pushed to LINE; 502 if LINE refuses (the row stays, marked failed).
+    """
     message = await service.send(
         pool, sealer, messenger, principal=principal, chat_id=chat_id, text=body.text, now=now
     )
@@ -159,7 +153,6 @@ class ConsentRequestIn(BaseModel):
 @router.post(
     "/chats/{chat_id}/consent-request",
     status_code=201,
-    response_model=ConsentRequestOut,
     summary="Ask the user for consent with two buttons; the click becomes the consent record",
 )
 async def request_consent(
@@ -192,17 +185,7 @@ class ChatCloseIn(CaseDetailsIn):
     )
 
 
-@router.post(
-    "/chats/{chat_id}/close",
-    status_code=201,
-    response_model=ConsultationOut,
-    summary="Close a chat you took into a consultation (its transcript attached)",
-    description=(
-        "The body is a consultation's; channel is chat, the topic defaults to the user's choice and "
-        "the user's consent click is the consent record unless `consent` is given. A repeat answers "
-        "200 with the same consultation."
-    ),
-)
+@router.post("/chats/{chat_id}/close", status_code=201)
 async def close_chat(
     chat_id: uuid.UUID,
     body: ChatCloseIn,
@@ -213,6 +196,12 @@ async def close_chat(
     now: Now,
     response: Response,
 ) -> ConsultationOut:
+    """Close a chat you took into a consultation (its transcript attached)
+
+    The body is a consultation's; channel is chat, the topic defaults to the user's choice and the user's
+    consent click is the consent record unless `consent` is given. A repeat answers 200 with the same
+    consultation.
+    """
     view, created = await service.close_into_consultation(
         pool,
         sealer,
@@ -229,18 +218,15 @@ async def close_chat(
     return ConsultationOut.of(view)
 
 
-@router.post(
-    "/chats/{chat_id}/end",
-    response_model=ChatSummaryOut,
-    summary="End a chat you took, with the closing message its recorded outcome calls for",
-    description=(
-        "A recorded chat that opened a handoff tells the person a local organisation will contact "
-        "them and roughly when, and tonight's emergency numbers; otherwise where to turn next. "
-        "Ending an ended chat changes nothing."
-    ),
-)
+@router.post("/chats/{chat_id}/end")
 async def end_chat(
     chat_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal, messenger: Messenger, now: Now
 ) -> ChatSummaryOut:
+    """End a chat you took, with the closing message its recorded outcome calls for
+
+    A recorded chat that opened a handoff tells the person a local organisation will contact them and
+    roughly when, and tonight's emergency numbers; otherwise where to turn next. Ending an ended chat
+    changes nothing.
+    """
     ended = await service.end(pool, sealer, messenger, principal=principal, chat_id=chat_id, now=now)
     return ChatSummaryOut.model_validate(ended)

@@ -9,21 +9,21 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.vocabulary import Topic
 from eventkit.auth import Principal, Role, require_role
 from eventkit.deps import Pool
-from eventkit.errors import ERROR_RESPONSES
 from eventkit.ratelimit import Limit, client_address, rate_limited
+from eventkit.routing import api_router
 from eventkit.text import MAX_POSITION, Line, Text
 from intake.chat import web_service
 from intake.chat.domain import ChatState
 from intake.consent.domain import ConsentDecision
 from intake.deps import Now, Seal
 
-router = APIRouter(prefix="/v1/web-chats", tags=["web chat"], responses=ERROR_RESPONSES)
+router = api_router("/v1/web-chats", tags=["web chat"])
 
 # Declared here rather than in deps.py: only this router admits the gateway's role.
 Gateway = Annotated[Principal, require_role(Role.CHANNEL)]
@@ -98,19 +98,13 @@ _STARTS = rate_limited("web-chat-start", Limit(burst=5, per_s=1 / 30), _person)
 _MESSAGES = rate_limited("web-chat-message", Limit(burst=10, per_s=1), lambda r: r.path_params["chat_id"])
 
 
-@router.post(
-    "",
-    status_code=201,
-    response_model=StartedOut,
-    summary="Open a web chat on a topic",
-    dependencies=[_STARTS],
-)
+@router.post("", status_code=201, summary="Open a web chat on a topic", dependencies=[_STARTS])
 async def start(body: StartIn, _: Gateway, pool: Pool, sealer: Seal, now: Now) -> StartedOut:
     chat_id = await web_service.start(pool, sealer, topic=body.topic, language=body.language, now=now)
     return StartedOut(id=chat_id)
 
 
-@router.get("/{chat_id}", response_model=PersonViewOut, summary="The person's view: state, place, messages")
+@router.get("/{chat_id}", summary="The person's view: state, place, messages")
 async def read(
     chat_id: uuid.UUID,
     _: Gateway,

@@ -4,11 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import Header, Query, Response
 
 from eventkit.created import answer_created
 from eventkit.deps import Counsellor, Pool
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from intake.consultations import revisions, service
 from intake.consultations.schemas import (
     ConsultationIn,
@@ -20,21 +20,10 @@ from intake.consultations.schemas import (
 from intake.deps import Now, Seal
 from intake.risk.schemas import DecisionOut
 
-router = APIRouter(prefix="/v1", tags=["consultations"], responses=ERROR_RESPONSES)
+router = api_router(tags=["consultations"])
 
 
-@router.post(
-    "/consultations",
-    status_code=201,
-    response_model=ConsultationOut,
-    summary="Record a consultation",
-    description=(
-        "Stores the consultation (summary and contact encrypted) and announces it as "
-        "`consultation.recorded.v2` without personal data. With `risk`, the severity is computed by "
-        "the current rule version; with `call_leg_id`, it completes that phone call. A retry with "
-        "the same `Idempotency-Key` returns the first result with status 200."
-    ),
-)
+@router.post("/consultations", status_code=201)
 async def record_consultation(
     body: ConsultationIn,
     principal: Counsellor,
@@ -46,6 +35,13 @@ async def record_consultation(
         str | None, Header(min_length=1, max_length=200, description="Makes retries safe.")
     ] = None,
 ) -> ConsultationOut:
+    """Record a consultation
+
+    Stores the consultation (summary and contact encrypted) and announces it as `consultation.recorded.v2`
+    without personal data. With `risk`, the severity is computed by the current rule version; with
+    `call_leg_id`, it completes that phone call. A retry with the same `Idempotency-Key` returns the first
+    result with status 200.
+    """
     view, created = await service.record_consultation(
         pool, sealer, principal=principal, new=body.to_domain(), idempotency_key=idempotency_key, now=now
     )
@@ -53,11 +49,7 @@ async def record_consultation(
     return ConsultationOut.of(view)
 
 
-@router.get(
-    "/consultations/{consultation_id}",
-    response_model=ConsultationOut,
-    summary="Read one of your consultations",
-)
+@router.get("/consultations/{consultation_id}", summary="Read one of your consultations")
 async def get_consultation(
     consultation_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal
 ) -> ConsultationOut:
@@ -65,15 +57,7 @@ async def get_consultation(
     return ConsultationOut.of(view)
 
 
-@router.patch(
-    "/consultations/{consultation_id}",
-    response_model=ConsultationOut,
-    summary="Change one of your consultations (kept as a revision)",
-    description=(
-        "Raising the severity is free; lowering it needs `severity_reason`. When the topic, area, "
-        "severity, basis or needs change, `consultation.recorded.v2` is announced again."
-    ),
-)
+@router.patch("/consultations/{consultation_id}")
 async def update_consultation(
     consultation_id: uuid.UUID,
     body: ConsultationPatch,
@@ -82,6 +66,11 @@ async def update_consultation(
     sealer: Seal,
     now: Now,
 ) -> ConsultationOut:
+    """Change one of your consultations (kept as a revision)
+
+    Raising the severity is free; lowering it needs `severity_reason`. When the topic, area, severity, basis
+    or needs change, `consultation.recorded.v2` is announced again.
+    """
     view = await revisions.update_consultation(
         pool, sealer, principal=principal, consultation_id=consultation_id, changes=body.to_domain(), now=now
     )
@@ -90,7 +79,6 @@ async def update_consultation(
 
 @router.post(
     "/consultations/{consultation_id}/close",
-    response_model=ConsultationOut,
     summary="Close one of your consultations (its retention period starts)",
 )
 async def close_consultation(
@@ -102,11 +90,7 @@ async def close_consultation(
     return ConsultationOut.of(view)
 
 
-@router.get(
-    "/consultations",
-    response_model=list[ConsultationOut],
-    summary="List the consultations you recorded, newest first",
-)
+@router.get("/consultations", summary="List the consultations you recorded, newest first")
 async def list_consultations(
     principal: Counsellor,
     pool: Pool,
@@ -120,11 +104,7 @@ async def list_consultations(
     return [ConsultationOut.of(view) for view in found]
 
 
-@router.get(
-    "/consultations/{consultation_id}/revisions",
-    response_model=list[RevisionOut],
-    summary="The history of one of your consultations",
-)
+@router.get("/consultations/{consultation_id}/revisions", summary="The history of one of your consultations")
 async def list_revisions(
     consultation_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal
 ) -> list[RevisionOut]:
@@ -132,15 +112,14 @@ async def list_revisions(
     return [RevisionOut.model_validate(r) for r in found]
 
 
-@router.get(
-    "/consultations/{consultation_id}/severity",
-    response_model=SeverityHistoryOut,
-    summary="Every severity decision of one of your consultations, explained",
-    description="Each decision is re-derived from its stored answers under its stored rule version.",
-)
+@router.get("/consultations/{consultation_id}/severity")
 async def severity_history(
     consultation_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal
 ) -> SeverityHistoryOut:
+    """Every severity decision of one of your consultations, explained
+
+    Each decision is re-derived from its stored answers under its stored rule version.
+    """
     consultation, decisions = await service.severity_history(
         pool, sealer, principal=principal, consultation_id=consultation_id
     )

@@ -4,19 +4,19 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.vocabulary import AgeBand, IssueTag, LawfulBasis, Severity, Topic
 from eventkit.deps import Operator, OperatorOrPartner, Partner, Pool, Staff
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from intake.consent.domain import ConsentItem
 from intake.consultations.schemas import ContactOut
 from intake.deps import Now, Seal
 from intake.disclosure import service
 from intake.risk.answers import RiskAssessment
 
-router = APIRouter(prefix="/v1", tags=["consultations", "disclosure"], responses=ERROR_RESPONSES)
+router = api_router(tags=["consultations", "disclosure"])
 
 
 class DisclosureOut(BaseModel):
@@ -41,16 +41,7 @@ class DisclosureOut(BaseModel):
     notice: str
 
 
-@router.get(
-    "/cases/{case_id}/disclosure",
-    response_model=DisclosureOut,
-    summary="As the accepting partner, receive the case's contact details and summary",
-    description=(
-        "Only the organisation that acknowledged the handoff, and only what the person consented "
-        "to (or what the legal basis allows). Every release is recorded as a third-party provision "
-        "record. Other organisations get 404."
-    ),
-)
+@router.get("/cases/{case_id}/disclosure")
 async def disclose(
     case_id: uuid.UUID,
     principal: Partner,
@@ -59,6 +50,12 @@ async def disclose(
     now: Now,
     items: Annotated[list[ConsentItem] | None, Query(description="Ask for less than allowed")] = None,
 ) -> DisclosureOut:
+    """As the accepting partner, receive the case's contact details and summary
+
+    Only the organisation that acknowledged the handoff, and only what the person consented to (or what the
+    legal basis allows). Every release is recorded as a third-party provision record. Other organisations
+    get 404.
+    """
     released = await service.disclose(
         pool,
         sealer,
@@ -86,11 +83,7 @@ class ProvisionRecordOut(BaseModel):
     row_hash: str
 
 
-@router.get(
-    "/cases/{case_id}/disclosures",
-    response_model=list[ProvisionRecordOut],
-    summary="The provision records of a case",
-)
+@router.get("/cases/{case_id}/disclosures", summary="The provision records of a case")
 async def case_disclosures(case_id: uuid.UUID, principal: Staff, pool: Pool) -> list[ProvisionRecordOut]:
     found = await service.list_disclosures(pool, principal=principal, case_id=case_id)
     return [ProvisionRecordOut.model_validate(r) for r in found]
@@ -98,7 +91,6 @@ async def case_disclosures(case_id: uuid.UUID, principal: Staff, pool: Pool) -> 
 
 @router.get(
     "/partners/{organisation_id}/disclosures",
-    response_model=list[ProvisionRecordOut],
     summary="The provision records to an organisation (a partner sees only its own)",
 )
 async def partner_disclosures(
@@ -116,8 +108,6 @@ class ChainOut(BaseModel):
     first_broken: int | None
 
 
-@router.get(
-    "/disclosures/integrity", response_model=ChainOut, summary="Check the provision records' hash chain"
-)
+@router.get("/disclosures/integrity", summary="Check the provision records' hash chain")
 async def disclosure_integrity(principal: Operator, pool: Pool) -> ChainOut:
     return ChainOut.model_validate(await service.verify_disclosure_chain(pool))

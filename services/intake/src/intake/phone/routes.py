@@ -4,19 +4,19 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from contracts.vocabulary import Topic
 from eventkit.deps import Counsellor, Operator, Pool, Staff
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from eventkit.text import Line, Text
 from intake.deps import Channels, Now, Seal
 from intake.phone import service
 from intake.phone.domain import Desk, Hours, MenuDraft, MenuOption, Window, format_hhmm, parse_hhmm, to_e164
 from intake.phone.service import ListedMenu
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+router = api_router()
 
 
 # ---- voice menus (operators) ----------------------------------------------------------------
@@ -176,17 +176,14 @@ class VoiceMenuOut(BaseModel):
         )
 
 
-@router.post(
-    "/voice-menus",
-    status_code=201,
-    response_model=VoiceMenuOut,
-    tags=["voice menu"],
-    summary="Create a new version of a campaign's voice menu",
-    description="Versions are numbered per campaign and never change; activate one to put it on the line.",
-)
+@router.post("/voice-menus", status_code=201, tags=["voice menu"])
 async def create_menu(
     body: VoiceMenuIn, principal: Operator, pool: Pool, channels: Channels, now: Now, response: Response
 ) -> VoiceMenuOut:
+    """Create a new version of a campaign's voice menu
+
+    Versions are numbered per campaign and never change; activate one to put it on the line.
+    """
     created = await service.create_menu(
         pool, principal=principal, draft=body.to_domain(), default_fallback=channels.fallback_number, now=now
     )
@@ -194,19 +191,12 @@ async def create_menu(
     return VoiceMenuOut.of(created)
 
 
-@router.get(
-    "/voice-menus/active", response_model=VoiceMenuOut, tags=["voice menu"], summary="The menu callers hear"
-)
+@router.get("/voice-menus/active", tags=["voice menu"], summary="The menu callers hear")
 async def active_menu(principal: Staff, pool: Pool) -> VoiceMenuOut:
     return VoiceMenuOut.of(await service.active_menu(pool))
 
 
-@router.get(
-    "/voice-menus",
-    response_model=list[VoiceMenuOut],
-    tags=["voice menu"],
-    summary="Menu versions, newest first",
-)
+@router.get("/voice-menus", tags=["voice menu"], summary="Menu versions, newest first")
 async def list_menus(
     principal: Staff,
     pool: Pool,
@@ -216,21 +206,17 @@ async def list_menus(
     return [VoiceMenuOut.of(m) for m in await service.list_menus(pool, campaign=campaign, limit=limit)]
 
 
-@router.get(
-    "/voice-menus/{menu_id}", response_model=VoiceMenuOut, tags=["voice menu"], summary="One menu version"
-)
+@router.get("/voice-menus/{menu_id}", tags=["voice menu"], summary="One menu version")
 async def get_menu(menu_id: uuid.UUID, principal: Staff, pool: Pool) -> VoiceMenuOut:
     return VoiceMenuOut.of(await service.get_menu(pool, menu_id=menu_id))
 
 
-@router.post(
-    "/voice-menus/{menu_id}/activate",
-    response_model=VoiceMenuOut,
-    tags=["voice menu"],
-    summary="Put a menu version on the line",
-    description="Calls already in the menu finish with the version they started with.",
-)
+@router.post("/voice-menus/{menu_id}/activate", tags=["voice menu"])
 async def activate_menu(menu_id: uuid.UUID, principal: Operator, pool: Pool, now: Now) -> VoiceMenuOut:
+    """Put a menu version on the line
+
+    Calls already in the menu finish with the version they started with.
+    """
     return VoiceMenuOut.of(await service.activate_menu(pool, principal=principal, menu_id=menu_id, now=now))
 
 
@@ -259,7 +245,6 @@ class CallLegOut(BaseModel):
 
 @router.get(
     "/channels/phone/legs",
-    response_model=list[CallLegOut],
     tags=["phone"],
     summary="Calls not yet completed into a consultation, newest first",
 )
@@ -273,12 +258,10 @@ async def list_legs(
     return [CallLegOut.model_validate(leg) for leg in legs]
 
 
-@router.get(
-    "/channels/phone/legs/{leg_id}",
-    response_model=CallLegOut,
-    tags=["phone"],
-    summary="One call leg, with the caller's number",
-    description="Complete it with POST /v1/consultations and `call_leg_id`.",
-)
+@router.get("/channels/phone/legs/{leg_id}", tags=["phone"])
 async def get_leg(leg_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal) -> CallLegOut:
+    """One call leg, with the caller's number
+
+    Complete it with POST /v1/consultations and `call_leg_id`.
+    """
     return CallLegOut.model_validate(await service.get_leg(pool, sealer, leg_id=leg_id))

@@ -8,16 +8,17 @@ the problem, never the input.
 import re
 import urllib.parse
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from eventkit.deps import Pool
 from eventkit.errors import ERROR_RESPONSES, ApiError
+from eventkit.routing import api_router
 from intake.deps import ChannelConfig, Channels, ChannelWebhookLimit, Now, Seal
 from intake.phone import twiml, voice_service
 from intake.phone.domain import CallEvent
 from intake.signatures import twilio_signature_valid
 
-router = APIRouter(prefix="/v1/channels", responses=ERROR_RESPONSES, dependencies=[ChannelWebhookLimit])
+router = api_router("/v1/channels", dependencies=[ChannelWebhookLimit])
 
 MAX_FORM_BYTES = 64 * 1024
 _CALL_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
@@ -62,19 +63,14 @@ _XML_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-@router.post(
-    "/phone/voice",
-    response_class=Response,
-    responses=_XML_RESPONSES,
-    tags=["phone"],
-    summary="Voice webhook: an incoming call, a chosen digit, or silence (?silence=1)",
-    description=(
-        "Twilio-style form body (CallSid, From, To, Digits, …) signed with `X-Twilio-Signature`. "
-        'Answers TwiML: first a `<Gather numDigits="1">` reading the active menu in Japanese, then '
-        "a `<Dial>` to the chosen desk if it is open, else to the fallback number."
-    ),
-)
+@router.post("/phone/voice", response_class=Response, responses=_XML_RESPONSES, tags=["phone"])
 async def voice(request: Request, pool: Pool, sealer: Seal, channels: Channels, now: Now) -> Response:
+    """Voice webhook: an incoming call, a chosen digit, or silence (?silence=1)
+
+    Twilio-style form body (CallSid, From, To, Digits, …) signed with `X-Twilio-Signature`. Answers TwiML:
+    first a `<Gather numDigits="1">` reading the active menu in Japanese, then a `<Dial>` to the chosen desk
+    if it is open, else to the fallback number.
+    """
     form = await _verified_form(request, channels)
     digits = form.get("Digits") or None
     call = CallEvent(

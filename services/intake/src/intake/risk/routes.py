@@ -1,16 +1,15 @@
 """risk's HTTP edge: the dry run of the severity rules."""
 
-from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
 from eventkit.deps import Staff
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from intake.risk import service
 from intake.risk.answers import RiskAssessment
 from intake.risk.schemas import CriterionOut
 
-router = APIRouter(prefix="/v1", tags=["consultations"], responses=ERROR_RESPONSES)
+router = api_router(tags=["consultations"])
 
 
 class SeverityComputeIn(BaseModel):
@@ -37,17 +36,13 @@ class SeverityComputedOut(BaseModel):
     missing_fields: list[str] = Field(description="The same, as field paths of a consultation's body")
 
 
-@router.post(
-    "/severity/compute",
-    response_model=SeverityComputedOut,
-    tags=["severity"],
-    summary="Compute a severity from a risk assessment without recording anything (dry run)",
-    description=(
-        "Applies the current rule version to the answers, as recording a consultation would, and "
-        "says which C-SSRS questions are mandatory and still missing. Nothing is stored or announced."
-    ),
-)
+@router.post("/severity/compute", tags=["severity"])
 async def compute_severity(body: SeverityComputeIn, principal: Staff) -> SeverityComputedOut:
+    """Compute a severity from a risk assessment without recording anything (dry run)
+
+    Applies the current rule version to the answers, as recording a consultation would, and says which
+    C-SSRS questions are mandatory and still missing. Nothing is stored or announced.
+    """
     result = service.compute_severity(
         topic=body.topic, need_tags=frozenset(body.need_tags), age_band=body.age_band, risk=body.risk
     )

@@ -5,16 +5,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from eventkit.deps import Partner, Pool
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from notify.alerts import service
 from notify.alerts.domain import AlertState, InboxItem
 from notify.deps import Links
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+router = api_router()
 
 
 class InboxItemOut(BaseModel):
@@ -69,17 +69,7 @@ class InboxItemOut(BaseModel):
         )
 
 
-@router.get(
-    "/portal/inbox",
-    response_model=list[InboxItemOut],
-    tags=["portal"],
-    summary="Your organisation's handoff alerts, newest first",
-    description=(
-        "Partners only: every attempt offered to your organisation, whatever channels it was sent on, "
-        "with its deadline and what became of it; `referral_id` narrows it to one referral's attempts. "
-        "Codes only; the person's details are released by intake after you acknowledge."
-    ),
-)
+@router.get("/portal/inbox", tags=["portal"])
 async def portal_inbox(
     principal: Partner,
     pool: Pool,
@@ -88,6 +78,12 @@ async def portal_inbox(
     referral_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[InboxItemOut]:
+    """Your organisation's handoff alerts, newest first
+
+    Partners only: every attempt offered to your organisation, whatever channels it was sent on, with its
+    deadline and what became of it; `referral_id` narrows it to one referral's attempts. Codes only; the
+    person's details are released by intake after you acknowledge.
+    """
     items = await service.inbox(
         pool, principal=principal, state=state, referral_id=referral_id, limit=limit, links=links
     )

@@ -5,18 +5,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from eventkit.deps import OperatorOrPartner, Pool
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from eventkit.text import Line
 from notify.deliveries import service
 from notify.deliveries.domain import Delivery, DeliveryStatus
 from notify.deps import NotifySettings
 from notify.webhook import webhook_body
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+router = api_router()
 
 
 class AttemptOut(BaseModel):
@@ -65,16 +65,7 @@ class DeliveryDetailOut(DeliveryOut):
     attempts: list[AttemptOut]
 
 
-@router.get(
-    "/deliveries",
-    response_model=list[DeliveryOut],
-    tags=["deliveries"],
-    summary="List deliveries, newest first",
-    description=(
-        "Operators see every delivery. A partner sees its own organisation's only; filtering on "
-        "another organisation_id returns an empty list."
-    ),
-)
+@router.get("/deliveries", tags=["deliveries"])
 async def list_deliveries(
     principal: OperatorOrPartner,
     pool: Pool,
@@ -84,6 +75,11 @@ async def list_deliveries(
     status: DeliveryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[DeliveryOut]:
+    """List deliveries, newest first
+
+    Operators see every delivery. A partner sees its own organisation's only; filtering on another
+    organisation_id returns an empty list.
+    """
     found = await service.list_deliveries(
         pool,
         principal=principal,
@@ -95,19 +91,17 @@ async def list_deliveries(
     return [DeliveryOut.of(d, public_base_url=settings.public_base_url) for d in found]
 
 
-@router.get(
-    "/deliveries/{delivery_id}",
-    response_model=DeliveryDetailOut,
-    tags=["deliveries"],
-    summary="Read one delivery with every try",
-    description="A partner reads only its own organisation's deliveries; others are 404.",
-)
+@router.get("/deliveries/{delivery_id}", tags=["deliveries"])
 async def get_delivery(
     delivery_id: Annotated[Line, Path(max_length=200)],
     principal: OperatorOrPartner,
     pool: Pool,
     settings: NotifySettings,
 ) -> DeliveryDetailOut:
+    """Read one delivery with every try
+
+    A partner reads only its own organisation's deliveries; others are 404.
+    """
     found, tries = await service.get_delivery(pool, principal=principal, delivery_id=delivery_id)
     summary = DeliveryOut.of(found, public_base_url=settings.public_base_url)
     return DeliveryDetailOut(**dict(summary), attempts=[AttemptOut.model_validate(t) for t in tries])

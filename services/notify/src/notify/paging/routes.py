@@ -5,17 +5,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from eventkit.clock import system_clock
 from eventkit.deps import Operator, Pool, app_state
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from eventkit.text import Line
 from notify.paging import rota, service
 from notify.paging.domain import Message, Page
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES, tags=["paging"])
+router = api_router(tags=["paging"])
 PagerConfig = Annotated[service.Pager, Depends(app_state("pager"))]
 
 
@@ -63,7 +63,7 @@ def _out(page: Page) -> PageOut:
     return PageOut.model_validate(page)
 
 
-@router.get("/pages", response_model=list[PageOut], summary="Pages, those still paging first")
+@router.get("/pages", summary="Pages, those still paging first")
 async def list_pages(
     principal: Operator,
     pool: Pool,
@@ -73,7 +73,7 @@ async def list_pages(
     return [_out(page) for page in await service.list_pages(pool, open_only=open_only, limit=limit)]
 
 
-@router.get("/pages/{page_id}", response_model=PageDetailOut, summary="A page and what it sent")
+@router.get("/pages/{page_id}", summary="A page and what it sent")
 async def get_page(page_id: uuid.UUID, principal: Operator, pool: Pool) -> PageDetailOut:
     page, sent = await service.page_with_messages(pool, page_id=page_id)
     messages: list[Message] = sent
@@ -84,7 +84,6 @@ async def get_page(page_id: uuid.UUID, principal: Operator, pool: Pool) -> PageD
 
 @router.post(
     "/pages/{page_id}/acknowledge",
-    response_model=PageOut,
     summary="Acknowledge a page: paging stops and the pager hears `acknowledge`",
 )
 async def acknowledge_page(
@@ -150,13 +149,13 @@ def _shift_out(shift: rota.Shift, on_call: tuple[rota.Shift, ...]) -> ShiftOut:
     )
 
 
-@router.get("/oncall", response_model=RotaOut, summary="The on-call rota and who is on call now")
+@router.get("/oncall", summary="The on-call rota and who is on call now")
 async def get_rota(principal: Operator, pool: Pool) -> RotaOut:
     shifts, on_call = await service.rota_now(pool, now=system_clock())
     return RotaOut(shifts=[_shift_out(s, on_call) for s in shifts], on_call=[s.id for s in on_call])
 
 
-@router.post("/oncall/shifts", status_code=201, response_model=ShiftOut, summary="Add an on-call shift")
+@router.post("/oncall/shifts", status_code=201, summary="Add an on-call shift")
 async def add_shift(body: ShiftIn, principal: Operator, pool: Pool) -> ShiftOut:
     now = system_clock()
     when: rota.Weekly | rota.Cover

@@ -3,15 +3,15 @@
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import BaseModel, Field
 
 from eventkit.deps import Operator, Pool
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from notify.deps import Keys, NotifySettings
 from notify.partners import service
 
-router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
+router = api_router()
 
 
 class WebhookSecretOut(BaseModel):
@@ -22,18 +22,7 @@ class WebhookSecretOut(BaseModel):
     signature_tolerance_s: int = Field(description="Reject a Tsunagu-Timestamp further than this from now.")
 
 
-@router.post(
-    "/partners/{organisation_id}/webhook-secret",
-    status_code=201,
-    response_model=WebhookSecretOut,
-    tags=["partners"],
-    summary="Issue or rotate a partner's webhook signing secret",
-    description=(
-        "Generates a new `whsec_...` secret, stores it encrypted and returns it once. After a "
-        "rotation the previous secret keeps signing beside the new one (one `v1=` value each in "
-        "`Tsunagu-Signature`) for `NOTIFY_SECRET_ROTATION_GRACE_S` seconds."
-    ),
-)
+@router.post("/partners/{organisation_id}/webhook-secret", status_code=201, tags=["partners"])
 async def issue_webhook_secret(
     organisation_id: uuid.UUID,
     principal: Operator,
@@ -42,6 +31,12 @@ async def issue_webhook_secret(
     settings: NotifySettings,
     response: Response,
 ) -> WebhookSecretOut:
+    """Issue or rotate a partner's webhook signing secret
+
+    Generates a new `whsec_...` secret, stores it encrypted and returns it once. After a rotation the
+    previous secret keeps signing beside the new one (one `v1=` value each in `Tsunagu-Signature`) for
+    `NOTIFY_SECRET_ROTATION_GRACE_S` seconds.
+    """
     issued = await service.issue_webhook_secret(
         pool, keyring, organisation_id=organisation_id, grace_s=settings.secret_rotation_grace_s
     )

@@ -3,18 +3,19 @@ The link's own answers — 410 expired, 401 invalid — exist only here, as HTTP
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from eventkit.deps import Pool
-from eventkit.errors import ERROR_RESPONSES, ApiError, DomainError
+from eventkit.errors import ApiError, DomainError
 from eventkit.http import as_api_error
 from eventkit.links import LinkRejected
+from eventkit.routing import api_router
 from referral.acknowledgement import page, service
 from referral.deps import CurrentLifecycle, Links
 from referral.lifecycle.routes import AttemptResultOut
 
-router = APIRouter(prefix="/v1", tags=["referrals"], responses=ERROR_RESPONSES)
+router = api_router(tags=["referrals"])
 
 Token = Annotated[str, Path(min_length=20, max_length=2000, description="The token from the alert's link")]
 
@@ -55,19 +56,15 @@ def _refused(request: Request, refusal: LinkRejected | DomainError) -> Response:
     )
 
 
-@router.get(
-    "/acknowledgements/{token}",
-    tags=["handoff"],
-    response_class=HTMLResponse,
-    summary="The page behind an alert's acknowledgement link (shows, never acknowledges)",
-    description=(
-        "Mail scanners and previews fetch links, so GET only shows the handoff and a button; the "
-        "button POSTs. The signed token is the credential. `Accept: application/json` gives JSON."
-    ),
-)
+@router.get("/acknowledgements/{token}", tags=["handoff"], response_class=HTMLResponse)
 async def show_link(
     token: Token, request: Request, pool: Pool, links: Links, lifecycle: CurrentLifecycle
 ) -> Response:
+    """The page behind an alert's acknowledgement link (shows, never acknowledges)
+
+    Mail scanners and previews fetch links, so GET only shows the handoff and a button; the button POSTs.
+    The signed token is the credential. `Accept: application/json` gives JSON.
+    """
     try:
         shown = await service.describe_link(pool, token=token, links=links, lifecycle=lifecycle)
     except (LinkRejected, DomainError) as refusal:
@@ -75,20 +72,16 @@ async def show_link(
     return _answer(request, json=page.as_json(shown), html=page.handoff(shown))
 
 
-@router.post(
-    "/acknowledgements/{token}",
-    tags=["handoff"],
-    response_model=AttemptResultOut,
-    summary="Acknowledge through an alert's signed link (acts once)",
-    description=(
-        "Acknowledges the attempt the link names. The link acts once: using it again answers what it "
-        "did (200 `repeated`, or the same 409). 409 `reassigned` if the handoff moved on, 410 "
-        "`link_expired`, 401 `invalid_link`. HTML unless `Accept: application/json`."
-    ),
-)
+@router.post("/acknowledgements/{token}", tags=["handoff"], response_model=AttemptResultOut)
 async def use_link(
     token: Token, request: Request, pool: Pool, links: Links, lifecycle: CurrentLifecycle
 ) -> Response:
+    """Acknowledge through an alert's signed link (acts once)
+
+    Acknowledges the attempt the link names. The link acts once: using it again answers what it did (200
+    `repeated`, or the same 409). 409 `reassigned` if the handoff moved on, 410 `link_expired`, 401
+    `invalid_link`. HTML unless `Accept: application/json`.
+    """
     try:
         view = await service.acknowledge_by_link(pool, token=token, links=links, lifecycle=lifecycle)
     except (LinkRejected, DomainError) as refusal:

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Self
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.vocabulary import (
@@ -18,13 +18,13 @@ from contracts.vocabulary import (
     Topic,
 )
 from eventkit.deps import Operator, Partner, Pool, Staff
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from eventkit.text import Text
 from referral.deps import CurrentLifecycle
 from referral.lifecycle import operator_service, service
 from referral.lifecycle.states import AccompaniedTo, AttemptState, ReferralState, WithdrawReason
 
-router = APIRouter(prefix="/v1", tags=["referrals"], responses=ERROR_RESPONSES)
+router = api_router(tags=["referrals"])
 
 ReferralId = Annotated[uuid.UUID, Path(description="The referral id")]
 AttemptNo = Annotated[int, Path(ge=1, le=100, description="The handoff attempt, as the alert names it")]
@@ -97,36 +97,23 @@ class WithdrawIn(BaseModel):
     reason: WithdrawReason
 
 
-@router.post(
-    "/referrals/{referral_id}/attempts/{attempt}/acknowledge",
-    response_model=AttemptResultOut,
-    tags=["handoff"],
-    summary="Acknowledge (accept) a handoff offered to your organisation",
-    description=(
-        "A partner token of the organisation the attempt was offered to. Acknowledging again is "
-        "harmless (200, `repeated`). After the handoff moved on: 409 `reassigned`; after the "
-        "counsellor withdrew it: 409 `withdrawn`."
-    ),
-)
+@router.post("/referrals/{referral_id}/attempts/{attempt}/acknowledge", tags=["handoff"])
 async def acknowledge(
     referral_id: ReferralId, attempt: AttemptNo, principal: Partner, pool: Pool, lifecycle: CurrentLifecycle
 ) -> AttemptResultOut:
+    """Acknowledge (accept) a handoff offered to your organisation
+
+    A partner token of the organisation the attempt was offered to. Acknowledging again is harmless (200,
+    `repeated`). After the handoff moved on: 409 `reassigned`; after the counsellor withdrew it: 409
+    `withdrawn`.
+    """
     view = await service.acknowledge(
         pool, principal=principal, referral_id=referral_id, attempt=attempt, lifecycle=lifecycle
     )
     return AttemptResultOut.model_validate(view)
 
 
-@router.post(
-    "/referrals/{referral_id}/attempts/{attempt}/decline",
-    response_model=AttemptResultOut,
-    tags=["handoff"],
-    summary="Decline a handoff offered to your organisation, with a reason",
-    description=(
-        "The next ranked organisation is offered the case at once. Declining again is harmless; "
-        "declining after acknowledging is 409 `illegal_transition`."
-    ),
-)
+@router.post("/referrals/{referral_id}/attempts/{attempt}/decline", tags=["handoff"])
 async def decline(
     referral_id: ReferralId,
     attempt: AttemptNo,
@@ -135,6 +122,11 @@ async def decline(
     pool: Pool,
     lifecycle: CurrentLifecycle,
 ) -> AttemptResultOut:
+    """Decline a handoff offered to your organisation, with a reason
+
+    The next ranked organisation is offered the case at once. Declining again is harmless; declining after
+    acknowledging is 409 `illegal_transition`.
+    """
     view = await service.decline(
         pool,
         principal=principal,
@@ -147,20 +139,16 @@ async def decline(
     return AttemptResultOut.model_validate(view)
 
 
-@router.post(
-    "/referrals/{referral_id}/outcome",
-    response_model=ReferralSummaryOut,
-    tags=["handoff"],
-    summary="Record 面談, 同行支援 or the closing outcome",
-    description=(
-        "The accepting organisation only. acknowledged → contacted → accompanied (optional, may "
-        "repeat) → closed; closing straight after acknowledging is allowed (e.g. could_not_reach). "
-        "Anything else is 409 `illegal_transition`."
-    ),
-)
+@router.post("/referrals/{referral_id}/outcome", tags=["handoff"])
 async def record_outcome(
     referral_id: ReferralId, body: OutcomeIn, principal: Partner, pool: Pool, lifecycle: CurrentLifecycle
 ) -> ReferralSummaryOut:
+    """Record 面談, 同行支援 or the closing outcome
+
+    The accepting organisation only. acknowledged → contacted → accompanied (optional, may repeat) → closed;
+    closing straight after acknowledging is allowed (e.g. could_not_reach). Anything else is 409
+    `illegal_transition`.
+    """
     referral = await service.record_outcome(
         pool,
         principal=principal,
@@ -173,16 +161,14 @@ async def record_outcome(
     return ReferralSummaryOut.model_validate(referral)
 
 
-@router.post(
-    "/referrals/{referral_id}/withdraw",
-    response_model=ReferralSummaryOut,
-    tags=["handoff"],
-    summary="Withdraw a referral (counsellor), with a reason code",
-    description="Ends any open offer. A closed or withdrawn referral cannot be withdrawn (409).",
-)
+@router.post("/referrals/{referral_id}/withdraw", tags=["handoff"])
 async def withdraw(
     referral_id: ReferralId, body: WithdrawIn, principal: Staff, pool: Pool, lifecycle: CurrentLifecycle
 ) -> ReferralSummaryOut:
+    """Withdraw a referral (counsellor), with a reason code
+
+    Ends any open offer. A closed or withdrawn referral cannot be withdrawn (409).
+    """
     referral = await service.withdraw(
         pool, principal=principal, referral_id=referral_id, reason=body.reason, lifecycle=lifecycle
     )
@@ -207,22 +193,17 @@ class HandledElsewhereIn(BaseModel):
     )
 
 
-@router.post(
-    "/referrals/{referral_id}/reoffer",
-    response_model=ReferralSummaryOut,
-    status_code=202,
-    tags=["handoff"],
-    summary="Offer an unmatched or exhausted referral to an organisation the operator chose",
-    description=(
-        "Operators only. The directory confirms the organisation can be alerted (`referral."
-        "reoffer_matched.v1`), then the case is offered to it as the next attempt, with a deadline "
-        "and the usual alert. 409 `illegal_transition` unless unmatched or exhausted; 409 "
-        "`already_offered` if the organisation was offered the case before."
-    ),
-)
+@router.post("/referrals/{referral_id}/reoffer", status_code=202, tags=["handoff"])
 async def reoffer(
     referral_id: ReferralId, body: ReofferIn, principal: Operator, pool: Pool, lifecycle: CurrentLifecycle
 ) -> ReferralSummaryOut:
+    """Offer an unmatched or exhausted referral to an organisation the operator chose
+
+    Operators only. The directory confirms the organisation can be alerted (`referral.reoffer_matched.v1`),
+    then the case is offered to it as the next attempt, with a deadline and the usual alert. 409
+    `illegal_transition` unless unmatched or exhausted; 409 `already_offered` if the organisation was
+    offered the case before.
+    """
     referral = await operator_service.request_reoffer(
         pool,
         principal=principal,
@@ -233,13 +214,7 @@ async def reoffer(
     return ReferralSummaryOut.model_validate(referral)
 
 
-@router.post(
-    "/referrals/{referral_id}/handled-elsewhere",
-    response_model=ReferralSummaryOut,
-    tags=["handoff"],
-    summary="Record that an unmatched or exhausted referral was handled another way",
-    description="Operators only; a reason code and an optional note (kept here only). Ends the handoff.",
-)
+@router.post("/referrals/{referral_id}/handled-elsewhere", tags=["handoff"])
 async def handled_elsewhere(
     referral_id: ReferralId,
     body: HandledElsewhereIn,
@@ -247,6 +222,10 @@ async def handled_elsewhere(
     pool: Pool,
     lifecycle: CurrentLifecycle,
 ) -> ReferralSummaryOut:
+    """Record that an unmatched or exhausted referral was handled another way
+
+    Operators only; a reason code and an optional note (kept here only). Ends the handoff.
+    """
     referral = await operator_service.handle_elsewhere(
         pool,
         principal=principal,

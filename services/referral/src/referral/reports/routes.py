@@ -4,17 +4,17 @@ Request → service → response model; what each figure means is reports.domain
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from eventkit.deps import Operator, Pool
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from referral.deps import CurrentLifecycle
 from referral.lifecycle.states import ReferralState
 from referral.reports import service
 from referral.reports.domain import Durations, HandoffReport, Period, StateCounts, Tally, period_of
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=ERROR_RESPONSES)
+router = api_router("/v1/reports", tags=["reports"])
 
 
 class PeriodOut(BaseModel):
@@ -144,30 +144,26 @@ class StateCountsOut(BaseModel):
         )
 
 
-@router.get(
-    "/handoffs",
-    response_model=HandoffReportOut,
-    summary="The handoffs of a period: time to acceptance, organisations needed, exhaustion, outcomes",
-    description=(
-        "Operators only. Covers the referrals opened from `from` to `to` (Japan dates, both included, "
-        "at most 366 days). Every figure is an aggregate over all of them."
-    ),
-)
+@router.get("/handoffs")
 async def handoff_report(
     _: Operator,
     pool: Pool,
     first: Annotated[date, Query(alias="from", description="First Japan date, YYYY-MM-DD")],
     last: Annotated[date, Query(alias="to", description="Last Japan date, YYYY-MM-DD (included)")],
 ) -> HandoffReportOut:
+    """The handoffs of a period: time to acceptance, organisations needed, exhaustion, outcomes
+
+    Operators only. Covers the referrals opened from `from` to `to` (Japan dates, both included, at most 366
+    days). Every figure is an aggregate over all of them.
+    """
     report = await service.handoff_report(pool, period=period_of(first, last))
     return HandoffReportOut.of(report)
 
 
-@router.get(
-    "/states",
-    response_model=StateCountsOut,
-    summary="How many referrals are in each state now, and how many offers are overdue",
-    description="Operators only. Counted by the database, uncapped: the dashboard's figures.",
-)
+@router.get("/states")
 async def state_counts(_: Operator, pool: Pool, lifecycle: CurrentLifecycle) -> StateCountsOut:
+    """How many referrals are in each state now, and how many offers are overdue
+
+    Operators only. Counted by the database, uncapped: the dashboard's figures.
+    """
     return StateCountsOut.of(await service.state_counts(pool, clock=lifecycle.clock))

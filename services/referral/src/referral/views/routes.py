@@ -5,12 +5,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from contracts.vocabulary import DeclineReason
 from eventkit.deps import AnyRole, Operator, Pool, Staff
-from eventkit.errors import ERROR_RESPONSES
+from eventkit.routing import api_router
 from referral.deps import CurrentLifecycle
 from referral.lifecycle.domain import Attempt, TimelineEntry
 from referral.lifecycle.routes import ReferralId, ReferralSummaryOut
@@ -18,7 +18,7 @@ from referral.lifecycle.states import Action, AttemptState, Milestone, ReferralS
 from referral.views import service
 from referral.views.domain import ReferralRecord
 
-router = APIRouter(prefix="/v1", tags=["referrals"], responses=ERROR_RESPONSES)
+router = api_router(tags=["referrals"])
 
 
 class TimelineEntryOut(BaseModel):
@@ -91,60 +91,44 @@ class TimelineOut(BaseModel):
 
 
 # Declared before /referrals/{referral_id}: "overdue" is not a referral id.
-@router.get(
-    "/referrals/overdue",
-    response_model=list[ReferralSummaryOut],
-    summary="Referrals whose open offer is past its deadline",
-    description="Operators only. Oldest deadline first; normally the scheduler moves them on within seconds.",
-)
+@router.get("/referrals/overdue")
 async def list_overdue(
     principal: Operator,
     pool: Pool,
     lifecycle: CurrentLifecycle,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ReferralSummaryOut]:
+    """Referrals whose open offer is past its deadline
+
+    Operators only. Oldest deadline first; normally the scheduler moves them on within seconds.
+    """
     found = await service.overdue(pool, lifecycle=lifecycle, limit=limit)
     return [ReferralSummaryOut.model_validate(r) for r in found]
 
 
-@router.get(
-    "/referrals/{referral_id}",
-    response_model=ReferralOut,
-    summary="Read a referral, its attempts and its timeline",
-    description=(
-        "Counsellors and operators read any referral; a partner reads only a referral currently "
-        "offered to, or accepted by, its own organisation (others answer 404), with its own entries."
-    ),
-)
+@router.get("/referrals/{referral_id}")
 async def get_referral(referral_id: ReferralId, principal: AnyRole, pool: Pool) -> ReferralOut:
+    """Read a referral, its attempts and its timeline
+
+    Counsellors and operators read any referral; a partner reads only a referral currently offered to, or
+    accepted by, its own organisation (others answer 404), with its own entries.
+    """
     record = await service.get_referral(pool, principal=principal, referral_id=referral_id)
     return ReferralOut.of(record)
 
 
-@router.get(
-    "/referrals/{referral_id}/timeline",
-    response_model=TimelineOut,
-    summary="A referral's timeline: every state with time, actor and trace id",
-    description=(
-        "Counsellors and operators see everything. A partner sees the entries of its own attempts "
-        "(also after the handoff moved on); a referral it was never offered answers 404."
-    ),
-)
+@router.get("/referrals/{referral_id}/timeline")
 async def get_timeline(referral_id: ReferralId, principal: AnyRole, pool: Pool) -> TimelineOut:
+    """A referral's timeline: every state with time, actor and trace id
+
+    Counsellors and operators see everything. A partner sees the entries of its own attempts (also after the
+    handoff moved on); a referral it was never offered answers 404.
+    """
     record = await service.timeline(pool, principal=principal, referral_id=referral_id)
     return TimelineOut.of(record)
 
 
-@router.get(
-    "/referrals",
-    response_model=list[ReferralSummaryOut],
-    summary="Find referrals by case, or list those in a state",
-    description=(
-        "`case_id` (repeatable, up to 50): the cases' referrals (counsellors and operators), an "
-        "empty list if they have none. "
-        "`state` alone: an operator's work list, longest in that state first."
-    ),
-)
+@router.get("/referrals")
 async def list_referrals(
     principal: Staff,
     pool: Pool,
@@ -154,6 +138,11 @@ async def list_referrals(
     state: Annotated[ReferralState | None, Query(description="Only referrals in this state")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ReferralSummaryOut]:
+    """Find referrals by case, or list those in a state
+
+    `case_id` (repeatable, up to 50): the cases' referrals (counsellors and operators), an empty list if
+    they have none. `state` alone: an operator's work list, longest in that state first.
+    """
     found = await service.list_referrals(
         pool, principal=principal, case_ids=case_id or (), state=state, limit=limit
     )
