@@ -148,7 +148,7 @@ class TracedTransaction:
 
 class TracedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg ships no types
     """The pool's connection class: statements are counted into their transaction's span.
-    The methods keep asyncpg's signatures, `timeout` arguments included."""
+    The methods pass asyncpg's arguments (`timeout`, `column`, `record_class` …) on untouched."""
 
     # The pool's (eventkit.db.create_pool sets them); a connection of its own has none.
     hooks: CommitHooks | None = None
@@ -184,34 +184,18 @@ class TracedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg shi
             if elapsed >= unit.slowest_s:
                 unit.slowest_s, unit.slowest = elapsed, _short(query)
 
-    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
-        result: str = await self._traced(query, super().execute(query, *args, timeout=timeout))
+    async def execute(self, query: str, *args: Any, **options: Any) -> str:
+        result: str = await self._traced(query, super().execute(query, *args, **options))
         return result
 
-    async def executemany(self, command: str, args: Any, *, timeout: float | None = None) -> None:
-        await self._traced(command, super().executemany(command, args, timeout=timeout))
+    async def executemany(self, command: str, args: Any, **options: Any) -> None:
+        await self._traced(command, super().executemany(command, args, **options))
 
-    async def fetch(
-        self,
-        query: str,
-        *args: Any,
-        timeout: float | None = None,
-        record_class: Any = None,
-    ) -> Any:
-        return await self._traced(
-            query, super().fetch(query, *args, timeout=timeout, record_class=record_class)
-        )
+    async def fetch(self, query: str, *args: Any, **options: Any) -> Any:
+        return await self._traced(query, super().fetch(query, *args, **options))
 
-    async def fetchval(self, query: str, *args: Any, column: int = 0, timeout: float | None = None) -> Any:
-        return await self._traced(query, super().fetchval(query, *args, column=column, timeout=timeout))
+    async def fetchval(self, query: str, *args: Any, **options: Any) -> Any:
+        return await self._traced(query, super().fetchval(query, *args, **options))
 
-    async def fetchrow(
-        self,
-        query: str,
-        *args: Any,
-        timeout: float | None = None,
-        record_class: Any = None,
-    ) -> Any:
-        return await self._traced(
-            query, super().fetchrow(query, *args, timeout=timeout, record_class=record_class)
-        )
+    async def fetchrow(self, query: str, *args: Any, **options: Any) -> Any:
+        return await self._traced(query, super().fetchrow(query, *args, **options))

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from threading import Thread
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from wsgiref.simple_server import WSGIServer
 
 import asyncpg
@@ -28,44 +28,44 @@ log = logging.getLogger(__name__)
 # default one, which would add the library's own process and platform collectors.
 REGISTRY: Final = CollectorRegistry()
 
-HTTP_DURATION: Final = Histogram(
+
+_Metric = TypeVar("_Metric", Histogram, Counter, Gauge)
+
+
+def _per_service(kind: type[_Metric], name: str, help: str, *labels: str) -> _Metric:
+    """A metric of the process's registry, labelled by service first."""
+    return kind(name, help, ["service", *labels], registry=REGISTRY)
+
+
+HTTP_DURATION: Final = _per_service(
+    Histogram,
     "tsunagu_http_request_duration_seconds",
     "Time to answer an HTTP request, by route template and status",
-    ["service", "method", "route", "status"],
-    registry=REGISTRY,
+    "method",
+    "route",
+    "status",
 )
-CONSUMER_DURATION: Final = Histogram(
+CONSUMER_DURATION: Final = _per_service(
+    Histogram,
     "tsunagu_consumer_record_duration_seconds",
     "Time to apply a consumed record (a batch's time shared by its records)",
-    ["service", "topic"],
-    registry=REGISTRY,
+    "topic",
 )
-DEAD_LETTERS: Final = Counter(
-    "tsunagu_dead_letters",
-    "Records sent to a dead-letter topic, by that topic",
-    ["service", "topic"],
-    registry=REGISTRY,
+DEAD_LETTERS: Final = _per_service(
+    Counter, "tsunagu_dead_letters", "Records sent to a dead-letter topic, by that topic", "topic"
 )
-OUTBOX_BACKLOG: Final = Gauge(
-    "tsunagu_outbox_backlog", "Outbox rows not yet published", ["service"], registry=REGISTRY
+OUTBOX_BACKLOG: Final = _per_service(Gauge, "tsunagu_outbox_backlog", "Outbox rows not yet published")
+OUTBOX_OLDEST_AGE: Final = _per_service(
+    Gauge, "tsunagu_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row (0 when none waits)"
 )
-OUTBOX_OLDEST_AGE: Final = Gauge(
-    "tsunagu_outbox_oldest_age_seconds",
-    "Age of the oldest unpublished outbox row (0 when none waits)",
-    ["service"],
-    registry=REGISTRY,
-)
-CONSUMER_LAG: Final = Gauge(
+CONSUMER_LAG: Final = _per_service(
+    Gauge,
     "tsunagu_consumer_lag",
     "Records on the broker that the service's consumer group has not yet fetched, by topic",
-    ["service", "topic"],
-    registry=REGISTRY,
+    "topic",
 )
-SAMPLED_AT: Final = Gauge(
-    "tsunagu_metrics_sampled_timestamp_seconds",
-    "When the sampled gauges were last refreshed",
-    ["service"],
-    registry=REGISTRY,
+SAMPLED_AT: Final = _per_service(
+    Gauge, "tsunagu_metrics_sampled_timestamp_seconds", "When the sampled gauges were last refreshed"
 )
 
 _SKIP_PATHS: Final = ("/static/",)
@@ -143,7 +143,7 @@ def _state_gauge(count: StateCount) -> Gauge:
     # Declared once per process, however many runtimes (tests start several) share it.
     gauge = _STATE_GAUGES.get(count.name)
     if gauge is None:
-        gauge = Gauge(count.name, count.help, ["service", count.label], registry=REGISTRY)
+        gauge = _per_service(Gauge, count.name, count.help, count.label)
         _STATE_GAUGES[count.name] = gauge
     return gauge
 
