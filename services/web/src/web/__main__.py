@@ -13,8 +13,9 @@ from eventkit.auth import Role
 from eventkit.db import MigrationSource, create_pool, migrate
 from eventkit.runner import load_settings, serve
 from web.config import Settings
+from web.domain import Account
 from web.main import MIGRATIONS, create_app
-from web.service import Account, upsert_accounts
+from web.service import upsert_accounts
 
 
 async def _seed(settings: Settings, accounts: list[Account]) -> int:

@@ -39,6 +39,17 @@ class User:
 
 
 @dataclass(frozen=True)
+class Account:
+    """A user to create or update, with the password to set (the stack's demo users)."""
+
+    username: str
+    display_name: str
+    role: Role
+    password: str
+    organisation_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
 class Session:
     id_hash: str
     user: User | None

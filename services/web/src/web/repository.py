@@ -7,7 +7,7 @@ from datetime import datetime
 import asyncpg
 
 from eventkit.auth import Role
-from web.domain import Failures, Session, User
+from web.domain import Account, Failures, Session, User
 
 _USER_COLUMNS = "u.id, u.username, u.display_name, u.role, u.organisation_id"
 
@@ -47,15 +47,7 @@ async def display_names(conn: asyncpg.Connection, *, usernames: list[str]) -> di
     return {row["username"]: row["display_name"] for row in rows}
 
 
-async def upsert_user(
-    conn: asyncpg.Connection,
-    *,
-    username: str,
-    display_name: str,
-    role: Role,
-    organisation_id: uuid.UUID | None,
-    password_hash: str,
-) -> uuid.UUID:
+async def upsert_user(conn: asyncpg.Connection, account: Account, *, password_hash: str) -> uuid.UUID:
     user_id: uuid.UUID = await conn.fetchval(
         """INSERT INTO users (id, username, display_name, role, organisation_id, password_hash)
            VALUES ($1, $2, $3, $4, $5, $6)
@@ -65,10 +57,10 @@ async def upsert_user(
                   password_hash = EXCLUDED.password_hash, disabled = false, updated_at = now()
            RETURNING id""",
         uuid.uuid4(),
-        username,
-        display_name,
-        role.value,
-        organisation_id,
+        account.username,
+        account.display_name,
+        account.role.value,
+        account.organisation_id,
         password_hash,
     )
     return user_id

@@ -2,7 +2,6 @@
 
 import asyncio
 import math
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,10 +9,11 @@ from typing import Final
 
 import asyncpg
 
-from eventkit.auth import Role, mint_token
+from eventkit.auth import mint_token
 from web import repository
 from web.domain import (
     DUMMY_PASSWORD_HASH,
+    Account,
     Session,
     Throttle,
     User,
@@ -153,27 +153,11 @@ async def purge_expired_sessions(pool: asyncpg.Pool, *, clock: Clock = utc_now) 
         return await repository.delete_expired_sessions(conn, now=clock())
 
 
-@dataclass(frozen=True)
-class Account:
-    username: str
-    display_name: str
-    role: Role
-    password: str
-    organisation_id: uuid.UUID | None = None
-
-
 async def upsert_accounts(pool: asyncpg.Pool, accounts: list[Account]) -> int:
     """Create or update accounts (the stack's demo users); the password given wins."""
     async with pool.acquire() as conn, conn.transaction():
         for account in accounts:
-            await repository.upsert_user(
-                conn,
-                username=account.username,
-                display_name=account.display_name,
-                role=account.role,
-                organisation_id=account.organisation_id,
-                password_hash=hash_password(account.password),
-            )
+            await repository.upsert_user(conn, account, password_hash=hash_password(account.password))
     return len(accounts)
 
 

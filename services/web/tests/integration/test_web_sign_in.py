@@ -19,7 +19,7 @@ from eventkit.clock import MovableClock
 from eventkit.db import MigrationSource, create_pool, migrate
 from web import service
 from web.config import Settings
-from web.domain import Throttle
+from web.domain import Account, Throttle
 from web.main import MIGRATIONS, create_app
 
 pytestmark = pytest.mark.integration
@@ -34,8 +34,8 @@ async def pool(fresh_database: str) -> AsyncIterator[asyncpg.Pool]:
     await service.upsert_accounts(
         created,
         [
-            service.Account("counsellor", "相談員", Role.COUNSELLOR, "counsellor-pass"),
-            service.Account("partner1", "団体", Role.PARTNER, "partner-pass", organisation_id=ORG),
+            Account("counsellor", "相談員", Role.COUNSELLOR, "counsellor-pass"),
+            Account("partner1", "団体", Role.PARTNER, "partner-pass", organisation_id=ORG),
         ],
     )
     yield created
