@@ -9,8 +9,8 @@ import asyncpg
 import httpx
 import pytest
 
-from contracts.events import Candidate, ConsultationRecorded
-from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
+from contracts.events import Candidate
+from contracts.vocabulary import Severity, Topic
 from eventkit.auth import generate_signing_keypair
 from eventkit.clock import MovableClock
 from eventkit.crypto import Keyring, generate_keyring_entry
@@ -24,6 +24,8 @@ from referral.lifecycle.handlers import case_recorded
 from referral.lifecycle.service import Lifecycle
 from referral.lifecycle.states import Milestone
 from referral.main import MIGRATIONS, create_app
+
+from ..builders import consultation_recorded
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 TRACE_HEADERS = {"traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"}
@@ -91,19 +93,7 @@ async def _seed(
     """A referral written through the repository and service: opened (no outbox row) and, with
     `offered_to`, matched to those ranked organisations (attempt 1 to the first)."""
     now = (lifecycle.clock() if lifecycle else datetime.now(UTC)) - timedelta(seconds=age_s)
-    event = ConsultationRecorded(
-        case_id=uuid.uuid4(),
-        channel=Channel.PHONE,
-        topic=Topic.WOMEN,
-        municipality_code="131016",
-        severity=severity,
-        lawful_basis=LawfulBasis.CONSENT,
-        recorded_at=now,
-        need_tags=(IssueTag.MON, IssueTag.ISO),
-        age_band=AgeBand.ADULT,
-        gender=Gender.FEMALE,
-        language="ja",
-    )
+    event = consultation_recorded(recorded_at=now, severity=severity, topic=Topic.WOMEN)
     referral = open_referral(case_recorded(event), referral_id=uuid.uuid4(), now=now)
     async with pool.acquire() as conn, conn.transaction():
         await repository.insert_referral(

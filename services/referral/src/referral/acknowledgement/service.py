@@ -69,13 +69,7 @@ async def acknowledge_by_link(
             assert acknowledged is not None
             view = attempt_view(change.referral, acknowledged, repeated=change.repeated)
         await repository.record_used_link(
-            conn,
-            token_id=claims.token_id,
-            referral_id=claims.referral_id,
-            attempt=claims.attempt,
-            organisation_id=claims.organisation_id,
-            used_at=now,
-            result=failure.code if failure else "acknowledged",
+            conn, claims, used_at=now, result=failure.code if failure else "acknowledged"
         )
     # Raised after the commit: the link is spent even when it could no longer acknowledge.
     if failure is not None:
