@@ -15,6 +15,7 @@ import json
 import random
 import sys
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -61,122 +62,132 @@ NPO_NAMES = [
 ]
 FOREIGN = ["en", "zh", "ko", "vi", "pt", "es", "tl", "ne", "id", "th"]
 
-# (org_type, name pattern, topics, capabilities, hours, languages, public body's area)
-KINDS: dict[str, dict[str, Any]] = {
-    "shakyo": {
-        "type": "SHAKYO",
-        "name": "{place}社会福祉協議会（サンプル）",
-        "topics": ["LONELY", "POVERTY", "DISASTER"],
-        "caps": ["INTERVIEW", "CASH", "FOOD", "OUTREACH"],
-        "hours": "office",
-    },
-    "jiritsu": {
-        "type": "JIRITSU",
-        "name": "{place}くらしとしごと相談窓口（サンプル）",
-        "topics": ["POVERTY", "LONELY"],
-        "caps": ["INTERVIEW", "ACCOMPANY", "HOUSING", "JOB", "CASH"],
-        "hours": "office_sat",
-    },
-    "welfare": {
-        "type": "WELFARE_OFFICE",
-        "name": "{place}福祉事務所（サンプル）",
-        "topics": ["POVERTY", "SINGLE_MOTHER"],
-        "caps": ["INTERVIEW", "CASH", "HOUSING"],
-        "hours": "office",
-    },
-    "houkatsu": {
-        "type": "HOUKATSU",
-        "name": "{place}地域包括支援センター（サンプル）",
-        "topics": ["LONELY"],
-        "caps": ["INTERVIEW", "OUTREACH", "MEDICAL_LINK"],
-        "hours": "office",
-        "min_age": 65,
-    },
-    "npo": {
-        "type": "NPO",
-        "name": "NPO法人{npo}{place}（サンプル）",
-        "topics": [],
-        "caps": ["INTERVIEW", "ACCOMPANY", "FOOD"],
-        "hours": "evening",
-    },
-    "youth": {
-        "type": "SAPOSTE",
-        "name": "{place}若者サポートステーション（サンプル）",
-        "topics": ["LONELY", "UNDER18"],
-        "caps": ["INTERVIEW", "JOB"],
-        "hours": "office_sat",
-        "min_age": 15,
-        "max_age": 49,
-    },
-    "mhwc": {
-        "type": "MHWC",
-        "name": "{place}こころの健康センター（サンプル）",
-        "topics": ["SUICIDAL", "LONELY"],
-        "caps": ["INTERVIEW", "MEDICAL_LINK"],
-        "hours": "office",
-    },
-    "women": {
-        "type": "WOMEN_CENTER",
-        "name": "{place}女性相談支援センター（サンプル）",
-        "topics": ["WOMEN", "SINGLE_MOTHER"],
-        "caps": ["INTERVIEW", "SHELTER", "ACCOMPANY"],
-        "hours": "24h",
-        "genders": ["female"],
-    },
-    "line": {
-        "type": "NPO",
-        "name": "{place}よりそい24時間ネット（サンプル・NPO法人）",
-        "topics": [],
-        "caps": ["INTERVIEW", "ACCOMPANY", "OUTREACH", "MEDICAL_LINK"],
-        "hours": "24h",
-    },
-    "hikikomori": {
-        "type": "HIKIKOMORI",
-        "name": "{place}ひきこもり地域支援センター（サンプル）",
-        "topics": ["LONELY", "UNDER18"],
-        "caps": ["INTERVIEW", "OUTREACH", "MEDICAL_LINK"],
-        "hours": "office",
-    },
-    "foreign": {
-        "type": "NPO",
-        "name": "{place}外国人総合相談センター（サンプル）",
-        "topics": [],
-        "caps": ["INTERVIEW", "ACCOMPANY", "MULTILINGUAL", "LEGAL"],
-        "hours": "office_sat",
-        "languages": ["ja", "en", "zh", "ko", "vi", "pt", "es", "tl", "ne"],
-    },
-    "dv": {
-        "type": "DV_CENTER",
-        "name": "{place}配偶者暴力相談支援センター（サンプル）",
-        "topics": ["WOMEN", "SINGLE_MOTHER"],
-        "caps": ["INTERVIEW", "SHELTER", "ACCOMPANY", "LEGAL"],
-        "hours": "office",
-    },
-    "youth_npo": {
-        "type": "NPO",
-        "name": "NPO法人{npo}ユースサポート{place}（サンプル）",
-        "topics": ["UNDER18", "LONELY", "SUICIDAL", "SOGI"],
-        "caps": ["INTERVIEW", "ACCOMPANY", "OUTREACH", "MEDICAL_LINK"],
-        "hours": "evening",
-        "min_age": 10,
-        "max_age": 24,
-    },
-    "foreign_line": {
-        "type": "NPO",
-        "name": "{place}多言語24時間ライン（サンプル・NPO法人）",
-        "topics": [],
-        "caps": ["INTERVIEW", "MULTILINGUAL", "MEDICAL_LINK"],
-        "hours": "24h",
-        "languages": ["ja", "en", "zh", "ko", "vi", "pt", "es", "tl", "ne", "id", "th"],
-    },
-    "child": {
-        "type": "CHILD_GUIDANCE",
-        "name": "{place}児童相談所（サンプル）",
-        "topics": ["UNDER18"],
-        "caps": ["INTERVIEW", "SHELTER", "OUTREACH"],
-        "hours": "24h",
-        "max_age": 17,
-    },
+
+@dataclass(frozen=True)
+class Spec:
+    """One kind of organisation: its type, a name pattern ({place}, {npo}) and what it offers."""
+
+    type: str
+    name: str
+    topics: tuple[str, ...]
+    caps: tuple[str, ...]
+    hours: str
+    min_age: int | None = None
+    max_age: int | None = None
+    genders: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ("ja",)
+
+
+ALL_LANGUAGES = ("ja", "en", "zh", "ko", "vi", "pt", "es", "tl", "ne", "id", "th")
+KINDS: dict[str, Spec] = {
+    "shakyo": Spec(
+        "SHAKYO",
+        "{place}社会福祉協議会（サンプル）",
+        ("LONELY", "POVERTY", "DISASTER"),
+        ("INTERVIEW", "CASH", "FOOD", "OUTREACH"),
+        "office",
+    ),
+    "jiritsu": Spec(
+        "JIRITSU",
+        "{place}くらしとしごと相談窓口（サンプル）",
+        ("POVERTY", "LONELY"),
+        ("INTERVIEW", "ACCOMPANY", "HOUSING", "JOB", "CASH"),
+        "office_sat",
+    ),
+    "welfare": Spec(
+        "WELFARE_OFFICE",
+        "{place}福祉事務所（サンプル）",
+        ("POVERTY", "SINGLE_MOTHER"),
+        ("INTERVIEW", "CASH", "HOUSING"),
+        "office",
+    ),
+    "houkatsu": Spec(
+        "HOUKATSU",
+        "{place}地域包括支援センター（サンプル）",
+        ("LONELY",),
+        ("INTERVIEW", "OUTREACH", "MEDICAL_LINK"),
+        "office",
+        min_age=65,
+    ),
+    "npo": Spec("NPO", "NPO法人{npo}{place}（サンプル）", (), ("INTERVIEW", "ACCOMPANY", "FOOD"), "evening"),
+    "youth": Spec(
+        "SAPOSTE",
+        "{place}若者サポートステーション（サンプル）",
+        ("LONELY", "UNDER18"),
+        ("INTERVIEW", "JOB"),
+        "office_sat",
+        min_age=15,
+        max_age=49,
+    ),
+    "mhwc": Spec(
+        "MHWC",
+        "{place}こころの健康センター（サンプル）",
+        ("SUICIDAL", "LONELY"),
+        ("INTERVIEW", "MEDICAL_LINK"),
+        "office",
+    ),
+    "women": Spec(
+        "WOMEN_CENTER",
+        "{place}女性相談支援センター（サンプル）",
+        ("WOMEN", "SINGLE_MOTHER"),
+        ("INTERVIEW", "SHELTER", "ACCOMPANY"),
+        "24h",
+        genders=("female",),
+    ),
+    "line": Spec(
+        "NPO",
+        "{place}よりそい24時間ネット（サンプル・NPO法人）",
+        (),
+        ("INTERVIEW", "ACCOMPANY", "OUTREACH", "MEDICAL_LINK"),
+        "24h",
+    ),
+    "hikikomori": Spec(
+        "HIKIKOMORI",
+        "{place}ひきこもり地域支援センター（サンプル）",
+        ("LONELY", "UNDER18"),
+        ("INTERVIEW", "OUTREACH", "MEDICAL_LINK"),
+        "office",
+    ),
+    "foreign": Spec(
+        "NPO",
+        "{place}外国人総合相談センター（サンプル）",
+        (),
+        ("INTERVIEW", "ACCOMPANY", "MULTILINGUAL", "LEGAL"),
+        "office_sat",
+        languages=ALL_LANGUAGES[:9],
+    ),
+    "dv": Spec(
+        "DV_CENTER",
+        "{place}配偶者暴力相談支援センター（サンプル）",
+        ("WOMEN", "SINGLE_MOTHER"),
+        ("INTERVIEW", "SHELTER", "ACCOMPANY", "LEGAL"),
+        "office",
+    ),
+    "youth_npo": Spec(
+        "NPO",
+        "NPO法人{npo}ユースサポート{place}（サンプル）",
+        ("UNDER18", "LONELY", "SUICIDAL", "SOGI"),
+        ("INTERVIEW", "ACCOMPANY", "OUTREACH", "MEDICAL_LINK"),
+        "evening",
+        min_age=10,
+        max_age=24,
+    ),
+    "foreign_line": Spec(
+        "NPO",
+        "{place}多言語24時間ライン（サンプル・NPO法人）",
+        (),
+        ("INTERVIEW", "MULTILINGUAL", "MEDICAL_LINK"),
+        "24h",
+        languages=ALL_LANGUAGES,
+    ),
+    "child": Spec(
+        "CHILD_GUIDANCE",
+        "{place}児童相談所（サンプル）",
+        ("UNDER18",),
+        ("INTERVIEW", "SHELTER", "OUTREACH"),
+        "24h",
+        max_age=17,
+    ),
 }
 
 
@@ -191,12 +202,12 @@ def _attribute(taxonomy: Any, code: str) -> dict[str, str]:
 def organisation(rng: random.Random, kind: str, place: str, coverage: list[str], key: str) -> dict[str, Any]:
     spec = KINDS[kind]
     org_id = _id("org", key)
-    name = "【サンプル】" + spec["name"].format(place=place, npo=rng.choice(NPO_NAMES))
-    languages = list(spec.get("languages", ["ja"]))
+    name = "【サンプル】" + spec.name.format(place=place, npo=rng.choice(NPO_NAMES))
+    languages = list(spec.languages)
     if kind in ("npo", "line") and rng.random() < 0.5:
         languages += sorted(rng.sample(FOREIGN, rng.randint(1, 3)))
-    caps = list(dict.fromkeys(list(spec["caps"]) + (["MULTILINGUAL"] if len(languages) > 1 else [])))
-    hours = spec["hours"] if kind != "npo" else rng.choice(["evening", "night", "office_sat", "none"])
+    caps = list(dict.fromkeys(list(spec.caps) + (["MULTILINGUAL"] if len(languages) > 1 else [])))
+    hours = spec.hours if kind != "npo" else rng.choice(["evening", "night", "office_sat", "none"])
     service: dict[str, Any] = {
         "id": _id("service", key),
         "name": name.removeprefix("【サンプル】"),
@@ -204,13 +215,12 @@ def organisation(rng: random.Random, kind: str, place: str, coverage: list[str],
         "service_areas": [{"extent": c} for c in coverage],
         "languages": [{"code": code} for code in languages],
         "schedules": HOURS[hours],
-        "attributes": [_attribute(TOPIC, t) for t in spec["topics"]]
-        + [_attribute(CAPABILITY, c) for c in caps],
-        "minimum_age": spec.get("min_age"),
-        "maximum_age": spec.get("max_age"),
+        "attributes": [_attribute(TOPIC, t) for t in spec.topics] + [_attribute(CAPABILITY, c) for c in caps],
+        "minimum_age": spec.min_age,
+        "maximum_age": spec.max_age,
     }
-    if spec.get("genders"):
-        service["attributes"].append({"taxonomy_term_id": _gender_term(spec["genders"][0])})
+    if spec.genders:
+        service["attributes"].append({"taxonomy_term_id": _gender_term(spec.genders[0])})
     if rng.random() < 0.6:
         maximum = rng.choice([3, 5, 10, 20])
         service["service_capacity"] = [
@@ -232,7 +242,7 @@ def organisation(rng: random.Random, kind: str, place: str, coverage: list[str],
         "id": org_id,
         "name": name,
         "description": "サンプルデータ: 実在しない団体です。 Sample data: not a real organisation.",
-        "attributes": [_attribute(ORG_TYPE, spec["type"])],
+        "attributes": [_attribute(ORG_TYPE, spec.type)],
         "services": [service],
         "locations": [],
         "x_tsunagu": extension,
