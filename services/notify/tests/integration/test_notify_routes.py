@@ -10,7 +10,7 @@ from contracts.vocabulary import AgeBand, IssueTag, OutcomeStage, Severity, Topi
 from eventkit.auth import generate_signing_keypair, mint_token
 from eventkit.crypto import Keyring
 from notify.alerts import service
-from notify.alerts.domain import AlertState
+from notify.alerts.domain import AlertState, AttemptMoved, StepRecorded
 from notify.alerts.handlers import offer_of
 from notify.deliveries import repository
 
@@ -292,11 +292,7 @@ async def test_the_inbox_shows_reassigned_once_the_referral_moved_on_and_filters
     await queue_delivery(pool, ORG_A)
     async with pool.acquire() as conn, conn.transaction():
         await service.attempt_moved(
-            conn,
-            referral_id=uuid.UUID(moved.split(":")[0]),
-            attempt=1,
-            state=AlertState.REASSIGNED,
-            at=datetime.now(UTC),
+            conn, AttemptMoved(uuid.UUID(moved.split(":")[0]), 1, AlertState.REASSIGNED, datetime.now(UTC))
         )
 
     reassigned = await client.get("/v1/portal/inbox", params={"state": "reassigned"}, headers=PARTNER_A)
@@ -320,20 +316,20 @@ async def test_the_inbox_follows_the_handoff_past_acceptance_to_its_outcome(
     referral_id = uuid.UUID(key.split(":")[0])
     at = datetime.now(UTC)
     async with pool.acquire() as conn, conn.transaction():
-        await service.attempt_moved(
-            conn, referral_id=referral_id, attempt=1, state=AlertState.ACKNOWLEDGED, at=at
-        )
+        await service.attempt_moved(conn, AttemptMoved(referral_id, 1, AlertState.ACKNOWLEDGED, at))
 
     async def step(stage: OutcomeStage, **more: str | None) -> dict[str, object]:
         async with pool.acquire() as conn, conn.transaction():
             await service.step_recorded(
                 conn,
-                referral_id=referral_id,
-                organisation_id=ORG_A,
-                stage=stage,
-                accompanied_to=more.get("accompanied_to"),
-                outcome=more.get("outcome"),
-                at=datetime.now(UTC),
+                StepRecorded(
+                    referral_id=referral_id,
+                    organisation_id=ORG_A,
+                    stage=stage,
+                    accompanied_to=more.get("accompanied_to"),
+                    outcome=more.get("outcome"),
+                    at=datetime.now(UTC),
+                ),
             )
         [item] = (await client.get("/v1/portal/inbox", headers=PARTNER_A)).json()
         return dict(item)

@@ -73,6 +73,35 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class AttemptMoved:
+    """The referral moved an attempt on (attempt None: every attempt of the referral) to `state`.
+    handlers.py translates an attempt's fate (acknowledged, declined, expired, ...) into this."""
+
+    referral_id: uuid.UUID
+    attempt: int | None
+    state: AlertState
+    at: datetime
+
+
+@dataclass(frozen=True)
+class StepRecorded:
+    """The accepting organisation recorded a step of the handoff (面談, 同行支援 or the close), with the
+    destination of a 同行支援 or the closing outcome code. handlers.py translates
+    handoff.outcome_recorded into this."""
+
+    referral_id: uuid.UUID
+    organisation_id: uuid.UUID
+    stage: OutcomeStage
+    accompanied_to: str | None
+    outcome: str | None
+    at: datetime
+
+    @property
+    def step(self) -> AlertState:
+        return STEP_OF_STAGE[self.stage]
+
+
+@dataclass(frozen=True)
 class NewAlert:
     id: uuid.UUID
     alert_key: str

@@ -1,4 +1,4 @@
-"""notify's event edge: each event becomes a fact (an offer) or plain arguments (an attempt's fate)
+"""notify's event edge: each event becomes a fact (an offer, an attempt moved on, a step recorded)
 for the alerts' service. An offered handoff must be alerted; the attempt's fate, and after its
 acceptance each outcome step, updates the inbox.
 Spans are tagged with the event's ids by the consumer."""
@@ -17,9 +17,10 @@ from contracts.events import (
     ReferralEscalated,
     ReferralWithdrawn,
 )
+from eventkit import build
 from eventkit.consumer import Handler, Message
 from notify.alerts import service
-from notify.alerts.domain import AlertState, Offer
+from notify.alerts.domain import AlertState, AttemptMoved, Offer, StepRecorded
 
 
 def offer_of(event: HandoffOffered) -> Offer:
@@ -70,21 +71,19 @@ def fate_of(event: AttemptFate) -> tuple[int | None, AlertState, datetime]:
 
 async def on_attempt_fate(conn: asyncpg.Connection, event: AttemptFate, message: Message) -> None:
     attempt, state, at = fate_of(event)
-    await service.attempt_moved(conn, referral_id=event.referral_id, attempt=attempt, state=state, at=at)
+    await service.attempt_moved(conn, AttemptMoved(event.referral_id, attempt, state, at))
+
+
+def step_of(event: HandoffOutcomeRecorded) -> StepRecorded:
+    """The step as the inbox keeps it: the event's own fields, its outcome as a code."""
+    outcome = event.outcome.value if event.outcome else None
+    return build.from_attributes(StepRecorded, event, outcome=outcome, at=event.recorded_at)
 
 
 async def on_handoff_outcome_recorded(
     conn: asyncpg.Connection, event: HandoffOutcomeRecorded, message: Message
 ) -> None:
-    await service.step_recorded(
-        conn,
-        referral_id=event.referral_id,
-        organisation_id=event.organisation_id,
-        stage=event.stage,
-        accompanied_to=event.accompanied_to,
-        outcome=event.outcome.value if event.outcome else None,
-        at=event.recorded_at,
-    )
+    await service.step_recorded(conn, step_of(event))
 
 
 HANDLERS: dict[type[Event], Handler] = {

@@ -6,7 +6,14 @@ from datetime import datetime
 
 import asyncpg
 
-from notify.alerts.domain import ALERT_TRANSITIONS, Alert, AlertState, NewAlert
+from notify.alerts.domain import (
+    ALERT_TRANSITIONS,
+    Alert,
+    AlertState,
+    AttemptMoved,
+    NewAlert,
+    StepRecorded,
+)
 
 _ALERT_COLUMNS = """id, alert_key, referral_id, case_id, organisation_id, attempt, topic, municipality_code,
                     severity, need_tags, age_band, language, channels, offered_at, deadline_at, state,
@@ -73,53 +80,37 @@ async def mark_alert_delivery_failed(
     return bool(updated)
 
 
-async def move_alerts(
-    conn: asyncpg.Connection,
-    *,
-    referral_id: uuid.UUID,
-    attempt: int | None,
-    state: AlertState,
-    at: datetime,
-) -> int:
-    """Move the attempt's alert (or all the referral's, for attempt None) to `state`, from the
+async def move_alerts(conn: asyncpg.Connection, move: AttemptMoved) -> int:
+    """Move the attempt's alert (or all the referral's, for attempt None) to `move.state`, from the
     states the transition allows; a late or repeated event moves nothing."""
-    allowed = [s.value for s in ALERT_TRANSITIONS[state]]
+    allowed = [s.value for s in ALERT_TRANSITIONS[move.state]]
     moved: list[asyncpg.Record] = await conn.fetch(
         """UPDATE alerts SET state = $3, state_at = $4
             WHERE referral_id = $1 AND ($2::int IS NULL OR attempt = $2) AND state = ANY($5::text[])
         RETURNING attempt""",
-        referral_id,
-        attempt,
-        state.value,
-        at,
+        move.referral_id,
+        move.attempt,
+        move.state.value,
+        move.at,
         allowed,
     )
     return len(moved)
 
 
-async def record_step(
-    conn: asyncpg.Connection,
-    *,
-    referral_id: uuid.UUID,
-    organisation_id: uuid.UUID,
-    step: AlertState,
-    accompanied_to: str | None,
-    outcome: str | None,
-    at: datetime,
-) -> int:
+async def record_step(conn: asyncpg.Connection, step: StepRecorded) -> int:
     """The accepting organisation's alert moves to the handoff's new step (from the states the
     transition allows: a late or repeated event moves nothing)."""
-    allowed = [s.value for s in ALERT_TRANSITIONS[step]]
+    allowed = [s.value for s in ALERT_TRANSITIONS[step.step]]
     status: str = await conn.execute(
         """UPDATE alerts SET state = $3, state_at = $4,
                   accompanied_to = COALESCE($5, accompanied_to), outcome = COALESCE($6, outcome)
             WHERE referral_id = $1 AND organisation_id = $2 AND state = ANY($7::text[])""",
-        referral_id,
-        organisation_id,
-        step.value,
-        at,
-        accompanied_to,
-        outcome,
+        step.referral_id,
+        step.organisation_id,
+        step.step.value,
+        step.at,
+        step.accompanied_to,
+        step.outcome,
         allowed,
     )
     return int(status.rsplit(" ", 1)[-1])

@@ -3,20 +3,19 @@ partner its organisation's inbox. Handlers call the first two inside the consume
 
 import logging
 import uuid
-from datetime import datetime
 
 import asyncpg
 
-from contracts.vocabulary import OutcomeStage
 from eventkit import telemetry
 from eventkit.auth import Principal
 from eventkit.clock import Clock, system_clock
 from notify.alerts import repository
 from notify.alerts.domain import (
-    STEP_OF_STAGE,
     AlertState,
+    AttemptMoved,
     InboxItem,
     Offer,
+    StepRecorded,
     alert_for_offer,
     is_overdue,
     may_answer,
@@ -45,49 +44,25 @@ async def offer_handoff(conn: asyncpg.Connection, offer: Offer) -> bool:
     return True
 
 
-async def attempt_moved(
-    conn: asyncpg.Connection,
-    *,
-    referral_id: uuid.UUID,
-    attempt: int | None,
-    state: AlertState,
-    at: datetime,
-) -> int:
+async def attempt_moved(conn: asyncpg.Connection, move: AttemptMoved) -> int:
     """The referral moved the attempt (or, for None, the whole referral) on: the inbox shows it, and
     alerts not yet sent are not sent any more."""
-    moved = await repository.move_alerts(conn, referral_id=referral_id, attempt=attempt, state=state, at=at)
-    cancelled = await deliveries.cancel_pending(conn, referral_id=referral_id, attempt=attempt)
+    moved = await repository.move_alerts(conn, move)
+    cancelled = await deliveries.cancel_pending(conn, referral_id=move.referral_id, attempt=move.attempt)
     if moved or cancelled:
         log.info(
             "referral %s attempt %s is %s; %d unsent deliveries cancelled",
-            referral_id,
-            attempt if attempt is not None else "*",
-            state.value,
+            move.referral_id,
+            move.attempt if move.attempt is not None else "*",
+            move.state.value,
             cancelled,
         )
     return moved
 
 
-async def step_recorded(
-    conn: asyncpg.Connection,
-    *,
-    referral_id: uuid.UUID,
-    organisation_id: uuid.UUID,
-    stage: OutcomeStage,
-    accompanied_to: str | None,
-    outcome: str | None,
-    at: datetime,
-) -> int:
+async def step_recorded(conn: asyncpg.Connection, step: StepRecorded) -> int:
     """The accepting organisation recorded 面談, 同行支援 or the close: its inbox shows the step."""
-    return await repository.record_step(
-        conn,
-        referral_id=referral_id,
-        organisation_id=organisation_id,
-        step=STEP_OF_STAGE[stage],
-        accompanied_to=accompanied_to,
-        outcome=outcome,
-        at=at,
-    )
+    return await repository.record_step(conn, step)
 
 
 async def inbox(

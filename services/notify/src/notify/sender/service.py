@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -33,6 +34,21 @@ class TryResult:
         return self.reason is None
 
 
+Report = TypeVar("Report", HandoffNotified, HandoffDeliveryFailed)
+
+
+def _report(event: type[Report], delivery: Delivery, **ending: Any) -> Report:
+    """The event announcing how `delivery` ended: the attempt and delivery it is about, and `ending`."""
+    return event(
+        case_id=delivery.case_id,
+        referral_id=delivery.referral_id,
+        organisation_id=delivery.organisation_id,
+        attempt=delivery.attempt,
+        delivery_id=delivery.delivery_id,
+        **ending,
+    )
+
+
 async def finish_try(
     pool: asyncpg.Pool,
     delivery: Delivery,
@@ -58,16 +74,7 @@ async def finish_try(
             if delivered_at is None:
                 return None
             await outbox.append(
-                conn,
-                HandoffNotified(
-                    case_id=delivery.case_id,
-                    referral_id=delivery.referral_id,
-                    organisation_id=delivery.organisation_id,
-                    attempt=delivery.attempt,
-                    delivery_id=delivery.delivery_id,
-                    channel=delivery.channel,
-                    notified_at=delivered_at,
-                ),
+                conn, _report(HandoffNotified, delivery, channel=delivery.channel, notified_at=delivered_at)
             )
             log.info("delivery %s delivered on try %d", delivery.delivery_id, delivery.tries)
             return DeliveryStatus.DELIVERED
@@ -127,15 +134,6 @@ async def finish_try(
                 return DeliveryStatus.FAILED
             reason = failure_reason([(channel, error) for channel, _, error in outcomes])
         await outbox.append(
-            conn,
-            HandoffDeliveryFailed(
-                case_id=delivery.case_id,
-                referral_id=delivery.referral_id,
-                organisation_id=delivery.organisation_id,
-                attempt=delivery.attempt,
-                delivery_id=delivery.delivery_id,
-                reason=reason,
-                failed_at=failed_at,
-            ),
+            conn, _report(HandoffDeliveryFailed, delivery, reason=reason, failed_at=failed_at)
         )
         return DeliveryStatus.FAILED
