@@ -1,7 +1,7 @@
-"""Fixtures of notify's integration tests: a migrated database of its own per test, and the real app
-on it."""
+"""Fixtures of notify's integration tests: a migrated database of its own per test, the real app
+on it, and a real SMTP server."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -12,6 +12,8 @@ from eventkit.runtime import NO_LOOPS
 from eventkit.testing import Infra, app_client, service_database_fixtures, service_settings
 from notify.config import Settings
 from notify.main import MIGRATIONS, create_app
+
+from .servers import MailSink, smtp_server
 
 service_db, pool = service_database_fixtures("notify", MIGRATIONS)
 
@@ -44,3 +46,10 @@ async def client(
     )
     async with app_client(create_app(settings, loops=NO_LOOPS), "http://notify") as c:
         yield c
+
+
+@pytest.fixture
+def smtp() -> Iterator[MailSink]:
+    """A real SMTP server (aiosmtpd) on a free local port, for the test."""
+    with smtp_server() as sink:
+        yield sink

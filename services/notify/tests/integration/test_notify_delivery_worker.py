@@ -1,16 +1,11 @@
 import asyncio
 import json
-import socket
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import policy as email_policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +13,6 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 import standardwebhooks
-from aiosmtpd.controller import Controller
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
 
@@ -47,6 +41,8 @@ from notify.partners import service
 from notify.sender.mail import Mailer, SmtpServer
 from notify.sender.worker import DeliveryWorker
 from notify.signing import verify_signature
+
+from .servers import MailSink, QuietHandler, http_server
 
 pytestmark = pytest.mark.integration
 
@@ -95,7 +91,7 @@ class Receiver:
 def receiver() -> Iterator[Receiver]:
     state = Receiver()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = {name.lower(): value for name, value in self.headers.items()}
@@ -109,18 +105,9 @@ def receiver() -> Iterator[Receiver]:
             self.end_headers()
             self.wfile.write(reply)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # ---- database, pool, worker ------------------------------------------------------------------
@@ -614,58 +601,6 @@ async def test_a_running_worker_is_woken_by_a_new_delivery_and_stops_when_asked(
 
 
 # ---- e-mail over real SMTP, several channels per attempt, the attempt's fate --------------------
-
-
-@dataclass
-class MailSink:
-    """A real SMTP server (aiosmtpd) on a free local port; refuses recipients listed in `refuse`."""
-
-    port: int = 0
-    messages: list[EmailMessage] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    refuse: set[str] = field(default_factory=set)
-
-    def server(self) -> SmtpServer:
-        return SmtpServer(
-            host="127.0.0.1", port=self.port, sender="Tsunagu <noreply@tsunagu.test>", timeout_s=5
-        )
-
-
-@pytest.fixture
-def smtp() -> Iterator[MailSink]:
-    sink = MailSink()
-
-    class Handler:
-        async def handle_RCPT(
-            self, server: Any, session: Any, envelope: Any, address: str, options: Any
-        ) -> str:
-            if address in sink.refuse:
-                return "550 5.1.1 no such mailbox"
-            envelope.rcpt_tos.append(address)
-            return "250 OK"
-
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            parsed = BytesParser(policy=email_policy.default).parsebytes(envelope.content)
-            sink.messages.append(parsed)  # type: ignore[arg-type]
-            sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-            return "250 Message accepted"
-
-    for _ in range(5):  # another process may take the probed port before the server binds it
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            sink.port = probe.getsockname()[1]
-        controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port, ready_timeout=30)
-        try:
-            controller.start()
-            break
-        except OSError:
-            continue
-    else:
-        raise RuntimeError("no free port for the test SMTP server")
-    try:
-        yield sink
-    finally:
-        controller.stop()
 
 
 def mail_worker(make_worker: WorkerFactory, smtp: MailSink, **overrides: Any) -> DeliveryWorker:

@@ -3,23 +3,16 @@ an operator alert pages whoever is on call, pages again until acknowledged, page
 referral, and an S4 nobody accepted in time raises its own alert. The HTTP edge is driven too."""
 
 import json
-import socket
-import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import policy as email_policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from contracts.events import (
     Event,
@@ -40,7 +33,9 @@ from notify.paging import repository, service
 from notify.paging.domain import PageState, PagingPolicy
 from notify.paging.rota import Weekly
 from notify.paging.worker import PagerWebhook, PagingWorker
-from notify.sender.mail import Mailer, SmtpServer
+from notify.sender.mail import Mailer
+
+from .servers import MailSink, QuietHandler, http_server
 
 pytestmark = pytest.mark.integration
 
@@ -65,57 +60,16 @@ class Pager:
 def pager() -> Iterator[Pager]:
     state = Pager()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             state.events.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(202)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/v2/enqueue"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with http_server(Handler) as url:
+        state.url = f"{url}/v2/enqueue"
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@dataclass
-class MailSink:
-    port: int = 0
-    messages: list[EmailMessage] = field(default_factory=list)
-
-
-@pytest.fixture
-def smtp() -> Iterator[MailSink]:
-    sink = MailSink()
-
-    class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            sink.messages.append(BytesParser(policy=email_policy.default).parsebytes(envelope.content))
-            return "250 Message accepted"
-
-    for _ in range(5):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            sink.port = probe.getsockname()[1]
-        controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port, ready_timeout=30)
-        try:
-            controller.start()
-            break
-        except OSError:
-            continue
-    else:
-        raise RuntimeError("no free port for the test SMTP server")
-    try:
-        yield sink
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -131,9 +85,7 @@ async def worker(
         pool=pool,
         policy=POLICY,
         s4_ack_limit=timedelta(minutes=15),
-        mailer=Mailer(
-            SmtpServer(host="127.0.0.1", port=smtp.port, sender="Tsunagu <p@tsunagu.test>", timeout_s=5)
-        ),
+        mailer=Mailer(smtp.server()),
         webhook=PagerWebhook(url=pager.url, routing_key=ROUTING_KEY, timeout_s=5),
         dashboard_url=DASHBOARD,
         clock=clock,
