@@ -34,7 +34,10 @@ def old_scrypt_hash(password: str) -> str:
     """A hash as web stored them before Argon2id (scrypt, n=2^14)."""
     salt = b"0123456789abcdef"
     digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, maxmem=64 * 1024 * 1024)
-    b64 = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()  # noqa: E731
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
     return f"scrypt$16384$8$1${b64(salt)}${b64(digest)}"
 
 

@@ -48,7 +48,7 @@ def test_every_reason_intake_gives_has_words_and_a_next_step_in_both_languages(r
 
 def test_a_refusal_is_said_as_the_person_not_consenting() -> None:
     note = _note({"opens": False, "reason": "consent_refused"})
-    assert note is not None and note.tone == "warn"
+    assert note is not None and note.tone == "warn" and note.next is not None
     assert CATALOGUE["ja"][note.reason] == "本人が同意しなかったため、地域の団体へはつないでいません。"
     assert "consent" in CATALOGUE["en"][note.next]
 

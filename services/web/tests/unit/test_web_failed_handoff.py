@@ -6,8 +6,9 @@ import pytest
 
 from web.api.directory import Organisation
 from web.api.referral import ReferralSummary
+from web.directory_form import CAPABILITIES
 from web.i18n import load_catalogue
-from web.rescue import CAPABILITIES, HANDLED_REASONS, PROBLEMS, candidate_of, hours_of, search_of
+from web.rescue import HANDLED_REASONS, PROBLEMS, candidate_of, hours_of, search_of
 from web.timeline import colleague_view
 
 pytestmark = pytest.mark.unit

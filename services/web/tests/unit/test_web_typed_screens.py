@@ -149,7 +149,11 @@ def test_the_paging_page_lists_open_pages_and_the_rota_from_notifys_answers() ->
             }
         ]
     )
-    shift = {"id": "22222222-0000-4000-8000-000000000002", "name": "当番 花子", "email": "hanako@example.jp"}
+    shift: dict[str, Any] = {
+        "id": "22222222-0000-4000-8000-000000000002",
+        "name": "当番 花子",
+        "email": "hanako@example.jp",
+    }
     shift |= {"starts_at": None, "ends_at": None, "on_call_now": True, "created_by": "op"}
     rota = notify.ROTA.parse(
         {"shifts": [shift | {"kind": "weekly", "weekdays": [1, 2], "starts": "09:00", "ends": "17:00"}]}
@@ -285,7 +289,7 @@ def test_the_dashboard_lists_each_referral_needing_attention_with_why_and_a_link
 
 
 def test_the_register_lists_typed_organisations_and_deactivating_one_asks_first() -> None:
-    service = {"schedules": []}
+    service: dict[str, list[Any]] = {"schedules": []}
     found = directory.ORGANISATION_SEARCH.parse(
         {
             "contents": [
