@@ -35,7 +35,7 @@ from directory.matching import repository
 from directory.matching.domain import MatchPolicy, ReferralNeeds
 from directory.matching.ranking import match
 from directory.register import repository as register
-from directory.register.domain import schedule_to_json
+from directory.register.domain import Capability, schedule_to_json
 from eventkit.db import create_pool, migrate, service_migrations
 
 HOURS = [
@@ -46,17 +46,8 @@ HOURS = [
     (weekly(["MO", "TU", "WE", "TH", "FR", "SA", "SU"], "18:00", "08:00"),),
 ]
 ORG_TYPES = ["SHAKYO", "JIRITSU", "WELFARE_OFFICE", "HOUKATSU", "NPO", "SAPOSTE", "HOKENJO", "MHWC"]
-CAPABILITIES = [
-    "INTERVIEW",
-    "ACCOMPANY",
-    "OUTREACH",
-    "SHELTER",
-    "FOOD",
-    "CASH",
-    "HOUSING",
-    "JOB",
-    "MEDICAL_LINK",
-]
+# The register's capabilities but the two the benchmark's register has never drawn (legal, multilingual).
+CAPABILITIES = [c.value for c in Capability if c not in {Capability.LEGAL, Capability.MULTILINGUAL}]
 
 
 def pct(samples: list[float], q: float) -> float:
