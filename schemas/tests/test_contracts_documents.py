@@ -70,6 +70,7 @@ NEEDS: dict[str, Any] = {
 CASE = uuid.uuid4()
 REFERRAL = uuid.uuid4()
 ORG = uuid.uuid4()
+REFERRAL_IDS: dict[str, Any] = {"case_id": CASE, "referral_id": REFERRAL}
 
 # What a case is routed on, and each event of several versions without what later versions added.
 ROUTING: dict[str, Any] = {"topic": Topic.LONELY, "municipality_code": "131016", "severity": Severity.S3}
@@ -81,15 +82,13 @@ RECORDED: dict[str, Any] = {
     "recorded_at": NOW,
 }
 REQUESTED: dict[str, Any] = {
-    "case_id": CASE,
-    "referral_id": REFERRAL,
+    **REFERRAL_IDS,
     **ROUTING,
     "lawful_basis": LawfulBasis.CONSENT,
     "requested_at": NOW,
 }
 OFFERED: dict[str, Any] = {
-    "case_id": CASE,
-    "referral_id": REFERRAL,
+    **REFERRAL_IDS,
     "attempt": 1,
     **ROUTING,
     "deadline_at": NOW,
@@ -102,8 +101,7 @@ SAMPLES: list[Event] = [
     ReferralRequested(**REQUESTED, **NEEDS),
     ReferralRequestedV1(**REQUESTED),
     ReferralMatched(
-        case_id=CASE,
-        referral_id=REFERRAL,
+        **REFERRAL_IDS,
         organisation=MatchedOrganisation(organisation_id=ORG, name="sample", webhook_url=None),
         reasons=("covers_municipality:131016",),
         candidates=(
@@ -118,13 +116,10 @@ SAMPLES: list[Event] = [
         **ROUTING,
         matched_at=NOW,
     ),
-    ReferralUnmatched(case_id=CASE, referral_id=REFERRAL, reasons=("out_of_area",), unmatched_at=NOW),
-    HandoffNotified(
-        case_id=CASE, referral_id=REFERRAL, organisation_id=ORG, attempt=1, delivery_id="d", notified_at=NOW
-    ),
+    ReferralUnmatched(**REFERRAL_IDS, reasons=("out_of_area",), unmatched_at=NOW),
+    HandoffNotified(**REFERRAL_IDS, organisation_id=ORG, attempt=1, delivery_id="d", notified_at=NOW),
     HandoffDeliveryFailed(
-        case_id=CASE,
-        referral_id=REFERRAL,
+        **REFERRAL_IDS,
         organisation_id=ORG,
         attempt=1,
         delivery_id="d",
@@ -141,23 +136,17 @@ SAMPLES: list[Event] = [
     HandoffOfferedV1(
         **OFFERED, organisation=OfferedOrganisation(organisation_id=ORG, name="sample", channels=("webhook",))
     ),
-    HandoffAcknowledged(
-        case_id=CASE, referral_id=REFERRAL, attempt=1, organisation_id=ORG, via="link", acknowledged_at=NOW
-    ),
+    HandoffAcknowledged(**REFERRAL_IDS, attempt=1, organisation_id=ORG, via="link", acknowledged_at=NOW),
     HandoffDeclined(
-        case_id=CASE,
-        referral_id=REFERRAL,
+        **REFERRAL_IDS,
         attempt=1,
         organisation_id=ORG,
         reason=DeclineReason.NO_CAPACITY,
         declined_at=NOW,
     ),
-    HandoffExpired(
-        case_id=CASE, referral_id=REFERRAL, attempt=1, organisation_id=ORG, deadline_at=NOW, expired_at=NOW
-    ),
+    HandoffExpired(**REFERRAL_IDS, attempt=1, organisation_id=ORG, deadline_at=NOW, expired_at=NOW),
     ReferralEscalated(
-        case_id=CASE,
-        referral_id=REFERRAL,
+        **REFERRAL_IDS,
         from_attempt=1,
         to_attempt=2,
         from_organisation_id=ORG,
@@ -165,16 +154,15 @@ SAMPLES: list[Event] = [
         cause="expired",
         escalated_at=NOW,
     ),
-    ReferralExhausted(case_id=CASE, referral_id=REFERRAL, attempts=3, exhausted_at=NOW),
+    ReferralExhausted(**REFERRAL_IDS, attempts=3, exhausted_at=NOW),
     HandoffOutcomeRecorded(
-        case_id=CASE,
-        referral_id=REFERRAL,
+        **REFERRAL_IDS,
         organisation_id=ORG,
         stage=OutcomeStage.CLOSED,
         outcome=OutcomeCode.SUPPORTED,
         recorded_at=NOW,
     ),
-    ReferralWithdrawn(case_id=CASE, referral_id=REFERRAL, reason="duplicate", withdrawn_at=NOW),
+    ReferralWithdrawn(**REFERRAL_IDS, reason="duplicate", withdrawn_at=NOW),
     OperatorAlertRaised(
         case_id=CASE,
         alert_id=uuid.uuid4(),
@@ -185,8 +173,7 @@ SAMPLES: list[Event] = [
         raised_at=NOW,
     ),
     ReofferRequested(
-        case_id=CASE,
-        referral_id=REFERRAL,
+        **REFERRAL_IDS,
         request_id=uuid.uuid4(),
         organisation_id=ORG,
         **ROUTING,
@@ -194,8 +181,7 @@ SAMPLES: list[Event] = [
         **NEEDS,
     ),
     ReofferMatched(
-        case_id=CASE,
-        referral_id=REFERRAL,
+        **REFERRAL_IDS,
         request_id=uuid.uuid4(),
         organisation=Candidate(
             organisation_id=ORG,
@@ -210,16 +196,14 @@ SAMPLES: list[Event] = [
         matched_at=NOW,
     ),
     ReofferUnmatched(
-        case_id=CASE,
-        referral_id=REFERRAL,
+        **REFERRAL_IDS,
         request_id=uuid.uuid4(),
         organisation_id=ORG,
         reasons=("inactive",),
         unmatched_at=NOW,
     ),
     ReferralHandledElsewhere(
-        case_id=CASE,
-        referral_id=REFERRAL,
+        **REFERRAL_IDS,
         reason=HandledElsewhereReason.EMERGENCY_SERVICES,
         handled_at=NOW,
     ),
