@@ -5,15 +5,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from contracts.events import (
-    ConsultationRecorded,
-    HandoffDeliveryFailed,
-    HandoffNotified,
-    ReferralMatched,
-    ReferralUnmatched,
-    ReofferMatched,
-    ReofferUnmatched,
-)
+from contracts import events
 from contracts.topics import SUBSCRIPTIONS
 from eventkit.auth import generate_signing_keypair
 from eventkit.crypto import generate_keyring_entry
@@ -34,13 +26,13 @@ def test_the_handlers_table_reads_exactly_the_topics_the_contract_subscribes_ref
 
 def test_every_fact_about_a_referral_has_a_handler_and_binding_keeps_them_all() -> None:
     assert set(HANDLERS) == {
-        ConsultationRecorded,
-        ReferralMatched,
-        ReferralUnmatched,
-        HandoffNotified,
-        HandoffDeliveryFailed,
-        ReofferMatched,
-        ReofferUnmatched,
+        events.ConsultationRecorded,
+        events.ReferralMatched,
+        events.ReferralUnmatched,
+        events.HandoffNotified,
+        events.HandoffDeliveryFailed,
+        events.ReofferMatched,
+        events.ReofferUnmatched,
     }
     assert set(bind(Lifecycle(HandoffPolicy()))) == set(HANDLERS)
 

@@ -48,10 +48,10 @@ async def acknowledge_by_link(
     ) as (conn, referral):
         now = lifecycle.clock()
         if await repository.used_link_result(conn, token_id=claims.token_id) is not None:
-            done = delivery_track.acknowledgement_of(
+            delivery_track.acknowledgement_of(
                 referral, attempt=claims.attempt, organisation_id=claims.organisation_id
             )
-            return attempt_view(referral, done, repeated=True)
+            return attempt_view(referral, claims.attempt, repeated=True)
         try:
             change = delivery_track.acknowledge(
                 referral,
@@ -65,9 +65,7 @@ async def acknowledge_by_link(
             failure = error
         else:
             await store(conn, referral, change, acted_by=actor)
-            acknowledged = change.referral.attempt_no(claims.attempt)
-            assert acknowledged is not None
-            view = attempt_view(change.referral, acknowledged, repeated=change.repeated)
+            view = attempt_view(change.referral, claims.attempt, repeated=change.repeated)
         await repository.record_used_link(
             conn, claims, used_at=now, result=failure.code if failure else "acknowledged"
         )

@@ -99,15 +99,12 @@ def should_open_referral(case: CaseRecorded) -> bool:
 def open_referral(case: CaseRecorded, *, referral_id: uuid.UUID, now: datetime) -> Referral:
     if case.lawful_basis is None:
         raise ValueError("a referral needs a lawful basis for sharing the case")
+    # The case's codes as intake recorded them (CaseRecorded's fields are the referral's); no
+    # organisation yet.
     return Referral(
+        **vars(case),
         id=referral_id,
-        case_id=case.case_id,
         state=ReferralState.REQUESTED,
-        topic=case.topic,
-        municipality_code=case.municipality_code,
-        severity=case.severity,
-        lawful_basis=case.lawful_basis,
-        needs=case.needs,
         organisation_id=None,
         attempt=0,
         reasons=(),

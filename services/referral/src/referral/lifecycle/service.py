@@ -23,7 +23,7 @@ from eventkit.clock import Clock, system_clock
 from eventkit.crypto import Keyring
 from eventkit.errors import Forbidden, not_found
 from referral.lifecycle import delivery_track, facts, notes, outcome_track, repository
-from referral.lifecycle.domain import ACTOR, Attempt, Change, Entry, HandoffPolicy, Referral, Timer
+from referral.lifecycle.domain import ACTOR, Change, Entry, HandoffPolicy, Referral, Timer
 from referral.lifecycle.errors import IllegalTransition
 from referral.lifecycle.facts import CaseRecorded, Fact
 from referral.lifecycle.states import AccompaniedTo, AttemptState, Milestone, WithdrawReason
@@ -230,7 +230,10 @@ class AttemptView:
     repeated: bool = False
 
 
-def attempt_view(referral: Referral, attempt: Attempt, *, repeated: bool) -> AttemptView:
+def attempt_view(referral: Referral, number: int, *, repeated: bool) -> AttemptView:
+    """Attempt `number` as the answer left it; the partner answered it, so the referral has it."""
+    attempt = referral.attempt_no(number)
+    assert attempt is not None
     return AttemptView(
         referral.id, attempt.number, attempt.organisation_id, attempt.state, attempt.ended_at, repeated
     )
@@ -256,13 +259,11 @@ async def acknowledge(
             at=lifecycle.clock(),
         )
         await store(conn, referral, change, acted_by=principal.subject)
-    done = change.referral.attempt_no(attempt)
-    assert done is not None
     if not change.repeated:
         log.info(
             "referral %s attempt %d acknowledged by organisation %s", referral_id, attempt, organisation_id
         )
-    return attempt_view(change.referral, done, repeated=change.repeated)
+    return attempt_view(change.referral, attempt, repeated=change.repeated)
 
 
 async def decline(
@@ -291,8 +292,6 @@ async def decline(
             # The partner's words stay in this table: never in an event, a log or the timeline.
             sealed = lifecycle.seal(note, context=notes.decline_context(referral_id, attempt))
             await repository.set_decline_note(conn, referral_id=referral_id, attempt=attempt, note_enc=sealed)
-    done = change.referral.attempt_no(attempt)
-    assert done is not None
     if not change.repeated:
         log.info(
             "referral %s attempt %d declined (%s); now %s",
@@ -301,7 +300,7 @@ async def decline(
             reason.value,
             change.referral.state.value,
         )
-    return attempt_view(change.referral, done, repeated=change.repeated)
+    return attempt_view(change.referral, attempt, repeated=change.repeated)
 
 
 async def record_outcome(
