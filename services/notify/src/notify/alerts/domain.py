@@ -2,7 +2,7 @@
 attempt's fate as the partner portal's inbox shows it, and when an alert is overdue. Pure: no I/O."""
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -102,7 +102,10 @@ class StepRecorded:
 
 
 @dataclass(frozen=True)
-class NewAlert:
+class _AlertFields:
+    """What an alert holds, queued or stored: its key, the attempt, the case's codes and the
+    channels the organisation asked for."""
+
     id: uuid.UUID
     alert_key: str
     referral_id: uuid.UUID
@@ -112,12 +115,17 @@ class NewAlert:
     topic: str
     municipality_code: str
     severity: str
-    need_tags: tuple[str, ...]
+    need_tags: Sequence[str]
     age_band: str
     language: str
-    channels: tuple[Channel, ...]
+    channels: Sequence[str]
     offered_at: datetime
     deadline_at: datetime
+
+
+@dataclass(frozen=True)
+class NewAlert(_AlertFields):
+    channels: tuple[Channel, ...]  # the push channels only, in the same place as the stored alert's
     deliveries: tuple[NewDelivery, ...]
 
 
@@ -180,24 +188,9 @@ def alert_for_offer(offer: Offer, *, trace_headers: Mapping[str, str]) -> NewAle
 
 
 @dataclass(frozen=True)
-class Alert:
+class Alert(_AlertFields):
     """A stored alert: the attempt as the organisation's inbox holds it."""
 
-    id: uuid.UUID
-    alert_key: str
-    referral_id: uuid.UUID
-    case_id: uuid.UUID
-    organisation_id: uuid.UUID
-    attempt: int
-    topic: str
-    municipality_code: str
-    severity: str
-    need_tags: list[str]
-    age_band: str
-    language: str
-    channels: list[str]
-    offered_at: datetime
-    deadline_at: datetime
     state: str
     state_at: datetime
     delivery_failed_at: datetime | None

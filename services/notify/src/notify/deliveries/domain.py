@@ -70,23 +70,8 @@ def channel_delivery_id(key: str, channel: Channel) -> str:
 
 
 @dataclass(frozen=True)
-class NewDelivery:
-    id: uuid.UUID
-    delivery_id: str
-    referral_id: uuid.UUID
-    case_id: uuid.UUID
-    organisation_id: uuid.UUID
-    attempt: int
-    channel: Channel
-    webhook_url: str | None
-    email_to: str | None
-    payload: dict[str, Any]
-    trace_headers: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A stored delivery: what to send where, and how far its tries have got."""
+class _DeliveryFields:
+    """What a delivery holds, queued or stored: its key, the attempt, and what to send where."""
 
     id: uuid.UUID
     delivery_id: str
@@ -98,6 +83,18 @@ class Delivery:
     webhook_url: str | None
     email_to: str | None
     payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NewDelivery(_DeliveryFields):
+    channel: Channel  # a push channel; the stored delivery has its value
+    trace_headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Delivery(_DeliveryFields):
+    """A stored delivery: what to send where, and how far its tries have got."""
+
     status: str
     tries: int
     next_attempt_at: datetime
