@@ -6,7 +6,18 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from contracts import events
+from contracts.events import (
+    ConsultationRecorded,
+    HandoffAcknowledged,
+    HandoffDeclined,
+    HandoffExpired,
+    HandoffOffered,
+    HandoffOutcomeRecorded,
+    OperatorAlertRaised,
+    ReferralEscalated,
+    ReferralExhausted,
+    ReferralWithdrawn,
+)
 from contracts.vocabulary import (
     AlertKind,
     DeclineReason,
@@ -50,7 +61,7 @@ S = ReferralState
 
 def consultation(
     severity: Severity = Severity.S3, basis: LawfulBasis | None = LawfulBasis.CONSENT
-) -> events.ConsultationRecorded:
+) -> ConsultationRecorded:
     return consultation_recorded(recorded_at=NOW, severity=severity, basis=basis, topic=Topic.SUICIDAL)
 
 
@@ -129,7 +140,7 @@ def test_a_match_offers_attempt_one_to_the_first_ranked_candidate_with_its_chann
     assert after.deadline_at == NOW + timedelta(minutes=30)
     assert [e.milestone for e in change.entries] == [Milestone.MATCHED, Milestone.OFFERED]
     [event] = change.events
-    assert isinstance(event, events.HandoffOffered)
+    assert isinstance(event, HandoffOffered)
     assert (event.attempt, event.organisation.organisation_id) == (1, ORG_B)
     assert event.organisation.channels == ("webhook", "email")
     assert event.organisation.email == "alerts1@partner.example"
@@ -144,7 +155,7 @@ def test_an_emergency_gets_ten_minutes_by_default() -> None:
 def test_the_offer_carries_ids_and_codes_only() -> None:
     change = apply(requested(), matched(), actor="directory", policy=POLICY, now=NOW)
     payload = change.events[0].model_dump(mode="json")
-    assert set(payload) == set(events.HandoffOffered.model_fields)
+    assert set(payload) == set(HandoffOffered.model_fields)
     assert set(payload["organisation"]) == {"organisation_id", "name", "webhook_url", "email", "channels"}
 
 
@@ -197,7 +208,7 @@ def test_acknowledging_the_open_attempt_accepts_it_and_announces_who_and_which_a
     after = change.referral
     assert (after.state, after.deadline_at) == (S.ACKNOWLEDGED, None)
     [event] = change.events
-    assert isinstance(event, events.HandoffAcknowledged)
+    assert isinstance(event, HandoffAcknowledged)
     assert (event.organisation_id, event.attempt, event.via) == (ORG_A, 1, "link")
 
 
@@ -220,13 +231,9 @@ def test_expiry_offers_the_next_candidate_with_a_fresh_deadline() -> None:
     after = change.referral
     assert (after.state, after.organisation_id, after.attempt) == (S.OFFERED, ORG_B, 2)
     assert after.deadline_at == later(1800) + timedelta(minutes=30)
-    assert [type(e) for e in change.events] == [
-        events.HandoffExpired,
-        events.ReferralEscalated,
-        events.HandoffOffered,
-    ]
+    assert [type(e) for e in change.events] == [HandoffExpired, ReferralEscalated, HandoffOffered]
     escalated = change.events[1]
-    assert isinstance(escalated, events.ReferralEscalated)
+    assert isinstance(escalated, ReferralEscalated)
     assert (escalated.from_attempt, escalated.to_attempt, escalated.cause) == (1, 2, "expired")
     assert [e.milestone for e in change.entries] == [
         Milestone.EXPIRED,
@@ -253,7 +260,7 @@ def test_a_decline_records_the_reason_code_and_moves_on_at_once() -> None:
     change = a_declines_attempt_1(offered(), DeclineReason.NO_CAPACITY, at=later(5))
     assert change.referral.organisation_id == ORG_B
     declined = change.events[0]
-    assert isinstance(declined, events.HandoffDeclined) and declined.reason is DeclineReason.NO_CAPACITY
+    assert isinstance(declined, HandoffDeclined) and declined.reason is DeclineReason.NO_CAPACITY
     assert change.events[1].cause == "declined"  # type: ignore[attr-defined]
 
 
@@ -301,13 +308,9 @@ def test_after_the_last_candidate_the_referral_is_exhausted_and_operators_are_al
     last = expire(first.referral, attempt=2, at=later(3600), policy=POLICY)
     assert last is not None
     assert (last.referral.state, last.referral.deadline_at) == (S.EXHAUSTED, None)
-    assert [type(e) for e in last.events] == [
-        events.HandoffExpired,
-        events.ReferralExhausted,
-        events.OperatorAlertRaised,
-    ]
+    assert [type(e) for e in last.events] == [HandoffExpired, ReferralExhausted, OperatorAlertRaised]
     alert = last.events[2]
-    assert isinstance(alert, events.OperatorAlertRaised)
+    assert isinstance(alert, OperatorAlertRaised)
     assert (alert.kind, alert.referral_id, alert.severity) == (
         AlertKind.REFERRAL_EXHAUSTED,
         referral.id,
@@ -349,7 +352,7 @@ def test_the_request_and_every_offer_carry_the_cases_needs() -> None:
     assert change is not None
     offer = change.events[-1]
 
-    assert isinstance(offer, events.HandoffOffered)
+    assert isinstance(offer, HandoffOffered)
     assert (request.need_tags, request.age_band, request.gender, request.language) == (
         referral.needs.need_tags,
         referral.needs.age_band,
@@ -410,7 +413,7 @@ def test_recording_an_outcome_announces_stage_and_codes() -> None:
         at=NOW,
     )
     [event] = change.events
-    assert isinstance(event, events.HandoffOutcomeRecorded)
+    assert isinstance(event, HandoffOutcomeRecorded)
     assert (event.stage, event.accompanied_to) == (OutcomeStage.ACCOMPANIED, "welfare_office")
 
 
@@ -460,7 +463,7 @@ def test_withdrawing_ends_the_open_offer_and_a_late_acknowledgement_hears_withdr
     assert (after.state, after.deadline_at) == (S.WITHDRAWN, None)
     assert after.current is not None and after.current.state is AttemptState.WITHDRAWN
     [event] = change.events
-    assert isinstance(event, events.ReferralWithdrawn) and event.reason == "duplicate"
+    assert isinstance(event, ReferralWithdrawn) and event.reason == "duplicate"
     with pytest.raises(Withdrawn) as raised:
         acknowledge(after, attempt=1, organisation_id=ORG_A, via="api", actor="p", at=NOW)
     assert raised.value.code == "withdrawn"

@@ -88,19 +88,21 @@ class Referral:
     def attempt_no(self, number: int) -> Attempt | None:
         return next((a for a in self.attempts if a.number == number), None)
 
+    def match_request(self) -> dict[str, Any]:
+        """What every request for a match carries, the first one and an operator's alike: the ids and
+        the codes the directory ranks on, never what the person said."""
+        return {
+            "case_id": self.case_id,
+            "referral_id": self.id,
+            "topic": self.topic,
+            "municipality_code": self.municipality_code,
+            "severity": self.severity,
+            **vars(self.needs),
+        }
+
     def requested_event(self) -> ReferralRequested:
         return ReferralRequested(
-            case_id=self.case_id,
-            referral_id=self.id,
-            topic=self.topic,
-            municipality_code=self.municipality_code,
-            severity=self.severity,
-            lawful_basis=self.lawful_basis,
-            requested_at=self.created_at,
-            need_tags=self.needs.need_tags,
-            age_band=self.needs.age_band,
-            gender=self.needs.gender,
-            language=self.needs.language,
+            **self.match_request(), lawful_basis=self.lawful_basis, requested_at=self.created_at
         )
 
     @property

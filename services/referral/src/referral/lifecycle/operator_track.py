@@ -55,18 +55,7 @@ def request_reoffer(
         referral, pending_reoffer=PendingReoffer(request_id, organisation_id), updated_at=at
     )
     event = ReofferRequested(
-        case_id=referral.case_id,
-        referral_id=referral.id,
-        request_id=request_id,
-        organisation_id=organisation_id,
-        topic=referral.topic,
-        municipality_code=referral.municipality_code,
-        severity=referral.severity,
-        need_tags=referral.needs.need_tags,
-        age_band=referral.needs.age_band,
-        gender=referral.needs.gender,
-        language=referral.needs.language,
-        requested_at=at,
+        **referral.match_request(), request_id=request_id, organisation_id=organisation_id, requested_at=at
     )
     entry = Entry(
         Milestone.REOFFER_REQUESTED,
