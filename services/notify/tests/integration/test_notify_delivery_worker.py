@@ -25,7 +25,6 @@ from contracts.events import (
     ReferralEscalated,
 )
 from contracts.topics import REFERRALS
-from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
 from eventkit.auth import generate_signing_keypair
 from eventkit.clock import MovableClock
 from eventkit.consumer import Message
@@ -42,6 +41,7 @@ from notify.sender.mail import Mailer, SmtpServer
 from notify.sender.worker import DeliveryWorker
 from notify.signing import verify_signature
 
+from ..builders import handoff_offered
 from .servers import MailSink, QuietHandler, http_server
 
 pytestmark = pytest.mark.integration
@@ -173,9 +173,7 @@ def a_match(
     attempt: int = 1,
 ) -> HandoffOffered:
     """The referral's offer of one attempt (notify alerts on offers, not on the directory's match)."""
-    now = datetime.now(UTC)
-    return HandoffOffered(
-        case_id=uuid.uuid4(),
+    return handoff_offered(
         referral_id=referral_id or uuid.uuid4(),
         attempt=attempt,
         organisation=OfferedOrganisation(
@@ -185,14 +183,6 @@ def a_match(
             email=email,
             channels=channels,
         ),
-        topic=Topic.LONELY,
-        municipality_code="131041",
-        severity=Severity.S3,
-        deadline_at=now + timedelta(minutes=30),
-        offered_at=now,
-        need_tags=(IssueTag.DV, IssueTag.HIK),
-        age_band=AgeBand.TEEN,
-        language="vi",
     )
 
 

@@ -16,13 +16,11 @@ import pytest
 
 from contracts.events import (
     Event,
-    HandoffOffered,
-    OfferedOrganisation,
     OperatorAlertRaised,
     ReferralHandledElsewhere,
 )
 from contracts.topics import OPS_ALERTS
-from contracts.vocabulary import AgeBand, AlertKind, HandledElsewhereReason, Severity, Topic
+from contracts.vocabulary import AlertKind, HandledElsewhereReason, Severity
 from eventkit.auth import generate_signing_keypair, mint_token
 from eventkit.clock import MovableClock
 from eventkit.consumer import Message
@@ -35,6 +33,7 @@ from notify.paging.rota import Weekly
 from notify.paging.worker import PagerWebhook, PagingWorker
 from notify.sender.mail import Mailer
 
+from ..builders import handoff_offered
 from .servers import MailSink, QuietHandler, http_server
 
 pytestmark = pytest.mark.integration
@@ -204,27 +203,7 @@ async def test_an_s2_nobody_took_and_a_stale_alert_page_nobody(
 async def test_an_s4_no_organisation_accepted_in_time_raises_one_operator_alert(
     pool: asyncpg.Pool, worker: PagingWorker, clock: MovableClock
 ) -> None:
-    now = datetime.now(UTC)
-    offer = HandoffOffered(
-        case_id=uuid.uuid4(),
-        referral_id=uuid.uuid4(),
-        attempt=1,
-        organisation=OfferedOrganisation(
-            organisation_id=uuid.uuid4(),
-            name="【サンプル】",
-            webhook_url=None,
-            email=None,
-            channels=("portal",),
-        ),
-        topic=Topic.LONELY,
-        municipality_code="131041",
-        severity=Severity.S4,
-        deadline_at=now + timedelta(minutes=30),
-        offered_at=now,
-        need_tags=(),
-        age_band=AgeBand.TEEN,
-        language="ja",
-    )
+    offer = handoff_offered(severity=Severity.S4, need_tags=(), language="ja")
     await handle(pool, offer, clock)
     await worker.poll_once()
     assert (

@@ -5,14 +5,16 @@ import asyncpg
 import httpx
 import pytest
 
-from contracts.events import HandoffOffered, OfferedOrganisation
-from contracts.vocabulary import AgeBand, IssueTag, OutcomeStage, Severity, Topic
+from contracts.events import OfferedOrganisation
+from contracts.vocabulary import AgeBand, IssueTag, OutcomeStage, Topic
 from eventkit.auth import generate_signing_keypair, mint_token
 from eventkit.crypto import Keyring
 from notify.alerts import service
 from notify.alerts.domain import AlertState, AttemptMoved, StepRecorded
 from notify.alerts.handlers import offer_of
 from notify.deliveries import repository
+
+from ..builders import handoff_offered
 
 pytestmark = pytest.mark.integration
 
@@ -56,18 +58,14 @@ async def queue_delivery(
     deadline_at: datetime | None = None,
 ) -> str:
     now = datetime.now(UTC)
-    event = HandoffOffered(
-        case_id=uuid.uuid4(),
-        referral_id=uuid.uuid4(),
-        attempt=1,
+    event = handoff_offered(
+        at=now,
         organisation=OfferedOrganisation(
             organisation_id=organisation_id, name="sample", webhook_url="http://127.0.0.1:9/h"
         ),
         topic=Topic.POVERTY,
         municipality_code="131016",
-        severity=Severity.S3,
         deadline_at=deadline_at or now + timedelta(minutes=deadline_in_min),
-        offered_at=now,
         need_tags=(IssueTag.MON, IssueTag.HOU),
         age_band=AgeBand.SENIOR,
         language="ko",
