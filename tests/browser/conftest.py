@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = repo_root() / "artifacts" / "screenshots"
+OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 @dataclass
@@ -113,6 +114,22 @@ class Ui:
         if lang != "ja":
             context.add_cookies([{"name": "tsunagu_lang", "value": lang, "url": self.url}])
         return context
+
+    def open(
+        self, username: str | None = None, *, phone: bool = False, lang: str = "ja"
+    ) -> tuple[BrowserContext, Page, Errors]:
+        """A page in a new context, watched for errors, signed in as `username` when one is given."""
+        context = self.context(phone=phone, lang=lang)
+        page = context.new_page()
+        errors = self.watch(page)
+        if username is not None:
+            self.sign_in(page, username)
+        return context, page, errors
+
+    @staticmethod
+    def overflow(page: Page) -> int:
+        """How many pixels the page is wider than its viewport (at most 1 on a screen that fits)."""
+        return int(page.evaluate(OVERFLOW))
 
     @staticmethod
     def watch(page: Page) -> Errors:

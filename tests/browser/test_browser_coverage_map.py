@@ -13,14 +13,10 @@ pytestmark = pytest.mark.e2e
 
 # 2027-05-03 is 憲法記念日: public offices are shut, so the map shows who is really there at 02:00.
 HOLIDAY = "2027-05-03"
-OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 def test_the_operator_reads_the_coverage_map_for_a_holiday_night_and_opens_a_prefecture(ui: Any) -> None:
-    context = ui.context()
-    page = context.new_page()
-    errors = ui.watch(page)
-    ui.sign_in(page, "operator")
+    context, page, errors = ui.open("operator")
     page.goto(f"{ui.url}/ops")
     page.get_by_role("link", name="カバー状況マップ(キャンペーン計画)").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("カバー状況マップ")
@@ -70,17 +66,14 @@ def test_the_operator_reads_the_coverage_map_for_a_holiday_night_and_opens_a_pre
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_the_coverage_map_fits_a_phone_and_passes_axe_in_both_languages(ui: Any, lang: str) -> None:
-    context = ui.context(phone=True, lang=lang)
-    page = context.new_page()
-    errors = ui.watch(page)
-    ui.sign_in(page, "operator")
+    context, page, errors = ui.open("operator", phone=True, lang=lang)
     answer = page.goto(f"{ui.url}/ops/coverage?date={HOLIDAY}&hour=2&need=dv_shelter&prefecture=27")
     assert answer is not None and answer.status == 200
 
     heading = "Municipalities of 大阪府" if lang == "en" else "大阪府の市区町村"
     expect(page.locator("#municipalities").get_by_role("heading", level=2)).to_contain_text(heading)
     expect(page.locator("#cov-map-heading")).to_contain_text("JST")
-    assert page.evaluate(OVERFLOW) <= 1, "wider than the phone's screen"
+    assert ui.overflow(page) <= 1, "wider than the phone's screen"
     assert _axe_violations(page) == []
     ui.shoot(page, "ops-coverage-map" if lang == "ja" else "ops-coverage-map-en")
     assert errors == []

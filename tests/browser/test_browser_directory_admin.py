@@ -18,8 +18,6 @@ from support import fresh_municipality_code
 
 pytestmark = pytest.mark.e2e
 
-OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-
 
 def _covered(system: Any) -> Any:
     """Whether an active organisation covers exactly this municipality (see conftest)."""
@@ -50,9 +48,7 @@ def test_the_operator_registers_edits_confirms_and_deactivates_an_organisation(u
     name = f"試験つなぐ窓口{tag}"
     code = fresh_municipality_code(_covered(system))
     created: list[str] = []
-    context = ui.context()
-    page = context.new_page()
-    errors = ui.watch(page)
+    context, page, errors = ui.open()
     try:
         ui.sign_in(page, "operator")
         page.get_by_role("navigation").get_by_role("link", name="団体名簿").click()
@@ -195,9 +191,7 @@ def test_the_voice_menu_desk_is_picked_by_name_and_going_live_asks_first(ui: Any
     with system.client("intake") as intake:
         live = intake.get("/v1/voice-menus/active")
         previous = live.json()["id"] if live.status_code == 200 else None
-    context = ui.context()
-    page = context.new_page()
-    errors = ui.watch(page)
+    context, page, errors = ui.open()
     campaign = f"e2e-dir-{tag}"
     try:
         ui.sign_in(page, "operator")
@@ -251,10 +245,7 @@ def test_the_voice_menu_desk_is_picked_by_name_and_going_live_asks_first(ui: Any
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_the_directory_screens_fit_a_phone_and_pass_axe_in_both_languages(ui: Any, lang: str) -> None:
-    context = ui.context(phone=True, lang=lang)
-    page = context.new_page()
-    errors = ui.watch(page)
-    ui.sign_in(page, "operator")
+    context, page, errors = ui.open("operator", phone=True, lang=lang)
     heading = {"ja": "団体名簿の管理", "en": "Directory administration"}[lang]
     for path in (
         "/ops/directory?stale=true",
@@ -264,7 +255,7 @@ def test_the_directory_screens_fit_a_phone_and_pass_axe_in_both_languages(ui: An
     ):
         answer = page.goto(f"{ui.url}{path}")
         assert answer is not None and answer.status == 200, path
-        assert page.evaluate(OVERFLOW) <= 1, f"{path} is wider than the phone's screen"
+        assert ui.overflow(page) <= 1, f"{path} is wider than the phone's screen"
         assert _axe_violations(page) == [], path
     page.goto(f"{ui.url}/ops/directory?stale=true&active=true")
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
@@ -274,7 +265,7 @@ def test_the_directory_screens_fit_a_phone_and_pass_axe_in_both_languages(ui: An
         expect(page.get_by_role("heading", level=1)).to_have_text(
             {"ja": "団体を無効にしますか?", "en": "Deactivate this organisation?"}[lang]
         )
-        assert page.evaluate(OVERFLOW) <= 1
+        assert ui.overflow(page) <= 1
         assert _axe_violations(page) == []
         ui.shoot(page, "ops-directory-confirm" if lang == "ja" else "ops-directory-confirm-en")
     assert errors == []

@@ -24,7 +24,6 @@ from eventkit.testing import repo_root
 
 pytestmark = pytest.mark.e2e
 
-OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 SCREENSHOT = repo_root() / "docs" / "screenshots" / "ops-paging.png"
 WORDS = {
     "ja": {
@@ -112,10 +111,7 @@ def test_the_operator_acknowledges_a_page_and_edits_the_on_call_rota(
 ) -> None:
     words = WORDS[lang]
     page_id = _paged(system)
-    context = ui.context(phone=phone, lang=lang)
-    page = context.new_page()
-    errors = ui.watch(page)
-    ui.sign_in(page, "operator")
+    context, page, errors = ui.open("operator", phone=phone, lang=lang)
     if phone:
         page.goto(f"{ui.url}/ops/paging")
     else:
@@ -124,7 +120,7 @@ def test_the_operator_acknowledges_a_page_and_edits_the_on_call_rota(
     row = page.locator(f'tr[data-page="{page_id}"]')
     expect(row).to_contain_text("S4")
     expect(row).to_contain_text("JST" if lang == "en" else "日本時間")
-    assert page.evaluate(OVERFLOW) <= 1, "wider than the viewport"
+    assert ui.overflow(page) <= 1, "wider than the viewport"
     assert _axe_violations(page) == []
     if not phone:
         row.scroll_into_view_if_needed()

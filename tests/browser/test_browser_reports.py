@@ -21,7 +21,6 @@ from eventkit.testing import repo_root
 
 pytestmark = pytest.mark.e2e
 
-OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 SCREENSHOT = repo_root() / "docs" / "screenshots" / "ops-reports.png"
 
 
@@ -72,10 +71,7 @@ def _number(page: Page, table: str, row: str, column: int = 0) -> int:
 def test_the_operator_reads_todays_handoffs_in_charts_and_tables_and_downloads_the_csv(
     ui: Any, handed_off: str
 ) -> None:
-    context = ui.context()
-    page = context.new_page()
-    errors = ui.watch(page)
-    ui.sign_in(page, "operator")
+    context, page, errors = ui.open("operator")
     # The dashboard's counts come from an aggregate: no 「200+」 cap.
     page.goto(f"{ui.url}/ops")
     expect(page.locator("#states-heading")).to_be_visible()
@@ -141,16 +137,13 @@ def test_the_operator_reads_todays_handoffs_in_charts_and_tables_and_downloads_t
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_the_reports_fit_a_phone_and_pass_axe_in_both_languages(ui: Any, lang: str, handed_off: str) -> None:
-    context = ui.context(phone=True, lang=lang)
-    page = context.new_page()
-    errors = ui.watch(page)
-    ui.sign_in(page, "operator")
+    context, page, errors = ui.open("operator", phone=True, lang=lang)
     answer = page.goto(f"{ui.url}/ops/reports?from={_today()}&to={_today()}")
     assert answer is not None and answer.status == 200
     title = "Handoff reports" if lang == "en" else "引き継ぎレポート"
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
     expect(page.locator("#closed-table tbody tr").first).to_be_visible()
-    assert page.evaluate(OVERFLOW) <= 1, "wider than the phone's screen"
+    assert ui.overflow(page) <= 1, "wider than the phone's screen"
     assert _axe_violations(page) == []
     ui.shoot(page, "ops-reports" if lang == "ja" else "ops-reports-en")
     assert errors == []
@@ -158,10 +151,7 @@ def test_the_reports_fit_a_phone_and_pass_axe_in_both_languages(ui: Any, lang: s
 
 
 def test_the_dead_letters_page_shows_the_newest_page_and_pages_back_by_offset(ui: Any) -> None:
-    context = ui.context(phone=True, lang="en")
-    page = context.new_page()
-    errors = ui.watch(page)
-    ui.sign_in(page, "operator")
+    context, page, errors = ui.open("operator", phone=True, lang="en")
     answer = page.goto(f"{ui.url}/ops/dead-letters")
     assert answer is not None and answer.status == 200
     expect(page.get_by_role("heading", level=1)).to_be_visible()
@@ -170,7 +160,7 @@ def test_the_dead_letters_page_shows_the_newest_page_and_pages_back_by_offset(ui
         older.first.click()
         page.wait_for_url(re.compile(r"topic=.+&before=\d+"))
         expect(page.get_by_role("link", name="Back to the newest")).to_be_visible()
-    assert page.evaluate(OVERFLOW) <= 1, "wider than the phone's screen"
+    assert ui.overflow(page) <= 1, "wider than the phone's screen"
     assert _axe_violations(page) == []
     assert errors == []
     context.close()

@@ -13,8 +13,6 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
   .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
   .map(el => el.name || el.id)"""
 
-OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-
 
 def _check(page: Page, ui: Any, name: str, errors: list[str]) -> None:
     expect(page.get_by_role("banner")).to_have_count(1)
@@ -22,17 +20,13 @@ def _check(page: Page, ui: Any, name: str, errors: list[str]) -> None:
     expect(page.get_by_role("contentinfo")).to_have_count(1)
     assert page.evaluate(UNLABELLED) == [], f"{name}: form fields without a label"
     # Nothing wider than the screen: a phone never scrolls sideways.
-    assert page.evaluate(OVERFLOW) <= 1, f"{name}: wider than the viewport"
+    assert ui.overflow(page) <= 1, f"{name}: wider than the viewport"
     ui.shoot(page, name)
     assert errors == [], f"{name}: {errors}"
 
 
 def _visit(ui: Any, user: str | None, paths: dict[str, str], *, phone: bool, lang: str = "ja") -> None:
-    context = ui.context(phone=phone, lang=lang)
-    page = context.new_page()
-    errors = ui.watch(page)
-    if user:
-        ui.sign_in(page, user)
+    context, page, errors = ui.open(user, phone=phone, lang=lang)
     for name, path in paths.items():
         answer = page.goto(f"{ui.url}{path}")
         assert answer is not None and answer.status == 200, f"{path}: HTTP {answer and answer.status}"
