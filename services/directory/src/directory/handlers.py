@@ -7,34 +7,24 @@ builds from the settings, so the table is made by `build_handlers(context)`; `HA
 same table with the defaults, for the wiring check and tools that only need its shape.
 """
 
-from contracts.events import (
-    Event,
-    HandoffAcknowledged,
-    HandoffDeclined,
-    HandoffExpired,
-    HandoffOffered,
-    HandoffOutcomeRecorded,
-    ReferralRequested,
-    ReferralWithdrawn,
-    ReofferRequested,
-)
+from contracts import events
 from directory.context import Context
 from directory.handoffs import handlers as handoffs
 from directory.matching import handlers as matching
 from eventkit.consumer import Handler
 
 
-def build_handlers(context: Context) -> dict[type[Event], Handler]:
+def build_handlers(context: Context) -> dict[type[events.Event], Handler]:
     return {
-        ReferralRequested: matching.on_referral_requested(context),
-        ReofferRequested: matching.on_reoffer_requested(context),
-        HandoffOffered: handoffs.on_handoff_offered,
-        HandoffAcknowledged: handoffs.on_handoff_acknowledged,
-        HandoffDeclined: handoffs.on_handoff_declined,
-        HandoffExpired: handoffs.on_handoff_expired,
-        HandoffOutcomeRecorded: handoffs.on_outcome_recorded,
-        ReferralWithdrawn: handoffs.on_referral_withdrawn,
+        events.ReferralRequested: matching.on_referral_requested(context),
+        events.ReofferRequested: matching.on_reoffer_requested(context),
+        events.HandoffOffered: handoffs.on_handoff_offered,
+        events.HandoffAcknowledged: handoffs.on_handoff_acknowledged,
+        events.HandoffDeclined: handoffs.on_handoff_declined,
+        events.HandoffExpired: handoffs.on_handoff_expired,
+        events.HandoffOutcomeRecorded: handoffs.on_outcome_recorded,
+        events.ReferralWithdrawn: handoffs.on_referral_withdrawn,
     }
 
 
-HANDLERS: dict[type[Event], Handler] = build_handlers(Context())
+HANDLERS: dict[type[events.Event], Handler] = build_handlers(Context())

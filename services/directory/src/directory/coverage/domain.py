@@ -41,15 +41,7 @@ class NeedTemplate:
     gender: Gender
 
     def needs(self, municipality_code: str, language: str) -> ReferralNeeds:
-        return ReferralNeeds(
-            topic=self.topic,
-            municipality_code=municipality_code,
-            severity=self.severity,
-            need_tags=self.need_tags,
-            age_band=self.age_band,
-            gender=self.gender,
-            language=language,
-        )
+        return ReferralNeeds.of(self, municipality_code=municipality_code, language=language)
 
 
 # Serious (S3/S4) throughout: a campaign night asks who can take a case *now*, and for serious

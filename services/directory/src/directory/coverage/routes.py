@@ -1,10 +1,11 @@
 """The coverage map's HTTP edge: query → `coverage.service.coverage_map` → JSON, or the table as CSV."""
 
 import uuid
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Depends, Query, Response
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from contracts.hours import JST, HoursBasis
@@ -98,18 +99,10 @@ class CoverageOut(BaseModel):
 
     @classmethod
     def of(cls, found: service.CoverageMap, prefecture: str | None) -> "CoverageOut":
-        template = NEED_TEMPLATES[found.kind]
         return cls(
             at=found.at.astimezone(JST),
             need=found.kind,
-            needs=NeedsOut(
-                topic=template.topic,
-                severity=template.severity,
-                need_tags=list(template.need_tags),
-                age_band=template.age_band,
-                gender=template.gender,
-                language=found.language,
-            ),
+            needs=NeedsOut(**asdict(NEED_TEMPLATES[found.kind]), language=found.language),
             places=len(found.places),
             totals=found.totals,
             prefectures=[
@@ -121,8 +114,13 @@ class CoverageOut(BaseModel):
         )
 
 
-@router.get("/coverage")
-async def coverage(
+@dataclass(frozen=True)
+class CoverageQuery:
+    found: service.CoverageMap
+    prefecture: str | None
+
+
+async def coverage_query(
     _: Operator,
     pool: Pool,
     context: Ctx,
@@ -130,15 +128,24 @@ async def coverage(
     need: Need,
     language: Language = None,
     prefecture: Prefecture = None,
-) -> CoverageOut:
+) -> CoverageQuery:
+    """The map and the table answer the same query: a kind of need at a moment, perhaps one prefecture."""
+    found = await service.coverage_map(pool, context=context, kind=need, language=language, at=at)
+    return CoverageQuery(found, prefecture)
+
+
+Surveyed = Annotated[CoverageQuery, Depends(coverage_query)]
+
+
+@router.get("/coverage")
+async def coverage(query: Surveyed) -> CoverageOut:
     """Coverage map: where would a case of this kind go at this moment?
 
     Every municipality and designated-city ward matched by the ranking itself with the kind's template,
     classed capable_open | capable_unknown_hours | generalist | national_only | none, and the 47 prefectures
     shaded by the share of capable_open places.
     """
-    found = await service.coverage_map(pool, context=context, kind=need, language=language, at=at)
-    return CoverageOut.of(found, prefecture)
+    return CoverageOut.of(query.found, query.prefecture)
 
 
 CSV_COLUMNS = (
@@ -173,22 +180,14 @@ def _csv_row(surveyed: PlaceCoverage, prefecture_names: dict[str, str]) -> tuple
 
 
 @router.get("/coverage.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-async def coverage_csv(
-    _: Operator,
-    pool: Pool,
-    context: Ctx,
-    at: At,
-    need: Need,
-    language: Language = None,
-    prefecture: Prefecture = None,
-) -> Response:
+async def coverage_csv(query: Surveyed) -> Response:
     """The coverage map's table of places (all Japan, or one prefecture) as CSV
 
     UTF-8 with a byte order mark, so that Excel reads the Japanese names; one header row.
     """
-    found = await service.coverage_map(pool, context=context, kind=need, language=language, at=at)
+    found, prefecture = query.found, query.prefecture
     names = {p.code: p.name for p in found.prefectures}
     stamp = found.at.astimezone(JST).strftime("%Y%m%dT%H%M")
-    filename = f"coverage-{need.value}-{stamp}{'-' + prefecture if prefecture else ''}.csv"
+    filename = f"coverage-{found.kind.value}-{stamp}{'-' + prefecture if prefecture else ''}.csv"
     rows = [CSV_COLUMNS, *(_csv_row(surveyed, names) for surveyed in found.places_in(prefecture))]
     return csv_download(rows, filename=filename)

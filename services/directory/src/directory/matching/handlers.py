@@ -9,20 +9,8 @@ from directory.matching.domain import Referral, ReferralNeeds
 from eventkit.consumer import Handler, Message
 
 
-def needs_of(request: ReferralRequested | ReofferRequested) -> ReferralNeeds:
-    return ReferralNeeds(
-        topic=request.topic,
-        municipality_code=request.municipality_code,
-        severity=request.severity,
-        need_tags=request.need_tags,
-        age_band=request.age_band,
-        gender=request.gender,
-        language=request.language,
-    )
-
-
 def referral_of(request: ReferralRequested) -> Referral:
-    return Referral(case_id=request.case_id, referral_id=request.referral_id, needs=needs_of(request))
+    return Referral(case_id=request.case_id, referral_id=request.referral_id, needs=ReferralNeeds.of(request))
 
 
 def on_referral_requested(context: Context) -> Handler:
@@ -38,6 +26,6 @@ def on_reoffer_requested(context: Context) -> Handler:
     """An operator's choice of organisation for a referral nobody took: confirm it or refuse it."""
 
     async def handle(conn: asyncpg.Connection, event: ReofferRequested, message: Message) -> None:
-        await service.answer_reoffer(conn, request=event, needs=needs_of(event), context=context)
+        await service.answer_reoffer(conn, request=event, needs=ReferralNeeds.of(event), context=context)
 
     return handle

@@ -32,15 +32,7 @@ class MatchIn(BaseModel):
     at: AwareDatetime | None = Field(default=None, description="Match as of this time (default: now).")
 
     def to_domain(self) -> ReferralNeeds:
-        return ReferralNeeds(
-            topic=self.topic,
-            municipality_code=self.municipality_code,
-            severity=self.severity,
-            need_tags=tuple(dict.fromkeys(self.need_tags)),
-            age_band=self.age_band,
-            gender=self.gender,
-            language=self.language,
-        )
+        return ReferralNeeds.of(self, need_tags=tuple(dict.fromkeys(self.need_tags)))
 
 
 class CandidateOut(BaseModel):
