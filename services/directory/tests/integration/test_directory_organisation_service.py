@@ -140,17 +140,15 @@ async def test_a_partner_edits_and_reports_capacity_for_its_own_services_only(po
     own, other, partner = await two_organisations_and_a_partner_of_the_first(pool)
 
     saved = await service.report_capacity(
-        pool, context=CONTEXT, principal=partner, service_id=own[1].id, available=2, maximum=4,
-        unit="referrals", description=None,
-    )  # fmt: skip
+        pool, principal=partner, service_id=own[1].id, capacity=Capacity(2, 4, NOW, NOW)
+    )
     edited, created = await service.put_service(
         pool, principal=partner, service=dataclasses.replace(own[1], languages=("ja", "en"))
     )
     with pytest.raises(NotFound):
         await service.report_capacity(
-            pool, context=CONTEXT, principal=partner, service_id=other[1].id, available=9, maximum=None,
-            unit="referrals", description=None,
-        )  # fmt: skip
+            pool, principal=partner, service_id=other[1].id, capacity=Capacity(9, None, NOW, NOW)
+        )
     with pytest.raises(NotFound):
         await service.put_service(
             pool, principal=partner, service=dataclasses.replace(other[1], name="乗っ取り")
@@ -172,9 +170,8 @@ async def test_capacity_above_its_maximum_is_refused_with_a_reason(pool: asyncpg
 
     with pytest.raises(Invalid) as caught:
         await service.report_capacity(
-            pool, context=CONTEXT, principal=OPERATOR, service_id=own[1].id, available=5, maximum=3,
-            unit="referrals", description=None,
-        )  # fmt: skip
+            pool, principal=OPERATOR, service_id=own[1].id, capacity=Capacity(5, 3, NOW, NOW)
+        )
 
     assert (caught.value.code, status_of(caught.value)) == ("validation_failed", 422)
     assert caught.value.details[0].field == "body.available"

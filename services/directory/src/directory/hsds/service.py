@@ -24,7 +24,7 @@ from directory.hsds.repository import ServiceAtLocation
 from directory.paging import Paged, PageRequest
 from directory.register import repository as register
 from directory.register import service as register_service
-from directory.register.changelog import entry_changes
+from directory.register.changelog import Change, entry_changes
 from directory.register.domain import Location, Service, check_reachable
 from eventkit.auth import Principal
 from eventkit.errors import invalid
@@ -43,12 +43,23 @@ class ImportSummary:
     changed_fields: int
 
 
-def _refuse_move(
-    stored: Service | Location | None, *, organisation_id: uuid.UUID, resource_type: str
-) -> None:
-    """An import never moves a service or an office from one organization to another."""
-    if stored is not None and stored.organisation_id != organisation_id:
+async def _import_part(
+    conn: asyncpg.Connection, stored: Service | Location | None, part: Service | Location, *, by: str
+) -> list[Change]:
+    """Save an imported organization's service or office where it differs from the stored one.
+
+    An import never moves a service or an office from one organization to another.
+    """
+    resource_type = "service" if isinstance(part, Service) else "location"
+    if stored is not None and stored.organisation_id != part.organisation_id:
         raise invalid("body.organizations", f"{resource_type} {stored.id} belongs to another organization")
+    changes = entry_changes(stored, part, resource_type=resource_type, by=by, action="import")
+    if changes:
+        if isinstance(part, Service):
+            await register.upsert_service(conn, service=part, updated_by=by)
+        else:
+            await register.upsert_location(conn, location=part, updated_by=by)
+    return changes
 
 
 async def import_hsds(
@@ -97,25 +108,12 @@ async def import_hsds(
                 )
             for service in org_services:
                 existing = await register.get_service(conn, service_id=service.id, for_update=True)
-                stored_service = existing[0] if existing else None
-                _refuse_move(stored_service, organisation_id=organisation.id, resource_type="service")
-                service_changes = entry_changes(
-                    stored_service, service, resource_type="service", by=by, action="import"
-                )
-                if service_changes:
-                    await register.upsert_service(conn, service=service, updated_by=by)
-                changes += service_changes
-                services += 1
+                changes += await _import_part(conn, existing[0] if existing else None, service, by=by)
             for location in org_locations:
                 stored = await register.get_location(conn, location_id=location.id)
-                _refuse_move(stored, organisation_id=organisation.id, resource_type="location")
-                location_changes = entry_changes(
-                    stored, location, resource_type="location", by=by, action="import"
-                )
-                if location_changes:
-                    await register.upsert_location(conn, location=location, updated_by=by)
-                changes += location_changes
-                locations += 1
+                changes += await _import_part(conn, stored, location, by=by)
+            services += len(org_services)
+            locations += len(org_locations)
             await register.log_changes(conn, changes)
             changed += len(changes)
     log.info(

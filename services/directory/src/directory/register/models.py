@@ -13,6 +13,7 @@ from directory.fields import Name as OrganisationName
 from directory.hsds.models import ScheduleIO
 from directory.register.domain import (
     Capability,
+    Capacity,
     Channel,
     Eligibility,
     Location,
@@ -247,6 +248,10 @@ class CapacityIn(BaseModel):
     )
     description: Description | None = None
 
+    def to_domain(self, now: datetime) -> Capacity:
+        """The report, made `now`: the capacity's change, and the moment its staleness counts from."""
+        return Capacity(updated=now, reported_at=now, **self.model_dump())
+
 
 class LocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -264,15 +269,10 @@ class LocationIn(BaseModel):
     service_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
 
     def to_domain(self, location_id: uuid.UUID) -> Location:
+        # The office's fields carry over by name, but for HSDS's spelling of its organisation.
         return Location(
             id=location_id,
             organisation_id=self.organization_id,
-            name=self.name,
-            location_type=self.location_type,
-            municipality_code=self.municipality_code,
-            postal_code=self.postal_code,
-            address=self.address,
-            latitude=self.latitude,
-            longitude=self.longitude,
             service_ids=tuple(sorted(set(self.service_ids))),
+            **self.model_dump(exclude={"organization_id", "service_ids"}),
         )

@@ -127,16 +127,8 @@ async def delete_service(service_id: uuid.UUID, principal: Operator, pool: Pool)
 async def report_capacity(
     service_id: uuid.UUID, body: CapacityIn, principal: OperatorOrPartner, pool: Pool, context: Ctx
 ) -> ServiceOut:
-    saved = await service.report_capacity(
-        pool,
-        context=context,
-        principal=principal,
-        service_id=service_id,
-        available=body.available,
-        maximum=body.maximum,
-        unit=body.unit,
-        description=body.description,
-    )
+    report = body.to_domain(context.clock())
+    saved = await service.report_capacity(pool, principal=principal, service_id=service_id, capacity=report)
     return ServiceOut.of(saved)
 
 

@@ -176,26 +176,17 @@ async def deactivate_service(pool: asyncpg.Pool, *, principal: Principal, servic
 
 
 async def report_capacity(
-    pool: asyncpg.Pool,
-    *,
-    context: Context,
-    principal: Principal,
-    service_id: uuid.UUID,
-    available: int,
-    maximum: int | None,
-    unit: str,
-    description: str | None,
+    pool: asyncpg.Pool, *, principal: Principal, service_id: uuid.UUID, capacity: Capacity
 ) -> Service:
     """A partner (or an operator) says how many more referrals the service can take now."""
+    available, maximum = capacity.available, capacity.maximum
     if maximum is not None and available > maximum:
         raise invalid("body.available", f"available ({available}) is above maximum ({maximum})")
-    now = context.clock()
     async with pool.acquire() as conn, conn.transaction():
         found = await repository.get_service(conn, service_id=service_id, for_update=True)
         if found is None or not may_see(principal, found[0].organisation_id):
             raise not_found("service")
         before = found[0].capacity
-        capacity = Capacity(available, maximum, now, now, unit, description)
         await repository.set_capacity(
             conn, service_id=service_id, capacity=capacity, updated_by=principal.subject
         )
