@@ -1,30 +1,31 @@
 """intake's event edge: which organisation accepted a case, and when its handoff ended.
 
 Intake holds the personal data, so it must know who may receive it: the organisation that
-acknowledged the handoff (until the referral is withdrawn). Each handler takes the event apart
-into plain arguments and calls the use case; the consumer tags the span with the event's ids.
+acknowledged the handoff (until the referral is withdrawn). Each handler takes from the event what
+the use case needs (the acceptance, or plain arguments) and calls it; the consumer tags the span
+with the event's ids.
 """
 
 import asyncpg
 
 from contracts.events import Event, HandoffAcknowledged, HandoffOutcomeRecorded, ReferralWithdrawn
 from contracts.vocabulary import OutcomeStage
+from eventkit.build import from_attributes
 from eventkit.consumer import Handler, Message
 from intake.consultations import service as consultations
 from intake.disclosure import service as disclosure
+from intake.disclosure.domain import Acceptance
+
+
+def acceptance_of(event: HandoffAcknowledged) -> Acceptance:
+    """The acceptance as intake keeps it: the event's own fields, not withdrawn (yet)."""
+    return from_attributes(Acceptance, event, withdrawn_at=None)
 
 
 async def on_handoff_acknowledged(
     conn: asyncpg.Connection, event: HandoffAcknowledged, message: Message
 ) -> None:
-    await disclosure.record_acceptance(
-        conn,
-        case_id=event.case_id,
-        organisation_id=event.organisation_id,
-        referral_id=event.referral_id,
-        attempt=event.attempt,
-        at=event.acknowledged_at,
-    )
+    await disclosure.record_acceptance(conn, acceptance_of(event))
 
 
 async def on_referral_withdrawn(conn: asyncpg.Connection, event: ReferralWithdrawn, message: Message) -> None:

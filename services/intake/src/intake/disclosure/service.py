@@ -11,6 +11,7 @@ import asyncpg
 from contracts.vocabulary import AgeBand, IssueTag, LawfulBasis, Severity, Topic
 from eventkit import telemetry
 from eventkit.auth import Principal, Role
+from eventkit.build import from_attributes
 from eventkit.errors import not_found
 from intake.consent import repository as consents
 from intake.consent.domain import ConsentItem, disclosable_items
@@ -32,21 +33,11 @@ from intake.sealing import Sealer
 log = logging.getLogger(__name__)
 
 
-async def record_acceptance(
-    conn: asyncpg.Connection,
-    *,
-    case_id: uuid.UUID,
-    organisation_id: uuid.UUID,
-    referral_id: uuid.UUID,
-    attempt: int,
-    at: datetime,
-) -> bool:
+async def record_acceptance(conn: asyncpg.Connection, acceptance: Acceptance) -> bool:
     """The organisation may now receive the case's disclosure; False for a repeat."""
-    recorded = await repository.insert_acceptance(
-        conn, acceptance=Acceptance(case_id, organisation_id, referral_id, attempt, at, None)
-    )
+    recorded = await repository.insert_acceptance(conn, acceptance=acceptance)
     if recorded:
-        log.info("case %s accepted by organisation %s", case_id, organisation_id)
+        log.info("case %s accepted by organisation %s", acceptance.case_id, acceptance.organisation_id)
     return recorded
 
 
@@ -127,7 +118,10 @@ async def disclose(
                     released_at=now,
                 ),
             )
-    return Disclosure(
+    # The case's codes as stored; of its personal data only the items released.
+    return from_attributes(
+        Disclosure,
+        c,
         case_id=c.id,
         organisation_id=organisation_id,
         lawful_basis=basis,
@@ -136,12 +130,6 @@ async def disclose(
         contact=c.contact if ConsentItem.CONTACT in items else None,
         summary=c.summary if ConsentItem.SUMMARY in items else None,
         risk=c.risk if ConsentItem.RISK in items else None,
-        municipality_code=c.municipality_code,
-        severity=c.severity,
-        topic=c.topic,
-        need_tags=c.need_tags,
-        age_band=c.age_band,
-        language=c.language,
         provision_id=record.id if record else None,
         released_at=record.released_at if record else None,
         notice=DISCLOSURE_NOTICE if record else NOTHING_RELEASED,
