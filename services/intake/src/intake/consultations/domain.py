@@ -4,7 +4,7 @@ change keeps as its revision, who may read one. Pure: no I/O."""
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis
 from eventkit.auth import Principal, Role
 from eventkit.errors import Conflict, DomainError
 from intake.consent.domain import Consent, ConsentInput
-from intake.consultations.handoff import HandoffDecision, handoff_decision
+from intake.consultations.handoff import HandoffDecision, closing_after_recording, handoff_decision
 from intake.risk.answers import CaseFacts, EmergencyCall, RiskAssessment
 from intake.risk.domain import COUNSELLOR_ONLY, CaseDecision, CaseInput, SeverityDecision
 
@@ -224,6 +224,30 @@ def with_decision(
         computed_severity=sev.computed,
         risk_flags=sev.flags,
     )
+
+
+# What a counsellor writes that the consultation keeps under the same name (the level, the basis
+# and the answers as the rules' decision has them).
+_KEPT_AS_WRITTEN = {f.name for f in fields(NewConsultation)} & {f.name for f in fields(Consultation)}
+
+
+def recorded(
+    new: NewConsultation, decision: CaseDecision, *, id: uuid.UUID, by: str, at: datetime, entry: Entry
+) -> Consultation:
+    """A new consultation as stored: what the counsellor wrote, judged by the rules' decision; a case
+    no handoff follows is closed as soon as it is recorded."""
+    closing = closing_after_recording(decision.severity.final, decision.lawful_basis)
+    written = {name: getattr(new, name) for name in _KEPT_AS_WRITTEN}
+    consultation = Consultation(
+        id=id,
+        recorded_by=by,
+        recorded_at=at,
+        entry=entry,
+        closed_at=at if closing else None,
+        closed_reason=closing,
+        **written,
+    )
+    return with_decision(consultation, decision, new.risk)
 
 
 # ---- changes and their revisions ------------------------------------------------------------

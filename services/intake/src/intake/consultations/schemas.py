@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 
 from contracts.municipality import CurrentMunicipalityCode
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
+from eventkit.build import from_attributes
 from eventkit.text import Line, Text
 from intake.consent.domain import (
     ConsentDecision,
@@ -52,14 +53,7 @@ class ConsentIn(BaseModel):
     obtained_at: AwareDatetime | None = Field(default=None, description="Defaults to now")
 
     def to_domain(self) -> ConsentInput:
-        return ConsentInput(
-            decision=self.decision,
-            items=frozenset(self.items),
-            recipient_kind=self.recipient_kind,
-            method=self.method,
-            text_version=self.text_version,
-            obtained_at=self.obtained_at,
-        )
+        return from_attributes(ConsentInput, self, items=frozenset(self.items))
 
 
 class CaseDetailsIn(BaseModel):
@@ -96,23 +90,15 @@ class CaseDetailsIn(BaseModel):
     def details(
         self, channel: Channel, topic: Topic, call_leg_id: uuid.UUID | None = None
     ) -> NewConsultation:
-        return NewConsultation(
+        return from_attributes(
+            NewConsultation,
+            self,
             channel=channel,
             topic=topic,
-            municipality_code=self.municipality_code,
-            severity=self.severity,
-            lawful_basis=self.lawful_basis,
-            summary=self.summary,
-            contact=self.contact.to_domain() if self.contact else None,
-            need_tags=tuple(dict.fromkeys(self.need_tags)),
-            age_band=self.age_band,
-            gender=self.gender,
-            language=self.language,
-            risk=self.risk,
-            severity_reason=self.severity_reason,
-            emergency_call=self.emergency_call,
-            consent=self.consent.to_domain() if self.consent else None,
             call_leg_id=call_leg_id,
+            need_tags=tuple(dict.fromkeys(self.need_tags)),
+            contact=self.contact.to_domain() if self.contact else None,
+            consent=self.consent.to_domain() if self.consent else None,
         )
 
 
@@ -148,20 +134,11 @@ class ConsultationPatch(BaseModel):
     contact: ContactIn | None = None
 
     def to_domain(self) -> Changes:
-        return Changes(
-            topic=self.topic,
-            municipality_code=self.municipality_code,
+        return from_attributes(
+            Changes,
+            self,
             need_tags=tuple(dict.fromkeys(self.need_tags)) if self.need_tags is not None else None,
-            age_band=self.age_band,
-            gender=self.gender,
-            language=self.language,
-            risk=self.risk,
-            severity=self.severity,
-            severity_reason=self.severity_reason,
-            emergency_call=self.emergency_call,
-            lawful_basis=self.lawful_basis,
             consent=self.consent.to_domain() if self.consent else None,
-            summary=self.summary,
             contact=self.contact.to_domain() if self.contact else None,
         )
 

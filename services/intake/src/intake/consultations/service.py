@@ -21,10 +21,9 @@ from intake.consultations.domain import (
     IdempotencyKeyReused,
     NewConsultation,
     may_read,
+    recorded,
     request_fingerprint,
-    with_decision,
 )
-from intake.consultations.handoff import closing_after_recording
 from intake.phone import repository as phone
 from intake.phone.repository import StoredCallLeg
 from intake.risk import repository as decisions
@@ -77,30 +76,8 @@ async def insert_new(
     """Store a judged consultation, its consent and decision, and stage its announcement.
 
     Runs in the caller's transaction (a plain POST, a completed call leg, a closed chat)."""
-    closing = closing_after_recording(decision.severity.final, decision.lawful_basis)
-    consultation = with_decision(
-        Consultation(
-            id=consultation_id or uuid.uuid4(),
-            channel=new.channel,
-            topic=new.topic,
-            municipality_code=new.municipality_code,
-            severity=decision.severity.final,
-            lawful_basis=decision.lawful_basis,
-            summary=new.summary,
-            contact=new.contact,
-            recorded_by=principal.subject,
-            recorded_at=now,
-            need_tags=new.need_tags,
-            age_band=new.age_band,
-            gender=new.gender,
-            language=new.language,
-            emergency_call=new.emergency_call,
-            entry=entry,
-            closed_at=now if closing else None,
-            closed_reason=closing,
-        ),
-        decision,
-        new.risk,
+    consultation = recorded(
+        new, decision, id=consultation_id or uuid.uuid4(), by=principal.subject, at=now, entry=entry
     )
     await repository.insert_consultation(
         conn, sealer, consultation=consultation, trace_id=telemetry.current_trace_id()
