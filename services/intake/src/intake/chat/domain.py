@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from contracts.vocabulary import Topic
+from eventkit.build import from_attributes
 from eventkit.errors import Conflict, Unavailable
 from intake.consent.domain import ConsentDecision, ConsentInput, ConsentItem, ConsentMethod, RecipientKind
 
@@ -229,12 +230,11 @@ def _plan_click(state: ChatState | None, event: Clicked, pending: ConsentRequest
 
 def consent_from_click(click: ChatConsent) -> ConsentInput:
     """The user's click is the consent record of the consultation the chat is closed into."""
-    return ConsentInput(
-        decision=click.decision,
-        items=click.items,
+    return from_attributes(
+        ConsentInput,
+        click,
         recipient_kind=RecipientKind.LOCAL_SUPPORT_ORG,
         method=ConsentMethod.CHAT_CLICK,
-        text_version=click.text_version,
         obtained_at=click.at,
     )
 

@@ -3,7 +3,7 @@ for consent, and closing a chat into a consultation."""
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 from fastapi import Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -62,6 +62,11 @@ class ChatSummaryOut(BaseModel):
     consent_requested: ConsentRequestOut | None
     consultation_id: uuid.UUID | None
 
+    @classmethod
+    def of(cls, summary: service.ChatSummary, **more: Any) -> Self:
+        """The chat's own fields and its number of messages; `more` for a subclass's fields."""
+        return cls.model_validate({**vars(summary.chat), "messages": summary.messages, **more})
+
 
 class ChatMessageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -94,20 +99,18 @@ async def list_chats(
     found = await service.list_chats(
         pool, principal=principal, state=state, topic=topic, mine=mine, limit=limit, since=since
     )
-    return [ChatSummaryOut.model_validate(s) for s in found]
+    return [ChatSummaryOut.of(s) for s in found]
 
 
 @router.post("/chats/{chat_id}/take", summary="Take a waiting chat")
 async def take_chat(chat_id: uuid.UUID, principal: Counsellor, pool: Pool, now: Now) -> ChatSummaryOut:
-    return ChatSummaryOut.model_validate(
-        await service.take(pool, principal=principal, chat_id=chat_id, now=now)
-    )
+    return ChatSummaryOut.of(await service.take(pool, principal=principal, chat_id=chat_id, now=now))
 
 
 @router.get("/chats/{chat_id}", summary="A chat you took, with its transcript")
 async def read_chat(chat_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: Seal) -> ChatOut:
     summary, messages = await service.read(pool, sealer, principal=principal, chat_id=chat_id)
-    return ChatOut.model_validate({**vars(summary), "transcript": messages})
+    return ChatOut.of(summary, transcript=messages)
 
 
 class MessageIn(BaseModel):
@@ -229,4 +232,4 @@ async def end_chat(
     changes nothing.
     """
     ended = await service.end(pool, sealer, messenger, principal=principal, chat_id=chat_id, now=now)
-    return ChatSummaryOut.model_validate(ended)
+    return ChatSummaryOut.of(ended)

@@ -11,12 +11,10 @@ import asyncpg
 
 from contracts.vocabulary import Channel, Topic
 from eventkit.auth import Principal
-from eventkit.build import from_attributes
 from eventkit.errors import invalid, not_found
 from intake.chat import repository
 from intake.chat.domain import (
     Chat,
-    ChatConsent,
     ChatMessage,
     ChatNotActive,
     ChatNotWaiting,
@@ -42,30 +40,11 @@ from intake.sealing import Sealer
 
 @dataclass(frozen=True)
 class ChatSummary:
-    """A chat as counsellors see it: what may leave the service (never the LINE user), and its
-    number of messages."""
+    """A chat as counsellors see it, and its number of messages. The HTTP edge's answer lists what
+    of it may leave the service (never the LINE user)."""
 
-    id: uuid.UUID
-    channel: str
-    language: str
-    acute_risk_at: datetime | None
-    farewell: str | None
-    closed_reason: str | None
-    state: ChatState
-    topic: Topic | None
-    started_at: datetime
-    topic_chosen_at: datetime | None
-    taken_by: str | None
-    taken_at: datetime | None
-    last_activity_at: datetime
+    chat: Chat
     messages: int
-    consent: ChatConsent | None
-    consent_requested: ConsentRequest | None
-    consultation_id: uuid.UUID | None
-
-
-def _summary(chat: Chat, messages: int) -> ChatSummary:
-    return from_attributes(ChatSummary, chat, messages=messages)
 
 
 async def list_chats(
@@ -86,7 +65,7 @@ async def list_chats(
             conn, state=state, topic=topic, taken_by=taken_by, limit=limit, since=since
         )
         counts = await repository.count_messages(conn, chat_ids=[c.id for c in chats])
-    return [_summary(c, counts.get(c.id, 0)) for c in chats]
+    return [ChatSummary(c, counts.get(c.id, 0)) for c in chats]
 
 
 async def _own_chat(conn: asyncpg.Connection, principal: Principal, chat_id: uuid.UUID) -> Chat:
@@ -114,7 +93,7 @@ async def take(pool: asyncpg.Pool, *, principal: Principal, chat_id: uuid.UUID, 
             taken = replace(chat, state=ChatState.ACTIVE, taken_by=principal.subject, taken_at=now)
             await repository.update_chat(conn, chat=taken)
         counts = await repository.count_messages(conn, chat_ids=[chat.id])
-    return _summary(taken, counts.get(chat.id, 0))
+    return ChatSummary(taken, counts.get(chat.id, 0))
 
 
 async def read(
@@ -123,7 +102,7 @@ async def read(
     async with pool.acquire() as conn, conn.transaction():
         chat = await _own_chat(conn, principal, chat_id)
         messages = await repository.list_messages(conn, sealer, chat_id=chat_id)
-    return _summary(chat, len(messages)), messages
+    return ChatSummary(chat, len(messages)), messages
 
 
 async def send(
@@ -257,7 +236,7 @@ async def end(
         chat = await _own_chat(conn, principal, chat_id)
         if chat.state is ChatState.CLOSED:
             counts = await repository.count_messages(conn, chat_ids=[chat.id])
-            return _summary(chat, counts.get(chat.id, 0))
+            return ChatSummary(chat, counts.get(chat.id, 0))
         _active(chat)
         farewell = Farewell(chat.farewell) if chat.farewell else Farewell.NEXT_STEPS
         closed = replace(
@@ -278,4 +257,4 @@ async def end(
     # The chat stands closed if the farewell cannot be sent; its rows say it was not delivered.
     with contextlib.suppress(PersonalDataPurged, LineUnavailable):
         await push(pool, sealer, messenger, chat=closed, messages=messages)
-    return _summary(closed, counts.get(chat.id, 0))
+    return ChatSummary(closed, counts.get(chat.id, 0))

@@ -17,6 +17,7 @@ import asyncpg
 
 from contracts.vocabulary import Topic
 from eventkit import telemetry
+from eventkit.build import from_attributes
 from eventkit.errors import Conflict, not_found
 from intake.chat import repository
 from intake.chat.domain import WEB_CHANNEL, Chat, ChatClosed, ChatConsent, ChatMessage, ChatState, MessageKind
@@ -149,11 +150,9 @@ async def read(
     messages = [
         PersonMessage(seq, m.sender, m.text, m.at) for seq, m in enumerate(transcript, start=1) if seq > after
     ]
-    return PersonView(
-        id=chat.id,
-        state=chat.state,
-        topic=chat.topic,
-        language=chat.language,
+    return from_attributes(
+        PersonView,
+        chat,
         queue_position=position,
         wait_minutes=estimate,
         acute_risk=chat.acute_risk_at is not None,
