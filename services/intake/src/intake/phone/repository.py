@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from contracts.vocabulary import Topic
-from eventkit.build import from_row
+from eventkit.build import from_attributes, from_row
 from intake.phone.domain import Desk, Hours, MenuDraft, MenuOption, VoiceMenu, Window, format_hhmm, parse_hhmm
 
 # ---- voice menus ----------------------------------------------------------------------------
@@ -91,15 +91,12 @@ async def insert_menu(
     version: int = await conn.fetchval(
         "SELECT coalesce(max(version), 0) + 1 FROM voice_menus WHERE campaign = $1", draft.campaign
     )
-    menu = VoiceMenu(
+    menu = from_attributes(
+        VoiceMenu,
+        draft,
         id=uuid.uuid4(),
-        campaign=draft.campaign,
         version=version,
-        greeting=draft.greeting,
-        options=draft.options,
         fallback_number=fallback_number,
-        starts_at=draft.starts_at,
-        ends_at=draft.ends_at,
         created_by=by,
         created_at=at,
     )

@@ -44,12 +44,28 @@ class WindowIn(BaseModel):
             raise ValueError("weekdays are 1 (Monday) to 7 (Sunday)")
         return sorted(set(value))
 
+    @classmethod
+    def of(cls, window: Window) -> "WindowIn":
+        return cls(
+            start=format_hhmm(window.start), end=format_hhmm(window.end), weekdays=sorted(window.weekdays)
+        )
+
+    def to_domain(self) -> Window:
+        return Window(parse_hhmm(self.start), parse_hhmm(self.end), frozenset(self.weekdays))
+
 
 class HoursIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     always: bool = False
     windows: list[WindowIn] = Field(default=[], max_length=20)
+
+    @classmethod
+    def of(cls, hours: Hours) -> "HoursIn":
+        return cls(always=hours.always, windows=[WindowIn.of(w) for w in hours.windows])
+
+    def to_domain(self) -> Hours:
+        return Hours(self.always, tuple(w.to_domain() for w in self.windows))
 
 
 class DeskIn(BaseModel):
@@ -64,6 +80,13 @@ class DeskIn(BaseModel):
     def _number(cls, value: str) -> str:
         return to_e164(value)
 
+    @classmethod
+    def of(cls, desk: Desk) -> "DeskIn":
+        return cls(organisation_id=desk.organisation_id, number=desk.number, hours=HoursIn.of(desk.hours))
+
+    def to_domain(self) -> Desk:
+        return Desk(self.organisation_id, self.number, self.hours.to_domain())
+
 
 class OptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -72,6 +95,14 @@ class OptionIn(BaseModel):
     topic: Topic
     label: Line = Field(min_length=1, max_length=60, description="Read out, e.g. 孤独・孤立に悩んでいる方")
     desk: DeskIn | None = Field(default=None, description="None: callers go to the fallback number")
+
+    @classmethod
+    def of(cls, option: MenuOption) -> "OptionIn":
+        desk = DeskIn.of(option.desk) if option.desk else None
+        return cls(digit=option.digit, topic=option.topic, label=option.label, desk=desk)
+
+    def to_domain(self) -> MenuOption:
+        return MenuOption(self.digit, self.topic, self.label, self.desk.to_domain() if self.desk else None)
 
 
 class VoiceMenuIn(BaseModel):
@@ -90,27 +121,7 @@ class VoiceMenuIn(BaseModel):
         return to_e164(value) if value else None
 
     def to_domain(self) -> MenuDraft:
-        options = tuple(
-            MenuOption(
-                digit=o.digit,
-                topic=o.topic,
-                label=o.label,
-                desk=None
-                if o.desk is None
-                else Desk(
-                    o.desk.organisation_id,
-                    o.desk.number,
-                    Hours(
-                        o.desk.hours.always,
-                        tuple(
-                            Window(parse_hhmm(w.start), parse_hhmm(w.end), frozenset(w.weekdays))
-                            for w in o.desk.hours.windows
-                        ),
-                    ),
-                ),
-            )
-            for o in self.options
-        )
+        options = tuple(o.to_domain() for o in self.options)
         return MenuDraft(
             self.campaign, self.greeting, self.fallback_number, options, self.starts_at, self.ends_at
         )
@@ -134,45 +145,14 @@ class VoiceMenuOut(BaseModel):
     @classmethod
     def of(cls, listed: ListedMenu) -> "VoiceMenuOut":
         m = listed.menu
-        options = [
-            OptionIn(
-                digit=o.digit,
-                topic=o.topic,
-                label=o.label,
-                desk=None
-                if o.desk is None
-                else DeskIn(
-                    organisation_id=o.desk.organisation_id,
-                    number=o.desk.number,
-                    hours=HoursIn(
-                        always=o.desk.hours.always,
-                        windows=[
-                            WindowIn(
-                                start=format_hhmm(w.start),
-                                end=format_hhmm(w.end),
-                                weekdays=sorted(w.weekdays),
-                            )
-                            for w in o.desk.hours.windows
-                        ],
-                    ),
-                ),
-            )
-            for o in m.options
-        ]
-        return cls(
-            id=m.id,
-            campaign=m.campaign,
-            version=m.version,
-            greeting=m.greeting,
-            prompt=m.prompt(),
-            fallback_number=m.fallback_number,
-            options=options,
-            starts_at=m.starts_at,
-            ends_at=m.ends_at,
-            created_by=m.created_by,
-            created_at=m.created_at,
-            active=listed.active,
-            activated_at=listed.activated_at,
+        return cls.model_validate(
+            {
+                **vars(m),
+                "prompt": m.prompt(),
+                "options": [OptionIn.of(o) for o in m.options],
+                "active": listed.active,
+                "activated_at": listed.activated_at,
+            }
         )
 
 
@@ -224,8 +204,6 @@ async def activate_menu(menu_id: uuid.UUID, principal: Operator, pool: Pool, now
 
 
 class CallLegOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: uuid.UUID
     call_sid: str
     caller: str | None = Field(description="The caller's number; only when reading one leg")
@@ -242,6 +220,10 @@ class CallLegOut(BaseModel):
     ended_at: datetime | None
     consultation_id: uuid.UUID | None
 
+    @classmethod
+    def of(cls, leg: service.CallLeg) -> "CallLegOut":
+        return cls.model_validate({**vars(leg.stored), "caller": leg.caller})
+
 
 @router.get(
     "/channels/phone/legs",
@@ -255,7 +237,7 @@ async def list_legs(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[CallLegOut]:
     legs = await service.list_open_legs(pool, topic=topic, limit=limit)
-    return [CallLegOut.model_validate(leg) for leg in legs]
+    return [CallLegOut.of(leg) for leg in legs]
 
 
 @router.get("/channels/phone/legs/{leg_id}", tags=["phone"])
@@ -264,4 +246,4 @@ async def get_leg(leg_id: uuid.UUID, principal: Counsellor, pool: Pool, sealer: 
 
     Complete it with POST /v1/consultations and `call_leg_id`.
     """
-    return CallLegOut.model_validate(await service.get_leg(pool, sealer, leg_id=leg_id))
+    return CallLegOut.of(await service.get_leg(pool, sealer, leg_id=leg_id))

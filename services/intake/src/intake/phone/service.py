@@ -8,7 +8,6 @@ import asyncpg
 
 from contracts.vocabulary import Topic
 from eventkit.auth import Principal
-from eventkit.build import from_attributes
 from eventkit.errors import not_found
 from intake import sealing
 from intake.phone import repository
@@ -85,34 +84,18 @@ async def active_menu(pool: asyncpg.Pool) -> ListedMenu:
 
 @dataclass(frozen=True)
 class CallLeg:
-    id: uuid.UUID
-    call_sid: str
+    """A call leg as counsellors see it: its row, and the caller's number opened when one leg is
+    read. The HTTP edge's answer lists what of it may leave the service."""
+
+    stored: StoredCallLeg
     caller: str | None
-    called_number: str | None
-    menu_id: uuid.UUID | None
-    digit: str | None
-    topic: Topic | None
-    started_at: datetime
-    chosen_at: datetime | None
-    routed_to: str | None
-    route_reason: str | None
-    desk_organisation_id: uuid.UUID | None
-    dial_status: str | None
-    ended_at: datetime | None
-    consultation_id: uuid.UUID | None
-
-
-def _leg(stored: StoredCallLeg, caller: str | None) -> CallLeg:
-    return from_attributes(
-        CallLeg, stored, caller=caller, topic=Topic(stored.topic) if stored.topic else None
-    )
 
 
 async def list_open_legs(pool: asyncpg.Pool, *, topic: Topic | None, limit: int) -> list[CallLeg]:
     """Calls not yet completed into a consultation; the caller's number is not in a list."""
     async with pool.acquire() as conn:
         found = await repository.list_open_call_legs(conn, topic=topic.value if topic else None, limit=limit)
-    return [_leg(s, None) for s in found]
+    return [CallLeg(s, None) for s in found]
 
 
 async def get_leg(pool: asyncpg.Pool, sealer: Sealer, *, leg_id: uuid.UUID) -> CallLeg:
@@ -120,4 +103,4 @@ async def get_leg(pool: asyncpg.Pool, sealer: Sealer, *, leg_id: uuid.UUID) -> C
         stored = await repository.get_call_leg(conn, leg_id=leg_id)
     if stored is None:
         raise not_found("call leg")
-    return _leg(stored, sealer.open(sealing.CALLER, stored.id, stored.caller_enc))
+    return CallLeg(stored, sealer.open(sealing.CALLER, stored.id, stored.caller_enc))

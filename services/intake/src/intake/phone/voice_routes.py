@@ -18,7 +18,10 @@ from intake.phone import twiml, voice_service
 from intake.phone.domain import CallEvent
 from intake.signatures import twilio_signature_valid
 
-router = api_router("/v1/channels", dependencies=[ChannelWebhookLimit])
+# Every route here is the provider's webhook and answers TwiML.
+router = api_router(
+    "/v1/channels", dependencies=[ChannelWebhookLimit], tags=["phone"], default_response_class=Response
+)
 
 MAX_FORM_BYTES = 64 * 1024
 _CALL_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
@@ -63,7 +66,7 @@ _XML_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-@router.post("/phone/voice", response_class=Response, responses=_XML_RESPONSES, tags=["phone"])
+@router.post("/phone/voice", responses=_XML_RESPONSES)
 async def voice(request: Request, pool: Pool, sealer: Seal, channels: Channels, now: Now) -> Response:
     """Voice webhook: an incoming call, a chosen digit, or silence (?silence=1)
 
@@ -89,9 +92,7 @@ async def voice(request: Request, pool: Pool, sealer: Seal, channels: Channels, 
 
 @router.post(
     "/phone/voice/dial-status",
-    response_class=Response,
     responses=_XML_RESPONSES,
-    tags=["phone"],
     summary="The outcome of a <Dial> (DialCallStatus): a busy or unanswered desk falls back",
 )
 async def dial_status(request: Request, pool: Pool, channels: Channels, now: Now) -> Response:
@@ -111,9 +112,7 @@ async def dial_status(request: Request, pool: Pool, channels: Channels, now: Now
 
 @router.post(
     "/phone/status",
-    response_class=Response,
     responses=_XML_RESPONSES,
-    tags=["phone"],
     summary="The call's status callback (CallStatus): a finished call ends its leg",
 )
 async def call_status(request: Request, pool: Pool, channels: Channels, now: Now) -> Response:
