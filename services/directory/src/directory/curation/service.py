@@ -15,9 +15,8 @@ from directory.curation.domain import RegisterQuery, stale_cutoff
 from directory.paging import Paged, PageRequest
 from directory.register import repository as register
 from directory.register.changelog import Change
-from directory.register.domain import OrganisationRecord, Service, Verification, may_see
-from directory.register.service import record_of
-from eventkit import telemetry
+from directory.register.domain import OrganisationRecord, Service, Verification
+from directory.register.service import check_organisation_visible, record_of
 from eventkit.auth import Principal
 from eventkit.errors import not_found
 
@@ -72,9 +71,7 @@ async def verify(
     pool: asyncpg.Pool, *, context: Context, principal: Principal, organisation_id: uuid.UUID
 ) -> OrganisationRecord:
     """A person confirmed the entry with the organisation now: an operator, or the partner itself."""
-    telemetry.tag(organisation_id=organisation_id)
-    if not may_see(principal, organisation_id):
-        raise not_found("organisation")
+    check_organisation_visible(principal, organisation_id)
     now = context.clock()
     verification = Verification(now, principal.subject)
     async with pool.acquire() as conn, conn.transaction():

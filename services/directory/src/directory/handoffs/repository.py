@@ -5,28 +5,21 @@ changes nothing twice.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 
 import asyncpg
 
+from directory.handoffs.domain import Offer
 from directory.matching.domain import Performance
 
 
-async def record_offer(
-    conn: asyncpg.Connection,
-    *,
-    referral_id: uuid.UUID,
-    attempt: int,
-    organisation_id: uuid.UUID,
-    at: datetime,
-) -> bool:
+async def record_offer(conn: asyncpg.Connection, *, offer: Offer, at: datetime) -> bool:
+    # An offer's fields are its key columns, in their order: `*astuple(offer)` is $1 to $3 here and below.
     inserted = await conn.fetchval(
         """INSERT INTO offers (referral_id, attempt, organisation_id, offered_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT DO NOTHING RETURNING true""",
-        referral_id,
-        attempt,
-        organisation_id,
+        *astuple(offer),
         at,
     )
     if inserted:
@@ -34,19 +27,12 @@ async def record_offer(
             """INSERT INTO performance (organisation_id, offered) VALUES ($1, 1)
                ON CONFLICT (organisation_id) DO UPDATE
                   SET offered = performance.offered + 1, updated_at = now()""",
-            organisation_id,
+            offer.organisation_id,
         )
     return bool(inserted)
 
 
-async def end_offer(
-    conn: asyncpg.Connection,
-    *,
-    referral_id: uuid.UUID,
-    attempt: int,
-    organisation_id: uuid.UUID,
-    ended: str,
-) -> "OfferEnd":
+async def end_offer(conn: asyncpg.Connection, *, offer: Offer, ended: str) -> "OfferEnd":
     """Mark an offer's end, once."""
     row = await conn.fetchrow(
         """INSERT INTO offers (referral_id, attempt, organisation_id, offered_at, ended)
@@ -54,9 +40,7 @@ async def end_offer(
            ON CONFLICT (referral_id, attempt) DO UPDATE SET ended = EXCLUDED.ended
             WHERE offers.ended IS NULL
         RETURNING (xmax = 0) AS unseen, offered_at""",
-        referral_id,
-        attempt,
-        organisation_id,
+        *astuple(offer),
         ended,
     )
     if row is None:

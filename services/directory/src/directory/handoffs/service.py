@@ -28,24 +28,12 @@ BY = "referral"
 
 
 async def offer_made(conn: asyncpg.Connection, *, offer: Offer, at: datetime) -> None:
-    await repository.record_offer(
-        conn,
-        referral_id=offer.referral_id,
-        attempt=offer.attempt,
-        organisation_id=offer.organisation_id,
-        at=at,
-    )
+    await repository.record_offer(conn, offer=offer, at=at)
 
 
 async def _offer_ended(conn: asyncpg.Connection, *, offer: Offer, answer: Answer, at: datetime) -> bool:
     """Count the answer in the organisation's record, once; False if it was counted before."""
-    ended = await repository.end_offer(
-        conn,
-        referral_id=offer.referral_id,
-        attempt=offer.attempt,
-        organisation_id=offer.organisation_id,
-        ended=answer.value,
-    )
+    ended = await repository.end_offer(conn, offer=offer, ended=answer.value)
     if not ended.first:
         return False
     seconds = (at - ended.offered_at).total_seconds() if ended.offered_at else None

@@ -29,6 +29,13 @@ from eventkit.errors import invalid, not_found
 # ---- organisations -----------------------------------------------------------------------------
 
 
+def check_organisation_visible(principal: Principal, organisation_id: uuid.UUID) -> None:
+    """Tag the span with the organisation; a partner asking about another's is answered not found."""
+    telemetry.tag(organisation_id=organisation_id)
+    if not may_see(principal, organisation_id):
+        raise not_found("organisation")
+
+
 async def record_of(conn: asyncpg.Connection, organisation_id: uuid.UUID) -> OrganisationRecord | None:
     """An organisation with its services and audit, inside the caller's transaction."""
     found = await repository.get_organisation(conn, organisation_id=organisation_id)
@@ -91,9 +98,7 @@ async def put_organisation(
 async def get_organisation(
     pool: asyncpg.Pool, *, context: Context, principal: Principal, organisation_id: uuid.UUID
 ) -> OrganisationRecord:
-    telemetry.tag(organisation_id=organisation_id)
-    if not may_see(principal, organisation_id):
-        raise not_found("organisation")
+    check_organisation_visible(principal, organisation_id)
     async with pool.acquire() as conn:
         record = await record_of(conn, organisation_id)
     if record is None:
