@@ -86,18 +86,13 @@ async def save_performance(
 
 
 async def hold_capacity(
-    conn: asyncpg.Connection,
-    *,
-    referral_id: uuid.UUID,
-    organisation_id: uuid.UUID,
-    service_id: uuid.UUID,
-    at: datetime,
+    conn: asyncpg.Connection, *, offer: Offer, service_id: uuid.UUID, at: datetime
 ) -> bool:
     inserted = await conn.fetchval(
         """INSERT INTO capacity_holds (referral_id, organisation_id, service_id, held_at)
            VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true""",
-        referral_id,
-        organisation_id,
+        offer.referral_id,
+        offer.organisation_id,
         service_id,
         at,
     )

@@ -73,13 +73,7 @@ async def handoff_acknowledged(conn: asyncpg.Connection, *, offer: Offer, at: da
     service_id = await _service_of(conn, offer)
     if service_id is None:
         return
-    taken = await repository.hold_capacity(
-        conn,
-        referral_id=offer.referral_id,
-        organisation_id=offer.organisation_id,
-        service_id=service_id,
-        at=at,
-    )
+    taken = await repository.hold_capacity(conn, offer=offer, service_id=service_id, at=at)
     if taken:
         await _adjust(conn, service_id=service_id, delta=-1, at=at, why="handoff_accepted")
 
