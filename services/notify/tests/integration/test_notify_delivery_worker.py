@@ -218,6 +218,14 @@ async def offered(
     return event
 
 
+async def offered_to_a_partner(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, **options: Any
+) -> HandoffOffered:
+    """An offer (see `offered`) to a partner whose secret is issued and whose webhook is `receiver`."""
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
+    return await offered(pool, organisation_id, receiver.hook(organisation_id), **options)
+
+
 async def delivery(pool: asyncpg.Pool, event: HandoffOffered, channel: str = "webhook") -> Delivery:
     async with pool.acquire() as conn:
         found = await repository.get_delivery(conn, delivery_id=delivery_id_of(event, channel))
@@ -337,9 +345,8 @@ async def test_the_worker_posts_a_correctly_signed_webhook_and_stages_one_notifi
 async def test_a_partner_answering_503_is_retried_with_backoff_until_one_failure_is_announced(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = await a_partner_with_a_secret(pool, keyring)
     receiver.status = 503
-    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
+    event = await offered_to_a_partner(pool, keyring, receiver)
     clock = a_clock()
     worker = make_worker(
         clock=clock, policy=RetryPolicy(max_tries=3, base_s=10.0, max_s=15.0), rand=lambda: 1.0
@@ -381,9 +388,8 @@ async def test_a_partner_answering_503_is_retried_with_backoff_until_one_failure
 async def test_a_partner_that_recovers_gets_the_delivery_on_a_later_try(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = await a_partner_with_a_secret(pool, keyring)
     receiver.statuses = [500, 502]
-    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
+    event = await offered_to_a_partner(pool, keyring, receiver)
     clock = a_clock()
     worker = make_worker(clock=clock)
 
@@ -445,9 +451,8 @@ async def test_an_unreachable_partner_counts_as_a_connect_error(
 async def test_a_partner_slower_than_the_timeout_counts_as_a_timeout(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = await a_partner_with_a_secret(pool, keyring)
     receiver.delay_s = 1.0
-    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
+    event = await offered_to_a_partner(pool, keyring, receiver)
 
     assert await make_worker(clock=a_clock(), webhook_timeout_s=0.2).run_once() == 1
 
@@ -458,8 +463,7 @@ async def test_a_partner_slower_than_the_timeout_counts_as_a_timeout(
 async def test_a_delivered_delivery_is_never_sent_again(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = await a_partner_with_a_secret(pool, keyring)
-    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
+    event = await offered_to_a_partner(pool, keyring, receiver)
     clock = a_clock()
     worker = make_worker(clock=clock)
     assert await worker.run_once() == 1
@@ -476,8 +480,7 @@ async def test_a_delivered_delivery_is_never_sent_again(
 async def test_a_delivery_left_sending_by_a_crashed_sender_is_sent_again_after_its_lease(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = await a_partner_with_a_secret(pool, keyring)
-    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
+    event = await offered_to_a_partner(pool, keyring, receiver)
     clock = a_clock()
     async with pool.acquire() as conn:  # a sender claims the row and dies before finishing
         [claimed] = await repository.claim_due(conn, limit=10, lease_s=60, now=clock.now)
@@ -632,13 +635,8 @@ async def test_the_email_reaches_the_smtp_server_with_the_case_codes_deadline_an
 async def test_webhook_and_email_of_one_attempt_carry_the_same_link_and_each_is_announced(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, smtp: MailSink, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = await a_partner_with_a_secret(pool, keyring)
-    await offered(
-        pool,
-        organisation_id,
-        receiver.hook(organisation_id),
-        channels=("webhook", "email", "portal"),
-        email="alerts@partner.example",
+    await offered_to_a_partner(
+        pool, keyring, receiver, channels=("webhook", "email", "portal"), email="alerts@partner.example"
     )
 
     assert await mail_worker(make_worker, smtp).run_once() == 2
@@ -669,14 +667,9 @@ async def test_when_every_channel_failed_one_delivery_failure_names_each_reason(
 async def test_one_channel_failing_while_another_reached_the_partner_is_no_delivery_failure(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, smtp: MailSink, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = await a_partner_with_a_secret(pool, keyring)
     smtp.refuse.add("gone@partner.example")
-    event = await offered(
-        pool,
-        organisation_id,
-        receiver.hook(organisation_id),
-        channels=("webhook", "email"),
-        email="gone@partner.example",
+    event = await offered_to_a_partner(
+        pool, keyring, receiver, channels=("webhook", "email"), email="gone@partner.example"
     )
 
     assert await mail_worker(make_worker, smtp).run_once() == 2
@@ -688,9 +681,8 @@ async def test_one_channel_failing_while_another_reached_the_partner_is_no_deliv
 async def test_a_retry_pending_when_the_attempt_is_acknowledged_is_cancelled_and_never_sent(
     pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
 ) -> None:
-    organisation_id = await a_partner_with_a_secret(pool, keyring)
     receiver.status = 503
-    event = await offered(pool, organisation_id, receiver.hook(organisation_id))
+    event = await offered_to_a_partner(pool, keyring, receiver)
     clock = a_clock()
     worker = make_worker(clock=clock)
     assert await worker.run_once() == 1  # 503: a retry is scheduled
@@ -701,7 +693,7 @@ async def test_a_retry_pending_when_the_attempt_is_acknowledged_is_cancelled_and
             case_id=event.case_id,
             referral_id=event.referral_id,
             attempt=1,
-            organisation_id=organisation_id,
+            organisation_id=event.organisation.organisation_id,
             via="api",
             acknowledged_at=datetime.now(UTC),
         ),
