@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import (
     GroupAuthorizationFailedError,
     KafkaConnectionError,
@@ -52,6 +53,20 @@ def as_(broker: SecuredBroker, user: str, password: str | None = None) -> KafkaS
     )
 
 
+def _producer(
+    broker: SecuredBroker, user: str, *, client_id: str, password: str | None = None
+) -> AIOKafkaProducer:
+    """A producer signed in to `broker` as `user` (with `password`, a wrong one)."""
+    return make_producer(broker.bootstrap, client_id=client_id, security=as_(broker, user, password))
+
+
+def _referrals_reader(broker: SecuredBroker, user: str, *, group: str, client_id: str) -> AIOKafkaConsumer:
+    """A consumer of referral's topic in `group`, signed in to `broker` as `user`."""
+    return make_consumer(
+        broker.bootstrap, REFERRALS.name, group_id=group, client_id=client_id, security=as_(broker, user)
+    )
+
+
 @pytest.fixture(scope="module")
 async def granted(broker: SecuredBroker) -> AsyncIterator[SecuredBroker]:
     admin = as_(broker, ADMIN)
@@ -79,7 +94,7 @@ def test_every_service_is_granted_only_its_own_topics_and_group() -> None:
 
 
 async def test_the_owner_publishes_and_the_subscriber_reads_in_its_own_group(granted: SecuredBroker) -> None:
-    producer = make_producer(granted.bootstrap, client_id="acl-owner", security=as_(granted, "referral"))
+    producer = _producer(granted, "referral", client_id="acl-owner")
     await producer.start()
     key = uuid.uuid4().hex.encode()
     try:
@@ -87,13 +102,7 @@ async def test_the_owner_publishes_and_the_subscriber_reads_in_its_own_group(gra
     finally:
         await producer.stop()
 
-    consumer = make_consumer(
-        granted.bootstrap,
-        REFERRALS.name,
-        group_id="intake",
-        client_id="acl-reader",
-        security=as_(granted, "intake"),
-    )
+    consumer = _referrals_reader(granted, "intake", group="intake", client_id="acl-reader")
     await consumer.start()
     try:
         seen: list[bytes] = []
@@ -108,7 +117,7 @@ async def test_the_owner_publishes_and_the_subscriber_reads_in_its_own_group(gra
 
 
 async def test_a_forged_acknowledgement_from_another_service_is_refused(granted: SecuredBroker) -> None:
-    forger = make_producer(granted.bootstrap, client_id="acl-forger", security=as_(granted, "intake"))
+    forger = _producer(granted, "intake", client_id="acl-forger")
     await forger.start()
     try:
         with pytest.raises(TopicAuthorizationFailedError):
@@ -120,13 +129,7 @@ async def test_a_forged_acknowledgement_from_another_service_is_refused(granted:
 
 
 async def test_a_service_cannot_read_in_another_services_group(granted: SecuredBroker) -> None:
-    consumer = make_consumer(
-        granted.bootstrap,
-        REFERRALS.name,
-        group_id="referral",
-        client_id="acl-intruder",
-        security=as_(granted, "intake"),
-    )
+    consumer = _referrals_reader(granted, "intake", group="referral", client_id="acl-intruder")
     with pytest.raises((GroupAuthorizationFailedError, TopicAuthorizationFailedError)):
         await consumer.start()
         await asyncio.wait_for(consumer.getmany(timeout_ms=5000), 30)
@@ -134,9 +137,7 @@ async def test_a_service_cannot_read_in_another_services_group(granted: SecuredB
 
 
 async def test_a_wrong_password_is_not_let_in(granted: SecuredBroker) -> None:
-    producer = make_producer(
-        granted.bootstrap, client_id="acl-stranger", security=as_(granted, "referral", password="not-it")
-    )
+    producer = _producer(granted, "referral", client_id="acl-stranger", password="not-it")
     with pytest.raises((KafkaConnectionError, KafkaError)):
         await asyncio.wait_for(producer.start(), 30)
     await producer.stop()
