@@ -223,6 +223,12 @@ def partner_factory(system: System, receiver: Receiver) -> Iterator[Callable[...
     remove_partners(system, created)
 
 
+@pytest.fixture
+def partner(partner_factory: Callable[..., PartnerOrg]) -> PartnerOrg:
+    """One partner organisation for a test that needs just one: the factory's defaults."""
+    return partner_factory()
+
+
 @pytest.fixture(scope="session")
 def personal_data() -> PersonalData:
     tag = uuid.uuid4().hex[:8]

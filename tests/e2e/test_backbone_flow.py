@@ -46,10 +46,9 @@ def _is_whole(spans: list[dict[str, Any]]) -> bool:
 def test_a_serious_consultation_reaches_its_local_partner_once_signed_and_as_one_trace(
     system: System,
     receiver: Receiver,
-    partner_factory: Callable[..., PartnerOrg],
+    partner: PartnerOrg,
     personal_data: PersonalData,
 ) -> None:
-    partner = partner_factory()
     response = _record(system, consultation_body(personal_data, partner.municipality_code))
     assert response.status_code == 201, response.text
     case_id = response.json()["case_id"]
@@ -121,11 +120,10 @@ def test_a_partner_can_read_its_own_referral_and_not_another_partners(
 def test_a_consultation_that_is_not_serious_or_not_shareable_opens_no_referral_and_sends_nothing(
     system: System,
     receiver: Receiver,
-    partner_factory: Callable[..., PartnerOrg],
+    partner: PartnerOrg,
     personal_data: PersonalData,
     overrides: dict[str, object],
 ) -> None:
-    partner = partner_factory()
     quiet = _record(system, consultation_body(personal_data, partner.municipality_code, **overrides))
     assert quiet.status_code == 201, quiet.text
     quiet_case = quiet.json()["case_id"]
@@ -141,10 +139,9 @@ def test_a_consultation_that_is_not_serious_or_not_shareable_opens_no_referral_a
 def test_a_retried_post_with_the_same_idempotency_key_makes_one_case_and_one_handoff(
     system: System,
     receiver: Receiver,
-    partner_factory: Callable[..., PartnerOrg],
+    partner: PartnerOrg,
     personal_data: PersonalData,
 ) -> None:
-    partner = partner_factory()
     body = consultation_body(personal_data, partner.municipality_code)
     key = f"e2e-{uuid.uuid4()}"
     first = _record(system, body, key)
@@ -183,9 +180,8 @@ def test_bad_input_gets_a_clear_4xx_naming_the_field(
 
 
 def test_a_partner_token_cannot_record_consultations(
-    system: System, partner_factory: Callable[..., PartnerOrg], personal_data: PersonalData
+    system: System, partner: PartnerOrg, personal_data: PersonalData
 ) -> None:
-    partner = partner_factory()
     response = httpx.post(
         f"{system.urls['intake']}/v1/consultations",
         json=consultation_body(personal_data, partner.municipality_code),

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from conftest import Receipt, Receiver, System
+from conftest import PartnerOrg, Receipt, Receiver, System
 from support import PersonalData, consultation_body, fresh_municipality_code, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -137,10 +137,9 @@ def test_an_ignored_emergency_moves_to_the_next_partner_which_acknowledges_by_li
 def test_a_referral_level_case_with_consent_is_offered_with_a_business_day_deadline(
     system: System,
     receiver: Receiver,
-    partner_factory,
-    personal_data: PersonalData,  # type: ignore[no-untyped-def]
+    partner: PartnerOrg,
+    personal_data: PersonalData,
 ) -> None:
-    partner = partner_factory()
     with system.client("intake", "counsellor") as intake:
         response = intake.post(
             "/v1/consultations",
