@@ -227,7 +227,6 @@ class MessageStatus(StrEnum):
 
 @dataclass(frozen=True)
 class NewMessage:
-    id: uuid.UUID
     page_id: uuid.UUID
     round: int
     action: PagerAction
@@ -235,6 +234,7 @@ class NewMessage:
     payload: dict[str, object]
     recipient_name: str | None = None
     recipient: str | None = None
+    id: uuid.UUID = dataclasses.field(default_factory=uuid.uuid4)
 
 
 @dataclass(frozen=True)

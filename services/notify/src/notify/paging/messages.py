@@ -3,7 +3,6 @@ round, and the acknowledge/resolve event after it. Pure: ids, codes and the dash
 never a name, a phone number or anything the person said. The routing key is added by the sender,
 so it is never stored with a message."""
 
-import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
@@ -58,7 +57,6 @@ def round_messages(
     round_no = page.rounds + 1
     messages = [
         NewMessage(
-            id=uuid.uuid4(),
             page_id=page.id,
             round=round_no,
             action=PagerAction.TRIGGER,
@@ -70,25 +68,19 @@ def round_messages(
         for shift in {shift.email: shift for shift in on_call}.values()
     ]
     if pager:
-        messages.append(
-            NewMessage(
-                id=uuid.uuid4(),
-                page_id=page.id,
-                round=round_no,
-                action=PagerAction.TRIGGER,
-                channel="webhook",
-                payload=pager_event(page, PagerAction.TRIGGER, dashboard_url=dashboard_url),
-            )
-        )
+        messages.append(_to_pager(page, PagerAction.TRIGGER, round_no=round_no, dashboard_url=dashboard_url))
     return messages
 
 
 def closing_message(page: Page, action: PagerAction, *, dashboard_url: str) -> NewMessage:
     """Tell the pager the incident is acknowledged (or resolved): it stops notifying too."""
+    return _to_pager(page, action, round_no=page.rounds, dashboard_url=dashboard_url)
+
+
+def _to_pager(page: Page, action: PagerAction, *, round_no: int, dashboard_url: str) -> NewMessage:
     return NewMessage(
-        id=uuid.uuid4(),
         page_id=page.id,
-        round=page.rounds,
+        round=round_no,
         action=action,
         channel="webhook",
         payload=pager_event(page, action, dashboard_url=dashboard_url),

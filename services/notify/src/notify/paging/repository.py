@@ -16,6 +16,7 @@ _PAGE_COLUMNS = (
     "raised_at, state, rounds, next_page_at, last_paged_at, acknowledged_at, acknowledged_by, "
     "resolved_at, resolved_by"
 )
+_PAGE_PARAMS = ", ".join(f"${n}" for n in range(1, _PAGE_COLUMNS.count(",") + 2))  # one a column
 
 
 def _page(row: asyncpg.Record) -> Page:
@@ -59,32 +60,13 @@ async def get_page(conn: asyncpg.Connection, *, page_id: uuid.UUID, lock: bool =
 
 
 async def insert_page(conn: asyncpg.Connection, *, page: Page) -> None:
-    await conn.execute(
-        f"INSERT INTO pages ({_PAGE_COLUMNS}) VALUES "
-        "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-        *_values(page),
-    )
+    await conn.execute(f"INSERT INTO pages ({_PAGE_COLUMNS}) VALUES ({_PAGE_PARAMS})", *_values(page))
 
 
 async def update_page(conn: asyncpg.Connection, *, page: Page) -> None:
-    """What changes on a page: the kinds that joined it, its state, its rounds, who acted."""
-    await conn.execute(
-        """UPDATE pages SET kinds = $2, occurrences = $3, state = $4, rounds = $5,
-               next_page_at = $6, last_paged_at = $7, acknowledged_at = $8, acknowledged_by = $9,
-               resolved_at = $10, resolved_by = $11
-           WHERE id = $1""",
-        page.id,
-        list(page.kinds),
-        page.occurrences,
-        page.state.value,
-        page.rounds,
-        page.next_page_at,
-        page.last_paged_at,
-        page.acknowledged_at,
-        page.acknowledged_by,
-        page.resolved_at,
-        page.resolved_by,
-    )
+    """Write the page back whole: what changes (the kinds that joined it, its state, its rounds,
+    who acted) and what never does, which keeps its own value."""
+    await conn.execute(f"UPDATE pages SET ({_PAGE_COLUMNS}) = ({_PAGE_PARAMS}) WHERE id = $1", *_values(page))
 
 
 def _values(page: Page) -> tuple[Any, ...]:
