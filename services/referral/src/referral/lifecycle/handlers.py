@@ -4,9 +4,10 @@ Handlers take the service's `Lifecycle` (deadlines, attempts, clock) as a fourth
 `bind` gives the consumer the three-argument handlers it calls.
 """
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 
@@ -28,7 +29,12 @@ from referral.lifecycle.facts import CaseRecorded, DeliveryFailed, Fact, Matched
 from referral.lifecycle.operator_track import ReofferAccepted, ReofferRefused
 from referral.lifecycle.service import Lifecycle
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound="DataclassInstance")
 
 LifecycleHandler = Callable[[asyncpg.Connection, Any, Message, Lifecycle], Awaitable[None]]
 
@@ -38,16 +44,15 @@ def _actor(event: Event) -> str:
     return type(event).SOURCE.rstrip("/").rsplit("/", 1)[-1]
 
 
+def by_name(fact: type[F], event: Event, **given: Any) -> F:
+    """The fact with the fields the event carries under the same names, and those `given`."""
+    named = (field.name for field in dataclasses.fields(fact) if field.name not in given)
+    return fact(**{name: getattr(event, name) for name in named}, **given)
+
+
 def case_recorded(event: ConsultationRecorded) -> CaseRecorded:
     """The consultation as the lifecycle sees it: codes only, nothing the person said."""
-    return CaseRecorded(
-        case_id=event.case_id,
-        topic=event.topic,
-        municipality_code=event.municipality_code,
-        severity=event.severity,
-        lawful_basis=event.lawful_basis,
-        needs=CaseNeeds(event.need_tags, event.age_band, event.gender, event.language),
-    )
+    return by_name(CaseRecorded, event, needs=by_name(CaseNeeds, event))
 
 
 async def on_consultation_recorded(
@@ -107,32 +112,17 @@ def fact_of(event: ReportedFact) -> Fact:
                 at=event.matched_at,
             )
         case ReferralUnmatched():
-            return Unmatched(reasons=event.reasons, at=event.unmatched_at)
+            return by_name(Unmatched, event, at=event.unmatched_at)
         case HandoffNotified():
-            return Notified(
-                organisation_id=event.organisation_id,
-                attempt=event.attempt,
-                channel=event.channel,
-                at=event.notified_at,
-            )
+            return by_name(Notified, event, at=event.notified_at)
         case HandoffDeliveryFailed():
-            return DeliveryFailed(
-                organisation_id=event.organisation_id,
-                attempt=event.attempt,
-                reason=event.reason,
-                at=event.failed_at,
-            )
+            return by_name(DeliveryFailed, event, at=event.failed_at)
         case ReofferMatched():
             return ReofferAccepted(
                 request_id=event.request_id, candidate=event.organisation, at=event.matched_at
             )
         case ReofferUnmatched():
-            return ReofferRefused(
-                request_id=event.request_id,
-                organisation_id=event.organisation_id,
-                reasons=event.reasons,
-                at=event.unmatched_at,
-            )
+            return by_name(ReofferRefused, event, at=event.unmatched_at)
 
 
 async def on_reported_fact(

@@ -4,6 +4,7 @@ case's trace, as every other use case of the lifecycle (service.py)."""
 
 import logging
 import uuid
+from functools import partial
 
 import asyncpg
 
@@ -11,7 +12,7 @@ from contracts.vocabulary import HandledElsewhereReason
 from eventkit.auth import Principal
 from referral.lifecycle import notes, operator_track, repository
 from referral.lifecycle.domain import Referral
-from referral.lifecycle.service import Lifecycle, locked_referral, store
+from referral.lifecycle.service import Lifecycle, take_step
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +27,10 @@ async def request_reoffer(
 ) -> Referral:
     """Ask the directory to confirm the operator's choice; the offer follows its answer."""
     request_id = uuid.uuid4()
-    async with locked_referral(pool, referral_id, "request re-offer", organisation_id) as (conn, referral):
-        change = operator_track.request_reoffer(
-            referral,
-            organisation_id=organisation_id,
-            request_id=request_id,
-            actor=principal.subject,
-            at=lifecycle.clock(),
-        )
-        await store(conn, referral, change)
+    step = partial(operator_track.request_reoffer, organisation_id=organisation_id, request_id=request_id)
+    change = await take_step(
+        pool, principal, lifecycle, referral_id, "request re-offer", step, organisation_id=organisation_id
+    )
     log.info(
         "referral %s: re-offer %s to organisation %s requested", referral_id, request_id, organisation_id
     )
@@ -50,16 +46,17 @@ async def handle_elsewhere(
     note: str | None,
     lifecycle: Lifecycle,
 ) -> Referral:
-    async with locked_referral(pool, referral_id, "record handled elsewhere") as (conn, referral):
-        change = operator_track.handle_elsewhere(
-            referral, reason=reason, actor=principal.subject, at=lifecycle.clock()
-        )
-        await store(conn, referral, change)
+    async def keep_note(conn: asyncpg.Connection) -> None:
         if note:
             # The operator's words stay in this table: never in an event, a log or the timeline.
             sealed = lifecycle.seal(note, context=notes.handled_elsewhere_context(referral_id))
             await repository.set_handled_elsewhere_note(
                 conn, referral_id=referral_id, actor=principal.subject, note_enc=sealed
             )
+
+    step = partial(operator_track.handle_elsewhere, reason=reason)
+    change = await take_step(
+        pool, principal, lifecycle, referral_id, "record handled elsewhere", step, then=keep_note
+    )
     log.info("referral %s handled elsewhere (%s)", referral_id, reason.value)
     return change.referral

@@ -8,9 +8,11 @@ answers them over HTTP, and a fact that can never apply becomes `FactRejected` (
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from typing import Protocol
 
 import asyncpg
 from opentelemetry import propagate, trace
@@ -245,20 +247,41 @@ def _partner_org(principal: Principal) -> uuid.UUID:
     return principal.organisation_id
 
 
+class Step(Protocol):
+    """A track's step as a person takes it on the locked referral: `actor` is who, `at` is now."""
+
+    def __call__(self, referral: Referral, /, *, actor: str, at: datetime) -> Change: ...
+
+
+async def take_step(
+    pool: asyncpg.Pool,
+    principal: Principal,
+    lifecycle: Lifecycle,
+    referral_id: uuid.UUID,
+    span: str,
+    step: Step,
+    *,
+    organisation_id: uuid.UUID | None = None,
+    then: Callable[[asyncpg.Connection], Awaitable[None]] | None = None,
+) -> Change:
+    """A person's use case on one referral: lock it, take the step by them now, store the change
+    (with who ended an attempt they answered); `then`, unless the step was a repeat, commits with it."""
+    async with locked_referral(pool, referral_id, span, organisation_id) as (conn, referral):
+        change = step(referral, actor=principal.subject, at=lifecycle.clock())
+        await store(conn, referral, change, acted_by=principal.subject)
+        if then is not None and not change.repeated:
+            await then(conn)
+    return change
+
+
 async def acknowledge(
     pool: asyncpg.Pool, *, principal: Principal, referral_id: uuid.UUID, attempt: int, lifecycle: Lifecycle
 ) -> AttemptView:
     organisation_id = _partner_org(principal)
-    async with locked_referral(pool, referral_id, "acknowledge handoff", organisation_id) as (conn, referral):
-        change = delivery_track.acknowledge(
-            referral,
-            attempt=attempt,
-            organisation_id=organisation_id,
-            via="api",
-            actor=principal.subject,
-            at=lifecycle.clock(),
-        )
-        await store(conn, referral, change, acted_by=principal.subject)
+    step = partial(delivery_track.acknowledge, attempt=attempt, organisation_id=organisation_id, via="api")
+    change = await take_step(
+        pool, principal, lifecycle, referral_id, "acknowledge handoff", step, organisation_id=organisation_id
+    )
     if not change.repeated:
         log.info(
             "referral %s attempt %d acknowledged by organisation %s", referral_id, attempt, organisation_id
@@ -277,21 +300,30 @@ async def decline(
     lifecycle: Lifecycle,
 ) -> AttemptView:
     organisation_id = _partner_org(principal)
-    async with locked_referral(pool, referral_id, "decline handoff", organisation_id) as (conn, referral):
-        change = delivery_track.decline(
-            referral,
-            attempt=attempt,
-            organisation_id=organisation_id,
-            reason=reason,
-            actor=principal.subject,
-            at=lifecycle.clock(),
-            policy=lifecycle.policy,
-        )
-        await store(conn, referral, change, acted_by=principal.subject)
-        if note and not change.repeated:
+
+    async def keep_note(conn: asyncpg.Connection) -> None:
+        if note:
             # The partner's words stay in this table: never in an event, a log or the timeline.
             sealed = lifecycle.seal(note, context=notes.decline_context(referral_id, attempt))
             await repository.set_decline_note(conn, referral_id=referral_id, attempt=attempt, note_enc=sealed)
+
+    step = partial(
+        delivery_track.decline,
+        attempt=attempt,
+        organisation_id=organisation_id,
+        reason=reason,
+        policy=lifecycle.policy,
+    )
+    change = await take_step(
+        pool,
+        principal,
+        lifecycle,
+        referral_id,
+        "decline handoff",
+        step,
+        organisation_id=organisation_id,
+        then=keep_note,
+    )
     if not change.repeated:
         log.info(
             "referral %s attempt %d declined (%s); now %s",
@@ -314,20 +346,22 @@ async def record_outcome(
     lifecycle: Lifecycle,
 ) -> Referral:
     organisation_id = _partner_org(principal)
-    async with locked_referral(pool, referral_id, "record handoff outcome", organisation_id) as (
-        conn,
-        referral,
-    ):
-        change = outcome_track.record_outcome(
-            referral,
-            organisation_id=organisation_id,
-            stage=stage,
-            outcome=outcome,
-            accompanied_to=accompanied_to,
-            actor=principal.subject,
-            at=lifecycle.clock(),
-        )
-        await store(conn, referral, change)
+    step = partial(
+        outcome_track.record_outcome,
+        organisation_id=organisation_id,
+        stage=stage,
+        outcome=outcome,
+        accompanied_to=accompanied_to,
+    )
+    change = await take_step(
+        pool,
+        principal,
+        lifecycle,
+        referral_id,
+        "record handoff outcome",
+        step,
+        organisation_id=organisation_id,
+    )
     log.info("referral %s outcome %s recorded", referral_id, stage.value)
     return change.referral
 
@@ -340,10 +374,7 @@ async def withdraw(
     reason: WithdrawReason,
     lifecycle: Lifecycle,
 ) -> Referral:
-    async with locked_referral(pool, referral_id, "withdraw referral") as (conn, referral):
-        change = outcome_track.withdraw(
-            referral, reason=reason, actor=principal.subject, at=lifecycle.clock()
-        )
-        await store(conn, referral, change)
+    step = partial(outcome_track.withdraw, reason=reason)
+    change = await take_step(pool, principal, lifecycle, referral_id, "withdraw referral", step)
     log.info("referral %s withdrawn (%s)", referral_id, reason.value)
     return change.referral
