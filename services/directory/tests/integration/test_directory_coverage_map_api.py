@@ -15,14 +15,14 @@ import pytest
 from contracts.hours import weekly
 from contracts.vocabulary import Topic
 from directory.register.domain import Capability, OrgType
-from eventkit.auth import generate_signing_keypair, mint_token
-from eventkit.testing import repo_root
+from eventkit.auth import generate_signing_keypair
+from eventkit.testing import bearer, repo_root
 
 pytestmark = pytest.mark.integration
 
 PRIVATE_KEY, PUBLIC_KEY = generate_signing_keypair()
-OPERATOR = {"Authorization": f"Bearer {mint_token(PRIVATE_KEY, role='operator', subject='operator-1')}"}
-COUNSELLOR = {"Authorization": f"Bearer {mint_token(PRIVATE_KEY, role='counsellor', subject='c-1')}"}
+OPERATOR = bearer(PRIVATE_KEY, "operator")
+COUNSELLOR = bearer(PRIVATE_KEY, "counsellor")
 
 SHINJUKU, SETAGAYA, CHIYODA = "131041", "131121", "131016"
 OSAKA, KITA_OSAKA, TOYONAKA = "271004", "271276", "272035"

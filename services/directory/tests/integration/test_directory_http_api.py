@@ -10,8 +10,8 @@ import pytest
 
 from directory.hsds.mapping import without_metadata
 from directory.hsds.taxonomy import NAMESPACE as TAXONOMY_NAMESPACE
-from eventkit.auth import generate_signing_keypair, mint_token
-from eventkit.testing import Infra
+from eventkit.auth import generate_signing_keypair
+from eventkit.testing import Infra, bearer
 
 pytestmark = pytest.mark.integration
 
@@ -21,13 +21,7 @@ PRIVATE_KEY, PUBLIC_KEY = generate_signing_keypair()
 
 
 def auth(role: str, organisation_id: uuid.UUID | None = None) -> dict[str, str]:
-    token = mint_token(
-        PRIVATE_KEY,
-        role=role,
-        subject=f"{role}-1",
-        organisation_id=str(organisation_id) if organisation_id else None,
-    )
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(PRIVATE_KEY, role, organisation_id)
 
 
 OPERATOR = auth("operator")

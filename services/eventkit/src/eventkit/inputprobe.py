@@ -368,17 +368,7 @@ def _names(field_name: str, location: tuple[str | int, ...]) -> bool:
 
 def every_role(private_key: str) -> list[Mapping[str, str]]:
     """Bearer headers of each role, a partner's with an organisation: `answer` tries them in turn."""
-    from eventkit.auth import Role, mint_token
+    from eventkit.auth import Role
+    from eventkit.testing import bearer
 
-    return [
-        {
-            "Authorization": "Bearer "
-            + mint_token(
-                private_key,
-                role=role,
-                subject=f"{role}-1",
-                organisation_id=str(uuid.uuid4()) if role is Role.PARTNER else None,
-            )
-        }
-        for role in Role
-    ]
+    return [bearer(private_key, role, uuid.uuid4() if role is Role.PARTNER else None) for role in Role]

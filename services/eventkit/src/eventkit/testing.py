@@ -137,3 +137,13 @@ async def app_client(app: Any, base_url: str = "http://testserver") -> AsyncIter
         httpx.AsyncClient(transport=transport, base_url=base_url, timeout=30) as client,
     ):
         yield client
+
+
+def bearer(private_key: str, role: str, organisation_id: uuid.UUID | str | None = None) -> dict[str, str]:
+    """The Authorization header of a token for `role` (subject "<role>-1"), signed with the test's
+    `private_key`; a partner's token names its organisation."""
+    from eventkit.auth import mint_token
+
+    organisation = str(organisation_id) if organisation_id else None
+    token = mint_token(private_key, role=role, subject=f"{role}-1", organisation_id=organisation)
+    return {"Authorization": f"Bearer {token}"}

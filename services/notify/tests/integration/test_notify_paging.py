@@ -21,11 +21,11 @@ from contracts.events import (
 )
 from contracts.topics import OPS_ALERTS
 from contracts.vocabulary import AlertKind, HandledElsewhereReason, Severity
-from eventkit.auth import generate_signing_keypair, mint_token
+from eventkit.auth import generate_signing_keypair
 from eventkit.clock import MovableClock
 from eventkit.consumer import Message
 from eventkit.envelope import new_envelope
-from eventkit.testing import service_database_fixtures
+from eventkit.testing import bearer, service_database_fixtures
 from notify.handlers import build_handlers
 from notify.paging import repository, service
 from notify.paging.domain import PageState, PagingPolicy
@@ -230,49 +230,45 @@ def auth_public_key() -> str:
     return PUBLIC_KEY
 
 
-def bearer(role: str) -> dict[str, str]:
-    organisation = str(uuid.uuid4()) if role == "partner" else None
-    token = mint_token(PRIVATE_KEY, role=role, subject=f"{role}-1", organisation_id=organisation)
-    return {"Authorization": f"Bearer {token}"}
+OPERATOR = bearer(PRIVATE_KEY, "operator")
+PARTNER = bearer(PRIVATE_KEY, "partner", uuid.uuid4())
 
 
 async def test_an_operator_acknowledges_a_page_over_http_and_the_acknowledgement_is_recorded(
     pool: asyncpg.Pool, client: httpx.AsyncClient, clock: MovableClock
 ) -> None:
     await handle(pool, an_alert(uuid.uuid4()), clock)
-    [page] = (await client.get("/v1/pages", headers=bearer("operator"))).json()
+    [page] = (await client.get("/v1/pages", headers=OPERATOR)).json()
     assert page["state"] == "triggered"
 
-    answer = await client.post(f"/v1/pages/{page['id']}/acknowledge", headers=bearer("operator"))
+    answer = await client.post(f"/v1/pages/{page['id']}/acknowledge", headers=OPERATOR)
     assert answer.status_code == 200
     assert answer.json()["state"] == "acknowledged" and answer.json()["acknowledged_by"] == "operator-1"
-    assert (
-        await client.post(f"/v1/pages/{page['id']}/acknowledge", headers=bearer("partner"))
-    ).status_code == 403
-    detail = (await client.get(f"/v1/pages/{page['id']}", headers=bearer("operator"))).json()
+    assert (await client.post(f"/v1/pages/{page['id']}/acknowledge", headers=PARTNER)).status_code == 403
+    detail = (await client.get(f"/v1/pages/{page['id']}", headers=OPERATOR)).json()
     assert detail["acknowledged_by"] == "operator-1" and detail["messages"] == []
-    missing = await client.post(f"/v1/pages/{uuid.uuid4()}/acknowledge", headers=bearer("operator"))
+    missing = await client.post(f"/v1/pages/{uuid.uuid4()}/acknowledge", headers=OPERATOR)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "page_not_found"
 
 
 async def test_an_operator_edits_the_rota_and_a_wrong_shift_is_a_clear_422(client: httpx.AsyncClient) -> None:
     shift = {"kind": "weekly", "name": "当番A", "email": "a@ops.example", "weekdays": [1, 2, 3, 4, 5, 6, 7]}
     added = await client.post(
-        "/v1/oncall/shifts", json=shift | {"starts": "00:00", "ends": "24:00"}, headers=bearer("operator")
+        "/v1/oncall/shifts", json=shift | {"starts": "00:00", "ends": "24:00"}, headers=OPERATOR
     )
     assert added.status_code == 201 and added.json()["on_call_now"] is True
-    rota = (await client.get("/v1/oncall", headers=bearer("operator"))).json()
+    rota = (await client.get("/v1/oncall", headers=OPERATOR)).json()
     assert rota["on_call"] == [added.json()["id"]]
 
     wrong = await client.post(
-        "/v1/oncall/shifts", json=shift | {"starts": "25:00", "ends": "07:00"}, headers=bearer("operator")
+        "/v1/oncall/shifts", json=shift | {"starts": "25:00", "ends": "07:00"}, headers=OPERATOR
     )
     assert wrong.status_code == 422
     assert [d["field"] for d in wrong.json()["error"]["details"]] == ["starts"]
 
-    gone = await client.delete(f"/v1/oncall/shifts/{added.json()['id']}", headers=bearer("operator"))
+    gone = await client.delete(f"/v1/oncall/shifts/{added.json()['id']}", headers=OPERATOR)
     assert gone.status_code == 204
-    assert (await client.get("/v1/oncall", headers=bearer("operator"))).json()["shifts"] == []
+    assert (await client.get("/v1/oncall", headers=OPERATOR)).json()["shifts"] == []
 
 
 async def test_a_referral_handled_elsewhere_resolves_its_page_and_the_pager_hears_resolve(

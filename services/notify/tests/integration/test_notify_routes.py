@@ -7,8 +7,9 @@ import pytest
 
 from contracts.events import OfferedOrganisation
 from contracts.vocabulary import AgeBand, IssueTag, OutcomeStage, Topic
-from eventkit.auth import generate_signing_keypair, mint_token
+from eventkit.auth import generate_signing_keypair
 from eventkit.crypto import Keyring
+from eventkit.testing import bearer
 from notify.alerts import service
 from notify.alerts.domain import AlertState, AttemptMoved, StepRecorded
 from notify.alerts.handlers import offer_of
@@ -34,20 +35,10 @@ def keyring(keys: str) -> Keyring:
     return Keyring(keys)
 
 
-def bearer(role: str, organisation_id: uuid.UUID | None = None) -> dict[str, str]:
-    token = mint_token(
-        PRIVATE_KEY,
-        role=role,
-        subject=f"{role}-1",
-        organisation_id=str(organisation_id) if organisation_id else None,
-    )
-    return {"Authorization": f"Bearer {token}"}
-
-
-OPERATOR = bearer("operator")
-PARTNER_A = bearer("partner", ORG_A)
-PARTNER_B = bearer("partner", ORG_B)
-COUNSELLOR = bearer("counsellor")
+OPERATOR = bearer(PRIVATE_KEY, "operator")
+PARTNER_A = bearer(PRIVATE_KEY, "partner", ORG_A)
+PARTNER_B = bearer(PRIVATE_KEY, "partner", ORG_B)
+COUNSELLOR = bearer(PRIVATE_KEY, "counsellor")
 
 
 async def queue_delivery(
