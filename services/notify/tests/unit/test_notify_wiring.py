@@ -2,17 +2,7 @@
 
 import pytest
 
-from contracts.events import (
-    HandoffAcknowledged,
-    HandoffDeclined,
-    HandoffExpired,
-    HandoffOffered,
-    HandoffOutcomeRecorded,
-    OperatorAlertRaised,
-    ReferralEscalated,
-    ReferralHandledElsewhere,
-    ReferralWithdrawn,
-)
+from contracts import events
 from contracts.topics import SUBSCRIPTIONS
 from notify.alerts.handlers import HANDLERS
 from notify.handlers import HANDLERS as ALL_HANDLERS
@@ -26,16 +16,16 @@ def test_the_handlers_table_reads_exactly_the_topics_the_contract_subscribes_not
 
 def test_notify_pages_on_operator_alerts_besides_alerting_partners() -> None:
     # Acknowledged, withdrawn or handled elsewhere: the referral's page is resolved as well.
-    assert set(ALL_HANDLERS) == set(HANDLERS) | {OperatorAlertRaised, ReferralHandledElsewhere}
+    assert set(ALL_HANDLERS) == set(HANDLERS) | {events.OperatorAlertRaised, events.ReferralHandledElsewhere}
 
 
 def test_notify_alerts_offers_and_follows_each_attempts_fate_and_the_steps_after_acceptance() -> None:
     assert set(HANDLERS) == {
-        HandoffOffered,
-        HandoffAcknowledged,
-        HandoffDeclined,
-        HandoffExpired,
-        HandoffOutcomeRecorded,
-        ReferralEscalated,
-        ReferralWithdrawn,
+        events.HandoffOffered,
+        events.HandoffAcknowledged,
+        events.HandoffDeclined,
+        events.HandoffExpired,
+        events.HandoffOutcomeRecorded,
+        events.ReferralEscalated,
+        events.ReferralWithdrawn,
     }
