@@ -2,16 +2,7 @@
 
 import pytest
 
-from contracts.events import (
-    HandoffAcknowledged,
-    HandoffDeclined,
-    HandoffExpired,
-    HandoffOffered,
-    HandoffOutcomeRecorded,
-    ReferralRequested,
-    ReferralWithdrawn,
-    ReofferRequested,
-)
+from contracts import events
 from contracts.topics import SUBSCRIPTIONS
 from directory.config import Settings
 from directory.handlers import HANDLERS
@@ -25,14 +16,14 @@ def test_the_handlers_table_reads_exactly_the_topics_the_contract_subscribes_dir
 
 def test_directory_answers_requests_and_follows_the_handoff_lifecycle() -> None:
     assert set(HANDLERS) == {
-        ReferralRequested,
-        HandoffOffered,
-        HandoffAcknowledged,
-        HandoffDeclined,
-        HandoffExpired,
-        HandoffOutcomeRecorded,
-        ReferralWithdrawn,
-        ReofferRequested,
+        events.ReferralRequested,
+        events.HandoffOffered,
+        events.HandoffAcknowledged,
+        events.HandoffDeclined,
+        events.HandoffExpired,
+        events.HandoffOutcomeRecorded,
+        events.ReferralWithdrawn,
+        events.ReofferRequested,
     }
 
 
