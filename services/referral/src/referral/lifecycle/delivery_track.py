@@ -68,8 +68,7 @@ def offer_to(referral: Referral, candidate: Candidate, *, at: datetime, policy: 
         attempts=(*referral.attempts, attempt),
     )
     event = HandoffOffered(
-        case_id=referral.case_id,
-        referral_id=referral.id,
+        **referral.event_keys,
         attempt=number,
         organisation=OfferedOrganisation.model_validate(candidate, from_attributes=True),
         topic=referral.topic,
@@ -106,8 +105,7 @@ def move_on(
     if candidate is not None:
         offer = offer_to(referral, candidate, at=at, policy=policy)
         escalated = ReferralEscalated(
-            case_id=referral.case_id,
-            referral_id=referral.id,
+            **referral.event_keys,
             from_attempt=ended.number,
             to_attempt=ended.number + 1,
             from_organisation_id=ended.organisation_id,
@@ -129,9 +127,7 @@ def move_on(
     attempts = referral.attempts_spent
     exhausted = dataclasses.replace(referral, state=ReferralState.EXHAUSTED, deadline_at=None)
     events: tuple[Event, ...] = (
-        ReferralExhausted(
-            case_id=referral.case_id, referral_id=referral.id, attempts=attempts, exhausted_at=at
-        ),
+        ReferralExhausted(**referral.event_keys, attempts=attempts, exhausted_at=at),
         OperatorAlertRaised(
             case_id=referral.case_id,
             alert_id=exhausted_alert_id(referral.id, ended.number),
@@ -172,8 +168,7 @@ def acknowledge(
     state = target(referral, Action.ACKNOWLEDGE)
     ended = end_attempt(referral, offered, AttemptState.ACKNOWLEDGED, at, via=via)
     event = HandoffAcknowledged(
-        case_id=referral.case_id,
-        referral_id=referral.id,
+        **referral.event_keys,
         attempt=attempt,
         organisation_id=organisation_id,
         via=via,
@@ -214,8 +209,7 @@ def decline(
     target(referral, Action.DECLINE)
     ended = end_attempt(referral, offered, AttemptState.DECLINED, at, decline_reason=reason)
     event = HandoffDeclined(
-        case_id=referral.case_id,
-        referral_id=referral.id,
+        **referral.event_keys,
         attempt=attempt,
         organisation_id=organisation_id,
         reason=reason,
@@ -234,8 +228,7 @@ def expire(referral: Referral, *, attempt: int, at: datetime, policy: HandoffPol
     target(referral, Action.EXPIRE)
     ended = end_attempt(referral, offered, AttemptState.EXPIRED, at)
     event = HandoffExpired(
-        case_id=referral.case_id,
-        referral_id=referral.id,
+        **referral.event_keys,
         attempt=attempt,
         organisation_id=offered.organisation_id,
         deadline_at=offered.deadline_at,

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from contracts.events import Candidate, Event, ReferralRequested
 from contracts.vocabulary import AgeBand, DeclineReason, Gender, IssueTag, LawfulBasis, Severity, Topic
@@ -61,6 +61,13 @@ class PendingReoffer:
     organisation_id: uuid.UUID
 
 
+class EventKeys(TypedDict):
+    """What every event about a referral carries first: its case (the message key) and the referral."""
+
+    case_id: uuid.UUID
+    referral_id: uuid.UUID
+
+
 @dataclass(frozen=True)
 class Referral:
     id: uuid.UUID
@@ -88,12 +95,15 @@ class Referral:
     def attempt_no(self, number: int) -> Attempt | None:
         return next((a for a in self.attempts if a.number == number), None)
 
+    @property
+    def event_keys(self) -> EventKeys:
+        return EventKeys(case_id=self.case_id, referral_id=self.id)
+
     def match_request(self) -> dict[str, Any]:
         """What every request for a match carries, the first one and an operator's alike: the ids and
         the codes the directory ranks on, never what the person said."""
         return {
-            "case_id": self.case_id,
-            "referral_id": self.id,
+            **self.event_keys,
             "topic": self.topic,
             "municipality_code": self.municipality_code,
             "severity": self.severity,

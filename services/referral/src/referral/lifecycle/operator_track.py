@@ -110,9 +110,7 @@ def handle_elsewhere(
 ) -> Change:
     """The operator records how the case was handled outside Tsunagu; the handoff ends."""
     state = target(referral, Action.HANDLE_ELSEWHERE)
-    event = ReferralHandledElsewhere(
-        case_id=referral.case_id, referral_id=referral.id, reason=reason, handled_at=at
-    )
+    event = ReferralHandledElsewhere(**referral.event_keys, reason=reason, handled_at=at)
     entry = Entry(Milestone.HANDLED_ELSEWHERE, at, actor, detail={"reason": reason.value})
     done = dataclasses.replace(referral, state=state, pending_reoffer=None, deadline_at=None)
     return Change(done, (entry,), (event,))

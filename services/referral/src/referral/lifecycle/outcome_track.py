@@ -53,8 +53,7 @@ def record_outcome(
     action, milestone = _STAGE_ACTION[stage]
     state = target(referral, action)
     event = HandoffOutcomeRecorded(
-        case_id=referral.case_id,
-        referral_id=referral.id,
+        **referral.event_keys,
         organisation_id=organisation_id,
         stage=stage,
         outcome=outcome,
@@ -77,9 +76,7 @@ def withdraw(referral: Referral, *, reason: WithdrawReason, actor: str, at: date
     withdrawn = referral
     if current is not None and current.state in OPEN_ATTEMPT:
         withdrawn = end_attempt(referral, current, AttemptState.WITHDRAWN, at)
-    event = ReferralWithdrawn(
-        case_id=referral.case_id, referral_id=referral.id, reason=reason.value, withdrawn_at=at
-    )
+    event = ReferralWithdrawn(**referral.event_keys, reason=reason.value, withdrawn_at=at)
     entry = Entry(Milestone.WITHDRAWN, at, actor, detail={"reason": reason.value})
     return Change(dataclasses.replace(withdrawn, state=state, deadline_at=None), (entry,), (event,))
 
