@@ -24,24 +24,16 @@ from notify.alerts.domain import AlertState, AttemptMoved, Offer, StepRecorded
 
 
 def offer_of(event: HandoffOffered) -> Offer:
-    """The offer as the alerts see it: where and how to alert, and the case's codes."""
+    """The offer as the alerts see it: the event's codes, and where and how to alert the
+    organisation (its own channels)."""
     organisation = event.organisation
-    return Offer(
-        case_id=event.case_id,
-        referral_id=event.referral_id,
-        attempt=event.attempt,
+    return build.from_attributes(
+        Offer,
+        event,
         organisation_id=organisation.organisation_id,
         webhook_url=organisation.webhook_url,
         email=organisation.email,
         channels=organisation.channels,
-        topic=event.topic,
-        municipality_code=event.municipality_code,
-        severity=event.severity,
-        need_tags=event.need_tags,
-        age_band=event.age_band,
-        language=event.language,
-        offered_at=event.offered_at,
-        deadline_at=event.deadline_at,
     )
 
 
