@@ -4,10 +4,9 @@ Handlers take the service's `Lifecycle` (deadlines, attempts, clock) as a fourth
 `bind` gives the consumer the three-argument handlers it calls.
 """
 
-import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 import asyncpg
 
@@ -22,6 +21,7 @@ from contracts.events import (
     ReofferMatched,
     ReofferUnmatched,
 )
+from eventkit.build import from_attributes
 from eventkit.consumer import Handler, Message, PermanentFailure
 from referral.lifecycle import service
 from referral.lifecycle.domain import CaseNeeds
@@ -29,12 +29,7 @@ from referral.lifecycle.facts import CaseRecorded, DeliveryFailed, Fact, Matched
 from referral.lifecycle.operator_track import ReofferAccepted, ReofferRefused
 from referral.lifecycle.service import Lifecycle
 
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
 log = logging.getLogger(__name__)
-
-F = TypeVar("F", bound="DataclassInstance")
 
 LifecycleHandler = Callable[[asyncpg.Connection, Any, Message, Lifecycle], Awaitable[None]]
 
@@ -44,15 +39,9 @@ def _actor(event: Event) -> str:
     return type(event).SOURCE.rstrip("/").rsplit("/", 1)[-1]
 
 
-def by_name(fact: type[F], event: Event, **given: Any) -> F:
-    """The fact with the fields the event carries under the same names, and those `given`."""
-    named = (field.name for field in dataclasses.fields(fact) if field.name not in given)
-    return fact(**{name: getattr(event, name) for name in named}, **given)
-
-
 def case_recorded(event: ConsultationRecorded) -> CaseRecorded:
     """The consultation as the lifecycle sees it: codes only, nothing the person said."""
-    return by_name(CaseRecorded, event, needs=by_name(CaseNeeds, event))
+    return from_attributes(CaseRecorded, event, needs=from_attributes(CaseNeeds, event))
 
 
 async def on_consultation_recorded(
@@ -112,17 +101,17 @@ def fact_of(event: ReportedFact) -> Fact:
                 at=event.matched_at,
             )
         case ReferralUnmatched():
-            return by_name(Unmatched, event, at=event.unmatched_at)
+            return from_attributes(Unmatched, event, at=event.unmatched_at)
         case HandoffNotified():
-            return by_name(Notified, event, at=event.notified_at)
+            return from_attributes(Notified, event, at=event.notified_at)
         case HandoffDeliveryFailed():
-            return by_name(DeliveryFailed, event, at=event.failed_at)
+            return from_attributes(DeliveryFailed, event, at=event.failed_at)
         case ReofferMatched():
             return ReofferAccepted(
                 request_id=event.request_id, candidate=event.organisation, at=event.matched_at
             )
         case ReofferUnmatched():
-            return by_name(ReofferRefused, event, at=event.unmatched_at)
+            return from_attributes(ReofferRefused, event, at=event.unmatched_at)
 
 
 async def on_reported_fact(
