@@ -5,7 +5,7 @@ service refuses to this user, the screen refuses too.
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -46,6 +46,19 @@ class Unreachable(BackendError):
 
 class Unreadable(BackendError):
     """The service answered in a shape web cannot read (its OpenAPI and web.api disagree)."""
+
+
+async def refusal(call: Awaitable[object], *statuses: int) -> BackendError | None:
+    """None once the call is done; the service's error if it refused with one of `statuses`, for the
+    screen to show (a 409 of a case that moved on, a 422 of a value it would not take). Any other
+    error is raised."""
+    try:
+        await call
+    except BackendError as error:
+        if error.status not in statuses:
+            raise
+        return error
+    return None
 
 
 def _route_missing(response: httpx.Response, body: Any) -> bool:

@@ -29,7 +29,7 @@ from eventkit.auth import Role, mint_token
 from web import service
 from web.api import intake
 from web.api.intake import Chat
-from web.backends import BackendError, Backends
+from web.backends import BackendError, Backends, refusal
 from web.config import Settings
 from web.deps import SESSION_COOKIE, Checked, CounsellorPage, Page
 from web.i18n import LANGUAGE_COOKIE, Translator, pick_language
@@ -267,11 +267,7 @@ async def person_socket(websocket: WebSocket) -> None:
 
 @router.post("/console/chats/{chat_id}/take")
 async def take_chat(ctx: CounsellorPage, _: Checked, chat_id: uuid.UUID) -> Response:
-    try:
-        await ctx.call("intake", "POST", f"/v1/chats/{chat_id}/take")
-    except BackendError as error:
-        if error.status != 409:
-            raise
+    if await refusal(ctx.call("intake", "POST", f"/v1/chats/{chat_id}/take"), 409):
         return RedirectResponse("/console?taken=1", status_code=303)  # another counsellor was quicker
     return RedirectResponse(f"/console/chats/{chat_id}", status_code=303)
 

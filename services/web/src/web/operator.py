@@ -138,7 +138,6 @@ async def dashboard(ctx: OperatorPage, request: Request) -> Response:
         dashboard_html=_dashboard_html(ctx, figures),
         alerts=alerts,
         prometheus_url=ctx.settings.prometheus_url,
-        js_messages=ctx.t.prefixed("js."),
     )
 
 

@@ -19,7 +19,7 @@ from web.api.directory import Schedule, ServiceRecord
 from web.api.intake import Disclosure
 from web.api.notify import Alert
 from web.api.referral import Attempt, Referral
-from web.backends import BackendError, NotYetAvailable
+from web.backends import BackendError, NotYetAvailable, refusal
 from web.deps import Checked, Ctx, PartnerPage
 from web.timeline import announcement
 
@@ -55,9 +55,7 @@ def _inbox_html(ctx: Ctx, inbox: dict[str, Any]) -> str:
 @router.get("")
 async def inbox_page(ctx: PartnerPage) -> Response:
     inbox = await _inbox(ctx)
-    return await ctx.render(
-        "portal/inbox.html", inbox_html=_inbox_html(ctx, inbox), js_messages=ctx.t.prefixed("js.")
-    )
+    return await ctx.render("portal/inbox.html", inbox_html=_inbox_html(ctx, inbox))
 
 
 @router.get("/inbox/stream")
@@ -148,7 +146,6 @@ async def _render_handoff(
         disclosure=disclosure,
         findings=findings,
         protective=protective,
-        js_messages=ctx.t.prefixed("js."),
     )
 
 
@@ -163,12 +160,8 @@ def _back(referral_id: uuid.UUID, done: str) -> Response:
 
 async def _act(ctx: Ctx, referral_id: uuid.UUID, path: str, body: dict[str, Any], done: str) -> Response:
     """A partner's action; a refusal with a reason (reassigned, illegal transition) is shown."""
-    try:
-        await ctx.call("referral", "POST", path, json=body)
-    except BackendError as error:
-        if error.status not in (409, 422):
-            raise
-        return await _render_handoff(ctx, await _handoff(ctx, referral_id), problem=error.code)
+    if refused := await refusal(ctx.call("referral", "POST", path, json=body), 409, 422):
+        return await _render_handoff(ctx, await _handoff(ctx, referral_id), problem=refused.code)
     return _back(referral_id, done)
 
 
@@ -285,12 +278,8 @@ async def update_service(ctx: PartnerPage, _: Checked, request: Request) -> Resp
         status=main.status,
         schedules=schedules,
     )
-    try:
-        await ctx.call("directory", "PUT", f"/v1/services/{org}", json=body)
-    except BackendError as error:
-        if error.status != 422:
-            raise
-        return RedirectResponse(f"/portal/organisation?problem={error.code}", status_code=303)
+    if refused := await refusal(ctx.call("directory", "PUT", f"/v1/services/{org}", json=body), 422):
+        return RedirectResponse(f"/portal/organisation?problem={refused.code}", status_code=303)
     return RedirectResponse("/portal/organisation?done=service", status_code=303)
 
 

@@ -24,7 +24,7 @@ from web import live
 from web.api import directory, referral
 from web.api.directory import Organisation, OrganisationPage
 from web.api.referral import Referral
-from web.backends import BackendError
+from web.backends import BackendError, refusal
 from web.deps import Checked, Ctx, OperatorPage
 from web.directory_form import CAPABILITIES, DAYS, ORG_TYPES
 from web.timeline import Timelines, names_of, organisation_names, timeline_html
@@ -209,17 +209,10 @@ async def offer(
     referral_id: uuid.UUID,
     organisation_id: Annotated[uuid.UUID, Form()],
 ) -> Response:
-    try:
-        await ctx.call(
-            "referral",
-            "POST",
-            f"/v1/referrals/{referral_id}/reoffer",
-            json={"organisation_id": str(organisation_id)},
-        )
-    except BackendError as error:
-        if error.status != 409:
-            raise
-        problem = "already_offered" if error.code == "already_offered" else "not_allowed"
+    path = f"/v1/referrals/{referral_id}/reoffer"
+    body = {"organisation_id": str(organisation_id)}
+    if refused := await refusal(ctx.call("referral", "POST", path, json=body), 409):
+        problem = "already_offered" if refused.code == "already_offered" else "not_allowed"
         return RedirectResponse(f"/ops/referrals/{referral_id}?problem={problem}", status_code=303)
     log.info("referral %s: an operator chose organisation %s", referral_id, organisation_id)
     return RedirectResponse(f"/ops/referrals/{referral_id}?done=reoffer_requested", status_code=303)
@@ -240,10 +233,7 @@ async def handled_elsewhere(
     body: dict[str, Any] = {"reason": reason}
     if note.strip():
         body["note"] = note.strip()
-    try:
-        await ctx.call("referral", "POST", f"/v1/referrals/{referral_id}/handled-elsewhere", json=body)
-    except BackendError as error:
-        if error.status != 409:
-            raise
+    path = f"/v1/referrals/{referral_id}/handled-elsewhere"
+    if await refusal(ctx.call("referral", "POST", path, json=body), 409):
         return RedirectResponse(f"/ops/referrals/{referral_id}?problem=not_allowed", status_code=303)
     return RedirectResponse(f"/ops/referrals/{referral_id}?done=handled_elsewhere", status_code=303)
