@@ -73,14 +73,7 @@ def no_handoff_note(handoff: Handoff | None) -> NoHandoffNote | None:
 
 def colleague_view(found: ReferralSummary) -> ConsultationSummary:
     """What the case page shows of a colleague's case: referral's codes, no personal data."""
-    return ConsultationSummary(
-        case_id=found.case_id,
-        recorded_at=found.created_at,
-        severity=found.severity,
-        topic=found.topic,
-        municipality_code=found.municipality_code,
-        lawful_basis=found.lawful_basis,
-    )
+    return ConsultationSummary.model_validate({**found.model_dump(), "recorded_at": found.created_at})
 
 
 # Facts the services report themselves; the timeline says what each did, not its name.
