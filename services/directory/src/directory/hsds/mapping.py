@@ -53,13 +53,9 @@ from directory.register.domain import (
 
 
 def term_out(term: taxonomy.Term) -> TaxonomyTermOut:
-    return TaxonomyTermOut(
-        id=term.id,
-        code=term.code,
-        name=term.name,
-        description=term.description,
-        taxonomy=term.taxonomy.name,
-        taxonomy_id=term.taxonomy.id,
+    """The term's own fields, and its taxonomy's name and id."""
+    return TaxonomyTermOut.model_validate(
+        vars(term) | {"taxonomy": term.taxonomy.name, "taxonomy_id": term.taxonomy.id}
     )
 
 
@@ -171,17 +167,15 @@ def verification_from_hsds(org: OrganizationIO, *, importer: str) -> Verificatio
 
 
 def _metadata(changes: list[Change]) -> list[MetadataOut]:
+    """HSDS metadata: each change's own fields by name, its action and time as `last_action_*`."""
     return [
-        MetadataOut(
-            id=child_id(c.resource_id, "metadata", f"{i}"),
-            resource_id=c.resource_id,
-            resource_type=c.resource_type,
-            last_action_date=c.at,
-            last_action_type=c.action,
-            field_name=c.field_name,
-            previous_value=c.previous_value,
-            replacement_value=c.replacement_value,
-            updated_by=c.updated_by,
+        MetadataOut.model_validate(
+            vars(c)
+            | {
+                "id": child_id(c.resource_id, "metadata", f"{i}"),
+                "last_action_date": c.at,
+                "last_action_type": c.action,
+            }
         )
         for i, c in enumerate(changes)
     ]
@@ -266,16 +260,15 @@ def location_to_hsds(location: Location) -> LocationIO:
                 postal_code=location.postal_code,
             )
         )
-    return LocationIO(
-        id=location.id,
-        location_type=location.location_type,
-        organization_id=location.organisation_id,
-        name=location.name,
-        latitude=location.latitude,
-        longitude=location.longitude,
-        external_identifier=location.municipality_code,
-        external_identifier_type=LG_CODE if location.municipality_code else None,
-        addresses=addresses,
+    # The office's own fields by name (id, type, name, point); HSDS's names for the others.
+    return LocationIO.model_validate(
+        vars(location)
+        | {
+            "organization_id": location.organisation_id,
+            "external_identifier": location.municipality_code,
+            "external_identifier_type": LG_CODE if location.municipality_code else None,
+            "addresses": addresses,
+        }
     )
 
 

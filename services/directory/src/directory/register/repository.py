@@ -23,6 +23,7 @@ from directory.register.rows import (
     as_organisation,
     as_organisation_audit,
     as_service,
+    as_service_audit,
     organisation_values,
     service_values,
 )
@@ -65,14 +66,17 @@ async def update_organisation(
 async def get_organisation(
     conn: asyncpg.Connection, *, organisation_id: uuid.UUID, for_update: bool = False
 ) -> tuple[Organisation, Audit] | None:
+    columns = f"{ORGANISATION_COLUMNS}, {ORGANISATION_AUDIT}"
+    row = await _by_id(conn, "organisations o", columns, organisation_id, for_update=for_update)
+    return (as_organisation(row), as_organisation_audit(row)) if row else None
+
+
+async def _by_id(
+    conn: asyncpg.Connection, table: str, columns: str, row_id: uuid.UUID, *, for_update: bool = False
+) -> asyncpg.Record | None:
+    """The `columns` of the `table` row with that id, locked for the transaction when asked."""
     lock = " FOR UPDATE" if for_update else ""
-    row = await conn.fetchrow(
-        f"SELECT {ORGANISATION_COLUMNS}, {ORGANISATION_AUDIT} FROM organisations o WHERE o.id = $1{lock}",
-        organisation_id,
-    )
-    if row is None:
-        return None
-    return as_organisation(row), as_organisation_audit(row)
+    return await conn.fetchrow(f"SELECT {columns} FROM {table} WHERE id = $1{lock}", row_id)
 
 
 async def all_organisation_ids(conn: asyncpg.Connection) -> list[uuid.UUID]:
@@ -133,15 +137,9 @@ async def upsert_service(conn: asyncpg.Connection, *, service: Service, updated_
 async def get_service(
     conn: asyncpg.Connection, *, service_id: uuid.UUID, for_update: bool = False
 ) -> tuple[Service, Audit] | None:
-    lock = " FOR UPDATE" if for_update else ""
-    row = await conn.fetchrow(
-        f"SELECT {SERVICE_COLUMNS}, {SERVICE_AUDIT} FROM services s WHERE s.id = $1{lock}", service_id
-    )
-    if row is None:
-        return None
-    return as_service(row), Audit(
-        row["service_created_at"], row["service_updated_at"], row["service_updated_by"]
-    )
+    columns = f"{SERVICE_COLUMNS}, {SERVICE_AUDIT}"
+    row = await _by_id(conn, "services s", columns, service_id, for_update=for_update)
+    return (as_service(row), as_service_audit(row)) if row else None
 
 
 async def services_of(conn: asyncpg.Connection, *, organisation_ids: Sequence[uuid.UUID]) -> list[Service]:
@@ -231,7 +229,7 @@ async def upsert_location(conn: asyncpg.Connection, *, location: Location, updat
 
 
 async def get_location(conn: asyncpg.Connection, *, location_id: uuid.UUID) -> Location | None:
-    row = await conn.fetchrow(f"SELECT {LOCATION_COLUMNS} FROM locations l WHERE l.id = $1", location_id)
+    row = await _by_id(conn, "locations l", LOCATION_COLUMNS, location_id)
     return as_location(row) if row else None
 
 

@@ -88,6 +88,10 @@ SERVICE_AUDIT = """s.created_at AS service_created_at, s.updated_at AS service_u
     s.updated_by AS service_updated_by"""
 
 
+def as_service_audit(row: asyncpg.Record) -> Audit:
+    return Audit(row["service_created_at"], row["service_updated_at"], row["service_updated_by"])
+
+
 def as_service(row: asyncpg.Record) -> Service:
     capacity = None
     if row["capacity_available"] is not None:
