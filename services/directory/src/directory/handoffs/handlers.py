@@ -41,13 +41,7 @@ async def on_handoff_expired(conn: asyncpg.Connection, event: HandoffExpired, me
 async def on_outcome_recorded(
     conn: asyncpg.Connection, event: HandoffOutcomeRecorded, message: Message
 ) -> None:
-    await service.outcome_recorded(
-        conn,
-        referral_id=event.referral_id,
-        organisation_id=event.organisation_id,
-        stage=event.stage,
-        at=event.recorded_at,
-    )
+    await service.outcome_recorded(conn, event)
 
 
 async def on_referral_withdrawn(conn: asyncpg.Connection, event: ReferralWithdrawn, message: Message) -> None:

@@ -9,7 +9,8 @@ from datetime import datetime
 
 import asyncpg
 
-from contracts.vocabulary import DeclineReason, OutcomeStage
+from contracts.events import HandoffOutcomeRecorded
+from contracts.vocabulary import DeclineReason
 from directory.handoffs import repository
 from directory.handoffs.domain import (
     Answer,
@@ -120,16 +121,14 @@ async def _release(
         await _adjust(conn, service_id=service_id, delta=+1, at=at, why="handoff_closed")
 
 
-async def outcome_recorded(
-    conn: asyncpg.Connection,
-    *,
-    referral_id: uuid.UUID,
-    organisation_id: uuid.UUID,
-    stage: OutcomeStage,
-    at: datetime,
-) -> None:
-    if gives_place_back(stage):
-        await _release(conn, referral_id=referral_id, organisation_id=organisation_id, at=at)
+async def outcome_recorded(conn: asyncpg.Connection, outcome: HandoffOutcomeRecorded) -> None:
+    if gives_place_back(outcome.stage):
+        await _release(
+            conn,
+            referral_id=outcome.referral_id,
+            organisation_id=outcome.organisation_id,
+            at=outcome.recorded_at,
+        )
 
 
 async def referral_withdrawn(conn: asyncpg.Connection, *, referral_id: uuid.UUID, at: datetime) -> None:
