@@ -7,14 +7,19 @@ eventkit knows only the URLs it hands over.
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import pytest
+
+if TYPE_CHECKING:
+    from contracts.events import Event
+    from eventkit.consumer import Handler
+    from eventkit.envelope import Envelope
 
 
 @dataclass(frozen=True)
@@ -147,3 +152,25 @@ def bearer(private_key: str, role: str, organisation_id: uuid.UUID | str | None 
     organisation = str(organisation_id) if organisation_id else None
     token = mint_token(private_key, role=role, subject=f"{role}-1", organisation_id=organisation)
     return {"Authorization": f"Bearer {token}"}
+
+
+async def consume(
+    pool: asyncpg.Pool,
+    handlers: Mapping[type["Event"], "Handler"],
+    event: "Event",
+    envelope: "Envelope | None" = None,
+) -> None:
+    """What EventConsumer does around a handler, minus the broker: one transaction, one call (a new
+    envelope unless the test gives one, to replay the same delivery)."""
+    from eventkit.consumer import Message
+    from eventkit.envelope import new_envelope
+
+    message = Message(envelope or new_envelope(event), event.TOPIC, 0, 0)
+    async with pool.acquire() as conn, conn.transaction():
+        await handlers[type(event)](conn, event, message)
+
+
+async def outbox_rows(pool: asyncpg.Pool) -> list[dict[str, Any]]:
+    """The events a test's handlers staged for publishing, oldest first, with their topic and key."""
+    rows = await pool.fetch("SELECT topic, message_key, event_type, payload FROM outbox ORDER BY seq")
+    return [dict(row) for row in rows]
