@@ -8,7 +8,6 @@ import asyncpg
 import pytest
 
 from contracts.events import (
-    Event,
     HandoffAcknowledged,
     HandoffDeclined,
     HandoffExpired,
@@ -27,7 +26,8 @@ from directory.matching import repository as matching
 from directory.register import repository
 from directory.register.domain import Capability, Capacity, OrgType
 from eventkit.consumer import Message
-from eventkit.envelope import Envelope, new_envelope
+from eventkit.envelope import new_envelope
+from eventkit.testing import consume, outbox_rows
 
 pytestmark = pytest.mark.integration
 
@@ -55,18 +55,6 @@ def request(
     )
 
 
-async def deliver(pool: asyncpg.Pool, event: Event, envelope: Envelope | None = None) -> None:
-    """What EventConsumer does around a handler, minus the broker: one transaction, one call."""
-    message = Message(envelope or new_envelope(event), event.TOPIC, 0, 0)
-    async with pool.acquire() as conn, conn.transaction():
-        await HANDLERS[type(event)](conn, event, message)
-
-
-async def outbox_rows(pool: asyncpg.Pool) -> list[dict[str, Any]]:
-    rows = await pool.fetch("SELECT topic, message_key, event_type, payload FROM outbox ORDER BY seq")
-    return [dict(row) for row in rows]
-
-
 async def test_a_local_match_writes_one_match_row_and_one_matched_event_with_the_candidates(
     pool: asyncpg.Pool, registrar: Any
 ) -> None:
@@ -74,7 +62,7 @@ async def test_a_local_match_writes_one_match_row_and_one_matched_event_with_the
     national, _ = await registrar("national", ("JP",))
     event = request()
 
-    await deliver(pool, event)
+    await consume(pool, HANDLERS, event)
 
     async with pool.acquire() as conn:
         stored = await matching.get_match(conn, referral_id=event.referral_id)
@@ -109,7 +97,7 @@ async def test_a_ward_is_matched_to_its_designated_city_through_the_geography(
     city, _ = await registrar("大阪市", (OSAKA,))
     event = request(KITA_OSAKA)
 
-    await deliver(pool, event)
+    await consume(pool, HANDLERS, event)
 
     (row,) = await outbox_rows(pool)
     assert row["payload"]["organisation"]["organisation_id"] == str(city.id)
@@ -123,7 +111,7 @@ async def test_no_local_match_falls_back_to_national_and_alerts_operators_in_the
     await registrar("osaka", ("27",))
     event = request()
 
-    await deliver(pool, event)
+    await consume(pool, HANDLERS, event)
 
     matched, alert = await outbox_rows(pool)
     assert matched["event_type"] == "referral.matched.v1" and matched["payload"]["fallback"] is True
@@ -142,7 +130,7 @@ async def test_a_referral_nobody_can_take_is_unmatched_and_alerts_operators(
     await registrar("office", (SHINJUKU,), schedules=(weekly(["SA"], "10:00", "12:00"),))
     event = request()
 
-    await deliver(pool, event)
+    await consume(pool, HANDLERS, event)
 
     unmatched, alert = await outbox_rows(pool)
     assert unmatched["event_type"] == "referral.unmatched.v1"
@@ -160,9 +148,9 @@ async def test_a_redelivered_request_is_answered_only_once(pool: asyncpg.Pool, r
     event = request()
     envelope = new_envelope(event)
 
-    await deliver(pool, event, envelope)
-    await deliver(pool, event, envelope)
-    await deliver(pool, event)  # the same request under a new event id
+    await consume(pool, HANDLERS, event, envelope)
+    await consume(pool, HANDLERS, event, envelope)
+    await consume(pool, HANDLERS, event)  # the same request under a new event id
 
     assert await pool.fetchval("SELECT count(*) FROM matches") == 1
     assert [r["event_type"] for r in await outbox_rows(pool)] == [
@@ -199,7 +187,7 @@ async def _matched_with_capacity(
             updated_by="partner",
         )
     event = request()
-    await deliver(pool, event)
+    await consume(pool, HANDLERS, event)
     return partner, event
 
 
@@ -242,10 +230,10 @@ async def test_an_accepted_handoff_takes_a_place_once_and_closing_it_gives_the_p
     partner, event = await _matched_with_capacity(pool, registrar)
     ack = acknowledged(event, partner.id)
 
-    await deliver(pool, offered(event, partner.id))
-    await deliver(pool, ack)
-    await deliver(pool, ack)  # the same event again
-    await deliver(pool, acknowledged(event, partner.id))  # the same fact under a new event id
+    await consume(pool, HANDLERS, offered(event, partner.id))
+    await consume(pool, HANDLERS, ack)
+    await consume(pool, HANDLERS, ack)  # the same event again
+    await consume(pool, HANDLERS, acknowledged(event, partner.id))  # the same fact under a new event id
     assert await _available(pool, partner.id) == 1
 
     closed = HandoffOutcomeRecorded(
@@ -255,8 +243,8 @@ async def test_an_accepted_handoff_takes_a_place_once_and_closing_it_gives_the_p
         stage=OutcomeStage.CLOSED,
         recorded_at=WEDNESDAY_11 + timedelta(days=2),
     )
-    await deliver(pool, closed)
-    await deliver(pool, closed)
+    await consume(pool, HANDLERS, closed)
+    await consume(pool, HANDLERS, closed)
     assert await _available(pool, partner.id) == 2
     # The automatic changes are in the metadata, and are not fresh reports.
     changes = await pool.fetch(
@@ -273,10 +261,11 @@ async def test_an_accepted_handoff_takes_a_place_once_and_closing_it_gives_the_p
 
 async def test_a_withdrawn_referral_gives_back_the_place_it_held(pool: asyncpg.Pool, registrar: Any) -> None:
     partner, event = await _matched_with_capacity(pool, registrar)
-    await deliver(pool, acknowledged(event, partner.id))
+    await consume(pool, HANDLERS, acknowledged(event, partner.id))
 
-    await deliver(
+    await consume(
         pool,
+        HANDLERS,
         ReferralWithdrawn(
             case_id=event.case_id,
             referral_id=event.referral_id,
@@ -293,8 +282,9 @@ async def test_a_decline_for_no_capacity_is_a_report_that_the_service_is_full(
 ) -> None:
     partner, event = await _matched_with_capacity(pool, registrar, available=3)
 
-    await deliver(
+    await consume(
         pool,
+        HANDLERS,
         HandoffDeclined(
             case_id=event.case_id,
             referral_id=event.referral_id,
@@ -307,7 +297,7 @@ async def test_a_decline_for_no_capacity_is_a_report_that_the_service_is_full(
 
     assert await _available(pool, partner.id) == 0
     # The next serious referral there no longer reaches it, and says why.
-    await deliver(pool, request())
+    await consume(pool, HANDLERS, request())
     last = (await outbox_rows(pool))[-2:]
     assert last[0]["event_type"] == "referral.unmatched.v1"
     assert "no_capacity:1" in last[0]["payload"]["reasons"]
@@ -317,10 +307,10 @@ async def test_acknowledgements_and_expiries_shape_the_organisations_record(
     pool: asyncpg.Pool, registrar: Any
 ) -> None:
     partner, event = await _matched_with_capacity(pool, registrar)
-    await deliver(pool, offered(event, partner.id, attempt=1))
-    await deliver(pool, acknowledged(event, partner.id, attempt=1))
+    await consume(pool, HANDLERS, offered(event, partner.id, attempt=1))
+    await consume(pool, HANDLERS, acknowledged(event, partner.id, attempt=1))
     for attempt in (2, 3):
-        await deliver(pool, offered(event, partner.id, attempt=attempt))
+        await consume(pool, HANDLERS, offered(event, partner.id, attempt=attempt))
         expiry = HandoffExpired(
             case_id=event.case_id,
             referral_id=event.referral_id,
@@ -329,8 +319,8 @@ async def test_acknowledgements_and_expiries_shape_the_organisations_record(
             deadline_at=WEDNESDAY_11,
             expired_at=WEDNESDAY_11 + timedelta(hours=1),
         )
-        await deliver(pool, expiry)
-        await deliver(pool, expiry)  # counted once
+        await consume(pool, HANDLERS, expiry)
+        await consume(pool, HANDLERS, expiry)  # counted once
 
     async with pool.acquire() as conn:
         record = await handoffs.get_performance(conn, organisation_id=partner.id)
@@ -353,8 +343,7 @@ async def test_an_office_with_an_org_type_of_public_body_is_closed_on_a_holiday_
     )  # みどりの日 11:00
     event = request()
 
-    async with pool.acquire() as conn, conn.transaction():
-        await holiday[ReferralRequested](conn, event, Message(new_envelope(event), event.TOPIC, 0, 0))
+    await consume(pool, holiday, event)
 
     unmatched, _ = await outbox_rows(pool)
     assert "closed:1" in unmatched["payload"]["reasons"]

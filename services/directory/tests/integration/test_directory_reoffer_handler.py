@@ -13,8 +13,7 @@ from contracts.hours import JST
 from directory.context import Context
 from directory.handlers import build_handlers
 from directory.register import repository
-from eventkit.consumer import Message
-from eventkit.envelope import new_envelope
+from eventkit.testing import consume, outbox_rows
 
 from ..builders import reoffer_request
 
@@ -30,10 +29,9 @@ def choice(organisation_id: uuid.UUID) -> ReofferRequested:
 
 
 async def answer(pool: asyncpg.Pool, event: ReofferRequested) -> dict[str, Any]:
-    async with pool.acquire() as conn, conn.transaction():
-        await HANDLERS[ReofferRequested](conn, event, Message(new_envelope(event), event.TOPIC, 0, 0))
-    [row] = await pool.fetch("SELECT topic, message_key, event_type, payload FROM outbox ORDER BY seq")
-    return dict(row)
+    await consume(pool, HANDLERS, event)
+    [row] = await outbox_rows(pool)
+    return row
 
 
 async def test_an_organisation_in_another_area_is_confirmed_with_its_channels_and_phone_kept(
