@@ -24,14 +24,11 @@ from contracts.events import (
     OfferedOrganisation,
     ReferralEscalated,
 )
-from contracts.topics import REFERRALS
 from eventkit.auth import generate_signing_keypair
 from eventkit.clock import MovableClock
-from eventkit.consumer import Message
 from eventkit.crypto import Keyring, generate_keyring_entry
-from eventkit.envelope import new_envelope
 from eventkit.links import LinkVerifier
-from eventkit.testing import service_database_fixtures
+from eventkit.testing import consume, outbox_rows, service_database_fixtures
 from notify.alerts.handlers import HANDLERS
 from notify.deliveries import repository
 from notify.deliveries.domain import Delivery, RetryPolicy
@@ -188,11 +185,9 @@ def a_match(
 
 async def handle(pool: asyncpg.Pool, event: Event) -> None:
     """Run the handler the way the consumer does: one transaction, inside the case's trace."""
-    message = Message(new_envelope(event), REFERRALS.name, 0, 0)
     token = otel_context.attach(propagate.extract({"traceparent": TRACEPARENT}))
     try:
-        async with pool.acquire() as conn, conn.transaction():
-            await HANDLERS[type(event)](conn, event, message)
+        await consume(pool, HANDLERS, event)
     finally:
         otel_context.detach(token)
 
@@ -231,11 +226,6 @@ async def delivery(pool: asyncpg.Pool, event: HandoffOffered, channel: str = "we
         found = await repository.get_delivery(conn, delivery_id=delivery_id_of(event, channel))
     assert found is not None
     return found
-
-
-async def outbox_rows(pool: asyncpg.Pool) -> list[dict[str, Any]]:
-    rows = await pool.fetch("SELECT event_type, topic, message_key, payload FROM outbox ORDER BY seq")
-    return [dict(row) for row in rows]
 
 
 # ---- the handler -----------------------------------------------------------------------------

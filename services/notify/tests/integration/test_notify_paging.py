@@ -19,13 +19,10 @@ from contracts.events import (
     OperatorAlertRaised,
     ReferralHandledElsewhere,
 )
-from contracts.topics import OPS_ALERTS
 from contracts.vocabulary import AlertKind, HandledElsewhereReason, Severity
 from eventkit.auth import generate_signing_keypair
 from eventkit.clock import MovableClock
-from eventkit.consumer import Message
-from eventkit.envelope import new_envelope
-from eventkit.testing import bearer, service_database_fixtures
+from eventkit.testing import bearer, consume, service_database_fixtures
 from notify.handlers import build_handlers
 from notify.paging import repository, service
 from notify.paging.domain import PageState, PagingPolicy
@@ -121,10 +118,9 @@ def an_alert(
 
 
 async def handle(pool: asyncpg.Pool, event: Event, clock: MovableClock) -> None:
-    """As the consumer does: one transaction per event, the table main.py builds."""
+    """The table main.py builds, run as the consumer runs it."""
     handlers = build_handlers(POLICY, service.Pager(webhook=True, dashboard_url=DASHBOARD), clock)
-    async with pool.acquire() as conn, conn.transaction():
-        await handlers[type(event)](conn, event, Message(new_envelope(event), OPS_ALERTS.name, 0, 0))
+    await consume(pool, handlers, event)
 
 
 async def pages(pool: asyncpg.Pool) -> list[Any]:
