@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from contracts.vocabulary import AgeBand, IssueTag, OutcomeStage, Severity, Topic
+from eventkit.build import from_attributes
 from notify.deliveries.domain import Channel, NewDelivery, channel_delivery_id, delivery_key
 from notify.webhook import WEBHOOK_TYPE, in_japan_time, municipality_name
 
@@ -167,22 +168,17 @@ def alert_for_offer(offer: Offer, *, trace_headers: Mapping[str, str]) -> NewAle
         )
         for channel in channels
     )
-    return NewAlert(
+    # The offer's ids, place, language and times by name; its codes as the stored strings.
+    return from_attributes(
+        NewAlert,
+        offer,
         id=uuid.uuid4(),
         alert_key=key,
-        referral_id=offer.referral_id,
-        case_id=offer.case_id,
-        organisation_id=offer.organisation_id,
-        attempt=offer.attempt,
         topic=offer.topic.value,
-        municipality_code=offer.municipality_code,
         severity=offer.severity.value,
         need_tags=tuple(tag.value for tag in offer.need_tags),
         age_band=offer.age_band.value,
-        language=offer.language,
         channels=channels,
-        offered_at=offer.offered_at,
-        deadline_at=offer.deadline_at,
         deliveries=deliveries,
     )
 
