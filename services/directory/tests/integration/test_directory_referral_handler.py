@@ -18,7 +18,7 @@ from contracts.events import (
     ReferralWithdrawn,
 )
 from contracts.hours import JST, weekly
-from contracts.vocabulary import AgeBand, DeclineReason, Gender, LawfulBasis, OutcomeStage, Severity, Topic
+from contracts.vocabulary import DeclineReason, LawfulBasis, OutcomeStage, Severity, Topic
 from directory.context import Context
 from directory.handlers import build_handlers
 from directory.handoffs import repository as handoffs
@@ -28,6 +28,8 @@ from directory.register.domain import Capability, Capacity, OrgType
 from eventkit.consumer import Message
 from eventkit.envelope import new_envelope
 from eventkit.testing import consume, outbox_rows
+
+from ..builders import PLAIN_NEEDS
 
 pytestmark = pytest.mark.integration
 
@@ -48,10 +50,7 @@ def request(
         severity=fields.pop("severity", Severity.S3),
         lawful_basis=LawfulBasis.CONSENT,
         requested_at=WEDNESDAY_11,
-        **(
-            {"need_tags": (), "age_band": AgeBand.UNKNOWN, "gender": Gender.UNKNOWN, "language": "ja"}
-            | fields
-        ),
+        **(PLAIN_NEEDS | fields),
     )
 
 
