@@ -10,8 +10,6 @@ import pytest
 from conftest import PartnerOrg, Receiver, System
 from support import PersonalData, consultation_body, wait_until
 
-pytestmark = pytest.mark.e2e
-
 SERVICE_NAMES = {"intake", "referral", "directory", "notify"}
 
 

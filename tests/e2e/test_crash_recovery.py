@@ -7,8 +7,6 @@ import pytest
 from conftest import Receiver, System
 from support import PersonalData, accept_all, assert_notified_exactly_once, case_stream
 
-pytestmark = pytest.mark.e2e
-
 TOTAL = 200
 
 

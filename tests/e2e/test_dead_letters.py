@@ -12,8 +12,6 @@ from contracts.topics import SUBSCRIPTIONS, dead_letter_topic
 from eventkit.dlt import read_dead_letters
 from eventkit.kafka import make_producer
 
-pytestmark = pytest.mark.e2e
-
 CONSUMED = sorted({(spec.name, group) for group, specs in SUBSCRIPTIONS.items() for spec in specs})
 
 

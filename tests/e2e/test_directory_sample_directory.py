@@ -1,9 +1,6 @@
 """The run command's sample directory is loaded, and the running directory matches against it."""
 
-import pytest
 from conftest import System
-
-pytestmark = pytest.mark.e2e
 
 
 def test_the_sample_directory_is_loaded_and_loading_it_again_changes_nothing(system: System) -> None:

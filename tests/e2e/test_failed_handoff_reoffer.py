@@ -10,11 +10,8 @@ partner token), so the test does not wait out deadlines.
 from typing import Any
 
 import httpx
-import pytest
 from conftest import Receiver, System
 from support import PersonalData, consultation_body, fresh_municipality_code, wait_until
-
-pytestmark = pytest.mark.e2e
 
 
 def _referral(system: System, referral_id: str) -> dict[str, Any]:

@@ -10,11 +10,8 @@ import re
 from datetime import datetime, timedelta
 
 import httpx
-import pytest
 from conftest import PartnerOrg, Receipt, Receiver, System
 from support import PersonalData, consultation_body, fresh_municipality_code, wait_until
-
-pytestmark = pytest.mark.e2e
 
 JSON = {"Accept": "application/json"}
 

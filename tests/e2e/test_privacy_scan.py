@@ -20,8 +20,6 @@ from support import PersonalData, consultation_body, trace_services, wait_until
 
 from contracts.topics import ALL_TOPICS
 
-pytestmark = pytest.mark.e2e
-
 SERVICES = ("intake", "referral", "directory", "notify")
 
 

@@ -12,8 +12,6 @@ from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from conftest import Receiver, System
 from support import PersonalData, accept_all, assert_notified_exactly_once, case_stream, wait_until
 
-pytestmark = pytest.mark.e2e
-
 # The consumer services; web reads no topic.
 CONSUMERS = ("intake", "referral", "directory", "notify")
 TOTAL = 160

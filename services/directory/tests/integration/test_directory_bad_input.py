@@ -2,15 +2,12 @@
 
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 
 from directory.config import Settings
 from directory.main import create_app
 from eventkit.runtime import NO_LOOPS
 from eventkit.testing_probe import BadInputTests
-
-pytestmark = pytest.mark.integration
 
 
 class TestBadInput(BadInputTests):

@@ -18,8 +18,6 @@ from directory.register.domain import Capability, OrgType
 from eventkit.auth import generate_signing_keypair
 from eventkit.testing import bearer, repo_root
 
-pytestmark = pytest.mark.integration
-
 PRIVATE_KEY, PUBLIC_KEY = generate_signing_keypair()
 OPERATOR = bearer(PRIVATE_KEY, "operator")
 COUNSELLOR = bearer(PRIVATE_KEY, "counsellor")

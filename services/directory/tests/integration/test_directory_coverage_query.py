@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import pytest
 
 from contracts.hours import weekly
 from contracts.vocabulary import Gender, Topic
@@ -27,8 +26,6 @@ from directory.register.domain import (
     ServiceStatus,
 )
 from eventkit.db import migrate, service_migrations
-
-pytestmark = pytest.mark.integration
 
 SHINJUKU = "131041"
 KITA_OSAKA, OSAKA = "271276", "271004"

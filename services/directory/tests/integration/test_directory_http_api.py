@@ -13,8 +13,6 @@ from directory.hsds.taxonomy import NAMESPACE as TAXONOMY_NAMESPACE
 from eventkit.auth import generate_signing_keypair
 from eventkit.testing import Infra, bearer
 
-pytestmark = pytest.mark.integration
-
 SHINJUKU = "131041"
 CHIYODA = "131016"
 PRIVATE_KEY, PUBLIC_KEY = generate_signing_keypair()

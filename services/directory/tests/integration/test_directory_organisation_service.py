@@ -37,9 +37,6 @@ from eventkit.http import status_of
 
 from ..builders import needs_for
 
-pytestmark = pytest.mark.integration
-
-
 SHINJUKU = "131041"
 OPERATOR = Principal(subject="op-1", role=Role.OPERATOR)
 COUNSELLOR = Principal(subject="cn-1", role=Role.COUNSELLOR)

@@ -31,8 +31,6 @@ from eventkit.testing import consume, outbox_rows
 
 from ..builders import PLAIN_NEEDS
 
-pytestmark = pytest.mark.integration
-
 SHINJUKU = "131041"
 KITA_OSAKA, OSAKA = "271276", "271004"
 WEDNESDAY_11 = datetime(2026, 3, 4, 11, 0, tzinfo=JST)

@@ -21,8 +21,6 @@ from eventkit.auth import Principal, Role
 from eventkit.clock import MovableClock
 from eventkit.errors import NotFound
 
-pytestmark = pytest.mark.integration
-
 SHINJUKU = "131041"
 OSAKA_KITA = "271276"
 OPERATOR = Principal(subject="op-1", role=Role.OPERATOR)

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-import pytest
 
 from contracts.events import ReofferRequested
 from contracts.hours import JST
@@ -16,8 +15,6 @@ from directory.register import repository
 from eventkit.testing import consume, outbox_rows
 
 from ..builders import reoffer_request
-
-pytestmark = pytest.mark.integration
 
 SHINJUKU, NAHA = "131041", "472018"
 WEDNESDAY_11 = datetime(2026, 3, 4, 11, 0, tzinfo=JST)

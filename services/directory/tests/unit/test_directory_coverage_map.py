@@ -29,8 +29,6 @@ from directory.matching.domain import Listing, MatchPolicy, ReferralNeeds, requi
 from directory.matching.ranking import match
 from directory.register.domain import Capability, Organisation, OrgType, Service
 
-pytestmark = pytest.mark.unit
-
 SHINJUKU, SETAGAYA, KITA_OSAKA, OSAKA = "131041", "131121", "271276", "271004"
 WEDNESDAY_NOON = datetime(2027, 5, 12, 12, 0, tzinfo=JST)
 HOLIDAY_2AM = datetime(2027, 5, 3, 2, 0, tzinfo=JST)  # 憲法記念日, a Monday

@@ -7,8 +7,6 @@ import pytest
 from contracts.municipality import Kind, check_digit
 from directory.geography.repository import load
 
-pytestmark = pytest.mark.unit
-
 GEO = load()
 
 

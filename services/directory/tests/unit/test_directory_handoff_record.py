@@ -15,8 +15,6 @@ from directory.handoffs.domain import (
 from directory.matching.domain import Performance
 from directory.register.domain import Capacity
 
-pytestmark = pytest.mark.unit
-
 AT = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)
 
 

@@ -36,9 +36,6 @@ from directory.register.domain import (
 
 from ..builders import needs_for
 
-pytestmark = pytest.mark.unit
-
-
 SHINJUKU = "131041"  # 新宿区
 CHIYODA = "131016"  # 千代田区
 OSAKA = "271004"  # 大阪市

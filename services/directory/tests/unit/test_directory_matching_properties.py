@@ -4,7 +4,6 @@ import random
 import uuid
 from datetime import datetime, timedelta
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,9 +24,6 @@ from directory.register.domain import (
 )
 
 from ..builders import needs_for
-
-pytestmark = pytest.mark.unit
-
 
 NOW = datetime(2026, 1, 2, 10, 0, tzinfo=JST)  # inside the year-end closure, a Friday
 

@@ -6,8 +6,6 @@ from contracts.municipality import Kind
 from directory.geography.domain import normalise_search_text
 from directory.geography.repository import load
 
-pytestmark = pytest.mark.unit
-
 GEO = load()
 
 

@@ -17,8 +17,6 @@ from directory.register.domain import Capability, Channel, Eligibility, Organisa
 
 from ..builders import needs_for
 
-pytestmark = pytest.mark.unit
-
 CHUO_WARD, HAMAMATSU = "221384", "221309"  # 浜松市中央区 and its city
 SHINJUKU = "131041"
 THURSDAY_10 = datetime(2026, 5, 7, 10, 0, tzinfo=JST)

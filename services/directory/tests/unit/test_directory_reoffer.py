@@ -17,8 +17,6 @@ from directory.register.domain import Channel, Organisation, OrgType, Service
 
 from ..builders import needs_for, reoffer_request
 
-pytestmark = pytest.mark.unit
-
 SHINJUKU = "131041"
 NEEDS = needs_for(Topic.LONELY, SHINJUKU)
 SUNDAY_3AM = datetime(2026, 3, 8, 3, 0, tzinfo=JST)

@@ -11,8 +11,6 @@ from directory.matching.routes import MatchIn
 from directory.register.domain import OrgType, validate_coverage_entry
 from directory.register.models import OrganisationIn
 
-pytestmark = pytest.mark.unit
-
 
 def body(**overrides: Any) -> dict[str, Any]:
     return {

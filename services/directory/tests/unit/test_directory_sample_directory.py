@@ -5,14 +5,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from directory.geography.repository import load
 from directory.hsds.mapping import from_hsds
 from directory.hsds.models import RegisterIO
 from directory.register.domain import Capability, OrgType
-
-pytestmark = pytest.mark.unit
 
 SAMPLE = Path(__file__).resolve().parents[4] / "deploy" / "local" / "sample"
 DOCUMENT = json.loads((SAMPLE / "directory.hsds.json").read_text(encoding="utf-8"))

@@ -7,8 +7,6 @@ from contracts.topics import SUBSCRIPTIONS
 from directory.config import Settings
 from directory.handlers import HANDLERS
 
-pytestmark = pytest.mark.unit
-
 
 def test_the_handlers_table_reads_exactly_the_topics_the_contract_subscribes_directory_to() -> None:
     assert {event.TOPIC for event in HANDLERS} == {spec.name for spec in SUBSCRIPTIONS["directory"]}

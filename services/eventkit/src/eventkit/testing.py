@@ -95,8 +95,22 @@ def service_database_fixtures(service: str, migrations: Path, *, pool_max: int =
 TIERS = ("unit", "integration", "e2e")
 
 
+def _tier_of_folder(config: pytest.Config, item: pytest.Item) -> str | None:
+    """The tier a test's folder names: the nearest of its folders called unit, integration or e2e."""
+    folders = item.path.relative_to(config.rootpath).parts[:-1]
+    return next((folder for folder in reversed(folders) if folder in TIERS), None)
+
+
+# Before pytest's own hook deselects by `-m`, so the tier a folder gives is seen by the selection.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test belongs to exactly one tier, so `-m unit|integration|e2e` misses nothing."""
+    """Every test belongs to exactly one tier, so `-m unit|integration|e2e` misses nothing. A test
+    in a folder named after a tier (tests/unit/, tests/integration/, tests/e2e/) is of that tier; a
+    test elsewhere says its own with `pytestmark`."""
+    for item in items:
+        tier = _tier_of_folder(config, item)
+        if tier is not None and not any(item.get_closest_marker(t) for t in TIERS):
+            item.add_marker(tier)
     untiered = [item.nodeid for item in items if not any(item.get_closest_marker(t) for t in TIERS)]
     if untiered:
         raise pytest.UsageError("tests without a unit/integration/e2e marker: " + ", ".join(untiered[:10]))

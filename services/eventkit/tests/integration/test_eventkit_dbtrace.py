@@ -13,8 +13,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from eventkit import telemetry
 from eventkit.db import create_pool
 
-pytestmark = pytest.mark.integration
-
 SECRET = "山田花子 090-1234-5678"
 
 

@@ -23,8 +23,6 @@ from eventkit.kafka import ensure_topics, make_producer
 from eventkit.outbox import OutboxRelay
 from eventkit.testing import Infra
 
-pytestmark = pytest.mark.integration
-
 RUN = uuid.uuid4().hex[:8]
 
 

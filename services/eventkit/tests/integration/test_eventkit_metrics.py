@@ -22,8 +22,6 @@ from eventkit.kafka import ensure_topics, make_producer
 from eventkit.metrics import MetricsServer, Sampler, StateCount
 from eventkit.testing import Infra
 
-pytestmark = pytest.mark.integration
-
 RUN = uuid.uuid4().hex[:8]
 PERSONAL = "山田花子 090-1234-5678"
 

@@ -7,8 +7,6 @@ import sys
 import asyncpg
 import pytest
 
-pytestmark = pytest.mark.integration
-
 
 async def _run(service: str, dsn: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(

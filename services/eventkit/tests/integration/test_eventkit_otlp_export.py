@@ -11,8 +11,6 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from eventkit import telemetry
 
-pytestmark = pytest.mark.integration
-
 PERSONAL = "山田花子 090-1234-5678"
 
 

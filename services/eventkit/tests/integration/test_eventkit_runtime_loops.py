@@ -20,8 +20,6 @@ from eventkit.runtime import EVERY_LOOP, NO_LOOPS, Loops, ServiceRuntime, Worker
 from eventkit.settings import ServiceSettings
 from eventkit.testing import Infra
 
-pytestmark = pytest.mark.integration
-
 RUN = uuid.uuid4().hex[:8]
 
 

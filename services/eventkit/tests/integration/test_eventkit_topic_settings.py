@@ -2,15 +2,12 @@
 
 import uuid
 
-import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from contracts.topics import TopicSpec
 from eventkit.kafka import DAY_MS, TopicPolicy, ensure_topics
 from eventkit.testing import Infra
-
-pytestmark = pytest.mark.integration
 
 
 async def test_event_and_dead_letter_topics_get_their_own_retention(infra: Infra) -> None:

@@ -5,14 +5,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-import pytest
 from fastapi import APIRouter, FastAPI
 from prometheus_client import generate_latest
 
 from eventkit.app import create_http_app
 from eventkit.metrics import REGISTRY
-
-pytestmark = pytest.mark.unit
 
 
 def _app(name: str, life: list[str], *, documented: bool = True) -> FastAPI:

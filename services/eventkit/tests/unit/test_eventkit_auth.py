@@ -7,8 +7,6 @@ import pytest
 from eventkit.auth import Role, TokenVerifier, generate_signing_keypair, mint_token
 from eventkit.errors import ApiError
 
-pytestmark = pytest.mark.unit
-
 PRIVATE, PUBLIC = generate_signing_keypair()
 
 

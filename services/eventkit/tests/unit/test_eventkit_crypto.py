@@ -4,8 +4,6 @@ import pytest
 
 from eventkit.crypto import DecryptionError, Keyring, generate_keyring_entry
 
-pytestmark = pytest.mark.unit
-
 
 def test_a_value_round_trips_and_is_not_readable_at_rest() -> None:
     ring = Keyring(generate_keyring_entry("k1"))

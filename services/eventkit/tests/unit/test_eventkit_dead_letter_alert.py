@@ -2,13 +2,10 @@
 
 import uuid
 
-import pytest
 from aiokafka import ConsumerRecord
 
 from contracts.vocabulary import AlertKind
 from eventkit.dead_letter_alert import dead_letter_alert
-
-pytestmark = pytest.mark.unit
 
 
 def a_record(key: bytes | None, offset: int = 7) -> ConsumerRecord[bytes, bytes]:

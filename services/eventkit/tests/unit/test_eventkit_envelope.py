@@ -10,8 +10,6 @@ from contracts.events import ConsultationRecorded, ConsultationRecordedV1
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, Severity, Topic
 from eventkit.envelope import MalformedMessage, decode, encode_payload, new_envelope, to_kafka_headers
 
-pytestmark = pytest.mark.unit
-
 EVENT = ConsultationRecorded(
     case_id=uuid.uuid4(),
     channel=Channel.CHAT,

@@ -1,13 +1,10 @@
 """HTTP latency is labelled by route template and status, never by what is in the path."""
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from prometheus_client import generate_latest
 
 from eventkit.metrics import REGISTRY, HttpMetrics
-
-pytestmark = pytest.mark.unit
 
 
 def _app(service: str) -> FastAPI:

@@ -6,8 +6,6 @@ from contracts.topics import CONSULTATIONS, TopicSpec, dead_letter_topic
 from eventkit.kafka import DAY_MS, KafkaSecurity, TopicPolicy
 from eventkit.topics import TopicSettings
 
-pytestmark = pytest.mark.unit
-
 
 def test_plaintext_is_the_default_and_sasl_scram_carries_its_credentials() -> None:
     assert KafkaSecurity().client_options() == {"security_protocol": "PLAINTEXT"}

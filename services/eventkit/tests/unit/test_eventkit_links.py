@@ -9,8 +9,6 @@ from eventkit.auth import TokenVerifier, generate_signing_keypair, mint_token
 from eventkit.errors import ApiError
 from eventkit.links import LinkRejected, LinkVerifier, mint_link_token
 
-pytestmark = pytest.mark.unit
-
 PRIVATE, PUBLIC = generate_signing_keypair()
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 

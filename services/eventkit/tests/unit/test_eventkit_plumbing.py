@@ -4,14 +4,10 @@ domain errors mapped to HTTP in one table, a clock tests move."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from eventkit.clock import MovableClock, clock_from
 from eventkit.errors import Conflict, Invalid, NotFound, Unavailable, invalid, not_found
 from eventkit.http import as_api_error, status_of
 from eventkit.worker import PollingWorker
-
-pytestmark = pytest.mark.unit
 
 
 class Flaky(PollingWorker):

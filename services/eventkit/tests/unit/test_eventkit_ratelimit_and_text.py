@@ -6,8 +6,6 @@ from pydantic import BaseModel, ValidationError
 from eventkit.ratelimit import Limit, RateLimiter
 from eventkit.text import Line, Text
 
-pytestmark = pytest.mark.unit
-
 
 class Clock:
     def __init__(self) -> None:

@@ -3,13 +3,10 @@ return annotation names the answer's model, and the error answers are listed on 
 
 from typing import Any
 
-import pytest
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
 from eventkit.routing import api_router
-
-pytestmark = pytest.mark.unit
 
 
 class ThingOut(BaseModel):

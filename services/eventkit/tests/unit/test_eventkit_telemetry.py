@@ -7,8 +7,6 @@ from opentelemetry.trace import Status, StatusCode
 
 from eventkit import telemetry
 
-pytestmark = pytest.mark.unit
-
 PERSONAL = "山田花子 090-1234-5678"
 
 

@@ -2,12 +2,9 @@
 
 from typing import Annotated
 
-import pytest
 from fastapi import Depends, FastAPI
 
 from eventkit.inputprobe import in_worker_threads
-
-pytestmark = pytest.mark.unit
 
 
 def plain_dependency() -> int:

@@ -3,7 +3,6 @@
 import uuid
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 
 from eventkit.auth import mint_token
@@ -13,8 +12,6 @@ from eventkit.runtime import NO_LOOPS
 from eventkit.testing_probe import PRIVATE_KEY, BadInputTests
 from intake.config import Settings
 from intake.main import create_app
-
-pytestmark = pytest.mark.integration
 
 SECRET = "probe-secret-" + "x" * 40
 

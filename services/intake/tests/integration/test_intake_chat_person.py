@@ -4,10 +4,6 @@ ending as separate steps with the closing message the outcome calls for, and lea
 
 from typing import Any
 
-import pytest
-
-pytestmark = pytest.mark.integration
-
 S3_WITH_FOLLOW_UP = {
     "municipality_code": "131041",
     "risk": {"urgent_in_person_help": True, "no_money_or_food": True},

@@ -15,8 +15,6 @@ from eventkit.envelope import Envelope
 from intake.handlers import HANDLERS
 from intake.retention import service as retention
 
-pytestmark = pytest.mark.integration
-
 Api = Any  # the api fixture of conftest.py
 ORG = uuid.uuid4()
 OTHER_ORG = uuid.uuid4()

@@ -4,10 +4,6 @@ the consultation is read."""
 
 from typing import Any
 
-import pytest
-
-pytestmark = pytest.mark.integration
-
 Api = Any  # the api fixture of conftest.py
 NO_SAFE_PLACE = {"safe_place_tonight": False, "distress": True}  # S3 under the current rules
 CONSENT = {"items": ["contact", "summary"], "method": "recorded_line", "text_version": "2026-11-v1"}

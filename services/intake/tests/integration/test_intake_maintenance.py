@@ -22,8 +22,6 @@ from intake.retention.worker import RetentionWorker
 from intake.sealing import SEALED_COLUMNS, Sealer
 from intake.signatures import line_signature, twilio_signature
 
-pytestmark = pytest.mark.integration
-
 Api = Any  # the api fixture of conftest.py
 NAME, PHONE, SUMMARY = "回転 花子", "090-4444-5555", "鍵を替えても読めるべき相談内容"
 RISK = {"safe_place_tonight": False, "distress": True}

@@ -4,10 +4,6 @@ successors to use, before anything is stored."""
 
 from typing import Any
 
-import pytest
-
-pytestmark = pytest.mark.integration
-
 Api = Any  # the api fixture of conftest.py
 UNKNOWN = "139998"  # a valid check digit, but no municipality has it
 ABOLISHED = "221317"  # 浜松市中区, merged into 浜松市中央区 on 2024-01-01

@@ -11,8 +11,6 @@ import pytest
 
 from intake.signatures import twilio_signature
 
-pytestmark = pytest.mark.integration
-
 # The api fixture (conftest.py) is the app on its own database; these are the secrets it was given.
 Api = Any
 PUBLIC_BASE_URL = "https://intake.example.jp"

@@ -16,8 +16,6 @@ from eventkit.testing import Infra, app_client, database_of_its_own, service_set
 from intake.config import Settings
 from intake.main import create_app
 
-pytestmark = pytest.mark.integration
-
 PRIVATE_KEY, PUBLIC_KEY = generate_signing_keypair()
 SECRET = "rate-limit-secret-" + "x" * 40
 GATEWAY = {

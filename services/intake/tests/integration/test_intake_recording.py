@@ -26,8 +26,6 @@ from intake.sealing import Sealer
 
 from ..builders import CONSENT
 
-pytestmark = pytest.mark.integration
-
 COUNSELLOR = Principal(subject="counsellor-1", role=Role.COUNSELLOR)
 NOW = datetime(2026, 5, 3, 3, 0, tzinfo=UTC)
 

@@ -3,10 +3,6 @@
 import uuid
 from typing import Any
 
-import pytest
-
-pytestmark = pytest.mark.integration
-
 Api = Any  # the api fixture of conftest.py
 
 

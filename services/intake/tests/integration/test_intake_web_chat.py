@@ -4,10 +4,6 @@ it with the same chat API as LINE, and nothing is pushed to LINE."""
 import uuid
 from typing import Any
 
-import pytest
-
-pytestmark = pytest.mark.integration
-
 
 async def test_a_web_chat_waits_in_the_queue_and_the_counsellors_reply_reaches_the_person(api: Any) -> None:
     gateway = api.headers("channel", "web-chat-gateway")

@@ -29,8 +29,6 @@ from intake.phone.domain import (
 )
 from intake.phone.repository import options_from_json, options_to_json
 
-pytestmark = pytest.mark.unit
-
 ORG = uuid.uuid4()
 EVENING = Hours(windows=(Window(parse_hhmm("18:00"), parse_hhmm("02:00")),))
 WEEKDAYS = Hours(windows=(Window(parse_hhmm("10:00"), parse_hhmm("17:00"), frozenset({1, 2, 3, 4, 5})),))

@@ -11,8 +11,6 @@ from intake.chat.speech import TEXTS, consent_lines, farewell_for, farewell_line
 from intake.chat.web_service import wait_minutes
 from intake.consent.domain import ConsentItem
 
-pytestmark = pytest.mark.unit
-
 
 def test_every_language_says_everything_and_repeats_the_emergency_numbers() -> None:
     assert set(TEXTS) == set(Language)

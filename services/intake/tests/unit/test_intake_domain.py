@@ -27,8 +27,6 @@ from intake.risk.rules import RULES_V1
 
 from ..builders import CONSENT
 
-pytestmark = pytest.mark.unit
-
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 NEW = NewConsultation(
     channel=Channel.CHAT,

@@ -16,8 +16,6 @@ from intake.consent.domain import Consent, ConsentDecision, ConsentItem, Consent
 from intake.consultations.domain import Consultation
 from intake.consultations.handoff import HandoffDecision, NoHandoff, handoff_decision, opens_handoff
 
-pytestmark = pytest.mark.unit
-
 S0, S1, S2, S3, S4 = Severity.S0, Severity.S1, Severity.S2, Severity.S3, Severity.S4
 CONSENT = LawfulBasis.CONSENT
 LAW = LawfulBasis.LAW_27_1_1

@@ -10,8 +10,6 @@ from intake.risk.answers import CaseFacts, Cssrs, ProtectiveFactor, RiskAssessme
 from intake.risk.domain import COUNSELLOR_ONLY, Direction, LoweringNeedsReason, decide, explain
 from intake.risk.rules import RULES_V1, missing_mandatory_answers
 
-pytestmark = pytest.mark.unit
-
 
 def facts(
     *,

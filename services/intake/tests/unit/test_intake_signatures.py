@@ -14,8 +14,6 @@ from intake.signatures import (
     twilio_signature_valid,
 )
 
-pytestmark = pytest.mark.unit
-
 # Twilio's own published test vector (twilio-ruby's request validator spec).
 TWILIO_TOKEN = "2bd9e9638872de601313dc77410d3b23"
 TWILIO_URL = "http://twiliotests.heroku.com/validate/voice"

@@ -9,8 +9,6 @@ from intake.config import Settings, StorageSettings
 from intake.handlers import HANDLERS
 from intake.sealing import SEALED_COLUMNS
 
-pytestmark = pytest.mark.unit
-
 REQUIRED = {
     "INTAKE_DATABASE_URL": "postgresql://intake@127.0.0.1:54329/intake",
     "INTAKE_AUTH_PUBLIC_KEY": "a-public-key",

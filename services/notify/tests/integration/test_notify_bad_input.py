@@ -2,7 +2,6 @@
 
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 
 from eventkit.auth import generate_signing_keypair
@@ -11,8 +10,6 @@ from eventkit.runtime import NO_LOOPS
 from eventkit.testing_probe import BadInputTests
 from notify.config import Settings
 from notify.main import create_app
-
-pytestmark = pytest.mark.integration
 
 
 class TestBadInput(BadInputTests):

@@ -41,8 +41,6 @@ from notify.signing import verify_signature
 from ..builders import handoff_offered
 from .servers import MailSink, QuietHandler, http_server
 
-pytestmark = pytest.mark.integration
-
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 LINK_KEY, LINK_PUBLIC_KEY = generate_signing_keypair()
 REFERRAL_URL = "http://referral.test"

@@ -6,14 +6,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
-import pytest
 
 from eventkit.testing import service_database_fixtures
 from notify.deliveries import repository
 from notify.deliveries.domain import Channel, NewDelivery
 from notify.main import GAUGES
-
-pytestmark = pytest.mark.integration
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 service_db, pool = service_database_fixtures("notify", MIGRATIONS)

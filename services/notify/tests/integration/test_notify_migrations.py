@@ -8,8 +8,6 @@ import pytest
 
 from eventkit.db import MigrationSource, migrate, service_migrations
 
-pytestmark = pytest.mark.integration
-
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 

@@ -33,8 +33,6 @@ from notify.sender.mail import Mailer
 from ..builders import handoff_offered
 from .servers import MailSink, QuietHandler, http_server
 
-pytestmark = pytest.mark.integration
-
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 POLICY = PagingPolicy(repeat=timedelta(minutes=5), max_alert_age=timedelta(hours=6))
 ROUTING_KEY = "R0UT1NGKEY0000000000000000000001"

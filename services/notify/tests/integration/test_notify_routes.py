@@ -17,8 +17,6 @@ from notify.deliveries import repository
 
 from ..builders import handoff_offered
 
-pytestmark = pytest.mark.integration
-
 PRIVATE_KEY, PUBLIC_KEY = generate_signing_keypair()
 ORG_A = uuid.uuid4()
 ORG_B = uuid.uuid4()

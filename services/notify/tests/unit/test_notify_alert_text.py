@@ -3,15 +3,11 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
-import pytest
-
 from contracts.events import HandoffOffered, OfferedOrganisation
 from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
 from notify.alerts.domain import alert_for_offer
 from notify.alerts.handlers import offer_of
 from notify.sender.alert_text import AGE_BAND_LABELS_JA, NEED_LABELS_JA, email_message
-
-pytestmark = pytest.mark.unit
 
 ORGANISATION_NAME = "【サンプル】新宿区社会福祉協議会"
 OFFERED_AT = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)

@@ -7,8 +7,6 @@ from eventkit.auth import generate_signing_keypair
 from eventkit.crypto import generate_keyring_entry
 from notify.config import Settings
 
-pytestmark = pytest.mark.unit
-
 
 def settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {

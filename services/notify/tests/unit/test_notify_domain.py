@@ -3,8 +3,6 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from contracts.events import HandoffOffered, OfferedOrganisation
 from contracts.vocabulary import AgeBand, IssueTag, Severity, Topic
 from notify.alerts.domain import ALERT_TRANSITIONS, Alert, AlertState, alert_for_offer, is_overdue, may_answer
@@ -22,8 +20,6 @@ from notify.deliveries.domain import (
 )
 from notify.partners.domain import new_webhook_secret
 from notify.webhook import WEBHOOK_FIELDS, encode_body, webhook_body
-
-pytestmark = pytest.mark.unit
 
 ORGANISATION_NAME = "【サンプル】新宿区社会福祉協議会"
 OFFERED_AT = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)

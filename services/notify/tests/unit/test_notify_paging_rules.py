@@ -34,8 +34,6 @@ from notify.paging.domain import (
     s4_alert_id,
 )
 
-pytestmark = pytest.mark.unit
-
 NOW = datetime(2026, 12, 4, 14, 0, tzinfo=UTC)  # 23:00 JST, a Friday
 POLICY = PagingPolicy(repeat=timedelta(minutes=5), max_alert_age=timedelta(hours=6))
 

@@ -11,8 +11,6 @@ from notify.partners.domain import new_webhook_secret
 from notify.signing import signature, signature_header, verify_signature
 from notify.webhook import webhook_headers
 
-pytestmark = pytest.mark.unit
-
 SECRET = "whsec_current"
 OLD_SECRET = "whsec_previous"
 BODY = b'{"type":"handoff.offered.v1","delivery_id":"r:o:1"}'

@@ -1,13 +1,9 @@
 """notify's wiring: the HANDLERS table reads exactly what the contract subscribes notify to."""
 
-import pytest
-
 from contracts import events
 from contracts.topics import SUBSCRIPTIONS
 from notify.alerts.handlers import HANDLERS
 from notify.handlers import HANDLERS as ALL_HANDLERS
-
-pytestmark = pytest.mark.unit
 
 
 def test_the_handlers_table_reads_exactly_the_topics_the_contract_subscribes_notify_to() -> None:

@@ -9,7 +9,6 @@ import uuid
 from datetime import UTC, datetime
 
 import asyncpg
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,8 +27,6 @@ from eventkit.envelope import Envelope
 from referral.lifecycle.domain import HandoffPolicy
 from referral.lifecycle.handlers import bind
 from referral.lifecycle.service import Lifecycle
-
-pytestmark = pytest.mark.integration
 
 HANDLERS = bind(Lifecycle(HandoffPolicy()))
 MATCHING_INPUTS = ("topic", "municipality_code", "severity", "need_tags", "age_band", "gender", "language")

@@ -30,8 +30,6 @@ from referral.main import MIGRATIONS
 
 from ..builders import consultation_recorded
 
-pytestmark = pytest.mark.integration
-
 NOW = datetime.now(UTC)
 ORG = uuid.uuid4()
 BACKUP_ORG = uuid.uuid4()

@@ -21,8 +21,6 @@ from referral.scheduler import DeadlineScheduler
 
 from ..builders import runtime_settings
 
-pytestmark = pytest.mark.integration
-
 
 async def test_the_gauges_count_referrals_by_state_and_expired_offers_by_severity(
     pool: asyncpg.Pool, lifecycle: Lifecycle, clock: Any, seed: Any

@@ -19,8 +19,6 @@ from referral.lifecycle.domain import Referral
 from referral.lifecycle.handlers import bind
 from referral.lifecycle.service import Lifecycle
 
-pytestmark = pytest.mark.integration
-
 CHOSEN = uuid.uuid4()
 KEYS = generate_signing_keypair()
 

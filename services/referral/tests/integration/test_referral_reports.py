@@ -22,8 +22,6 @@ from referral.lifecycle.facts import Unmatched
 from referral.lifecycle.service import Lifecycle
 from referral.lifecycle.states import ReferralState
 
-pytestmark = pytest.mark.integration
-
 A, B, C = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 APRIL = {"from": "2026-04-01", "to": "2026-04-30"}
 # 10:00 on 10 April in Japan: the day most of the period's referrals are opened.

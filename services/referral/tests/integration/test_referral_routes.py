@@ -16,8 +16,6 @@ from referral.lifecycle import notes
 from referral.lifecycle.domain import Referral
 from referral.lifecycle.service import Lifecycle
 
-pytestmark = pytest.mark.integration
-
 ORG = uuid.uuid4()
 OTHER_ORG = uuid.uuid4()
 THIRD_ORG = uuid.uuid4()

@@ -28,8 +28,6 @@ from referral.scheduler import DeadlineScheduler
 
 from ..builders import runtime_settings
 
-pytestmark = pytest.mark.integration
-
 ORG_A, ORG_B, ORG_C = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 
 

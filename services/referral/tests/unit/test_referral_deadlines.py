@@ -9,8 +9,6 @@ from contracts.hours import JST, Hours, OpeningHours, weekly
 from contracts.vocabulary import Severity
 from referral.deadlines import DeadlinePolicy
 
-pytestmark = pytest.mark.unit
-
 POLICY = DeadlinePolicy()
 EVERY_DAY = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 

@@ -54,8 +54,6 @@ from referral.lifecycle.states import (
 
 from ..builders import NOW, ORG_A, ORG_B, ORG_C, POLICY, candidate, consultation_recorded, later
 
-pytestmark = pytest.mark.unit
-
 S = ReferralState
 
 

@@ -5,7 +5,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -35,8 +34,6 @@ from referral.lifecycle.states import (
 )
 
 from ..builders import consultation_recorded
-
-pytestmark = pytest.mark.unit
 
 START = datetime(2025, 6, 2, 1, 0, tzinfo=UTC)
 ORGS = [uuid.UUID(int=i + 1) for i in range(5)]

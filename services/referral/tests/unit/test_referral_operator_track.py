@@ -31,8 +31,6 @@ from referral.views.domain import actions_for
 
 from ..builders import NOW, ORG_A, ORG_B, ORG_C, POLICY, candidate, later
 
-pytestmark = pytest.mark.unit
-
 S = ReferralState
 OPERATOR = Principal("operator-1", Role.OPERATOR)
 

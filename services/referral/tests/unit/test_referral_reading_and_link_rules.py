@@ -20,8 +20,6 @@ from referral.views.domain import actions_for, may_read, narrowed_to, seen
 
 from ..builders import NOW, ORG_A, ORG_B
 
-pytestmark = pytest.mark.unit
-
 
 def attempt(number: int, organisation_id: uuid.UUID, state: AttemptState) -> Attempt:
     return Attempt(number, organisation_id, state, NOW, NOW + timedelta(minutes=30))

@@ -10,8 +10,6 @@ from referral.lifecycle.states import ReferralState
 from referral.reports import domain
 from referral.reports.domain import OrganisationsNeeded, Tally, Totals
 
-pytestmark = pytest.mark.unit
-
 
 def test_a_period_runs_from_the_first_japan_midnight_to_the_midnight_after_its_last_day() -> None:
     period = domain.period_of(date(2026, 4, 1), date(2026, 4, 30))

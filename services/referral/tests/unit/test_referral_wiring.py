@@ -14,8 +14,6 @@ from referral.lifecycle.domain import HandoffPolicy
 from referral.lifecycle.handlers import HANDLERS, bind
 from referral.lifecycle.service import Lifecycle
 
-pytestmark = pytest.mark.unit
-
 _, LINK_PUBLIC_KEY = generate_signing_keypair()
 KEYRING = generate_keyring_entry()
 

@@ -18,8 +18,6 @@ from web import service
 from web.main import MIGRATIONS
 from web.pipeline import Pipeline
 
-pytestmark = pytest.mark.integration
-
 COUNT = 120
 
 

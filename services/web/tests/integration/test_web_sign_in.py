@@ -22,8 +22,6 @@ from web.config import Settings
 from web.domain import Account, Throttle
 from web.main import MIGRATIONS, create_app
 
-pytestmark = pytest.mark.integration
-
 ORG = uuid.UUID("b29d9833-34e1-5fc9-af34-76fce8eb498e")
 
 

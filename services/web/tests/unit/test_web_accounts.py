@@ -18,8 +18,6 @@ from web.domain import (
     verify_password,
 )
 
-pytestmark = pytest.mark.unit
-
 
 def test_a_password_verifies_against_its_own_argon2id_hash_only() -> None:
     stored = hash_password("correct horse")

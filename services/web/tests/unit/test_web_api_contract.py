@@ -18,8 +18,6 @@ from eventkit.crypto import generate_keyring_entry
 from web.api import Answer, Endpoint, Format, Id, directory, intake, notify, referral
 from web.directory_form import CAPABILITIES, CHANNELS, ORG_TYPES, RESIDENCIES
 
-pytestmark = pytest.mark.unit
-
 Schema = Mapping[str, Any]
 UNUSED_DSN = "postgresql://unused@127.0.0.1/unused"
 UNUSED_KAFKA = "127.0.0.1:9"

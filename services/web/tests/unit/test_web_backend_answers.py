@@ -11,8 +11,6 @@ import pytest
 from web.api import intake
 from web.backends import Backends, Unreadable
 
-pytestmark = pytest.mark.unit
-
 CASE_ID = "7c1f0a3e-0000-4000-8000-000000000001"
 HANDOFF = {"opens": True, "reason": None}
 

@@ -12,8 +12,6 @@ from web.api.intake import Consultation
 from web.i18n import Translator, load_catalogue
 from web.timeline import NO_HANDOFF_REASONS, NoHandoffNote, no_handoff_note
 
-pytestmark = pytest.mark.unit
-
 CATALOGUE = load_catalogue()
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "web" / "templates"
 

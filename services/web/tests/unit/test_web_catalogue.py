@@ -9,8 +9,6 @@ from contracts.vocabulary import AgeBand, Gender, IssueTag, LawfulBasis, Severit
 from web import risk
 from web.i18n import Translator, load_catalogue, pick_language
 
-pytestmark = pytest.mark.unit
-
 WEB = Path(__file__).resolve().parents[2] / "src" / "web"
 CATALOGUE = load_catalogue()
 

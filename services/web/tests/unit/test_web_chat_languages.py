@@ -8,8 +8,6 @@ import pytest
 from web.chat import CHAT_LANGUAGES, chat_language, chat_messages
 from web.i18n import load_catalogue
 
-pytestmark = pytest.mark.unit
-
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

@@ -5,9 +5,6 @@ import pytest
 from contracts.vocabulary import Severity
 from web import forms, risk
 
-pytestmark = pytest.mark.unit
-
-
 # intake's answer (POST /v1/severity/compute) for the form below: the console computes nothing.
 SERIOUS = risk.Computed(Severity.S3, ("S3.no_safe_place_tonight",), (), "2026-11-v1")
 

@@ -14,8 +14,6 @@ from web.forms import FieldError, field_error, form_address
 from web.i18n import Translator, load_catalogue
 from web.risk import Finding, findings
 
-pytestmark = pytest.mark.unit
-
 CATALOGUE = load_catalogue()
 
 

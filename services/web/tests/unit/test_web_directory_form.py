@@ -2,12 +2,8 @@
 
 from typing import Any
 
-import pytest
-
 from web.api.directory import OrganisationRecord
 from web.directory_form import blank_values, body_from_form, values_from_record
-
-pytestmark = pytest.mark.unit
 
 SERVICE: dict[str, Any] = {
     "name": "相談窓口",

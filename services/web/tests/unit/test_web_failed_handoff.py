@@ -11,8 +11,6 @@ from web.i18n import load_catalogue
 from web.rescue import HANDLED_REASONS, PROBLEMS, candidate_of, hours_of, search_of
 from web.timeline import colleague_view
 
-pytestmark = pytest.mark.unit
-
 CATALOGUE = load_catalogue()
 
 

@@ -1,11 +1,7 @@
 """The console's municipality suggestions from directory's rows (name search, codes, postal codes)."""
 
-import pytest
-
 from web.api.directory import Municipality
 from web.console import _municipality_item
-
-pytestmark = pytest.mark.unit
 
 
 def test_a_ward_is_labelled_with_its_prefecture_and_city_and_parses_back_to_its_code() -> None:

@@ -12,8 +12,6 @@ from web.api.referral import HandoffReport
 from web.i18n import Translator, load_catalogue
 from web.reports import Table
 
-pytestmark = pytest.mark.unit
-
 CATALOGUE = load_catalogue()
 
 REPORT = HandoffReport.model_validate(

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import pytest
 
 from web import risk, timefmt
 from web.api import directory, intake, notify, referral
@@ -18,8 +17,6 @@ from web.i18n import Translator, load_catalogue
 from web.operator import Flagged
 from web.portal import CaseFacts
 from web.timeline import SERVICE_ACTORS
-
-pytestmark = pytest.mark.unit
 
 CATALOGUE = load_catalogue()
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "web" / "templates"
