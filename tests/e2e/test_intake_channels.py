@@ -20,9 +20,8 @@ import pytest
 from conftest import PartnerOrg, Receiver, System
 from support import PersonalData, wait_until
 
+from intake.examples import line_event
 from intake.signatures import line_signature, twilio_signature
-
-pytestmark = pytest.mark.e2e
 
 HOTLINE = "+81120999999"
 
@@ -90,16 +89,7 @@ USED_IDS: set[str] = set()
 
 def _event(user: str, kind: str, **extra: Any) -> dict[str, Any]:
     USED_IDS.add(user)
-    return {
-        "type": kind,
-        "mode": "active",
-        "timestamp": int(time.time() * 1000),
-        "webhookEventId": uuid.uuid4().hex.upper()[:26],
-        "deliveryContext": {"isRedelivery": False},
-        "source": {"type": "user", "userId": user},
-        "replyToken": uuid.uuid4().hex,
-        **extra,
-    }
+    return line_event(kind, user, **extra)
 
 
 def _sent_to_line(line_api: str, **params: str) -> list[dict[str, Any]]:

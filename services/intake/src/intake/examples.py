@@ -43,21 +43,27 @@ def phone_curl(
     )
 
 
-def line_body(user_id: str, *, text: str | None = None, topic: Topic | None = None) -> bytes:
-    """A LINE webhook body with one message event (or, with `topic`, a quick-reply click)."""
-    event: dict[str, Any] = {
-        "type": "message",
+def line_event(kind: str, user_id: str, **extra: Any) -> dict[str, Any]:
+    """One event from a LINE user, as LINE's webhook sends it; `extra` is its message or postback."""
+    return {
+        "type": kind,
         "mode": "active",
         "timestamp": int(time.time() * 1000),
         "webhookEventId": uuid.uuid4().hex.upper()[:26],
         "deliveryContext": {"isRedelivery": False},
         "source": {"type": "user", "userId": user_id},
         "replyToken": uuid.uuid4().hex,
+        **extra,
     }
+
+
+def line_body(user_id: str, *, text: str | None = None, topic: Topic | None = None) -> bytes:
+    """A LINE webhook body with one message event (or, with `topic`, a quick-reply click)."""
     if topic is not None:
-        event |= {"type": "postback", "postback": {"data": topic_click(topic)}}
+        event = line_event("postback", user_id, postback={"data": topic_click(topic)})
     else:
-        event["message"] = {"type": "text", "id": str(int(time.time() * 1e6)), "text": text or "こんにちは"}
+        message = {"type": "text", "id": str(int(time.time() * 1e6)), "text": text or "こんにちは"}
+        event = line_event("message", user_id, message=message)
     # ASCII-only JSON: the bytes a shell passes on are exactly the bytes that were signed.
     return json.dumps({"destination": "U" + "0" * 32, "events": [event]}, ensure_ascii=True).encode()
 

@@ -9,34 +9,20 @@ from typing import Any
 import httpx
 import pytest
 
+from intake.examples import line_event
 from intake.signatures import line_signature
-
-pytestmark = pytest.mark.integration
 
 Api = Any  # the api fixture of conftest.py
 
 USER_TEXT = "夜になると誰とも話せず、食事もとれていません"
 
 
-def event(kind: str, user: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "mode": "active",
-        "timestamp": int(time.time() * 1000),
-        "webhookEventId": uuid.uuid4().hex.upper()[:26],
-        "deliveryContext": {"isRedelivery": False},
-        "source": {"type": "user", "userId": user},
-        "replyToken": uuid.uuid4().hex,
-        **extra,
-    }
-
-
 def text(user: str, body: str) -> dict[str, Any]:
-    return event("message", user, message={"type": "text", "id": str(time.time_ns()), "text": body})
+    return line_event("message", user, message={"type": "text", "id": str(time.time_ns()), "text": body})
 
 
 def click(user: str, data: str) -> dict[str, Any]:
-    return event("postback", user, postback={"data": data})
+    return line_event("postback", user, postback={"data": data})
 
 
 async def deliver(api: Api, *events: dict[str, Any], secret: str | None = None) -> httpx.Response:
