@@ -10,8 +10,6 @@ from intake.__main__ import main
 from intake.examples import line_curl, phone_curl, sample_voice_menu
 from intake.signatures import line_signature_valid, twilio_signature_valid
 
-pytestmark = pytest.mark.unit
-
 
 def _parts(curl: str) -> list[str]:
     return shlex.split(curl.replace("\\\n", " "))
