@@ -5,10 +5,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from eventkit.auth import mint_token
 from eventkit.crypto import generate_keyring_entry
 from eventkit.ratelimit import lift_limits
 from eventkit.runtime import NO_LOOPS
+from eventkit.testing import bearer
 from eventkit.testing_probe import PRIVATE_KEY, BadInputTests
 from intake.config import Settings
 from intake.main import create_app
@@ -18,15 +18,12 @@ SECRET = "probe-secret-" + "x" * 40
 
 class TestBadInput(BadInputTests):
     credentials = tuple(
-        {
-            "Authorization": "Bearer "
-            + mint_token(PRIVATE_KEY, role=role, subject=f"{role}-1", organisation_id=org)
-        }
+        bearer(PRIVATE_KEY, role, org)
         for role, org in (
             ("counsellor", None),
             ("operator", None),
             ("channel", None),
-            ("partner", str(uuid.uuid4())),
+            ("partner", uuid.uuid4()),
         )
     )
     base_url = "https://intake.example.jp"

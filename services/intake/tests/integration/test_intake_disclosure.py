@@ -2,16 +2,15 @@
 what consent (or the legal basis) covers, and every release leaves an append-only provision record."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
-from contracts.events import Event, HandoffAcknowledged, HandoffOutcomeRecorded, ReferralWithdrawn
+from contracts.events import HandoffAcknowledged, HandoffOutcomeRecorded, ReferralWithdrawn
 from contracts.vocabulary import OutcomeStage
-from eventkit.consumer import Message
-from eventkit.envelope import Envelope
+from eventkit.testing import consume
 from intake.handlers import HANDLERS
 from intake.retention import service as retention
 
@@ -19,13 +18,6 @@ Api = Any  # the api fixture of conftest.py
 ORG = uuid.uuid4()
 OTHER_ORG = uuid.uuid4()
 NAME, PHONE, SUMMARY = "試験 花子", "090-2222-3333", "家賃が払えず来週退去になる"
-
-
-async def deliver(pool: asyncpg.Pool, event: Event) -> None:
-    """Like the consumer: the handler from HANDLERS, in one transaction."""
-    envelope = Envelope(uuid.uuid4(), event.TYPE, event.SOURCE, datetime.now(UTC))
-    async with pool.acquire() as conn, conn.transaction():
-        await HANDLERS[type(event)](conn, event, Message(envelope, event.TOPIC, 0, 0))
 
 
 def body(**changes: Any) -> dict[str, Any]:
@@ -58,8 +50,8 @@ async def accepted_case(api: Api, org: uuid.UUID = ORG, **changes: Any) -> tuple
         via="link",
         acknowledged_at=api.clock.now,
     )
-    await deliver(api.pool, ack)
-    await deliver(api.pool, ack)  # a redelivery changes nothing
+    await consume(api.pool, HANDLERS, ack)
+    await consume(api.pool, HANDLERS, ack)  # a redelivery changes nothing
     return str(case_id), referral_id
 
 
@@ -71,7 +63,7 @@ async def closed_by_the_partner(api: Api, case_id: str, referral_id: uuid.UUID) 
         stage=OutcomeStage.CLOSED,
         recorded_at=api.clock.now,
     )
-    await deliver(api.pool, closed)
+    await consume(api.pool, HANDLERS, closed)
 
 
 def partner(api: Api, org: uuid.UUID = ORG) -> dict[str, str]:
@@ -148,8 +140,9 @@ async def test_consent_without_its_record_releases_nothing_and_records_nothing(a
 
 async def test_a_withdrawn_referral_ends_the_partners_access(api: Api) -> None:
     case_id, referral_id = await accepted_case(api)
-    await deliver(
+    await consume(
         api.pool,
+        HANDLERS,
         ReferralWithdrawn(
             case_id=uuid.UUID(case_id),
             referral_id=referral_id,

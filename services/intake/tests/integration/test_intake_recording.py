@@ -13,6 +13,7 @@ from contracts.vocabulary import Channel, IssueTag, LawfulBasis, Severity, Topic
 from eventkit.auth import Principal, Role
 from eventkit.errors import DomainError, NotFound
 from eventkit.http import status_of
+from eventkit.testing import outbox_rows
 from intake import sealing
 from intake.consent.domain import (
     CURRENT_CONSENT_TEXT,
@@ -59,7 +60,7 @@ async def record(
 
 async def test_a_consultation_and_its_event_are_stored_together(pool: asyncpg.Pool, sealer: Sealer) -> None:
     case_id = await record(pool, sealer, ASSESSED)
-    rows = await pool.fetch("SELECT topic, message_key, event_type, payload FROM outbox")
+    rows = await outbox_rows(pool)
     assert len(rows) == 1
     assert rows[0]["event_type"] == "consultation.recorded.v2"
     assert rows[0]["message_key"] == str(case_id)
@@ -212,7 +213,7 @@ async def test_raising_a_severity_is_free_and_announced_again(pool: asyncpg.Pool
     view = await update(pool, sealer, case_id, severity=Severity.S3)
     assert view.consultation.severity is Severity.S3 and view.consultation.revision == 2
     assert view.consultation.closed_at is None  # it was closed as 'no handoff'; now one follows
-    payloads = [r["payload"] for r in await pool.fetch("SELECT payload FROM outbox ORDER BY seq")]
+    payloads = [r["payload"] for r in await outbox_rows(pool)]
     assert [p["severity"] for p in payloads] == ["S1", "S3"]
     assert {p["case_id"] for p in payloads} == {str(case_id)}
     decisions = await pool.fetch(
