@@ -15,7 +15,7 @@ from eventkit.auth import generate_signing_keypair
 from eventkit.clock import MovableClock
 from eventkit.crypto import Keyring, generate_keyring_entry
 from eventkit.runtime import NO_LOOPS
-from eventkit.testing import Infra, app_client, service_database_fixtures, service_settings
+from eventkit.testing import Infra, app_client, outbox_rows, service_database_fixtures, service_settings
 from referral.config import Settings
 from referral.lifecycle import repository, service
 from referral.lifecycle.domain import Entry, HandoffPolicy, Referral
@@ -126,11 +126,8 @@ async def _seed(
 
 
 async def _outbox_types(pool: asyncpg.Pool, case_id: uuid.UUID | None = None) -> list[str]:
-    rows = await pool.fetch(
-        "SELECT event_type FROM outbox WHERE $1::text IS NULL OR message_key = $1 ORDER BY seq",
-        str(case_id) if case_id else None,
-    )
-    return [row["event_type"] for row in rows]
+    rows = await outbox_rows(pool)
+    return [row["event_type"] for row in rows if case_id is None or row["message_key"] == str(case_id)]
 
 
 Seed = Callable[..., Awaitable[Referral]]

@@ -21,9 +21,8 @@ from contracts.events import (
     ReferralRequested,
 )
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
-from eventkit.consumer import Message
 from eventkit.db import create_pool
-from eventkit.envelope import Envelope
+from eventkit.testing import consume
 from referral.lifecycle.domain import HandoffPolicy
 from referral.lifecycle.handlers import bind
 from referral.lifecycle.service import Lifecycle
@@ -48,14 +47,8 @@ consultations = st.builds(
 )
 
 
-async def _deliver(conn: asyncpg.Connection, event: ConsultationRecorded | ReferralMatched) -> None:
-    envelope = Envelope(uuid.uuid4(), event.TYPE, event.SOURCE, datetime.now(UTC))
-    async with conn.transaction():
-        await HANDLERS[type(event)](conn, event, Message(envelope, event.TOPIC, 0, 0))
-
-
-async def _payload(conn: asyncpg.Connection, case_id: uuid.UUID, event_type: str) -> dict[str, object]:
-    payload: dict[str, object] = await conn.fetchval(
+async def _payload(pool: asyncpg.Pool, case_id: uuid.UUID, event_type: str) -> dict[str, object]:
+    payload: dict[str, object] = await pool.fetchval(
         "SELECT payload FROM outbox WHERE message_key = $1 AND event_type = $2", str(case_id), event_type
     )
     return payload
@@ -69,39 +62,39 @@ def test_every_matching_input_arrives_unchanged_in_the_request_and_the_offer(
     async def example() -> None:
         pool = await create_pool(service_db, min_size=1, max_size=1)
         try:
-            async with pool.acquire() as conn:
-                # Examples share the database, and shrinking repeats case ids: start empty.
-                await conn.execute("TRUNCATE referrals, outbox, inbox CASCADE")
-                await _deliver(conn, consultation)
-                requested = ReferralRequested.model_validate(
-                    await _payload(conn, consultation.case_id, ReferralRequested.TYPE)
-                )
-                org = uuid.uuid4()
-                await _deliver(
-                    conn,
-                    ReferralMatched(
-                        case_id=consultation.case_id,
-                        referral_id=requested.referral_id,
-                        organisation=MatchedOrganisation(organisation_id=org, name="団体"),
-                        reasons=(),
-                        candidates=(
-                            Candidate(
-                                organisation_id=org,
-                                rank=1,
-                                tier="municipality",
-                                reasons=(),
-                                channels=("portal",),
-                            ),
+            # Examples share the database, and shrinking repeats case ids: start empty.
+            await pool.execute("TRUNCATE referrals, outbox, inbox CASCADE")
+            await consume(pool, HANDLERS, consultation)
+            requested = ReferralRequested.model_validate(
+                await _payload(pool, consultation.case_id, ReferralRequested.TYPE)
+            )
+            org = uuid.uuid4()
+            await consume(
+                pool,
+                HANDLERS,
+                ReferralMatched(
+                    case_id=consultation.case_id,
+                    referral_id=requested.referral_id,
+                    organisation=MatchedOrganisation(organisation_id=org, name="団体"),
+                    reasons=(),
+                    candidates=(
+                        Candidate(
+                            organisation_id=org,
+                            rank=1,
+                            tier="municipality",
+                            reasons=(),
+                            channels=("portal",),
                         ),
-                        topic=requested.topic,
-                        municipality_code=requested.municipality_code,
-                        severity=requested.severity,
-                        matched_at=datetime.now(UTC),
                     ),
-                )
-                offered = HandoffOffered.model_validate(
-                    await _payload(conn, consultation.case_id, HandoffOffered.TYPE)
-                )
+                    topic=requested.topic,
+                    municipality_code=requested.municipality_code,
+                    severity=requested.severity,
+                    matched_at=datetime.now(UTC),
+                ),
+            )
+            offered = HandoffOffered.model_validate(
+                await _payload(pool, consultation.case_id, HandoffOffered.TYPE)
+            )
         finally:
             await pool.close()
 

@@ -10,7 +10,6 @@ import pytest
 from contracts.events import (
     Candidate,
     ConsultationRecorded,
-    Event,
     HandoffDeliveryFailed,
     HandoffNotified,
     MatchedOrganisation,
@@ -20,9 +19,10 @@ from contracts.events import (
 )
 from contracts.topics import REFERRALS
 from contracts.vocabulary import AgeBand, Channel, Gender, LawfulBasis, Severity, Topic
-from eventkit.consumer import Message, PermanentFailure
+from eventkit.consumer import PermanentFailure
 from eventkit.db import migrate, service_migrations
-from eventkit.envelope import Envelope
+from eventkit.envelope import new_envelope
+from eventkit.testing import consume, outbox_rows
 from referral.lifecycle.domain import HandoffPolicy
 from referral.lifecycle.handlers import bind
 from referral.lifecycle.service import Lifecycle
@@ -34,15 +34,6 @@ NOW = datetime.now(UTC)
 ORG = uuid.uuid4()
 BACKUP_ORG = uuid.uuid4()
 HANDLERS = bind(Lifecycle(HandoffPolicy()))
-
-
-async def deliver(pool: asyncpg.Pool, event: Event) -> uuid.UUID:
-    """Like the consumer: the handler from HANDLERS, in one transaction; returns the event id."""
-    envelope = Envelope(uuid.uuid4(), event.TYPE, event.SOURCE, datetime.now(UTC))
-    message = Message(envelope, event.TOPIC, 0, 0)
-    async with pool.acquire() as conn, conn.transaction():
-        await HANDLERS[type(event)](conn, event, message)
-    return envelope.event_id
 
 
 def consultation(
@@ -96,10 +87,6 @@ def notification_of(requested: ReferralRequested, org: uuid.UUID = ORG) -> Hando
     )
 
 
-async def outbox_rows(pool: asyncpg.Pool) -> list[dict[str, Any]]:
-    return [dict(r) for r in await pool.fetch("SELECT * FROM outbox ORDER BY seq")]
-
-
 async def referral_rows(pool: asyncpg.Pool) -> list[dict[str, Any]]:
     return [dict(r) for r in await pool.fetch("SELECT * FROM referrals ORDER BY created_at")]
 
@@ -113,7 +100,7 @@ async def timeline_of(pool: asyncpg.Pool, referral_id: uuid.UUID) -> list[dict[s
 
 
 async def open_one(pool: asyncpg.Pool) -> ReferralRequested:
-    await deliver(pool, consultation())
+    await consume(pool, HANDLERS, consultation())
     [row] = await outbox_rows(pool)
     return ReferralRequested.model_validate(row["payload"])
 
@@ -133,7 +120,8 @@ async def test_a_serious_case_with_a_lawful_basis_opens_one_referral_and_asks_fo
     pool: asyncpg.Pool,
 ) -> None:
     event = consultation(severity=Severity.S4, basis=LawfulBasis.VITAL_INTEREST_27_1_2)
-    event_id = await deliver(pool, event)
+    envelope = new_envelope(event)
+    await consume(pool, HANDLERS, event, envelope)
 
     [referral] = await referral_rows(pool)
     assert referral["case_id"] == event.case_id
@@ -157,7 +145,7 @@ async def test_a_serious_case_with_a_lawful_basis_opens_one_referral_and_asks_fo
     assert requested.lawful_basis is LawfulBasis.VITAL_INTEREST_27_1_2
 
     assert await timeline_of(pool, referral["id"]) == [
-        {"state": "requested", "actor": "referral", "detail": {"event_id": str(event_id)}}
+        {"state": "requested", "actor": "referral", "detail": {"event_id": str(envelope.event_id)}}
     ]
 
 
@@ -175,21 +163,21 @@ async def test_a_serious_case_with_a_lawful_basis_opens_one_referral_and_asks_fo
 async def test_a_case_that_is_not_serious_or_not_shareable_opens_nothing(
     pool: asyncpg.Pool, severity: Severity, basis: LawfulBasis | None
 ) -> None:
-    await deliver(pool, consultation(severity=severity, basis=basis))
+    await consume(pool, HANDLERS, consultation(severity=severity, basis=basis))
     assert await referral_rows(pool) == []
     assert await outbox_rows(pool) == []
 
 
 async def test_a_referral_level_case_with_consent_opens_a_referral(pool: asyncpg.Pool) -> None:
-    await deliver(pool, consultation(severity=Severity.S2, basis=LawfulBasis.CONSENT))
+    await consume(pool, HANDLERS, consultation(severity=Severity.S2, basis=LawfulBasis.CONSENT))
     [referral] = await referral_rows(pool)
     assert (referral["severity"], referral["state"]) == ("S2", "requested")
 
 
 async def test_a_case_recorded_twice_still_has_one_referral_and_one_request(pool: asyncpg.Pool) -> None:
     case_id = uuid.uuid4()
-    await deliver(pool, consultation(case_id))
-    await deliver(pool, consultation(case_id, severity=Severity.S4))
+    await consume(pool, HANDLERS, consultation(case_id))
+    await consume(pool, HANDLERS, consultation(case_id, severity=Severity.S4))
     assert len(await referral_rows(pool)) == 1
     assert len(await outbox_rows(pool)) == 1
     assert await pool.fetchval("SELECT count(*) FROM referral_timeline") == 1
@@ -199,7 +187,7 @@ async def test_a_match_offers_attempt_one_with_a_deadline_timer_and_a_notificati
     pool: asyncpg.Pool,
 ) -> None:
     requested = await open_one(pool)
-    await deliver(pool, match_of(requested))
+    await consume(pool, HANDLERS, match_of(requested))
     [referral] = await referral_rows(pool)
     assert (referral["state"], referral["organisation_id"], referral["attempt"]) == ("offered", ORG, 1)
     assert referral["reasons"] == ["municipality_match", "topic_match"]
@@ -217,7 +205,7 @@ async def test_a_match_offers_attempt_one_with_a_deadline_timer_and_a_notificati
     assert (timer["attempt"], timer["fired_at"]) == (1, None)
     assert timer["due_at"] == referral["deadline_at"]
 
-    await deliver(pool, notification_of(requested))
+    await consume(pool, HANDLERS, notification_of(requested))
     [referral] = await referral_rows(pool)
     assert (referral["state"], referral["organisation_id"], referral["attempt"]) == ("notified", ORG, 1)
 
@@ -233,8 +221,8 @@ async def test_a_match_offers_attempt_one_with_a_deadline_timer_and_a_notificati
 
 async def test_a_replayed_match_is_recorded_late_and_offers_nothing_more(pool: asyncpg.Pool) -> None:
     requested = await open_one(pool)
-    await deliver(pool, match_of(requested))
-    await deliver(pool, match_of(requested, org=BACKUP_ORG))
+    await consume(pool, HANDLERS, match_of(requested))
+    await consume(pool, HANDLERS, match_of(requested, org=BACKUP_ORG))
     [referral] = await referral_rows(pool)
     assert (referral["state"], referral["organisation_id"]) == ("offered", ORG)
     assert len(await outbox_rows(pool)) == 2
@@ -244,8 +232,9 @@ async def test_a_replayed_match_is_recorded_late_and_offers_nothing_more(pool: a
 
 async def test_no_match_makes_the_referral_unmatched_with_the_directorys_reasons(pool: asyncpg.Pool) -> None:
     requested = await open_one(pool)
-    await deliver(
+    await consume(
         pool,
+        HANDLERS,
         ReferralUnmatched(
             case_id=requested.case_id,
             referral_id=requested.referral_id,
@@ -261,9 +250,10 @@ async def test_when_no_channel_reached_the_partner_the_next_candidate_is_offered
     pool: asyncpg.Pool,
 ) -> None:
     requested = await open_one(pool)
-    await deliver(pool, match_of(requested))
-    await deliver(
+    await consume(pool, HANDLERS, match_of(requested))
+    await consume(
         pool,
+        HANDLERS,
         HandoffDeliveryFailed(
             case_id=requested.case_id,
             referral_id=requested.referral_id,
@@ -298,7 +288,7 @@ async def test_a_fact_about_an_unknown_referral_is_a_permanent_failure(pool: asy
         language="ja",
     )
     with pytest.raises(PermanentFailure) as raised:
-        await deliver(pool, match_of(stranger))
+        await consume(pool, HANDLERS, match_of(stranger))
     assert raised.value.reason == "unknown_referral"
     assert await pool.fetchval("SELECT count(*) FROM referral_timeline") == 0
 
@@ -307,7 +297,7 @@ async def test_a_fact_that_contradicts_the_state_is_a_permanent_failure_and_chan
     pool: asyncpg.Pool,
 ) -> None:
     requested = await open_one(pool)
-    await deliver(pool, match_of(requested))
+    await consume(pool, HANDLERS, match_of(requested))
     unmatched = ReferralUnmatched(
         case_id=requested.case_id,
         referral_id=requested.referral_id,
@@ -315,7 +305,7 @@ async def test_a_fact_that_contradicts_the_state_is_a_permanent_failure_and_chan
         unmatched_at=NOW + timedelta(seconds=2),
     )
     with pytest.raises(PermanentFailure) as raised:
-        await deliver(pool, unmatched)
+        await consume(pool, HANDLERS, unmatched)
     assert raised.value.reason == "illegal_transition:offered->unmatched"
     [referral] = await referral_rows(pool)
     assert referral["state"] == "offered"
@@ -325,7 +315,7 @@ async def test_a_fact_that_contradicts_the_state_is_a_permanent_failure_and_chan
 async def test_a_notification_for_an_attempt_never_offered_is_a_permanent_failure(pool: asyncpg.Pool) -> None:
     requested = await open_one(pool)
     with pytest.raises(PermanentFailure) as raised:
-        await deliver(pool, notification_of(requested))
+        await consume(pool, HANDLERS, notification_of(requested))
     assert raised.value.reason == "illegal_transition:requested->notified:attempt_ahead"
 
 
@@ -333,5 +323,5 @@ async def test_a_fact_filed_under_another_case_is_a_permanent_failure(pool: asyn
     requested = await open_one(pool)
     misfiled = match_of(requested).model_copy(update={"case_id": uuid.uuid4()})
     with pytest.raises(PermanentFailure) as raised:
-        await deliver(pool, misfiled)
+        await consume(pool, HANDLERS, misfiled)
     assert raised.value.reason == "case_mismatch"

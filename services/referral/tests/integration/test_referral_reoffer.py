@@ -3,34 +3,28 @@ directory's answer applied as the consumer applies it, the new attempt with its 
 and "handled elsewhere" with the operator's note kept out of every event."""
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
-from contracts.events import Candidate, Event, ReofferMatched, ReofferUnmatched
-from eventkit.auth import generate_signing_keypair, mint_token
-from eventkit.consumer import Message
-from eventkit.envelope import Envelope
+from contracts.events import Candidate, ReofferMatched, ReofferUnmatched
+from eventkit.auth import generate_signing_keypair
+from eventkit.testing import bearer, consume, outbox_rows
 from referral.lifecycle import notes
 from referral.lifecycle.domain import Referral
 from referral.lifecycle.handlers import bind
 from referral.lifecycle.service import Lifecycle
 
 CHOSEN = uuid.uuid4()
-KEYS = generate_signing_keypair()
+PRIVATE_KEY, PUBLIC_KEY = generate_signing_keypair()
 
 
 @pytest.fixture
 def auth_public_key() -> str:
     """The key of this module's tokens, for conftest's `client` (the real app, none of its loops)."""
-    return KEYS[1]
-
-
-def as_role(role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_token(KEYS[0], role=role, subject=f'{role}-1')}"}
+    return PUBLIC_KEY
 
 
 async def unmatched(pool: asyncpg.Pool, seed: Any) -> Referral:
@@ -39,16 +33,8 @@ async def unmatched(pool: asyncpg.Pool, seed: Any) -> Referral:
     return referral
 
 
-async def deliver(pool: asyncpg.Pool, lifecycle: Lifecycle, event: Event) -> None:
-    """As the consumer runs a handler: from the table, in one transaction."""
-    envelope = Envelope(uuid.uuid4(), event.TYPE, event.SOURCE, datetime.now(UTC))
-    async with pool.acquire() as conn, conn.transaction():
-        await bind(lifecycle)[type(event)](conn, event, Message(envelope, event.TOPIC, 0, 0))
-
-
 async def payloads(pool: asyncpg.Pool, event_type: str) -> list[dict[str, Any]]:
-    rows = await pool.fetch("SELECT payload FROM outbox WHERE event_type = $1 ORDER BY seq", event_type)
-    return [row["payload"] for row in rows]
+    return [row["payload"] for row in await outbox_rows(pool) if row["event_type"] == event_type]
 
 
 async def test_an_operators_choice_confirmed_by_the_directory_becomes_the_next_attempt(
@@ -59,7 +45,7 @@ async def test_an_operators_choice_confirmed_by_the_directory_becomes_the_next_a
     asked = await client.post(
         f"/v1/referrals/{referral.id}/reoffer",
         json={"organisation_id": str(CHOSEN)},
-        headers=as_role("operator"),
+        headers=bearer(PRIVATE_KEY, "operator"),
     )
 
     assert asked.status_code == 202, asked.text
@@ -75,9 +61,9 @@ async def test_an_operators_choice_confirmed_by_the_directory_becomes_the_next_a
         name="よりそい",
         channels=("portal",),
     )
-    await deliver(
+    await consume(
         pool,
-        lifecycle,
+        bind(lifecycle),
         ReofferMatched(
             case_id=referral.case_id,
             referral_id=referral.id,
@@ -87,7 +73,7 @@ async def test_an_operators_choice_confirmed_by_the_directory_becomes_the_next_a
         ),
     )
 
-    read = await client.get(f"/v1/referrals/{referral.id}", headers=as_role("operator"))
+    read = await client.get(f"/v1/referrals/{referral.id}", headers=bearer(PRIVATE_KEY, "operator"))
     body = read.json()
     assert (body["state"], body["attempt"], body["organisation_id"]) == ("offered", 1, str(CHOSEN))
     assert body["reoffer_organisation_id"] is None and body["deadline_at"] is not None
@@ -101,7 +87,7 @@ async def test_an_operators_choice_confirmed_by_the_directory_becomes_the_next_a
     again = await client.post(
         f"/v1/referrals/{referral.id}/reoffer",
         json={"organisation_id": str(CHOSEN)},
-        headers=as_role("operator"),
+        headers=bearer(PRIVATE_KEY, "operator"),
     )
     assert (again.status_code, again.json()["error"]["code"]) == (409, "illegal_transition")
 
@@ -113,7 +99,7 @@ async def test_a_refused_choice_leaves_the_referral_for_the_operator_to_choose_a
     await client.post(
         f"/v1/referrals/{referral.id}/reoffer",
         json={"organisation_id": str(CHOSEN)},
-        headers=as_role("operator"),
+        headers=bearer(PRIVATE_KEY, "operator"),
     )
     [request] = await payloads(pool, "referral.reoffer_requested.v1")
 
@@ -125,9 +111,9 @@ async def test_a_refused_choice_leaves_the_referral_for_the_operator_to_choose_a
         reasons=("inactive",),
         unmatched_at=lifecycle.clock(),
     )
-    await deliver(pool, lifecycle, refused)
+    await consume(pool, bind(lifecycle), refused)
 
-    body = (await client.get(f"/v1/referrals/{referral.id}", headers=as_role("operator"))).json()
+    body = (await client.get(f"/v1/referrals/{referral.id}", headers=bearer(PRIVATE_KEY, "operator"))).json()
     assert (body["state"], body["reoffer_organisation_id"]) == ("unmatched", None)
     assert body["timeline"][-1]["state"] == "reoffer_refused"
     assert body["timeline"][-1]["detail"]["reasons"] == ["inactive"]
@@ -143,7 +129,7 @@ async def test_handled_elsewhere_keeps_the_note_in_referrals_database_and_out_of
     done = await client.post(
         f"/v1/referrals/{referral.id}/handled-elsewhere",
         json={"reason": "partner_by_phone", "note": note},
-        headers=as_role("operator"),
+        headers=bearer(PRIVATE_KEY, "operator"),
     )
 
     assert done.status_code == 200, done.text
@@ -170,12 +156,12 @@ async def test_only_operators_act_and_bad_input_is_a_clear_4xx(
     path = f"/v1/referrals/{referral.id}"
 
     counsellor = await client.post(
-        f"{path}/reoffer", json={"organisation_id": str(CHOSEN)}, headers=as_role("counsellor")
+        f"{path}/reoffer", json={"organisation_id": str(CHOSEN)}, headers=bearer(PRIVATE_KEY, "counsellor")
     )
     unknown_reason = await client.post(
-        f"{path}/handled-elsewhere", json={"reason": "magic"}, headers=as_role("operator")
+        f"{path}/handled-elsewhere", json={"reason": "magic"}, headers=bearer(PRIVATE_KEY, "operator")
     )
-    no_org = await client.post(f"{path}/reoffer", json={}, headers=as_role("operator"))
+    no_org = await client.post(f"{path}/reoffer", json={}, headers=bearer(PRIVATE_KEY, "operator"))
 
     assert counsellor.status_code == 403
     assert (unknown_reason.status_code, no_org.status_code) == (422, 422)

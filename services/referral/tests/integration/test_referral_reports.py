@@ -14,8 +14,9 @@ import pytest
 
 from contracts.hours import JST
 from contracts.vocabulary import Severity
-from eventkit.auth import generate_signing_keypair, mint_token
+from eventkit.auth import generate_signing_keypair
 from eventkit.clock import MovableClock
+from eventkit.testing import bearer
 from referral.lifecycle import service
 from referral.lifecycle.domain import Referral
 from referral.lifecycle.facts import Unmatched
@@ -38,9 +39,7 @@ class Api:
     lifecycle: Lifecycle
 
     def headers(self, role: str, organisation_id: uuid.UUID | None = None) -> dict[str, str]:
-        org = str(organisation_id) if organisation_id else None
-        token = mint_token(self.key, role=role, subject=f"{role}-1", organisation_id=org)
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(self.key, role, organisation_id)
 
     async def report(self, role: str = "operator", **params: str) -> httpx.Response:
         return await self.client.get("/v1/reports/handoffs", params=params, headers=self.headers(role))

@@ -10,8 +10,9 @@ import asyncpg
 import httpx
 import pytest
 
-from eventkit.auth import generate_signing_keypair, mint_token
+from eventkit.auth import generate_signing_keypair
 from eventkit.links import mint_link_token
+from eventkit.testing import bearer, outbox_rows
 from referral.lifecycle import notes
 from referral.lifecycle.domain import Referral
 from referral.lifecycle.service import Lifecycle
@@ -35,13 +36,7 @@ class Api:
     seeder: Any
 
     def headers(self, role: str, organisation_id: uuid.UUID | None = None) -> dict[str, str]:
-        token = mint_token(
-            self.private_key,
-            role=role,
-            subject=f"{role}-1",
-            organisation_id=str(organisation_id) if organisation_id else None,
-        )
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(self.private_key, role, organisation_id)
 
     async def get(
         self, path: str, role: str, organisation_id: uuid.UUID | None = None, **params: str
@@ -265,8 +260,7 @@ async def test_bad_search_parameters_are_validation_errors(
 
 
 async def payloads(api: Api, event_type: str) -> list[dict[str, Any]]:
-    rows = await api.pool.fetch("SELECT payload FROM outbox WHERE event_type = $1 ORDER BY seq", event_type)
-    return [row["payload"] for row in rows]
+    return [row["payload"] for row in await outbox_rows(api.pool) if row["event_type"] == event_type]
 
 
 def ack_path(referral: Referral, attempt: int = 1) -> str:
@@ -338,7 +332,7 @@ async def test_a_decline_offers_the_next_organisation_and_keeps_the_partners_not
         str(ORG),
         str(OTHER_ORG),
     ]
-    everything = " ".join(str(row["payload"]) for row in await api.pool.fetch("SELECT payload FROM outbox"))
+    everything = " ".join(str(row["payload"]) for row in await outbox_rows(api.pool))
     timeline = str(read["timeline"])
     assert note not in everything and note not in timeline
     stored = await api.pool.fetchrow(
