@@ -165,6 +165,13 @@ class Processes:
     def log_path(self, name: str) -> Path:
         return self.state.logs / f"{name}.log"
 
+    def started_at(self, name: str) -> float | None:
+        """When a component was spawned (its pid file's time), or None if it has no pid file."""
+        try:
+            return self.pid_file(name).stat().st_mtime
+        except FileNotFoundError:
+            return None
+
     def running_pid(self, name: str) -> int | None:
         """The pid of our own live process for a component, or None."""
         pid = read_pid(self.pid_file(name))

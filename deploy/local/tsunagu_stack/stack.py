@@ -43,6 +43,8 @@ from tsunagu_stack.state import StateDir
 from tsunagu_stack.zipkin import Zipkin
 
 SERVICE_READY_TIMEOUT: Final = 60.0
+# What a service's process runs besides its own package: the shared plumbing and the contracts.
+SHARED_CODE: Final = ("services/eventkit/src", "schemas/src")
 SERVICE_STOP_GRACE: Final = 20.0
 # Extra replicas of a consumer service listen 100 ports above the previous one (referral-2 on
 # 8202); they join the same consumer group, so Kafka shares the partitions between them.
@@ -191,6 +193,16 @@ class Stack:
             raise StackError(f"{name} cannot run as replica {replica} (consumers: 1–{MAX_REPLICAS})")
         process = replica_name(name, replica)
         base = self.replica_url(name, replica)
+        started = self.processes.started_at(process)
+        # Reusing a process that started before its code last changed would run (and test) the
+        # code as it was, not as it is.
+        if (
+            started is not None
+            and self.processes.running_pid(process) is not None
+            and code_changed_since(self.root, name, started)
+        ):
+            say(f"{process}: its code changed after it started; restarting it")
+            self.stop_service(process)
         with self.state.lock():
             url = f"{base}/readyz"
             pid = self.processes.running_pid(process)
@@ -341,3 +353,15 @@ class Stack:
             self.ensure_infra()
         else:
             raise StackError(f"unknown component {name!r}; one of {', '.join(COMPONENTS)}")
+
+
+def code_changed_since(root: Path, name: str, since: float) -> bool:
+    """Whether a file of the service's code (its package, its templates and texts, eventkit, the
+    contracts) was written after `since`; compiled files and install metadata are not code."""
+    folders = (root / "services" / name / "src", *(root / shared for shared in SHARED_CODE))
+    return any(
+        path.stat().st_mtime > since
+        for folder in folders
+        for path in folder.rglob("*")
+        if path.is_file() and not any(p == "__pycache__" or p.endswith(".egg-info") for p in path.parts)
+    )
