@@ -47,7 +47,9 @@ def test_a_serious_consultation_reaches_its_local_partner_once_signed_and_as_one
     partner: PartnerOrg,
     personal_data: PersonalData,
 ) -> None:
-    response = _record(system, consultation_body(personal_data, partner.municipality_code))
+    # What the person needs, none of it a default value, must reach the partner as it was told.
+    needs = {"need_tags": ["HOU", "MON"], "age_band": "30-64", "language": "vi"}
+    response = _record(system, consultation_body(personal_data, partner.municipality_code, **needs))
     assert response.status_code == 201, response.text
     case_id = response.json()["case_id"]
 
@@ -61,6 +63,7 @@ def test_a_serious_consultation_reaches_its_local_partner_once_signed_and_as_one
     assert webhook["severity"] == "S3" and webhook["municipality_code"] == partner.municipality_code
     assert webhook["organisation_id"] == partner.id and webhook["attempt"] == 1
     assert receipt.headers["tsunagu-delivery-id"] == webhook["delivery_id"]
+    assert {field: webhook[field] for field in needs} == needs  # unchanged across every hop
     for value in personal_data.all():
         assert value not in receipt.body.decode("utf-8")
 
