@@ -25,8 +25,7 @@ SERVICE_NAMES = re.compile(r"^(intake|referral|directory|notify)$")
 def _accessible(page: Page, ui: Any, name: str) -> None:
     ui.shoot(page, name)
     assert _axe_violations(page) == [], name
-    overflow = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    assert page.evaluate(overflow) <= 1, f"{name}: wider than the viewport"
+    assert ui.overflow(page) <= 1, f"{name}: wider than the viewport"
 
 
 # Countdowns that sit inside a live region would be read out every second.
