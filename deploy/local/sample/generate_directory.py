@@ -78,7 +78,7 @@ class Spec:
     languages: tuple[str, ...] = ("ja",)
 
 
-ALL_LANGUAGES = ("ja", "en", "zh", "ko", "vi", "pt", "es", "tl", "ne", "id", "th")
+ALL_LANGUAGES = ("ja", *FOREIGN)
 KINDS: dict[str, Spec] = {
     "shakyo": Spec(
         "SHAKYO",
