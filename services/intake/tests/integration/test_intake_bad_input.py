@@ -1,6 +1,5 @@
 """Bad input on intake's real app is a 422 naming the field, never a 500 (eventkit.testing_probe)."""
 
-import uuid
 from typing import Any
 
 from fastapi import FastAPI
@@ -8,8 +7,7 @@ from fastapi import FastAPI
 from eventkit.crypto import generate_keyring_entry
 from eventkit.ratelimit import lift_limits
 from eventkit.runtime import NO_LOOPS
-from eventkit.testing import bearer
-from eventkit.testing_probe import PRIVATE_KEY, BadInputTests
+from eventkit.testing_probe import BadInputTests
 from intake.config import Settings
 from intake.main import create_app
 
@@ -17,15 +15,6 @@ SECRET = "probe-secret-" + "x" * 40
 
 
 class TestBadInput(BadInputTests):
-    credentials = tuple(
-        bearer(PRIVATE_KEY, role, org)
-        for role, org in (
-            ("counsellor", None),
-            ("operator", None),
-            ("channel", None),
-            ("partner", uuid.uuid4()),
-        )
-    )
     base_url = "https://intake.example.jp"
 
     @classmethod
