@@ -2,8 +2,6 @@
 table for screen readers) and as CSV downloads. The figures are referral's aggregates
 (`GET /v1/reports/handoffs`); this module only lays them out and names organisations and prefectures."""
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -14,6 +12,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from contracts.hours import JST
+from eventkit.downloads import csv_download
+from eventkit.downloads import csv_text as csv_text  # the report's CSV body, as the download writes it
 from web.api import referral
 from web.api.referral import Durations, HandoffReport, Tally
 from web.backends import BackendError
@@ -167,12 +167,6 @@ def charts(t: Any, report: HandoffReport, names: Mapping[str, str]) -> dict[str,
 # ---- CSV ------------------------------------------------------------------------------------
 
 
-def _cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: a leading = + - @ would otherwise run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def csv_rows(table: Table, report: HandoffReport, names: Mapping[str, str]) -> list[list[object]]:
     """One table of the report as rows, header first; codes as they are, names beside them."""
     days = [report.period.first, report.period.last]
@@ -207,14 +201,6 @@ def csv_rows(table: Table, report: HandoffReport, names: Mapping[str, str]) -> l
     for milestone, tallies in (("accompanied", outcomes.accompanied), ("closed", outcomes.closed)):
         rows += [[*days, milestone, tally.code, tally.times, tally.referrals] for tally in tallies]
     return rows
-
-
-def csv_text(rows: Iterable[Iterable[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([_cell(value) for value in row])
-    return out.getvalue()
 
 
 # ---- routes ---------------------------------------------------------------------------------
@@ -259,10 +245,6 @@ async def report_csv(
     if period.problems:
         return Response(ctx.t("ops.rep.problem"), status_code=422, media_type="text/plain; charset=utf-8")
     report = await ctx.read(referral.HANDOFF_REPORT, params=period.params)
-    body = "\ufeff" + csv_text(csv_rows(table, report, await _names(ctx, report)))
+    rows = csv_rows(table, report, await _names(ctx, report))
     filename = f"tsunagu-{table.value}-{period.first.isoformat()}_{period.last.isoformat()}.csv"
-    return Response(
-        content=body.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-    )
+    return csv_download(rows, filename=filename, headers={"Cache-Control": "no-store"})
