@@ -9,6 +9,7 @@ from contracts.events import Candidate, ConsultationRecorded
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
 from eventkit.auth import generate_signing_keypair
 from eventkit.crypto import generate_keyring_entry
+from eventkit.testing import Infra, service_settings
 from referral.config import Settings
 from referral.lifecycle.domain import HandoffPolicy
 
@@ -63,16 +64,16 @@ def candidate(org: uuid.UUID, rank: int, *, channels: tuple[str, ...] = ("webhoo
     )
 
 
-def runtime_settings(database_url: str, kafka_bootstrap_servers: str, **more: Any) -> Settings:
+def runtime_settings(infra: Infra, database_url: str, **more: Any) -> Settings:
     """referral's settings for a runtime under test: fresh keys, a small pool, a quick shutdown."""
     return Settings(
-        database_url=database_url,
-        auth_public_key=generate_signing_keypair()[1],
-        link_verify_key=generate_signing_keypair()[1],
-        encryption_keys=generate_keyring_entry(),
-        kafka_bootstrap_servers=kafka_bootstrap_servers,
-        db_pool_min=1,
-        db_pool_max=2,
-        shutdown_grace_s=5,
-        **more,
+        **service_settings(
+            infra,
+            database_url,
+            auth_public_key=generate_signing_keypair()[1],
+            link_verify_key=generate_signing_keypair()[1],
+            encryption_keys=generate_keyring_entry(),
+            db_pool_max=2,
+            **more,
+        )
     )

@@ -56,7 +56,7 @@ async def test_the_runtime_serves_its_gauges_on_the_internal_metrics_port_only_w
 ) -> None:
     await seed(pool, lifecycle=lifecycle, severity=Severity.S4)
     port = _free_port()
-    settings = runtime_settings(service_db, infra.kafka_bootstrap_servers, metrics_port=port)
+    settings = runtime_settings(infra, service_db, metrics_port=port)
     # No consumer: it would join referral's real group on the shared broker.
     runtime = ServiceRuntime(
         name="referral",

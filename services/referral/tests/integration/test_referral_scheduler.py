@@ -86,7 +86,7 @@ async def tail(infra: Infra) -> AsyncIterator[Tail]:
 async def relay(service_db: str, infra: Infra) -> AsyncIterator[None]:
     """referral's runtime with its outbox relay only: no consumer (it would join the real group on
     the shared broker) and no scheduler of its own (the tests drive one)."""
-    settings = runtime_settings(service_db, infra.kafka_bootstrap_servers)
+    settings = runtime_settings(infra, service_db)
     runtime = ServiceRuntime(
         name="referral", settings=settings, migrations=service_migrations("referral", MIGRATIONS)
     )
