@@ -51,6 +51,8 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Mapping
+from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -97,15 +99,17 @@ class Refused(Exception):
         self.status = status
 
 
-def verified(headers: Any, secrets: list[str], body: bytes) -> tuple[str, str]:
+def verified(headers: Mapping[str, str] | Message, secrets: list[str], body: bytes) -> tuple[str, str]:
     """(delivery id, timestamp) of a delivery signed with one of `secrets`; `Refused` if not."""
     if headers.get("webhook-signature") is not None:
-        delivery_id = headers.get("webhook-id", "").strip()
+        id_header = "webhook-id"
+        delivery_id = headers.get(id_header, "").strip()
         timestamp = headers.get("webhook-timestamp", "").strip()
         offered = [v[3:] for v in headers.get("webhook-signature", "").split() if v.startswith("v1,")]
         wanted = [standard_signature(s, delivery_id, timestamp, body) for s in secrets]
     else:  # the older headers, sent alongside during the transition
-        delivery_id = headers.get("Tsunagu-Delivery-Id", "").strip()
+        id_header = "Tsunagu-Delivery-Id"
+        delivery_id = headers.get(id_header, "").strip()
         timestamp = headers.get("Tsunagu-Timestamp", "").strip()
         offered = [
             v.strip()[3:]
@@ -116,7 +120,7 @@ def verified(headers: Any, secrets: list[str], body: bytes) -> tuple[str, str]:
     if not timestamp.isdigit():
         raise Refused(HTTPStatus.BAD_REQUEST, "the timestamp must be unix seconds")
     if not delivery_id:
-        raise Refused(HTTPStatus.BAD_REQUEST, "webhook-id missing")
+        raise Refused(HTTPStatus.BAD_REQUEST, f"{id_header} missing")
     if not offered:
         raise Refused(HTTPStatus.UNAUTHORIZED, "no v1 signature")
     if abs(time.time() - int(timestamp)) > REPLAY_WINDOW_SECONDS:
