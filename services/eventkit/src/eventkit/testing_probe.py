@@ -27,11 +27,12 @@ from eventkit.inputprobe import (
     inputs,
     refusal_problem,
 )
-from eventkit.testing import Infra, app_client, database_of_its_own
+from eventkit.testing import Infra, app_client, database_of_its_own, service_settings
 
 # An app built on these is only read for its routes: it never connects.
 UNUSED_DATABASE_URL = "postgresql://unused@127.0.0.1/unused"
 UNUSED_KAFKA = "127.0.0.1:9"
+UNUSED_INFRA: Final = Infra(UNUSED_DATABASE_URL, UNUSED_KAFKA, kind="unused")
 
 # The apps built here accept tokens signed with this key.
 PRIVATE_KEY, PUBLIC_KEY = generate_signing_keypair()
@@ -55,21 +56,14 @@ class BadInputTests:
         raise NotImplementedError
 
     @classmethod
-    def app(cls, database_url: str, kafka_bootstrap_servers: str) -> FastAPI:
-        return cls.make_app(
-            database_url=database_url,
-            auth_public_key=PUBLIC_KEY,
-            kafka_bootstrap_servers=kafka_bootstrap_servers,
-            db_pool_min=1,
-            db_pool_max=4,
-            shutdown_grace_s=5,
-        )
+    def app(cls, infra: Infra, database_url: str) -> FastAPI:
+        return cls.make_app(**service_settings(infra, database_url, auth_public_key=PUBLIC_KEY))
 
     @classmethod
     def probed(cls, kind: Kind) -> list[Input]:
         """The app's inputs of one kind, found once per class."""
         if "_probed" not in cls.__dict__:
-            app = cls.app(UNUSED_DATABASE_URL, UNUSED_KAFKA)
+            app = cls.app(UNUSED_INFRA, UNUSED_DATABASE_URL)
             cls._probed = {"text": inputs(app, ["text"]), "integer": inputs(app, ["integer"])}
         return cls._probed[kind]
 
@@ -84,12 +78,12 @@ class BadInputTests:
     async def client(cls, infra: Infra) -> AsyncIterator[httpx.AsyncClient]:
         async with (
             database_of_its_own(infra) as database_url,
-            app_client(cls.app(database_url, infra.kafka_bootstrap_servers), cls.base_url) as c,
+            app_client(cls.app(infra, database_url), cls.base_url) as c,
         ):
             yield c
 
     def test_no_endpoint_or_dependency_runs_in_a_worker_thread(self) -> None:
-        assert in_worker_threads(self.app(UNUSED_DATABASE_URL, UNUSED_KAFKA)) == []
+        assert in_worker_threads(self.app(UNUSED_INFRA, UNUSED_DATABASE_URL)) == []
 
     async def test_a_control_character_in_a_text_field_is_refused_with_422(
         self, client: httpx.AsyncClient, text_input: Input
