@@ -24,9 +24,10 @@ def _json_text(value: object) -> str:
     return orjson.dumps(value).decode("utf-8")
 
 
-# Each pool's hooks, shared by the connections it opens now and after a reconnect; by the
-# pool's id (asyncpg's pools take no weak references), closed pools pruned on each new one.
-_HOOKS: dict[int, tuple[asyncpg.Pool, CommitHooks]] = {}
+# Each pool's hooks, shared by the connections it opens now and after a reconnect; keyed by the
+# pool itself (hashed by identity; asyncpg's pools take no weak references), closed pools pruned
+# on each new one.
+_HOOKS: dict[asyncpg.Pool, CommitHooks] = {}
 
 
 async def _init_connection(conn: asyncpg.Connection, hooks: CommitHooks | None = None) -> None:
@@ -57,20 +58,20 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
         connection_class=TracedConnection,
     )
     assert pool is not None
-    for key, (known, _) in list(_HOOKS.items()):
+    for known in list(_HOOKS):
         if known.is_closing():
-            del _HOOKS[key]
-    _HOOKS[id(pool)] = (pool, hooks)
+            del _HOOKS[known]
+    _HOOKS[pool] = hooks
     return pool
 
 
 def on_commit(pool: asyncpg.Pool, callback: AfterCommit | None) -> bool:
-    """Hand what each of the pool's transactions stages (`dbtrace.staged()`) to `callback` once
+    """Hand what each of the pool's transactions stages (`dbtrace.staged(conn)`) to `callback` once
     that transaction has committed; None stops it. False for a pool not made by `create_pool`."""
-    known = _HOOKS.get(id(pool))
-    if known is None or known[0] is not pool:
+    hooks = _HOOKS.get(pool)
+    if hooks is None:
         return False
-    known[1].after_commit = callback
+    hooks.after_commit = callback
     return True
 
 
