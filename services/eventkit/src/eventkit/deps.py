@@ -3,7 +3,8 @@
 A service's own `deps.py` adds only what is its own (a lifecycle, a keyring); roles and the pool
 are written once, here, so that "who may call this" reads the same in all four services.
 Dependencies are `async def`, even when they await nothing: FastAPI runs a plain `def` in a worker
-thread, a hand-off that cost more than the work (tests/test_dependencies_run_on_the_loop.py).
+thread, a hand-off that cost more than the work. Every service's bad-input tests check that none
+does (eventkit.testing_probe; the check itself: services/eventkit/tests/unit/test_eventkit_worker_threads.py).
 """
 
 from collections.abc import Callable
