@@ -41,8 +41,7 @@ def _chat_id(page: Page) -> str:
 
 
 def _waiting_card(ui: Any, counsellor: Page, chat_id: str) -> Locator:
-    """Sign the counsellor in: the card of the waiting chat on their console."""
-    ui.sign_in(counsellor, "counsellor")
+    """The card of the waiting chat on the (signed-in) counsellor's console."""
     counsellor.goto(f"{ui.url}/console")
     return counsellor.locator(
         ".card", has=counsellor.locator(f'form[action="/console/chats/{chat_id}/take"]')
@@ -98,9 +97,7 @@ def test_a_person_in_crisis_consents_in_the_chat_and_is_told_who_will_call_and_w
     _tappable(person, "#chat-crisis a")
     expect(person.locator("#chat-log")).to_contain_text("ためらわずに電話してください")
 
-    counsellor_context = ui.context()
-    counsellor = counsellor_context.new_page()
-    counsellor_errors = ui.watch(counsellor)
+    counsellor_context, counsellor, counsellor_errors = ui.open("counsellor")
     card = _waiting_card(ui, counsellor, chat_id)
     expect(card).to_contain_text("危険を示す言葉", timeout=30_000)
     expect(card).to_contain_text("言語:日本語")
@@ -168,9 +165,7 @@ def test_a_person_in_crisis_consents_in_the_chat_and_is_told_who_will_call_and_w
 def test_a_person_chooses_chinese_on_the_english_page_and_ends_the_chat_while_the_counsellor_is_in_it(
     ui: Any,
 ) -> None:
-    person_context = ui.context(lang="en")
-    person = person_context.new_page()
-    person_errors = ui.watch(person)
+    person_context, person, person_errors = ui.open(lang="en")
     person.goto(f"{ui.url}/chat")
     expect(person.get_by_role("button", name="Loneliness or isolation")).to_be_visible()
     assert _axe_violations(person) == []
@@ -186,9 +181,7 @@ def test_a_person_chooses_chinese_on_the_english_page_and_ends_the_chat_while_th
     expect(person.locator("#chat-status")).to_contain_text("排队中")
     chat_id = _chat_id(person)
 
-    counsellor_context = ui.context(phone=True, lang="en")
-    counsellor = counsellor_context.new_page()
-    counsellor_errors = ui.watch(counsellor)
+    counsellor_context, counsellor, counsellor_errors = ui.open("counsellor", phone=True, lang="en")
     card = _waiting_card(ui, counsellor, chat_id)
     expect(card).to_contain_text("Language: Chinese", timeout=30_000)
     _take(ui, counsellor, chat_id)
