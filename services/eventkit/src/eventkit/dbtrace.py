@@ -9,7 +9,9 @@ outside a transaction is a span of its own. The text is the statement's, never i
 The same wrapper knows when a transaction really commits, which asyncpg does not tell anyone: a
 connection may carry an `after_commit` callback, and what was `staged()` in its outermost
 transaction is handed to it once that transaction has committed (what a rolled-back savepoint
-staged is dropped with it). The outbox publishes its rows this way the moment they are durable.
+staged is dropped with it). The staging list belongs to the connection, so a row is published with
+the transaction that wrote it and no other. The outbox publishes its rows this way the moment they
+are durable.
 """
 
 import time
@@ -37,8 +39,6 @@ class _Unit:
 
 
 _unit: ContextVar[_Unit | None] = ContextVar("tsunagu_db_unit", default=None)
-# What the current task's outermost transaction staged for its connection's `after_commit`.
-_staged: ContextVar[list[Any] | None] = ContextVar("tsunagu_db_staged", default=None)
 
 AfterCommit = Callable[[list[Any]], None]
 
@@ -50,10 +50,11 @@ class CommitHooks:
     after_commit: AfterCommit | None = None
 
 
-def staged() -> list[Any] | None:
-    """The list to stage into for after the commit, or None when no `after_commit` will run (no
-    transaction, or a connection without one): the caller then takes its other path."""
-    return _staged.get()
+def staged(conn: asyncpg.Connection) -> list[Any] | None:
+    """The list to stage into for after `conn`'s commit, or None when no `after_commit` will run
+    (no transaction open on it, or a connection without one): the caller then takes its other path."""
+    found: list[Any] | None = getattr(conn, "staged", None)  # a pool's proxy forwards to its connection
+    return found
 
 
 def _short(query: str) -> str:
@@ -75,7 +76,7 @@ class TracedTransaction:
         self._inner = inner
         self._span: trace.Span | None = None
         self._token: Any = None
-        self._staging: Any = None  # the token of the list this (outermost) transaction opened
+        self._opened = False  # this (outermost) transaction opened its connection's staging list
         self._mark = 0  # a savepoint: how much was staged before it
 
     async def __aenter__(self) -> "TracedTransaction":
@@ -84,12 +85,18 @@ class TracedTransaction:
                 "db transaction", kind=SpanKind.CLIENT, attributes=_ATTRIBUTES
             )
             self._token = _unit.set(_Unit())
-        outer = _staged.get()
+        outer = self._conn.staged
         if outer is not None:
             self._mark = len(outer)
         elif self._conn.after_commit is not None:
-            self._staging = _staged.set([])
-        await self._inner.__aenter__()
+            self._conn.staged, self._opened = [], True
+        try:
+            await self._inner.__aenter__()
+        except BaseException as error:
+            # BEGIN failed (the connection dropped, the task was cancelled): no __aexit__ follows,
+            # so this is the only place to close what was opened for the transaction.
+            self._close(type(error), committed=False)
+            raise
         return self
 
     async def __aexit__(
@@ -103,7 +110,12 @@ class TracedTransaction:
             await self._inner.__aexit__(kind, error, traceback)
             committed = kind is None  # an error in the body rolled back; so did a failed COMMIT
         finally:
+            self._close(kind, committed=committed)
+
+    def _close(self, kind: type[BaseException] | None, *, committed: bool) -> None:
+        try:
             self._after(committed=committed)
+        finally:
             if self._span is not None:
                 unit = _unit.get() or _Unit()
                 _unit.reset(self._token)
@@ -118,12 +130,12 @@ class TracedTransaction:
                 self._span.end()
 
     def _after(self, *, committed: bool) -> None:
-        items = _staged.get()
-        if self._staging is None:  # a savepoint, or nothing staged for this connection
+        items = self._conn.staged
+        if not self._opened:  # a savepoint, or nothing staged for this connection
             if items is not None and not committed:
                 del items[self._mark :]
             return
-        _staged.reset(self._staging)
+        self._conn.staged = None
         if committed and items and self._conn.after_commit is not None:
             self._conn.after_commit(items)
 
@@ -131,7 +143,7 @@ class TracedTransaction:
     # stages nothing of its own; as a savepoint inside a staging transaction, what it staged goes
     # with its rollback.
     async def start(self) -> None:
-        outer = _staged.get()
+        outer = self._conn.staged
         if outer is not None:
             self._mark = len(outer)
         await self._inner.start()
@@ -141,7 +153,7 @@ class TracedTransaction:
 
     async def rollback(self) -> None:
         await self._inner.rollback()
-        items = _staged.get()
+        items = self._conn.staged
         if items is not None:
             del items[self._mark :]
 
@@ -152,6 +164,8 @@ class TracedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg shi
 
     # The pool's (eventkit.db.create_pool sets them); a connection of its own has none.
     hooks: CommitHooks | None = None
+    # What its open outermost transaction staged for `after_commit` (dbtrace.staged); else None.
+    staged: list[Any] | None = None
 
     @property
     def after_commit(self) -> AfterCommit | None:

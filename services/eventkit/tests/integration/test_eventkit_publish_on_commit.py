@@ -149,3 +149,46 @@ async def test_a_row_written_without_the_hook_wakes_the_relay_at_once(
         await outbox.append(conn, FastProbeRecorded(case_id=case, n=9))
     assert await relay.publish_pending() == 1  # due at once: relay_after is its commit time
     assert await _numbers_on_topic(infra, case, 1) == [9]
+
+
+def _committed(handed: list[list[Any]]) -> list[list[int]]:
+    """What each commit handed to the pool's callback, as the events' numbers, in commit order."""
+    return [[row.payload["n"] for row in rows] for rows in handed]
+
+
+async def test_each_connection_stages_for_its_own_commit_not_the_task_s_other_transaction(
+    parts: tuple[asyncpg.Pool, Any],
+) -> None:
+    pool, _ = parts
+    handed: list[list[Any]] = []
+    assert on_commit(pool, handed.append)
+    case = uuid.uuid4()
+    async with pool.acquire() as first, first.transaction():
+        await outbox.append(first, FastProbeRecorded(case_id=case, n=1))
+        async with pool.acquire() as second:
+            with pytest.raises(RuntimeError):
+                async with second.transaction():
+                    await outbox.append(second, FastProbeRecorded(case_id=case, n=2))
+                    raise RuntimeError("the other connection's work rolls back")
+            async with second.transaction():
+                await outbox.append(second, FastProbeRecorded(case_id=case, n=3))
+    # The second connection's commit hands over its own row; the first's, only what it wrote.
+    assert _committed(handed) == [[3], [1]]
+
+
+async def test_a_transaction_that_could_not_begin_leaves_nothing_behind_for_the_next(
+    parts: tuple[asyncpg.Pool, Any],
+) -> None:
+    pool, _ = parts
+    handed: list[list[Any]] = []
+    assert on_commit(pool, handed.append)
+    case = uuid.uuid4()
+    async with pool.acquire() as conn:
+        await conn.execute("BEGIN")  # begun by hand: asyncpg refuses a transaction() on top of it
+        with pytest.raises(asyncpg.InterfaceError):
+            async with conn.transaction():
+                pass
+        await conn.execute("ROLLBACK")
+        async with conn.transaction():
+            await outbox.append(conn, FastProbeRecorded(case_id=case, n=8))
+    assert _committed(handed) == [[8]]
