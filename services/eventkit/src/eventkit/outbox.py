@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaProducer
 
 from contracts.events import Event
 from eventkit import dbtrace, telemetry
+from eventkit.build import from_row
 from eventkit.db import on_commit
 from eventkit.envelope import encode_payload, new_envelope, to_kafka_headers
 from eventkit.worker import Worker
@@ -63,7 +64,7 @@ async def append(conn: asyncpg.Connection, event: Event) -> uuid.UUID:
         encode_payload(event),
         envelope.headers() | telemetry.current_trace_headers(),
     )
-    staged = dbtrace.staged()
+    staged = dbtrace.staged(conn)
     await conn.execute(
         """INSERT INTO outbox (event_id, topic, message_key, event_type, payload, headers, relay_after)
            VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))""",
@@ -292,10 +293,7 @@ class OutboxRelay(Worker):
                 await acknowledged(
                     await send(
                         self._producer,
-                        [
-                            Row(r["event_id"], r["topic"], r["message_key"], r["payload"], r["headers"])
-                            for r in rows
-                        ],
+                        [from_row(Row, r, key=r["message_key"]) for r in rows],
                     )
                 )
                 await conn.execute(
