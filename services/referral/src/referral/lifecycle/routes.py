@@ -132,8 +132,9 @@ async def decline(
         principal=principal,
         referral_id=referral_id,
         attempt=attempt,
+        reason=body.reason,
+        note=body.note,
         lifecycle=lifecycle,
-        **body.model_dump(),
     )
     return AttemptResultOut.model_validate(view)
 
@@ -149,7 +150,13 @@ async def record_outcome(
     `illegal_transition`.
     """
     referral = await service.record_outcome(
-        pool, principal=principal, referral_id=referral_id, lifecycle=lifecycle, **body.model_dump()
+        pool,
+        principal=principal,
+        referral_id=referral_id,
+        stage=body.stage,
+        outcome=body.outcome,
+        accompanied_to=body.accompanied_to,
+        lifecycle=lifecycle,
     )
     return ReferralSummaryOut.model_validate(referral)
 
@@ -163,7 +170,7 @@ async def withdraw(
     Ends any open offer. A closed or withdrawn referral cannot be withdrawn (409).
     """
     referral = await service.withdraw(
-        pool, principal=principal, referral_id=referral_id, lifecycle=lifecycle, **body.model_dump()
+        pool, principal=principal, referral_id=referral_id, reason=body.reason, lifecycle=lifecycle
     )
     return ReferralSummaryOut.model_validate(referral)
 
@@ -198,7 +205,11 @@ async def reoffer(
     offered the case before.
     """
     referral = await operator_service.request_reoffer(
-        pool, principal=principal, referral_id=referral_id, lifecycle=lifecycle, **body.model_dump()
+        pool,
+        principal=principal,
+        referral_id=referral_id,
+        organisation_id=body.organisation_id,
+        lifecycle=lifecycle,
     )
     return ReferralSummaryOut.model_validate(referral)
 
@@ -216,6 +227,11 @@ async def handled_elsewhere(
     Operators only; a reason code and an optional note (kept here only). Ends the handoff.
     """
     referral = await operator_service.handle_elsewhere(
-        pool, principal=principal, referral_id=referral_id, lifecycle=lifecycle, **body.model_dump()
+        pool,
+        principal=principal,
+        referral_id=referral_id,
+        reason=body.reason,
+        note=body.note,
+        lifecycle=lifecycle,
     )
     return ReferralSummaryOut.model_validate(referral)
