@@ -68,6 +68,21 @@ class EventKeys(TypedDict):
     referral_id: uuid.UUID
 
 
+class MatchRequest(TypedDict):
+    """What every request for a match carries, the first one and an operator's alike: the ids and
+    the codes the directory ranks on, never what the person said."""
+
+    case_id: uuid.UUID
+    referral_id: uuid.UUID
+    topic: Topic
+    municipality_code: str
+    severity: Severity
+    need_tags: tuple[IssueTag, ...]
+    age_band: AgeBand
+    gender: Gender
+    language: str
+
+
 @dataclass(frozen=True)
 class Referral:
     id: uuid.UUID
@@ -99,16 +114,18 @@ class Referral:
     def event_keys(self) -> EventKeys:
         return EventKeys(case_id=self.case_id, referral_id=self.id)
 
-    def match_request(self) -> dict[str, Any]:
-        """What every request for a match carries, the first one and an operator's alike: the ids and
-        the codes the directory ranks on, never what the person said."""
-        return {
-            **self.event_keys,
-            "topic": self.topic,
-            "municipality_code": self.municipality_code,
-            "severity": self.severity,
-            **vars(self.needs),
-        }
+    def match_request(self) -> MatchRequest:
+        return MatchRequest(
+            case_id=self.case_id,
+            referral_id=self.id,
+            topic=self.topic,
+            municipality_code=self.municipality_code,
+            severity=self.severity,
+            need_tags=self.needs.need_tags,
+            age_band=self.needs.age_band,
+            gender=self.needs.gender,
+            language=self.needs.language,
+        )
 
     def requested_event(self) -> ReferralRequested:
         return ReferralRequested(
