@@ -18,6 +18,7 @@ def _tree(root: Path, written_at: float) -> None:
         "services/referral/src/referral/main.py",
         "services/referral/src/referral/__pycache__/main.cpython-311.pyc",
         "services/referral/src/tsunagu_referral.egg-info/PKG-INFO",
+        "services/referral/migrations/0001_create.sql",
         "services/intake/src/intake/main.py",
         "services/eventkit/src/eventkit/consumer.py",
         "schemas/src/contracts/events.py",
@@ -40,11 +41,12 @@ def test_a_service_whose_code_is_older_than_its_process_runs_the_current_code(tm
     "changed",
     [
         "services/referral/src/referral/main.py",
+        "services/referral/migrations/0001_create.sql",
         "services/eventkit/src/eventkit/consumer.py",
         "schemas/src/contracts/events.py",
     ],
 )
-def test_an_edit_to_its_package_eventkit_or_the_contracts_after_it_started_is_seen(
+def test_an_edit_to_its_package_migrations_eventkit_or_the_contracts_after_it_started_is_seen(
     tmp_path: Path, changed: str
 ) -> None:
     _tree(tmp_path, STARTED - 60)
@@ -58,3 +60,10 @@ def test_another_service_s_code_compiled_files_and_install_metadata_do_not_count
     _touch(tmp_path, "services/referral/src/referral/__pycache__/main.cpython-311.pyc", STARTED + 5)
     _touch(tmp_path, "services/referral/src/tsunagu_referral.egg-info/PKG-INFO", STARTED + 5)
     assert not code_changed_since(tmp_path, "referral", STARTED)
+
+
+def test_only_the_paths_below_the_code_folders_are_judged_not_where_the_checkout_lies(tmp_path: Path) -> None:
+    root = tmp_path / "__pycache__" / "old.egg-info"  # an odd place for a checkout, still a checkout
+    _tree(root, STARTED - 60)
+    _touch(root, "services/referral/src/referral/main.py", STARTED + 5)
+    assert code_changed_since(root, "referral", STARTED)

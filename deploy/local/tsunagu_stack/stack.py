@@ -193,19 +193,16 @@ class Stack:
             raise StackError(f"{name} cannot run as replica {replica} (consumers: 1–{MAX_REPLICAS})")
         process = replica_name(name, replica)
         base = self.replica_url(name, replica)
-        started = self.processes.started_at(process)
-        # Reusing a process that started before its code last changed would run (and test) the
-        # code as it was, not as it is.
-        if (
-            started is not None
-            and self.processes.running_pid(process) is not None
-            and code_changed_since(self.root, name, started)
-        ):
-            say(f"{process}: its code changed after it started; restarting it")
-            self.stop_service(process)
-        with self.state.lock():
+        with self.state.lock():  # re-entrant: stop_service takes it again
             url = f"{base}/readyz"
             pid = self.processes.running_pid(process)
+            started = self.processes.started_at(process)
+            # Reusing a process that started before its code last changed would run (and test)
+            # the code as it was, not as it is.
+            if pid is not None and started is not None and code_changed_since(self.root, name, started):
+                say(f"{process}: its code changed after it started; restarting it")
+                self.stop_service(process)
+                pid = None
             if pid is None:
                 port = self.ports[name] + REPLICA_PORT_STEP * (replica - 1)
                 if replica == 1:
@@ -356,12 +353,15 @@ class Stack:
 
 
 def code_changed_since(root: Path, name: str, since: float) -> bool:
-    """Whether a file of the service's code (its package, its templates and texts, eventkit, the
-    contracts) was written after `since`; compiled files and install metadata are not code."""
-    folders = (root / "services" / name / "src", *(root / shared for shared in SHARED_CODE))
+    """Whether a file of the service's code (its package, its templates and texts, its migrations,
+    eventkit, the contracts) was written after `since`; compiled files and install metadata are not
+    code."""
+    own = root / "services" / name
+    folders = (own / "src", own / "migrations", *(root / shared for shared in SHARED_CODE))
     return any(
         path.stat().st_mtime > since
         for folder in folders
         for path in folder.rglob("*")
-        if path.is_file() and not any(p == "__pycache__" or p.endswith(".egg-info") for p in path.parts)
+        if path.is_file()
+        and not any(p == "__pycache__" or p.endswith(".egg-info") for p in path.relative_to(folder).parts)
     )
