@@ -42,8 +42,6 @@ class ConsentRequestOut(BaseModel):
 
 
 class ChatSummaryOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     id: uuid.UUID
     channel: str = Field(description="line | web")
     language: str = Field(description="The person's language (ISO 639-1; Filipino is tl)")
