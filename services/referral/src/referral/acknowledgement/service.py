@@ -48,6 +48,7 @@ async def acknowledge_by_link(
     ) as (conn, referral):
         now = lifecycle.clock()
         if await repository.used_link_result(conn, token_id=claims.token_id) is not None:
+            # Only for the error it raises when the link's attempt is not acknowledged (any more).
             delivery_track.acknowledgement_of(
                 referral, attempt=claims.attempt, organisation_id=claims.organisation_id
             )
