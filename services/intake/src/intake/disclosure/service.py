@@ -11,7 +11,6 @@ import asyncpg
 from contracts.vocabulary import AgeBand, IssueTag, LawfulBasis, Severity, Topic
 from eventkit import telemetry
 from eventkit.auth import Principal, Role
-from eventkit.build import from_attributes
 from eventkit.errors import not_found
 from intake.consent import repository as consents
 from intake.consent.domain import ConsentItem, disclosable_items
@@ -118,10 +117,9 @@ async def disclose(
                     released_at=now,
                 ),
             )
-    # The case's codes as stored; of its personal data only the items released.
-    return from_attributes(
-        Disclosure,
-        c,
+    # The case's codes as stored; of its personal data only the items released. Every field is
+    # named here: nothing reaches the partner by sharing a name with a consultation field.
+    return Disclosure(
         case_id=c.id,
         organisation_id=organisation_id,
         lawful_basis=basis,
@@ -130,6 +128,12 @@ async def disclose(
         contact=c.contact if ConsentItem.CONTACT in items else None,
         summary=c.summary if ConsentItem.SUMMARY in items else None,
         risk=c.risk if ConsentItem.RISK in items else None,
+        municipality_code=c.municipality_code,
+        severity=c.severity,
+        topic=c.topic,
+        need_tags=c.need_tags,
+        age_band=c.age_band,
+        language=c.language,
         provision_id=record.id if record else None,
         released_at=record.released_at if record else None,
         notice=DISCLOSURE_NOTICE if record else NOTHING_RELEASED,
