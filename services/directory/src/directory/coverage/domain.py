@@ -17,6 +17,7 @@ from contracts.vocabulary import AgeBand, Gender, IssueTag, Severity, Topic
 from directory.geography.domain import Area, Tier
 from directory.matching.domain import JAPANESE, Candidate, Listing, MatchPolicy, MatchResult, ReferralNeeds
 from directory.matching.ranking import match
+from eventkit.build import from_attributes
 
 
 class NeedKind(StrEnum):
@@ -41,7 +42,7 @@ class NeedTemplate:
     gender: Gender
 
     def needs(self, municipality_code: str, language: str) -> ReferralNeeds:
-        return ReferralNeeds.of(self, municipality_code=municipality_code, language=language)
+        return from_attributes(ReferralNeeds, self, municipality_code=municipality_code, language=language)
 
 
 # Serious (S3/S4) throughout: a campaign night asks who can take a case *now*, and for serious

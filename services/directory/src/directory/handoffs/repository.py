@@ -5,7 +5,7 @@ changes nothing twice.
 """
 
 import uuid
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -15,11 +15,12 @@ from directory.matching.domain import Performance
 
 
 async def record_offer(conn: asyncpg.Connection, *, offer: Offer, at: datetime) -> bool:
-    # An offer's fields are its key columns, in their order: `*astuple(offer)` is $1 to $3 here and below.
     inserted = await conn.fetchval(
         """INSERT INTO offers (referral_id, attempt, organisation_id, offered_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT DO NOTHING RETURNING true""",
-        *astuple(offer),
+        offer.referral_id,
+        offer.attempt,
+        offer.organisation_id,
         at,
     )
     if inserted:
@@ -40,7 +41,9 @@ async def end_offer(conn: asyncpg.Connection, *, offer: Offer, ended: str) -> "O
            ON CONFLICT (referral_id, attempt) DO UPDATE SET ended = EXCLUDED.ended
             WHERE offers.ended IS NULL
         RETURNING (xmax = 0) AS unseen, offered_at""",
-        *astuple(offer),
+        offer.referral_id,
+        offer.attempt,
+        offer.organisation_id,
         ended,
     )
     if row is None:

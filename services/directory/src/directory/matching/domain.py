@@ -7,10 +7,9 @@ HSDS service of one organisation, with that organisation's record of answering o
 import uuid
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from contracts.hours import Hours, OpenState
 from contracts.vocabulary import AgeBand, Gender, IssueTag, Severity, Topic
@@ -111,14 +110,6 @@ class ReferralNeeds:
     age_band: AgeBand
     gender: Gender
     language: str
-
-    @classmethod
-    def of(cls, source: object, **given: Any) -> "ReferralNeeds":
-        """The needs `source` carries (a referral's request, a dry run's body, a need template), each
-        read from its attribute of the same name, but for those `given`. A source that lacks one fails
-        here: nothing defaults."""
-        carried = {f.name: getattr(source, f.name) for f in fields(cls) if f.name not in given}
-        return cls(**carried, **given)
 
     @property
     def needs_open_now(self) -> bool:

@@ -13,6 +13,7 @@ from directory.fields import LanguageCode
 from directory.matching import service
 from directory.matching.domain import Candidate, Exclusion, MatchResult, ReferralNeeds
 from directory.register.domain import Channel, OrgType
+from eventkit.build import from_attributes
 from eventkit.deps import Pool, Staff
 from eventkit.routing import api_router
 
@@ -32,7 +33,7 @@ class MatchIn(BaseModel):
     at: AwareDatetime | None = Field(default=None, description="Match as of this time (default: now).")
 
     def to_domain(self) -> ReferralNeeds:
-        return ReferralNeeds.of(self, need_tags=tuple(dict.fromkeys(self.need_tags)))
+        return from_attributes(ReferralNeeds, self, need_tags=tuple(dict.fromkeys(self.need_tags)))
 
 
 class CandidateOut(BaseModel):
