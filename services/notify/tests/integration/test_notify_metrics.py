@@ -3,17 +3,12 @@ webhook POSTs of the last five minutes by outcome (the alert on the failure rate
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import asyncpg
 
-from eventkit.testing import service_database_fixtures
 from notify.deliveries import repository
 from notify.deliveries.domain import Channel, NewDelivery
 from notify.main import GAUGES
-
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-service_db, pool = service_database_fixtures("notify", MIGRATIONS)
 
 
 def _delivery(n: int) -> NewDelivery:

@@ -38,9 +38,16 @@ Report = TypeVar("Report", HandoffNotified, HandoffDeliveryFailed)
 
 
 def _report(event: type[Report], delivery: Delivery, **ending: Any) -> Report:
-    """The event announcing how `delivery` ended: what it carries of the delivery (the attempt and
-    the delivery it is about, by name), and `ending`."""
-    return event.model_validate(vars(delivery) | ending)
+    """The event announcing how `delivery` ended: the attempt and delivery it is about, and `ending`.
+    Named one by one: a delivery also holds its payload and addresses, which no event may carry."""
+    return event(
+        case_id=delivery.case_id,
+        referral_id=delivery.referral_id,
+        organisation_id=delivery.organisation_id,
+        attempt=delivery.attempt,
+        delivery_id=delivery.delivery_id,
+        **ending,
+    )
 
 
 async def finish_try(
@@ -67,7 +74,9 @@ async def finish_try(
             delivered_at = await repository.mark_delivered(conn, delivery_uuid=delivery.id, now=now)
             if delivered_at is None:
                 return None
-            await outbox.append(conn, _report(HandoffNotified, delivery, notified_at=delivered_at))
+            await outbox.append(
+                conn, _report(HandoffNotified, delivery, channel=delivery.channel, notified_at=delivered_at)
+            )
             log.info("delivery %s delivered on try %d", delivery.delivery_id, delivery.tries)
             return DeliveryStatus.DELIVERED
         step = after_failure(result.reason, tries=delivery.tries, policy=policy, rand=rand)
