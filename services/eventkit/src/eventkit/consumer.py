@@ -119,6 +119,9 @@ class EventConsumer:
     def stop(self) -> None:
         self._stopping.set()
 
+    async def closed(self) -> None:
+        """Nothing held between runs: each run opens and closes its own Kafka consumer."""
+
     async def run(self) -> None:
         consumer = make_consumer(
             self._bootstrap,

@@ -196,6 +196,9 @@ class Sampler:
     def stop(self) -> None:
         self._stopping.set()
 
+    async def closed(self) -> None:
+        """Nothing to release: it holds only the runtime's pool and consumer."""
+
     async def run(self) -> None:
         while not self._stopping.is_set():
             try:

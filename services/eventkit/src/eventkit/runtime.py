@@ -33,6 +33,8 @@ class Worker(Protocol):
 
     def stop(self) -> None: ...
 
+    async def closed(self) -> None: ...
+
 
 WorkerFactory = Callable[["ServiceRuntime"], Worker]
 
@@ -149,18 +151,26 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self._supervise(name, worker), name=name))
 
     async def _supervise(self, name: str, worker: Worker) -> None:
-        # A bug in a loop must not silently stop the pipeline: log it and start the loop again.
+        # A bug in a loop must not silently stop the pipeline: log it and start the loop again. A
+        # crashed run keeps what the worker holds for the next; if none follows, it is closed here.
         delay = 1.0
-        while not self._stopping:
-            try:
-                await worker.run()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("%s: %s crashed; restarting in %.0fs", self.name, name, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        crashed = False
+        try:
+            while not self._stopping:
+                try:
+                    crashed = False
+                    await worker.run()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    crashed = True
+                    log.exception("%s: %s crashed; restarting in %.0fs", self.name, name, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 30.0)
+        finally:
+            if crashed:
+                await worker.closed()
 
     async def stop(self) -> None:
         """Graceful: consumers finish the message in hand, the relay its batch, then we close."""

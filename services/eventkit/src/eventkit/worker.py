@@ -54,6 +54,7 @@ class Worker:
     async def run(self) -> None:
         backoff = BACKOFF_FIRST_S
         log.info("%s is running", self.name)
+        crashed = False
         try:
             while not self.stopping:
                 try:
@@ -68,14 +69,21 @@ class Worker:
                     )
                     await self.sleep(backoff)
                     backoff = min(backoff * 2, BACKOFF_MAX_S)
+        except Exception:
+            # A bug: the runtime's supervisor runs it again, on what it holds (an HTTP client, the
+            # outbox's fast path), and closes it if it stops instead.
+            crashed = not self.stopping
+            raise
         finally:
-            await self.closed()
+            if not crashed:
+                await self.closed()
 
     async def work(self) -> None:
         raise NotImplementedError
 
     async def closed(self) -> None:
-        """After the last round: release what the worker holds (an HTTP client, say)."""
+        """After the last round (stopped or cancelled, not a crash that is run again): release what
+        the worker holds (an HTTP client, say)."""
 
 
 class PollingWorker(Worker):
