@@ -151,17 +151,24 @@ async def test_a_row_written_without_the_hook_wakes_the_relay_at_once(
     assert await _numbers_on_topic(infra, case, 1) == [9]
 
 
+@pytest.fixture
+def handed(parts: tuple[asyncpg.Pool, Any]) -> list[list[Any]]:
+    """The rows each commit on the pool hands to its callback, one list a commit, in commit order."""
+    pool, _ = parts
+    handed: list[list[Any]] = []
+    assert on_commit(pool, handed.append)
+    return handed
+
+
 def _committed(handed: list[list[Any]]) -> list[list[int]]:
     """What each commit handed to the pool's callback, as the events' numbers, in commit order."""
     return [[row.payload["n"] for row in rows] for rows in handed]
 
 
 async def test_each_connection_stages_for_its_own_commit_not_the_task_s_other_transaction(
-    parts: tuple[asyncpg.Pool, Any],
+    parts: tuple[asyncpg.Pool, Any], handed: list[list[Any]]
 ) -> None:
     pool, _ = parts
-    handed: list[list[Any]] = []
-    assert on_commit(pool, handed.append)
     case = uuid.uuid4()
     async with pool.acquire() as first, first.transaction():
         await outbox.append(first, FastProbeRecorded(case_id=case, n=1))
@@ -177,11 +184,9 @@ async def test_each_connection_stages_for_its_own_commit_not_the_task_s_other_tr
 
 
 async def test_a_transaction_that_could_not_begin_leaves_nothing_behind_for_the_next(
-    parts: tuple[asyncpg.Pool, Any],
+    parts: tuple[asyncpg.Pool, Any], handed: list[list[Any]]
 ) -> None:
     pool, _ = parts
-    handed: list[list[Any]] = []
-    assert on_commit(pool, handed.append)
     case = uuid.uuid4()
     async with pool.acquire() as conn:
         await conn.execute("BEGIN")  # begun by hand: asyncpg refuses a transaction() on top of it
