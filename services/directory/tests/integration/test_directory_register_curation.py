@@ -31,17 +31,28 @@ def context(clock: MovableClock, days: int = 180) -> Context:
     return Context(clock=clock, verification_stale_after=timedelta(days=days))
 
 
+@pytest.fixture
+def clock() -> MovableClock:
+    """The register's idea of now: START, until a test moves it."""
+    return MovableClock(START)
+
+
+@pytest.fixture
+def ctx(clock: MovableClock) -> Context:
+    """The register on `clock`, where an entry goes stale 180 days after it was last confirmed."""
+    return context(clock)
+
+
 async def names(pool: asyncpg.Pool, ctx: Context, **query: Any) -> list[str]:
     found = await curation.search(pool, context=ctx, query=RegisterQuery(**query), page=PageRequest(1, 500))
     return [r.organisation.name for r in found.items]
 
 
 async def test_the_search_pages_through_the_whole_register_not_its_first_two_hundred(
-    pool: asyncpg.Pool, registrar: Any
+    pool: asyncpg.Pool, registrar: Any, ctx: Context
 ) -> None:
     for i in range(230):
         await registrar(f"団体{i:03d}", (SHINJUKU,))
-    ctx = context(MovableClock(START))
 
     last = await curation.search(pool, context=ctx, query=RegisterQuery(), page=PageRequest(5, 50))
     assert last.total == 230
@@ -50,9 +61,8 @@ async def test_the_search_pages_through_the_whole_register_not_its_first_two_hun
 
 
 async def test_the_search_filters_by_name_area_type_capability_topic_and_state(
-    pool: asyncpg.Pool, registrar: Any
+    pool: asyncpg.Pool, registrar: Any, ctx: Context
 ) -> None:
-    ctx = context(MovableClock(START))
     shelter, _ = await registrar(
         "Shinjuku NPO Shelter",
         (SHINJUKU,),
@@ -92,10 +102,8 @@ async def _window(pool: asyncpg.Pool, ctx: Context, **query: Any) -> list[Any]:
 
 
 async def test_an_entry_is_stale_until_confirmed_and_again_once_the_configured_time_passes(
-    pool: asyncpg.Pool, registrar: Any
+    pool: asyncpg.Pool, registrar: Any, clock: MovableClock, ctx: Context
 ) -> None:
-    clock = MovableClock(START)
-    ctx = context(clock)
     confirmed, _ = await registrar("確認済みの団体", (SHINJUKU,))
     await registrar("未確認の団体", (SHINJUKU,))
 
@@ -122,8 +130,9 @@ async def test_an_entry_is_stale_until_confirmed_and_again_once_the_configured_t
     assert [tuple(r) for r in logged] == [("verify", "last_verified_at", "", "op-1")]
 
 
-async def test_a_partner_confirms_only_its_own_entry(pool: asyncpg.Pool, registrar: Any) -> None:
-    ctx = context(MovableClock(START))
+async def test_a_partner_confirms_only_its_own_entry(
+    pool: asyncpg.Pool, registrar: Any, ctx: Context
+) -> None:
     own, _ = await registrar("自分の団体", (SHINJUKU,))
     other, _ = await registrar("他の団体", (SHINJUKU,))
     partner = Principal(subject="partner-1", role=Role.PARTNER, organisation_id=own.id)
@@ -137,10 +146,8 @@ async def test_a_partner_confirms_only_its_own_entry(pool: asyncpg.Pool, registr
 
 
 async def test_the_last_verified_date_survives_export_and_import_and_is_never_moved_back(
-    pool: asyncpg.Pool, registrar: Any
+    pool: asyncpg.Pool, registrar: Any, clock: MovableClock, ctx: Context
 ) -> None:
-    clock = MovableClock(START)
-    ctx = context(clock)
     org, _ = await registrar("確認済みの団体", (SHINJUKU,))
     await curation.verify(pool, context=ctx, principal=OPERATOR, organisation_id=org.id)
 
@@ -174,9 +181,8 @@ async def test_the_last_verified_date_survives_export_and_import_and_is_never_mo
 
 
 async def test_an_hsds_file_with_only_an_assured_date_confirms_the_entry_from_that_day_in_japan(
-    pool: asyncpg.Pool, registrar: Any
+    pool: asyncpg.Pool, registrar: Any, ctx: Context
 ) -> None:
-    ctx = context(MovableClock(START))
     org, _ = await registrar("他所から来た団体", (SHINJUKU,))
     document = (await hsds.export_hsds(pool)).model_dump(mode="json")
     document["organizations"][0]["services"][0]["assured_date"] = "2025-12-01"
