@@ -21,7 +21,7 @@ from eventkit.db import create_pool, service_migrations
 from eventkit.runtime import ServiceRuntime
 from eventkit.testing import Infra
 from referral.lifecycle import repository, service
-from referral.lifecycle.domain import HandoffPolicy
+from referral.lifecycle.domain import HandoffPolicy, Referral
 from referral.lifecycle.service import Lifecycle
 from referral.main import MIGRATIONS
 from referral.scheduler import DeadlineScheduler
@@ -29,6 +29,7 @@ from referral.scheduler import DeadlineScheduler
 from ..builders import runtime_settings
 
 ORG_A, ORG_B, ORG_C = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+PARTNER_A = Principal("partner-a", Role.PARTNER, ORG_A)  # the first organisation offered
 
 
 # ---- the broker, read from where it stood when the test began -----------------------------------
@@ -105,8 +106,21 @@ def types(events: list[tuple[str, dict[str, Any]]]) -> list[str]:
     return [kind for kind, _ in events]
 
 
+def escalation(ending: str) -> list[str]:
+    """The event types of an offer that `ending` ended and that escalated to the next organisation."""
+    return ["handoff.offered.v2", ending, "referral.escalated.v1", "handoff.offered.v2"]
+
+
 def has(kind: str, count: int = 1) -> Callable[[list[tuple[str, dict[str, Any]]]], bool]:
     return lambda found: sum(1 for k, _ in found if k == kind) >= count
+
+
+async def stored(pool: asyncpg.Pool, referral_id: uuid.UUID) -> Referral:
+    """The referral as the database holds it now."""
+    async with pool.acquire() as conn:
+        found = await repository.get_referral(conn, referral_id=referral_id)
+    assert found is not None
+    return found
 
 
 # ---- expiry and escalation, end to end through the broker ---------------------------------------
@@ -124,20 +138,14 @@ async def test_no_acknowledgement_before_the_deadline_expires_it_and_the_next_or
     assert await deadlines.run_once() == 1
 
     events = await tail.events(referral.case_id, until=has("handoff.offered.v2", 2))
-    assert types(events) == [
-        "handoff.offered.v2",
-        "handoff.expired.v1",
-        "referral.escalated.v1",
-        "handoff.offered.v2",
-    ]
+    assert types(events) == escalation("handoff.expired.v1")
     expired, escalated, offered = (payload for _, payload in events[1:])
     assert (expired["organisation_id"], expired["attempt"]) == (str(ORG_A), 1)
     assert (escalated["cause"], escalated["from_attempt"], escalated["to_attempt"]) == ("expired", 1, 2)
     assert (offered["organisation"]["organisation_id"], offered["attempt"]) == (str(ORG_B), 2)
     assert offered["deadline_at"].startswith(str((clock.now + timedelta(minutes=30)).date()))
-    async with pool.acquire() as conn:
-        after = await repository.get_referral(conn, referral_id=referral.id)
-    assert after is not None and (after.state.value, after.organisation_id, after.attempt) == (
+    after = await stored(pool, referral.id)
+    assert (after.state.value, after.organisation_id, after.attempt) == (
         "offered",
         ORG_B,
         2,
@@ -151,7 +159,7 @@ async def test_a_decline_offers_the_next_organisation_on_the_broker(
 
     await service.decline(
         pool,
-        principal=Principal("partner-a", Role.PARTNER, ORG_A),
+        principal=PARTNER_A,
         referral_id=referral.id,
         attempt=1,
         reason=DeclineReason.NO_CAPACITY,
@@ -160,12 +168,7 @@ async def test_a_decline_offers_the_next_organisation_on_the_broker(
     )
 
     events = await tail.events(referral.case_id, until=has("handoff.offered.v2", 2))
-    assert types(events) == [
-        "handoff.offered.v2",
-        "handoff.declined.v1",
-        "referral.escalated.v1",
-        "handoff.offered.v2",
-    ]
+    assert types(events) == escalation("handoff.declined.v1")
     assert events[1][1]["reason"] == "no_capacity"
     assert events[3][1]["organisation"]["organisation_id"] == str(ORG_B)
 
@@ -197,9 +200,7 @@ async def test_when_the_last_candidate_lets_it_expire_the_operators_are_alerted(
         str(referral.id),
         "referral",
     )
-    async with pool.acquire() as conn:
-        after = await repository.get_referral(conn, referral_id=referral.id)
-    assert after is not None and after.state.value == "exhausted"  # what the counsellor sees
+    assert (await stored(pool, referral.id)).state.value == "exhausted"  # what the counsellor sees
 
 
 # ---- durable timers: restarts and replicas -------------------------------------------------------
@@ -268,20 +269,14 @@ async def test_a_timer_whose_attempt_was_acknowledged_fires_without_effect(
 ) -> None:
     referral = await seed(pool, offered_to=(ORG_A, ORG_B), lifecycle=lifecycle)
     await service.acknowledge(
-        pool,
-        principal=Principal("partner-a", Role.PARTNER, ORG_A),
-        referral_id=referral.id,
-        attempt=1,
-        lifecycle=lifecycle,
+        pool, principal=PARTNER_A, referral_id=referral.id, attempt=1, lifecycle=lifecycle
     )
 
     clock.advance(hours=1)
     assert await scheduler(pool, lifecycle).run_once() == 1
 
     assert await expired_count(pool) == 0
-    async with pool.acquire() as conn:
-        after = await repository.get_referral(conn, referral_id=referral.id)
-    assert after is not None and after.state.value == "acknowledged"
+    assert (await stored(pool, referral.id)).state.value == "acknowledged"
 
 
 async def test_the_running_scheduler_fires_a_due_timer_by_itself_and_stops_when_asked(
@@ -309,6 +304,4 @@ async def test_a_policy_of_one_attempt_exhausts_after_the_first_deadline(
     referral = await seed(pool, offered_to=(ORG_A, ORG_B), lifecycle=one)
     clock.advance(minutes=31)
     assert await scheduler(pool, one).run_once() == 1
-    async with pool.acquire() as conn:
-        after = await repository.get_referral(conn, referral_id=referral.id)
-    assert after is not None and after.state.value == "exhausted"
+    assert (await stored(pool, referral.id)).state.value == "exhausted"
