@@ -1,14 +1,11 @@
 """E-mail alerts over SMTP with aiosmtplib; failures become the same reason codes as webhooks."""
 
-import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 import aiosmtplib
 
 from notify.deliveries.domain import Reason, smtp_reason
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
