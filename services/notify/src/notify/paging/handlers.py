@@ -14,6 +14,7 @@ from contracts.events import (
     ReferralHandledElsewhere,
     ReferralWithdrawn,
 )
+from eventkit.build import from_attributes
 from eventkit.clock import Clock, system_clock
 from eventkit.consumer import Message
 from notify.paging import service
@@ -27,16 +28,7 @@ def alarm_of(event: OperatorAlertRaised) -> Alarm | None:
     kind = page_kind(event.kind, event.severity)
     if kind is None:
         return None
-    return Alarm(
-        alert_id=event.alert_id,
-        kind=kind,
-        source=event.raised_by,
-        raised_at=event.raised_at,
-        referral_id=event.referral_id,
-        case_id=event.case_id,
-        severity=event.severity,
-        detail=event.detail,
-    )
+    return from_attributes(Alarm, event, kind=kind, source=event.raised_by)
 
 
 def on_operator_alert(
