@@ -50,6 +50,7 @@ from directory.register.domain import (
     Service,
     Verification,
 )
+from eventkit.build import from_attributes
 
 
 def term_out(term: taxonomy.Term) -> TaxonomyTermOut:
@@ -137,17 +138,16 @@ def from_hsds(org: OrganizationIO, *, now: datetime) -> tuple[Organisation, list
     locations = []
     for loc in org.locations:
         address = loc.addresses[0] if loc.addresses else None
+        # The office's own fields by name (id, type, name, point), as location_to_hsds writes them;
+        # the register's names for the others.
         locations.append(
-            Location(
-                id=loc.id,
+            from_attributes(
+                Location,
+                loc,
                 organisation_id=org.id,
-                name=loc.name,
-                location_type=loc.location_type,
                 municipality_code=loc.external_identifier,
                 postal_code=address.postal_code if address else None,
                 address=address.address_1 if address else None,
-                latitude=loc.latitude,
-                longitude=loc.longitude,
                 service_ids=tuple(sorted(set(at_location.get(loc.id, [])))),
             )
         )
