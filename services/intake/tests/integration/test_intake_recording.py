@@ -58,6 +58,13 @@ async def record(
     return view.consultation.id
 
 
+async def row_of(pool: asyncpg.Pool, table: str, case_id: uuid.UUID) -> asyncpg.Record:
+    """The one row `table` holds for the consultation `case_id`."""
+    row = await pool.fetchrow(f"SELECT * FROM {table} WHERE consultation_id = $1", case_id)
+    assert row is not None
+    return row
+
+
 async def test_a_consultation_and_its_event_are_stored_together(pool: asyncpg.Pool, sealer: Sealer) -> None:
     case_id = await record(pool, sealer, ASSESSED)
     rows = await outbox_rows(pool)
@@ -88,8 +95,7 @@ async def test_the_severity_decision_is_stored_with_its_rule_version_and_answers
     pool: asyncpg.Pool, sealer: Sealer
 ) -> None:
     case_id = await record(pool, sealer, ASSESSED)
-    row = await pool.fetchrow("SELECT * FROM severity_decisions WHERE consultation_id = $1", case_id)
-    assert row is not None
+    row = await row_of(pool, "severity_decisions", case_id)
     assert (row["rule_version"], row["computed_severity"], row["final_severity"], row["direction"]) == (
         RULES_V1,
         "S2",
@@ -126,8 +132,7 @@ async def test_consent_is_recorded_with_items_recipient_method_time_and_text_ver
     pool: asyncpg.Pool, sealer: Sealer
 ) -> None:
     case_id = await record(pool, sealer, ASSESSED)
-    row = await pool.fetchrow("SELECT * FROM consents WHERE consultation_id = $1", case_id)
-    assert row is not None
+    row = await row_of(pool, "consents", case_id)
     assert (
         row["decision"],
         sorted(row["items"]),
