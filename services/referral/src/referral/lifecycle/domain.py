@@ -68,12 +68,10 @@ class EventKeys(TypedDict):
     referral_id: uuid.UUID
 
 
-class MatchRequest(TypedDict):
-    """What every request for a match carries, the first one and an operator's alike: the ids and
-    the codes the directory ranks on, never what the person said."""
+class MatchRequest(EventKeys):
+    """What every request for a match carries, the first one and an operator's alike: the keys of
+    an event about the referral, and the codes the directory ranks on, never what the person said."""
 
-    case_id: uuid.UUID
-    referral_id: uuid.UUID
     topic: Topic
     municipality_code: str
     severity: Severity
@@ -116,8 +114,7 @@ class Referral:
 
     def match_request(self) -> MatchRequest:
         return MatchRequest(
-            case_id=self.case_id,
-            referral_id=self.id,
+            **self.event_keys,
             topic=self.topic,
             municipality_code=self.municipality_code,
             severity=self.severity,
