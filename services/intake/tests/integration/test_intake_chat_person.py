@@ -4,13 +4,9 @@ ending as separate steps with the closing message the outcome calls for, and lea
 
 from typing import Any
 
-S3_WITH_FOLLOW_UP = {
-    "municipality_code": "131041",
-    "risk": {"urgent_in_person_help": True, "no_money_or_food": True},
-    "summary": "食事がとれていない。支援団体からの連絡を希望。",
-    "contact": {"phone": "090-1234-5678"},
-    "need_tags": ["FOOD", "ISO"],
-}
+from ..builders import chat_record
+
+S3_WITH_FOLLOW_UP = chat_record(urgent_in_person_help=True, no_money_or_food=True)
 
 
 async def _start(api: Any, topic: str = "LONELY", language: str = "ja") -> str:

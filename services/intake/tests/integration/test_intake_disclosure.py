@@ -14,6 +14,8 @@ from eventkit.testing import consume
 from intake.handlers import HANDLERS
 from intake.retention import service as retention
 
+from ..builders import CONSENT_BODY, consultation_body
+
 Api = Any  # the api fixture of conftest.py
 ORG = uuid.uuid4()
 OTHER_ORG = uuid.uuid4()
@@ -21,18 +23,15 @@ NAME, PHONE, SUMMARY = "試験 花子", "090-2222-3333", "家賃が払えず来�
 
 
 def body(**changes: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "channel": "phone",
-        "topic": "POVERTY",
-        "municipality_code": "131041",
-        "risk": {"eviction_or_cutoff_7_days": True, "safe_place_tonight": False},
-        "consent": {"items": ["contact", "summary"], "method": "recorded_line", "text_version": "2026-11-v1"},
-        "summary": SUMMARY,
-        "contact": {"name": NAME, "phone": PHONE},
-        "need_tags": ["HOU", "MON"],
-    }
-    base.update(changes)
-    return base
+    eviction = consultation_body(
+        topic="POVERTY",
+        risk={"eviction_or_cutoff_7_days": True, "safe_place_tonight": False},
+        consent=CONSENT_BODY,
+        summary=SUMMARY,
+        contact={"name": NAME, "phone": PHONE},
+        need_tags=["HOU", "MON"],
+    )
+    return eviction | changes
 
 
 async def accepted_case(api: Api, org: uuid.UUID = ORG, **changes: Any) -> tuple[str, uuid.UUID]:

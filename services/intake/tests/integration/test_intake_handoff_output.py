@@ -4,22 +4,18 @@ the consultation is read."""
 
 from typing import Any
 
+from ..builders import CONSENT_BODY, consultation_body
+
 Api = Any  # the api fixture of conftest.py
 NO_SAFE_PLACE = {"safe_place_tonight": False, "distress": True}  # S3 under the current rules
-CONSENT = {"items": ["contact", "summary"], "method": "recorded_line", "text_version": "2026-11-v1"}
 REFUSAL = {"decision": "refused", "method": "recorded_line", "text_version": "2026-11-v1"}
 
 
 def body(**changes: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "channel": "phone",
-        "topic": "POVERTY",
-        "municipality_code": "271276",
-        "summary": "今夜泊まる場所がない、と話す",
-        "need_tags": ["HOU"],
-    }
-    base.update(changes)
-    return base
+    tonight = consultation_body(
+        topic="POVERTY", municipality_code="271276", summary="今夜泊まる場所がない、と話す", need_tags=["HOU"]
+    )
+    return tonight | changes
 
 
 async def record(api: Api, **changes: Any) -> dict[str, Any]:
@@ -31,7 +27,7 @@ async def record(api: Api, **changes: Any) -> dict[str, Any]:
 
 
 async def test_a_serious_case_with_consent_says_a_handoff_opens(api: Api) -> None:
-    case = await record(api, risk=NO_SAFE_PLACE, consent=CONSENT)
+    case = await record(api, risk=NO_SAFE_PLACE, consent=CONSENT_BODY)
     assert case["severity"] == "S3"
     assert case["handoff"] == {"opens": True, "reason": None}
     assert case["closed_reason"] is None
@@ -57,7 +53,7 @@ async def test_a_refusal_is_the_reason_everywhere_the_case_is_read_until_consent
     assert [c["handoff"] for c in listed] == [refused]
 
     # The person agrees later: recording the consent opens the handoff and reopens the case.
-    agreed = await api.client.patch(path, json={"consent": CONSENT}, headers=counsellor)
+    agreed = await api.client.patch(path, json={"consent": CONSENT_BODY}, headers=counsellor)
     assert agreed.status_code == 200, agreed.text
     assert agreed.json()["handoff"] == {"opens": True, "reason": None}
     assert agreed.json()["closed_reason"] is None and agreed.json()["lawful_basis"] == "CONSENT"

@@ -12,6 +12,8 @@ import pytest
 from intake.examples import line_event
 from intake.signatures import line_signature
 
+from ..builders import chat_record
+
 Api = Any  # the api fixture of conftest.py
 
 USER_TEXT = "夜になると誰とも話せず、食事もとれていません"
@@ -125,13 +127,7 @@ async def test_a_chat_is_taken_answered_asked_for_consent_and_closed_into_a_cons
 
     closed = await api.client.post(
         f"/v1/chats/{chat_id}/close",
-        json={
-            "municipality_code": "131041",
-            "risk": {"no_money_or_food": True, "wants_follow_up": True},
-            "summary": "食事がとれていない。支援団体からの連絡を希望。",
-            "contact": {"phone": "090-1234-5678"},
-            "need_tags": ["FOOD", "ISO"],
-        },
+        json=chat_record(no_money_or_food=True, wants_follow_up=True),
         headers=me,
     )
     assert closed.status_code == 201, closed.text

@@ -22,6 +22,8 @@ from intake.retention.worker import RetentionWorker
 from intake.sealing import SEALED_COLUMNS, Sealer
 from intake.signatures import line_signature, twilio_signature
 
+from ..builders import CONSENT_BODY, consultation_body
+
 Api = Any  # the api fixture of conftest.py
 NAME, PHONE, SUMMARY = "回転 花子", "090-4444-5555", "鍵を替えても読めるべき相談内容"
 RISK = {"safe_place_tonight": False, "distress": True}
@@ -33,21 +35,14 @@ async def populate(api: Api) -> dict[str, str]:
     counsellor = api.headers("counsellor")
     created = await api.client.post(
         "/v1/consultations",
-        json={
-            "channel": "phone",
-            "topic": "LONELY",
-            "municipality_code": "131041",
-            "severity": "S3",
-            "lawful_basis": "CONSENT",
-            "summary": SUMMARY,
-            "contact": {"name": NAME, "phone": PHONE},
-            "risk": RISK,
-            "consent": {
-                "items": ["contact", "summary"],
-                "method": "recorded_line",
-                "text_version": "2026-11-v1",
-            },
-        },
+        json=consultation_body(
+            severity="S3",
+            lawful_basis="CONSENT",
+            summary=SUMMARY,
+            contact={"name": NAME, "phone": PHONE},
+            risk=RISK,
+            consent=CONSENT_BODY,
+        ),
         headers=counsellor,
     )
     assert created.status_code == 201, created.text
@@ -192,15 +187,9 @@ async def test_the_purge_removes_personal_data_of_old_closed_cases_and_keeps_the
     case_id = uuid.UUID(ids["case_id"])
     quiet = await api.client.post(
         "/v1/consultations",
-        json={
-            "channel": "chat",
-            "topic": "LONELY",
-            "municipality_code": "131041",
-            "severity": "S1",
-            "summary": SUMMARY,
-            "contact": {"phone": PHONE},
-            "need_tags": ["ISO"],
-        },
+        json=consultation_body(
+            channel="chat", severity="S1", summary=SUMMARY, contact={"phone": PHONE}, need_tags=["ISO"]
+        ),
         headers=counsellor,
     )
     quiet_id = uuid.UUID(quiet.json()["case_id"])

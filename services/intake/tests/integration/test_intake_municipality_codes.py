@@ -4,6 +4,8 @@ successors to use, before anything is stored."""
 
 from typing import Any
 
+from ..builders import consultation_body
+
 Api = Any  # the api fixture of conftest.py
 UNKNOWN = "139998"  # a valid check digit, but no municipality has it
 ABOLISHED = "221317"  # 浜松市中区, merged into 浜松市中央区 on 2024-01-01
@@ -11,15 +13,7 @@ SUCCESSOR = "221384"  # 浜松市中央区
 
 
 def body(**changes: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "channel": "phone",
-        "topic": "LONELY",
-        "municipality_code": "131041",
-        "severity": "S1",
-        "summary": "眠れない夜が続いている",
-    }
-    base.update(changes)
-    return base
+    return consultation_body(severity="S1", summary="眠れない夜が続いている") | changes
 
 
 def refused_for(response: Any, code: str) -> dict[str, Any]:

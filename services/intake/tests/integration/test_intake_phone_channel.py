@@ -11,6 +11,8 @@ import pytest
 
 from intake.signatures import twilio_signature
 
+from ..builders import CONSENT_BODY, consultation_body
+
 # The api fixture (conftest.py) is the app on its own database; these are the secrets it was given.
 Api = Any
 PUBLIC_BASE_URL = "https://intake.example.jp"
@@ -316,21 +318,18 @@ async def test_webhook_input_other_than_a_signed_form_gets_a_clear_4xx(api: Api)
 # ---- from a call to a consultation ----------------------------------------------------------
 
 
-def consultation_body(leg_id: str, **changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "channel": "phone",
-        "topic": "LONELY",
-        "municipality_code": "131041",
-        "call_leg_id": leg_id,
-        "risk": {"safe_place_tonight": False, "distress": True},
-        "consent": {"items": ["contact", "summary"], "method": "recorded_line", "text_version": "2026-11-v1"},
-        "summary": "今夜泊まる場所がない、と話す",
-        "contact": {"name": "試験 太郎", "phone": "090-1234-5678"},
-        "need_tags": ["HOU", "ISO"],
-        "age_band": "30-64",
-    }
-    body.update(changes)
-    return body
+def completing(leg_id: str, **changes: Any) -> dict[str, Any]:
+    """The consultation a counsellor records to complete the call leg `leg_id`."""
+    body = consultation_body(
+        call_leg_id=leg_id,
+        risk={"safe_place_tonight": False, "distress": True},
+        consent=CONSENT_BODY,
+        summary="今夜泊まる場所がない、と話す",
+        contact={"name": "試験 太郎", "phone": "090-1234-5678"},
+        need_tags=["HOU", "ISO"],
+        age_band="30-64",
+    )
+    return body | changes
 
 
 async def test_a_counsellor_completes_a_call_leg_into_a_consultation_that_names_the_menu_and_choice(
@@ -343,7 +342,7 @@ async def test_a_counsellor_completes_a_call_leg_into_a_consultation_that_names_
     leg_id = str(await api.pool.fetchval("SELECT id FROM call_legs WHERE call_sid = $1", sid))
     counsellor = api.headers("counsellor")
 
-    created = await api.client.post("/v1/consultations", json=consultation_body(leg_id), headers=counsellor)
+    created = await api.client.post("/v1/consultations", json=completing(leg_id), headers=counsellor)
     assert created.status_code == 201, created.text
     consultation = created.json()
     assert consultation["entry"] == {
@@ -358,16 +357,16 @@ async def test_a_counsellor_completes_a_call_leg_into_a_consultation_that_names_
     assert "S3.no_safe_place_tonight" in decision["flags"]
     assert consultation["consent"]["method"] == "recorded_line"
 
-    again = await api.client.post("/v1/consultations", json=consultation_body(leg_id), headers=counsellor)
+    again = await api.client.post("/v1/consultations", json=completing(leg_id), headers=counsellor)
     assert again.status_code == 409 and again.json()["error"]["code"] == "call_leg_completed"
     chat = await api.client.post(
-        "/v1/consultations", json=consultation_body(leg_id, channel="chat"), headers=counsellor
+        "/v1/consultations", json=completing(leg_id, channel="chat"), headers=counsellor
     )
     assert chat.status_code == 422
     open_legs = (await api.client.get("/v1/channels/phone/legs", headers=counsellor)).json()
     assert leg_id not in [leg["id"] for leg in open_legs]
     unknown = await api.client.post(
-        "/v1/consultations", json=consultation_body(str(uuid.uuid4())), headers=counsellor
+        "/v1/consultations", json=completing(str(uuid.uuid4())), headers=counsellor
     )
     assert unknown.status_code == 404
 
@@ -381,20 +380,20 @@ async def test_a_call_leg_is_not_completed_into_an_abolished_or_unknown_area(api
 
     # 浜松市中区 (221317) became part of 浜松市中央区 (221384) in 2024.
     abolished = await api.client.post(
-        "/v1/consultations", json=consultation_body(leg_id, municipality_code="221317"), headers=counsellor
+        "/v1/consultations", json=completing(leg_id, municipality_code="221317"), headers=counsellor
     )
     assert abolished.status_code == 422, abolished.text
     error = abolished.json()["error"]
     assert error["code"] == "abolished_municipality" and "221384" in error["message"]
     unknown = await api.client.post(
-        "/v1/consultations", json=consultation_body(leg_id, municipality_code="139998"), headers=counsellor
+        "/v1/consultations", json=completing(leg_id, municipality_code="139998"), headers=counsellor
     )
     assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "unknown_municipality"
     open_legs = (await api.client.get("/v1/channels/phone/legs", headers=counsellor)).json()
     assert leg_id in [leg["id"] for leg in open_legs]
 
     completed = await api.client.post(
-        "/v1/consultations", json=consultation_body(leg_id, municipality_code="221384"), headers=counsellor
+        "/v1/consultations", json=completing(leg_id, municipality_code="221384"), headers=counsellor
     )
     assert completed.status_code == 201, completed.text
 
