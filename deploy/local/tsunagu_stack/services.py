@@ -73,6 +73,11 @@ def _service(name: str, port: int, *own: Setting) -> Service:
     )
 
 
+def _secret(name: str) -> Setting:
+    """A variable filled with the generated secret of the same name in deploy/.env."""
+    return Setting(name, Secret(name))
+
+
 def _deadline(name: str) -> Setting:
     return Setting(name, Fixed(DEMO_DEADLINES[name], deployed=DEPLOYED_DEADLINES[name]))
 
@@ -82,11 +87,11 @@ DECLARED: Final[tuple[Service, ...]] = (
     _service(
         "intake",
         8101,
-        Setting("INTAKE_ENCRYPTION_KEYS", Secret("INTAKE_ENCRYPTION_KEYS")),
+        _secret("INTAKE_ENCRYPTION_KEYS"),
         # The providers' shared secrets; the URL they call (and sign) is the public one.
-        Setting("INTAKE_TWILIO_AUTH_TOKEN", Secret("INTAKE_TWILIO_AUTH_TOKEN")),
-        Setting("INTAKE_LINE_CHANNEL_SECRET", Secret("INTAKE_LINE_CHANNEL_SECRET")),
-        Setting("INTAKE_LINE_CHANNEL_ACCESS_TOKEN", Secret("INTAKE_LINE_CHANNEL_ACCESS_TOKEN")),
+        _secret("INTAKE_TWILIO_AUTH_TOKEN"),
+        _secret("INTAKE_LINE_CHANNEL_SECRET"),
+        _secret("INTAKE_LINE_CHANNEL_ACCESS_TOKEN"),
         Setting("INTAKE_LINE_API_BASE_URL", StandIn("line-api", "https://api.line.me"), site_specific=True),
         Setting("INTAKE_PUBLIC_BASE_URL", PublicUrl("intake"), site_specific=True),
     ),
@@ -96,7 +101,7 @@ DECLARED: Final[tuple[Service, ...]] = (
         # notify signs acknowledgement links with the private half; referral verifies them.
         Setting("REFERRAL_LINK_VERIFY_KEY", Secret("LINK_VERIFY_KEY")),
         # Seals the notes partners and operators write about a case.
-        Setting("REFERRAL_ENCRYPTION_KEYS", Secret("REFERRAL_ENCRYPTION_KEYS")),
+        _secret("REFERRAL_ENCRYPTION_KEYS"),
         _deadline("REFERRAL_DEADLINE_S4_S"),
         _deadline("REFERRAL_DEADLINE_S3_S"),
     ),
@@ -104,7 +109,7 @@ DECLARED: Final[tuple[Service, ...]] = (
     _service(
         "notify",
         8104,
-        Setting("NOTIFY_ENCRYPTION_KEYS", Secret("NOTIFY_ENCRYPTION_KEYS")),
+        _secret("NOTIFY_ENCRYPTION_KEYS"),
         Setting("NOTIFY_PUBLIC_BASE_URL", PublicUrl("notify")),
         Setting("NOTIFY_LINK_SIGNING_KEY", Secret("LINK_SIGNING_KEY")),
         Setting("NOTIFY_REFERRAL_PUBLIC_URL", PublicUrl("referral")),
