@@ -166,10 +166,9 @@ class Kafka:
                 "--ignore-formatted",
                 what="kafka-storage format",
             )
-        log = self.state.logs / "kafka.log"
-        say(f"kafka: starting on {LOOPBACK}:{self.ports['kafka']} (log: {log})")
-        proc = self.processes.spawn(
+        return self.processes.launch(
             "kafka",
+            f"{LOOPBACK}:{self.ports['kafka']}",
             [
                 maven.java(),
                 "-Xms256m",
@@ -186,7 +185,6 @@ class Kafka:
             os.environ,
             self.state.kafka,
         )
-        return proc.pid
 
     def wait(self, pid: int) -> None:
         expected = self._cluster_id()

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
-from tsunagu_stack.core import StackError, warn
+from tsunagu_stack.core import StackError, say, warn
 from tsunagu_stack.state import StateDir, write_atomic
 
 # Set in every process we launch, so a pid file can never make us signal a stranger that
@@ -178,6 +178,11 @@ class Processes:
         if pid is None or not pid_alive(pid):
             return None
         return pid if _environ_has(pid, MARKER_ENV, str(self.state.path)) else None
+
+    def launch(self, name: str, where: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
+        """Spawn a component, first saying where it starts and where its log is; its pid."""
+        say(f"{name}: starting on {where} (log: {self.log_path(name)})")
+        return self.spawn(name, argv, env, cwd).pid
 
     def spawn(
         self, name: str, argv: Sequence[str], env: Mapping[str, str], cwd: Path

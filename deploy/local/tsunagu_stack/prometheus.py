@@ -81,7 +81,6 @@ class Prometheus:
         if pid is not None:
             self.processes.stop(NAME, pid, 15, 20)
         check_port_free(self.ports, NAME)
-        say(f"prometheus: starting on {self.url()} (log: {self.processes.log_path(NAME)})")
         argv = [
             binary(),
             f"--config.file={self.folder / 'prometheus.yml'}",
@@ -89,7 +88,7 @@ class Prometheus:
             "--storage.tsdb.retention.time=2d",
             f"--web.listen-address={LOOPBACK}:{self.ports[NAME]}",
         ]
-        pid = self.processes.spawn(NAME, argv, {"PATH": "/usr/bin:/bin"}, self.folder).pid
+        pid = self.processes.launch(NAME, self.url(), argv, {"PATH": "/usr/bin:/bin"}, self.folder)
         ready = f"{self.url()}/-/ready"
         wait_ready(self.processes, NAME, pid, lambda: http_ok(ready), READY_TIMEOUT)
         say(f"prometheus: ready at {self.url()}")

@@ -213,8 +213,7 @@ class Stack:
                 env[f"{name.upper()}_HTTP_PORT"] = str(port)
                 metrics = f"{name.upper()}_METRICS_PORT"
                 env[metrics] = str(int(env[metrics]) + REPLICA_PORT_STEP * (replica - 1))
-                say(f"{process}: starting on {base} (log: {self.log_path(process)})")
-                pid = self.processes.spawn(process, [self.python, "-m", name], env, self.root).pid
+                pid = self.processes.launch(process, base, [self.python, "-m", name], env, self.root)
             if not http_ok(url):
                 wait_ready(
                     self.processes,

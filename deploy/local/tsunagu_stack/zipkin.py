@@ -71,12 +71,11 @@ class Zipkin:
         env = {key: os.environ[key] for key in keep if key in os.environ}
         # A case makes about 70 spans: 200k spans keep the last ~3k cases within a 1 GiB heap.
         env.update(QUERY_PORT=str(port), STORAGE_TYPE="mem", MEM_MAX_SPANS="200000")
-        log = self.state.logs / "zipkin.log"
-        say(f"zipkin: starting on {LOOPBACK}:{port} (log: {log})")
         # Zipkin serves through Armeria configured by Spring Boot; a list property replaces the
         # whole list, so the port entry is restated in full with ip= to bind loopback only.
-        proc = self.processes.spawn(
+        return self.processes.launch(
             "zipkin",
+            f"{LOOPBACK}:{port}",
             [
                 maven.java(),
                 "-Xmx1g",
@@ -90,7 +89,6 @@ class Zipkin:
             env,
             self.jar.parent,
         )
-        return proc.pid
 
     def wait(self, pid: int) -> None:
         if not self.healthy():
