@@ -12,9 +12,11 @@ import pytest
 from directory.config import Settings
 from directory.main import MIGRATIONS, create_app
 from directory.register import repository
-from directory.register.domain import Organisation, OrgType, Service
+from directory.register.domain import Organisation, Service
 from eventkit.runtime import Loops
 from eventkit.testing import Infra, app_client, service_database_fixtures, service_settings
+
+from ..builders import organisation_with_service
 
 service_db, pool = service_database_fixtures("directory", MIGRATIONS)
 
@@ -39,14 +41,10 @@ async def register(
 ) -> tuple[Organisation, Service]:
     """An organisation with its main service (same id), written straight through the repository."""
     org_id = uuid.uuid4()
-    organisation = Organisation(
-        id=org_id,
-        name=name,
-        org_type=(org or {}).pop("org_type", OrgType.NPO),
-        webhook_url=f"http://127.0.0.1:8109/hooks/{org_id}",
-        **(org or {}),
+    hook = {"webhook_url": f"http://127.0.0.1:8109/hooks/{org_id}"}
+    organisation, main = organisation_with_service(
+        name, coverage, org_id=org_id, org=hook | (org or {}), **service
     )
-    main = Service(id=org_id, organisation_id=org_id, name=name, coverage=coverage, **service)
     async with pool.acquire() as conn:
         assert await repository.insert_organisation(conn, organisation=organisation, updated_by="test")
         await repository.upsert_service(conn, service=main, updated_by="test")

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contracts.hours import JST, Weekday, WeeklyRule
-from contracts.municipality import check_digit
+from contracts.hours import JST
 from contracts.vocabulary import Gender, Severity, Topic
 from directory.context import Context
 from directory.curation import service as curation
@@ -21,21 +20,14 @@ from directory.matching import service as matching
 from directory.matching.domain import Exclusion
 from directory.paging import PageRequest
 from directory.register import repository, service
-from directory.register.domain import (
-    Capability,
-    Capacity,
-    Eligibility,
-    Organisation,
-    OrgType,
-    Service,
-    ServiceStatus,
-)
+from directory.register.domain import Capability, Capacity, Organisation, OrgType, Service, ServiceStatus
 from eventkit.auth import Principal, Role
 from eventkit.db import create_pool
 from eventkit.errors import Invalid, NotFound
 from eventkit.http import status_of
 
-from ..builders import needs_for
+from ..builders import needs_for, organisation_with_service
+from ..strategies import capacities, eligibilities, municipality_codes, weekly_rules
 
 SHINJUKU = "131041"
 OPERATOR = Principal(subject="op-1", role=Role.OPERATOR)
@@ -45,21 +37,15 @@ CONTEXT = Context(clock=lambda: NOW)
 
 
 def organisation(**fields: Any) -> tuple[Organisation, Service]:
-    org_id = fields.pop("id", uuid.uuid4())
-    base = Organisation(
-        id=org_id,
-        name=fields.pop("name", "新宿区社会福祉協議会"),
-        org_type=OrgType.SHAKYO,
-        webhook_url="https://partner.example/hooks/1",
-    )
-    main = Service(
-        id=org_id,
-        organisation_id=org_id,
-        name=base.name,
-        coverage=fields.pop("coverage", (SHINJUKU,)),
+    """新宿区's 社会福祉協議会 and its service for loneliness, unless `fields` say otherwise."""
+    return organisation_with_service(
+        fields.pop("name", "新宿区社会福祉協議会"),
+        fields.pop("coverage", (SHINJUKU,)),
+        org_id=fields.pop("id", uuid.uuid4()),
         topics=fields.pop("topics", (Topic.LONELY,)),
+        # Taken after the pops above: what is left of `fields` is the organisation's.
+        org={"org_type": OrgType.SHAKYO, "webhook_url": "https://partner.example/hooks/1"} | fields,
     )
-    return dataclasses.replace(base, **fields), main
 
 
 async def put(pool: asyncpg.Pool, pair: tuple[Organisation, Service], principal: Principal = OPERATOR) -> Any:
@@ -242,10 +228,7 @@ async def test_a_dry_run_ranks_and_explains_without_storing_anything(pool: async
 AT = datetime(2026, 1, 2, 10, 0, tzinfo=JST)  # the year-end closure: public bodies are shut
 
 
-@st.composite
-def codes(draw: st.DrawFn) -> str:
-    body = f"{draw(st.sampled_from(['13', '27']))}{draw(st.sampled_from(['101', '104', '127']))}"
-    return body + str(check_digit(body))
+codes = municipality_codes(["13", "27"], ["101", "104", "127"])
 
 
 @st.composite
@@ -253,7 +236,6 @@ def registers(draw: st.DrawFn) -> list[tuple[Organisation, Service]]:
     found = []
     for i in range(draw(st.integers(0, 12))):
         org_id = uuid.UUID(int=draw(st.integers(1, 2**64)) * 1000 + i)
-        low = draw(st.none() | st.integers(0, 70))
         organisation = Organisation(
             id=org_id,
             name=draw(st.sampled_from(["あおば", "ひだまり", "Alpha"])),
@@ -265,32 +247,14 @@ def registers(draw: st.DrawFn) -> list[tuple[Organisation, Service]]:
             organisation_id=org_id,
             name="main",
             coverage=tuple(
-                draw(st.lists(codes() | st.sampled_from(["13", "27", "JP"]), min_size=1, max_size=3))
+                draw(st.lists(codes | st.sampled_from(["13", "27", "JP"]), min_size=1, max_size=3))
             ),
             topics=tuple(draw(st.lists(st.sampled_from(Topic), max_size=2, unique=True))),
             capabilities=draw(st.frozensets(st.sampled_from(Capability), max_size=3)),
             languages=tuple(draw(st.lists(st.sampled_from(["ja", "en"]), min_size=1, unique=True))),
-            eligibility=Eligibility(
-                low,
-                draw(st.none() | st.integers(low or 0, 100)),
-                draw(st.frozensets(st.sampled_from([Gender.FEMALE]))),
-            ),
-            schedules=tuple(
-                draw(
-                    st.lists(
-                        st.builds(
-                            WeeklyRule,
-                            days=st.frozensets(st.sampled_from(Weekday), min_size=1),
-                            opens=st.integers(0, 1380),
-                            closes=st.integers(1, 1440),
-                        ),
-                        max_size=2,
-                    )
-                )
-            ),
-            capacity=draw(
-                st.none() | st.builds(Capacity, st.integers(0, 2), st.just(2), st.just(AT), st.just(AT))
-            ),
+            eligibility=draw(eligibilities([Gender.FEMALE])),
+            schedules=tuple(draw(st.lists(weekly_rules, max_size=2))),
+            capacity=draw(st.none() | capacities(2, updated=AT, reported_at=st.just(AT))),
             status=draw(st.sampled_from(ServiceStatus)),
         )
         found.append((organisation, main))
@@ -298,7 +262,7 @@ def registers(draw: st.DrawFn) -> list[tuple[Organisation, Service]]:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(register=registers(), code=codes(), topic=st.sampled_from(Topic), severity=st.sampled_from(Severity))
+@given(register=registers(), code=codes, topic=st.sampled_from(Topic), severity=st.sampled_from(Severity))
 def test_on_postgresql_no_excluded_organisation_is_ranked_and_every_ranked_one_is_eligible(
     service_db: str,
     register: list[tuple[Organisation, Service]],

@@ -27,7 +27,9 @@ from directory.coverage.domain import (
 from directory.geography.domain import Area
 from directory.matching.domain import Listing, MatchPolicy, ReferralNeeds, required_capabilities
 from directory.matching.ranking import match
-from directory.register.domain import Capability, Organisation, OrgType, Service
+from directory.register.domain import Capability, OrgType
+
+from ..builders import organisation_with_service
 
 SHINJUKU, SETAGAYA, KITA_OSAKA, OSAKA = "131041", "131121", "271276", "271004"
 WEDNESDAY_NOON = datetime(2027, 5, 12, 12, 0, tzinfo=JST)
@@ -36,14 +38,9 @@ DV = frozenset({Capability.SHELTER, Capability.ACCOMPANY, Capability.INTERVIEW})
 
 
 def listing(name: str, coverage: tuple[str, ...], **service: Any) -> Listing:
-    org_type = service.pop("org_type", OrgType.NPO)
+    org = {"org_type": service.pop("org_type", OrgType.NPO), "webhook_url": f"https://x.example/{name}"}
     org_id = uuid.uuid5(uuid.NAMESPACE_URL, name)
-    organisation = Organisation(
-        id=org_id, name=name, org_type=org_type, webhook_url=f"https://x.example/{name}"
-    )
-    return Listing(
-        organisation, Service(id=org_id, organisation_id=org_id, name=name, coverage=coverage, **service)
-    )
+    return Listing(*organisation_with_service(name, coverage, org_id=org_id, org=org, **service))
 
 
 def dv_match(*listings: Listing, code: str = SHINJUKU, at: datetime = WEDNESDAY_NOON) -> Any:

@@ -24,17 +24,9 @@ from directory.matching.domain import (
 )
 from directory.matching.handlers import referral_of
 from directory.matching.ranking import match
-from directory.register.domain import (
-    Capability,
-    Capacity,
-    Eligibility,
-    Organisation,
-    OrgType,
-    Service,
-    ServiceStatus,
-)
+from directory.register.domain import Capability, Capacity, Eligibility, OrgType, Service, ServiceStatus
 
-from ..builders import needs_for
+from ..builders import needs_for, organisation_with_service
 
 SHINJUKU = "131041"  # 新宿区
 CHIYODA = "131016"  # 千代田区
@@ -59,12 +51,9 @@ def listing(
     **service: Any,
 ) -> Listing:
     org_id = uuid.UUID(int=n) if n is not None else uuid.uuid4()
-    organisation = Organisation(
-        id=org_id, name=name, org_type=org_type, webhook_url=f"https://partner.example/{name}", active=active
-    )
+    org = {"org_type": org_type, "webhook_url": f"https://partner.example/{name}", "active": active}
     return Listing(
-        organisation,
-        Service(id=org_id, organisation_id=org_id, name=name, coverage=coverage, topics=topics, **service),
+        *organisation_with_service(name, coverage, org_id=org_id, org=org, topics=topics, **service),
         performance,
     )
 

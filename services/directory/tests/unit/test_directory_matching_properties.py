@@ -7,48 +7,23 @@ from datetime import datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.hours import JST, Weekday, WeeklyRule
-from contracts.municipality import check_digit
+from contracts.hours import JST
 from contracts.vocabulary import AgeBand, Gender, IssueTag, Severity, Topic
 from directory.geography.domain import Area
 from directory.matching.domain import MAX_CANDIDATES, Listing, ReferralNeeds
 from directory.matching.ranking import match
-from directory.register.domain import (
-    Capability,
-    Capacity,
-    Eligibility,
-    Organisation,
-    OrgType,
-    Service,
-    ServiceStatus,
-)
+from directory.register.domain import Capability, Organisation, OrgType, Service, ServiceStatus
 
-from ..builders import needs_for
+from ..builders import needs_for, organisation_with_service
+from ..strategies import capacities, eligibilities, municipality_codes, weekly_rules
 
 NOW = datetime(2026, 1, 2, 10, 0, tzinfo=JST)  # inside the year-end closure, a Friday
 
 
-@st.composite
-def municipality_codes(draw: st.DrawFn) -> str:
-    # Few prefectures and towns, so that random coverages often hit, miss and overlap.
-    body = f"{draw(st.sampled_from(['01', '13', '27']))}{draw(st.sampled_from(['101', '104', '202']))}"
-    return body + str(check_digit(body))
-
-
-coverage_entries = st.one_of(municipality_codes(), st.sampled_from(["01", "13", "27", "JP"]))
-rules = st.builds(
-    WeeklyRule,
-    days=st.frozensets(st.sampled_from(Weekday), min_size=1),
-    opens=st.integers(0, 23 * 60),
-    closes=st.integers(1, 24 * 60),
-)
-capacities = st.builds(
-    Capacity,
-    available=st.integers(0, 3),
-    maximum=st.just(3),
-    updated=st.just(NOW),
-    reported_at=st.sampled_from([NOW - timedelta(hours=1), NOW - timedelta(days=3)]),
-)
+codes = municipality_codes(["01", "13", "27"], ["101", "104", "202"])
+coverage_entries = st.one_of(codes, st.sampled_from(["01", "13", "27", "JP"]))
+# Capacity reported an hour ago counts; three days ago it is too old to count.
+reports = st.sampled_from([NOW - timedelta(hours=1), NOW - timedelta(days=3)])
 
 
 @st.composite
@@ -60,7 +35,6 @@ def listings(draw: st.DrawFn) -> Listing:
         org_type=draw(st.sampled_from(OrgType)),
         active=draw(st.booleans()),
     )
-    low = draw(st.none() | st.integers(0, 70))
     service = Service(
         id=draw(st.uuids()),
         organisation_id=org_id,
@@ -69,13 +43,9 @@ def listings(draw: st.DrawFn) -> Listing:
         topics=tuple(draw(st.lists(st.sampled_from(Topic), max_size=3, unique=True))),
         capabilities=draw(st.frozensets(st.sampled_from(Capability))),
         languages=tuple(draw(st.lists(st.sampled_from(["ja", "en", "vi"]), min_size=1, unique=True))),
-        eligibility=Eligibility(
-            minimum_age=low,
-            maximum_age=draw(st.none() | st.integers(low or 0, 100)),
-            genders=draw(st.frozensets(st.sampled_from([Gender.FEMALE, Gender.MALE, Gender.OTHER]))),
-        ),
-        schedules=tuple(draw(st.lists(rules, max_size=2))),
-        capacity=draw(st.none() | capacities),
+        eligibility=draw(eligibilities([Gender.FEMALE, Gender.MALE, Gender.OTHER])),
+        schedules=tuple(draw(st.lists(weekly_rules, max_size=2))),
+        capacity=draw(st.none() | capacities(3, updated=NOW, reported_at=reports)),
         status=draw(st.sampled_from(ServiceStatus)),
     )
     return Listing(organisation, service)
@@ -84,7 +54,7 @@ def listings(draw: st.DrawFn) -> Listing:
 needs = st.builds(
     ReferralNeeds,
     topic=st.sampled_from(Topic),
-    municipality_code=municipality_codes(),
+    municipality_code=codes,
     severity=st.sampled_from(Severity),
     need_tags=st.lists(st.sampled_from(IssueTag), max_size=3, unique=True).map(tuple),
     age_band=st.sampled_from(AgeBand),
@@ -145,9 +115,7 @@ def test_the_ranking_does_not_depend_on_the_order_of_the_register(
 
 def test_ids_break_ties_so_that_equal_names_rank_by_id() -> None:
     low, high = uuid.UUID(int=1), uuid.UUID(int=2)
-    twins = [
-        Listing(Organisation(i, "Same", OrgType.NPO), Service(i, i, "Same", ("JP",))) for i in (high, low)
-    ]
+    twins = [Listing(*organisation_with_service("Same", ("JP",), org_id=i)) for i in (high, low)]
     result = match(needs_for(Topic.LONELY, "131016", Severity.S3), twins, area=Area.of("131016"), at=NOW)
 
     assert [c.organisation.id for c in result.candidates] == [low, high]

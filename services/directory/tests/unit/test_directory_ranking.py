@@ -13,9 +13,9 @@ from directory.geography.domain import Area, Tier
 from directory.matching.answer import candidate_event
 from directory.matching.domain import Exclusion, Listing, ReferralNeeds
 from directory.matching.ranking import match
-from directory.register.domain import Capability, Channel, Eligibility, Organisation, OrgType, Service
+from directory.register.domain import Capability, Channel, Eligibility, OrgType
 
-from ..builders import needs_for
+from ..builders import needs_for, organisation_with_service
 
 CHUO_WARD, HAMAMATSU = "221384", "221309"  # 浜松市中央区 and its city
 SHINJUKU = "131041"
@@ -39,25 +39,17 @@ def org(
     **service: Any,
 ) -> Listing:
     org_id = uuid.uuid5(uuid.NAMESPACE_URL, name)
-    organisation = Organisation(
-        id=org_id,
-        name=name,
-        org_type=org_type,
-        webhook_url=f"https://partner.example/{org_id}" if webhook else None,
-        channels=channels,
+    webhook_url = f"https://partner.example/{org_id}" if webhook else None
+    organisation, main = organisation_with_service(
+        name,
+        coverage,
+        org_id=org_id,
+        org={"org_type": org_type, "webhook_url": webhook_url, "channels": channels},
+        topics=topics,
+        capabilities=frozenset(capabilities),
+        **service,
     )
-    return Listing(
-        organisation,
-        Service(
-            id=org_id,
-            organisation_id=org_id,
-            name=name,
-            coverage=coverage,
-            topics=topics,
-            capabilities=frozenset(capabilities),
-            **service,
-        ),
-    )
+    return Listing(organisation, main)
 
 
 def first(listings: list[Listing], case: ReferralNeeds, at: datetime = THURSDAY_10) -> str:
