@@ -72,7 +72,7 @@ def make_producer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
         enable_idempotence=True,  # implies acks=all; retries cannot duplicate or reorder
-        linger_ms=2,
+        linger_ms=0,
         request_timeout_ms=15_000,
         **security.client_options(),
     )
