@@ -41,6 +41,10 @@ RELAY_GRACE_S = 10.0
 # Beyond this many unsent rows (the broker is away) the fast path stops taking more; the relay
 # publishes those later, from the table.
 _MAX_QUEUED = 10_000
+# How long confirmed rows gather before one statement marks them. Nothing waits for the mark (the
+# relay leaves a row alone for RELAY_GRACE_S), and a mark is a round trip and a commit of its
+# own: one per send cost a database transaction per event.
+_MARK_AFTER_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,9 @@ class CommitPublisher:
         await asyncio.gather(
             *(t for t in (self._sender, *self._acks) if t is not None), return_exceptions=True
         )
+        if self._marker is not None:
+            self._marker.cancel()  # its rows go back to `_confirmed`, marked just below
+            await asyncio.gather(self._marker, return_exceptions=True)
         await self._mark()
 
     async def _send_loop(self) -> None:
@@ -135,11 +142,12 @@ class CommitPublisher:
             return
         self._confirmed.extend(row.event_id for row in rows)
         if self._marker is None or self._marker.done():
-            self._marker = asyncio.get_running_loop().create_task(self._mark())
+            self._marker = asyncio.get_running_loop().create_task(self._mark(after=_MARK_AFTER_S))
 
-    async def _mark(self) -> None:
-        # Rows confirmed while a round's statement runs are taken by the next round: under load
-        # one UPDATE marks many.
+    async def _mark(self, *, after: float = 0.0) -> None:
+        # Rows confirmed while a round waits or its statement runs are taken by that round or the
+        # next: under load one UPDATE marks many.
+        await asyncio.sleep(after)
         while self._confirmed:
             ids, self._confirmed = self._confirmed, []
             try:
@@ -149,6 +157,9 @@ class CommitPublisher:
                             WHERE event_id = ANY($1::uuid[]) AND published_at IS NULL""",
                         ids,
                     )
+            except asyncio.CancelledError:
+                self._confirmed.extend(ids)  # stopping: close() marks them
+                raise
             except Exception as error:  # unmarked: the relay sends them again, deduplicated downstream
                 log.warning("outbox: could not mark %d sent rows (%s)", len(ids), type(error).__name__)
 
