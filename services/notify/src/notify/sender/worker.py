@@ -117,7 +117,7 @@ class DeliveryWorker(Worker):
                     task.add_done_callback(self._finished(in_flight))
                 if len(claimed) < free or free == 0:
                     # The timer catches retries coming due and NOTIFYs lost while reconnecting;
-                    # a finished delivery also wakes the loop to fill its slot.
+                    # when every slot was taken, a finished delivery wakes the loop to fill one.
                     await self.sleep(self._poll_interval_s)
         finally:
             if in_flight:
@@ -128,8 +128,12 @@ class DeliveryWorker(Worker):
 
     def _finished(self, in_flight: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:
+            was_full = len(in_flight) >= self._batch_size
             in_flight.discard(task)
-            self.wake()
+            if was_full:
+                # Only a full loop waits for a slot; waking it otherwise cost a claim that finds
+                # nothing (a transaction per delivery): retries come due at the next poll.
+                self.wake()
 
         return done
 
