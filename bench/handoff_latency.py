@@ -32,16 +32,19 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy" / "local"))
 from aiokafka import AIOKafkaConsumer
 from kafka_chain import four_hop_chain
-from procstat import Component, cpu_snapshot, per_case_ms, rss_snapshot
+from procstat import Component, cpu_snapshot, machine_snapshot, outside_load, per_case_ms, rss_snapshot
 from tsunagu_stack import Stack
 
 from contracts.municipality import register
@@ -49,6 +52,7 @@ from contracts.topics import TopicSpec
 from eventkit.kafka import ensure_topics, make_producer
 
 SERVICES = ("intake", "referral", "directory", "notify")
+T = TypeVar("T")
 
 
 def quantile(samples: list[float], q: float) -> float:
@@ -78,11 +82,59 @@ def components(stack: Any) -> list[Component]:
     return found
 
 
-def print_costs(cpu: dict[str, float], rss: dict[str, int]) -> None:
+@dataclass(frozen=True)
+class Meters:
+    """Where a run's costs are read: the stack's processes, and PostgreSQL's statistics."""
+
+    parts: list[Component]
+    admin_url: str
+
+    async def commits(self) -> dict[str, int]:
+        """Committed transactions so far, by service database (pg_stat_database)."""
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            rows = await conn.fetch(
+                "SELECT datname, xact_commit FROM pg_stat_database WHERE datname = ANY($1::text[])",
+                list(SERVICES),
+            )
+        finally:
+            await conn.close()
+        return {row["datname"]: row["xact_commit"] for row in rows}
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What a run cost: CPU ms and database transactions per case, and the load beside it."""
+
+    cpu: dict[str, float]
+    commits: dict[str, float]
+    outside: dict[str, float]
+
+
+async def costs_of(meters: Meters, cases: int, run: Awaitable[T]) -> tuple[T, Costs]:
+    commits, before, machine = await meters.commits(), cpu_snapshot(meters.parts), machine_snapshot()
+    result = await run
+    after = cpu_snapshot(meters.parts)
+    outside = outside_load(machine, machine_snapshot(), sum(after.values()) - sum(before.values()))
+    # PostgreSQL publishes a backend's counts within a second of its commits: the run's tail covers it.
+    committed = {
+        name: (n - commits.get(name, 0)) / max(cases, 1) for name, n in (await meters.commits()).items()
+    }
+    return result, Costs(per_case_ms(before, after, cases), committed, outside)
+
+
+def print_costs(costs: Costs, rss: dict[str, int]) -> None:
     print("  CPU per case (ms), measured window:")
-    for name, ms in sorted(cpu.items(), key=lambda item: -item[1]):
+    for name, ms in sorted(costs.cpu.items(), key=lambda item: -item[1]):
         print(f"    {name:12s} {ms:7.1f}")
-    print(f"    {'total':12s} {sum(cpu.values()):7.1f}")
+    print(f"    {'total':12s} {sum(costs.cpu.values()):7.1f}")
+    print("  database transactions per case, by service:")
+    for name, n in costs.commits.items():
+        print(f"    {name:12s} {n:7.1f}")
+    print(f"    {'total':12s} {sum(costs.commits.values()):7.1f}")
+    print("  beside the stack, same window (CPU ms a second; two cores give 2,000):")
+    for name, per_second in costs.outside.items():
+        print(f"    {name:16s} {per_second:7.0f}")
     print("  resident memory after the run:")
     for name in SERVICES:
         if name in rss:
@@ -310,27 +362,27 @@ async def measured_run(
     rate: float,
     seconds: float,
     arrivals: Arrivals,
-    parts: list[Component],
-) -> tuple[list[float], int, int, int, dict[str, float]]:
-    """One open-loop run with the CPU each component spent on it, per case."""
-    before = cpu_snapshot(parts)
-    latencies, sent, lost, duplicated = await handoffs(client, code, rate, seconds, arrivals)
-    cpu = per_case_ms(before, cpu_snapshot(parts), sent)
-    return latencies, sent, lost, duplicated, cpu
+    meters: Meters,
+) -> tuple[list[float], int, int, int, Costs]:
+    """One open-loop run with what it cost (`Costs`)."""
+    (latencies, sent, lost, duplicated), costs = await costs_of(
+        meters, int(rate * seconds), handoffs(client, code, rate, seconds, arrivals)
+    )
+    return latencies, sent, lost, duplicated, costs
 
 
 async def find_max(
-    client: httpx.AsyncClient, code: str, seconds: float, arrivals: Arrivals, parts: list[Component]
+    client: httpx.AsyncClient, code: str, seconds: float, arrivals: Arrivals, meters: Meters
 ) -> float:
     """Raise the rate until p99 passes 1 s or a case is lost; the highest rate held."""
     held = 0.0
     for rate in (20, 30, 40, 50, 60, 70, 80, 90, 100, 120, 140, 160, 200):
-        latencies, _, lost, _, cpu = await measured_run(client, code, rate, seconds, arrivals, parts)
+        latencies, _, lost, _, costs = await measured_run(client, code, rate, seconds, arrivals, meters)
         p50 = quantile(latencies, 0.5) if latencies else float("inf")
         p99 = quantile(latencies, 0.99) if latencies else float("inf")
         print(
             f"  {rate:5.0f}/s: p50 {p50 * 1000:7.1f} ms, p99 {p99 * 1000:8.1f} ms, "
-            f"lost {lost}, CPU {sum(cpu.values()):5.1f} ms/case",
+            f"lost {lost}, CPU {sum(costs.cpu.values()):5.1f} ms/case",
             flush=True,
         )
         if p99 > 1.0 or lost:
@@ -368,7 +420,7 @@ async def main() -> int:
         if httpx.get(f"{stack.service_url(name)}/readyz", timeout=3).status_code != 200:
             print(f"{name} is not ready: run `make up` first", file=sys.stderr)
             return 2
-    parts = components(stack)
+    meters = Meters(components(stack), stack.admin_database_url())
 
     directory = stack.service_url("directory")
     arrivals = Arrivals()
@@ -396,14 +448,14 @@ async def main() -> int:
             chain = four_hop_chain(servers, args.chain_count)
             # Latency first, on an idle pipeline; the throughput burst leaves a backlog behind it.
             print(f"[bench] handoffs: {args.rate:.0f}/s for {args.seconds:.0f} s", file=sys.stderr)
-            latencies, sent, lost, duplicated, cpu = await measured_run(
-                client, code, args.rate, args.seconds, arrivals, parts
+            latencies, sent, lost, duplicated, costs = await measured_run(
+                client, code, args.rate, args.seconds, arrivals, meters
             )
-            rss = rss_snapshot(parts)
+            rss = rss_snapshot(meters.parts)
             if args.find_max:
                 print("[bench] finding the highest rate held with p99 under 1 s", file=sys.stderr)
                 await asyncio.sleep(5.0)
-                highest = await find_max(client, code, args.seconds, arrivals, parts)
+                highest = await find_max(client, code, args.seconds, arrivals, meters)
             if not args.no_throughput:
                 print(f"[bench] throughput: {args.concurrency} clients for 10 s", file=sys.stderr)
                 per_second = await throughput(client, code, 10.0, args.concurrency)
@@ -426,7 +478,7 @@ async def main() -> int:
         p50 = statistics.median(latencies) / statistics.median(chain)
         p99 = quantile(latencies, 0.99) / quantile(chain, 0.99)
         print(f"  handoff / 4-hop chain          : p50 {p50:5.1f}x, p99 {p99:5.1f}x")
-    print_costs(cpu, rss)
+    print_costs(costs, rss)
     if per_second:
         print(
             f"  intake accepted                : {per_second:7.1f} consultations/s ({args.concurrency} clients)"

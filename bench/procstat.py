@@ -7,6 +7,7 @@ readings is what the component spent in between.
 """
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,33 @@ def cpu_snapshot(components: list[Component]) -> dict[str, float]:
 def rss_snapshot(components: list[Component]) -> dict[str, int]:
     tree = _children()
     return {c.name: c.rss_bytes(tree) for c in components}
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What the whole machine was busy for, and the bench's own share, at one instant."""
+
+    busy: float
+    bench: float
+    at: float
+
+
+def machine_snapshot() -> Machine:
+    # The first line of /proc/stat: user nice system idle iowait irq softirq steal, in ticks.
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    fields = _stat(os.getpid()) or []
+    own = int(fields[11]) + int(fields[12]) if fields else 0
+    return Machine(busy / _TICKS, own / _TICKS, time.monotonic())
+
+
+def outside_load(before: Machine, after: Machine, stack_seconds: float) -> dict[str, float]:
+    """CPU milliseconds a second that went to the load generator (this process) and to anything
+    else on the machine: a run beside other work is slower than the stack alone, and says so."""
+    wall = max(after.at - before.at, 1e-9)
+    bench = after.bench - before.bench
+    other = max(0.0, after.busy - before.busy - bench - stack_seconds)
+    return {"load generator": bench * 1000 / wall, "everything else": other * 1000 / wall}
 
 
 def per_case_ms(before: dict[str, float], after: dict[str, float], cases: int) -> dict[str, float]:
