@@ -3,9 +3,10 @@
 For each record: decode it (a malformed one goes straight to `<topic>.dlt`), then in ONE
 transaction insert the inbox row, run the handler (its state changes and outbox rows), commit.
 Only then is the offset committed, so a crash redelivers and the inbox makes that harmless.
-Under load a poll returns several records per partition: they share one transaction (one commit
-instead of one each), and if any of them fails the whole batch rolls back and is applied again
-record by record, so batching never changes what is applied, only how many commits it takes.
+Under load a poll returns several records: those of one topic share one transaction, across its
+partitions (one commit instead of one each), and if any of them fails the whole batch rolls back
+and is applied again record by record, so batching never changes what is applied, only how many
+commits it takes.
 A handler that keeps failing is retried with backoff a bounded number of times and then
 dead-lettered, so one poison message never stalls its partition. Losing the database is not the
 message's fault: then the consumer waits and retries without dead-lettering anything.
@@ -143,16 +144,15 @@ class EventConsumer:
         try:
             while not self._stopping.is_set():
                 batches = await consumer.getmany(timeout_ms=250, max_records=500)
-                # Partitions are independent (a case never spans two), so they are worked on
-                # concurrently; within a partition records stay strictly in order.
-                done = await asyncio.gather(
-                    *(self._process_partition(records) for records in batches.values())
-                )
-                applied |= {
-                    partition: last.offset + 1
-                    for partition, last in zip(batches, done, strict=True)
-                    if last is not None
-                }
+                # One topic at a time, its partitions' records in one transaction: a case never
+                # spans two partitions, so records of different partitions are independent, and
+                # within each partition they stay strictly in order. Topics in turn, not at once:
+                # two of this consumer's transactions never wait on each other's row locks.
+                for topic in sorted({tp.topic for tp in batches}):
+                    done = await self._process_topic(
+                        {tp: r for tp, r in batches.items() if tp.topic == topic}
+                    )
+                    applied |= {partition: last.offset + 1 for partition, last in done.items()}
                 if applied and (not batches or loop.time() - last_commit >= _COMMIT_INTERVAL_S):
                     await self._commit(consumer, applied)
                     applied = {}
@@ -164,24 +164,42 @@ class EventConsumer:
                 await self._commit(consumer, applied)
             await consumer.stop()
 
-    async def _process_partition(
-        self, records: list[ConsumerRecord[bytes, bytes]]
-    ) -> ConsumerRecord[bytes, bytes] | None:
-        """Apply a partition's records in order; returns the last one applied."""
-        last = None
+    async def _process_topic(
+        self, partitions: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> dict[TopicPartition, ConsumerRecord[bytes, bytes]]:
+        """Apply one topic's records, returning the last one applied of each partition."""
+        records = [record for batch in partitions.values() for record in batch]
+        last: dict[TopicPartition, ConsumerRecord[bytes, bytes]] = {}
         for start in range(0, len(records), self._batch_size):
             if self._stopping.is_set():
                 break  # the rest is redelivered after restart
             chunk = records[start : start + self._batch_size]
             with metrics.consuming(self.group, chunk[0].topic, len(chunk)):
                 if len(chunk) > 1 and await self._apply_batch(chunk):
-                    last = chunk[-1]
+                    last |= {TopicPartition(r.topic, r.partition): r for r in chunk}
                     continue
+                # Record by record, each partition in order, the partitions concurrently.
+                by_partition: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {}
                 for record in chunk:
-                    if self._stopping.is_set():
-                        return last  # finish the record in hand only
-                    await self._process(record)
-                    last = record
+                    by_partition.setdefault(TopicPartition(record.topic, record.partition), []).append(record)
+                done = await asyncio.gather(
+                    *(self._process_in_order(batch) for batch in by_partition.values())
+                )
+                last |= {
+                    tp: record for tp, record in zip(by_partition, done, strict=True) if record is not None
+                }
+        return last
+
+    async def _process_in_order(
+        self, records: list[ConsumerRecord[bytes, bytes]]
+    ) -> ConsumerRecord[bytes, bytes] | None:
+        """Apply records one by one, in order; returns the last one applied."""
+        last = None
+        for record in records:
+            if self._stopping.is_set():
+                break  # finish the record in hand only
+            await self._process(record)
+            last = record
         return last
 
     async def _commit(self, consumer: Any, offsets: dict[TopicPartition, int]) -> None:

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import uuid
@@ -39,8 +40,10 @@ class ProbeRecorded(Event):
 PROBE_TOPIC = TopicSpec(ProbeRecorded.TOPIC, 3, "test probes")
 PROBE_DLT = TopicSpec(dead_letter_topic(ProbeRecorded.TOPIC), 1, "test dead letters")
 
+# Each effect keeps the partition its record came from and the transaction that applied it.
 EFFECTS_SQL = """CREATE TABLE IF NOT EXISTS effects (
-    id bigserial PRIMARY KEY, case_id uuid NOT NULL, n int NOT NULL)"""
+    id bigserial PRIMARY KEY, case_id uuid NOT NULL, n int NOT NULL, part int,
+    tx xid8 NOT NULL DEFAULT pg_current_xact_id())"""
 
 
 @pytest.fixture
@@ -151,13 +154,20 @@ async def _apply_probe(conn: asyncpg.Connection, event: ProbeRecorded, message: 
         raise PermanentFailure("negative_probe")
     if event.n == 666:
         raise ValueError("a bug that never goes away")
-    await conn.execute("INSERT INTO effects (case_id, n) VALUES ($1, $2)", event.case_id, event.n)
+    await conn.execute(
+        "INSERT INTO effects (case_id, n, part) VALUES ($1, $2, $3)",
+        event.case_id,
+        event.n,
+        message.partition,
+    )
 
 
-def _consumer(infra: Infra, pool: asyncpg.Pool, producer: Any) -> EventConsumer:
+def _consumer(
+    infra: Infra, pool: asyncpg.Pool, producer: Any, probe: type[ProbeRecorded] = ProbeRecorded
+) -> EventConsumer:
     return EventConsumer(
         group=f"test-{uuid.uuid4().hex[:8]}",
-        handlers={ProbeRecorded: _apply_probe},
+        handlers={probe: _apply_probe},
         pool=pool,
         producer=producer,
         bootstrap_servers=infra.kafka_bootstrap_servers,
@@ -299,6 +309,54 @@ async def test_a_backlog_is_applied_in_order_and_a_failing_record_spoils_only_it
         d for d in await read_dead_letters(infra.kafka_bootstrap_servers, ProbeRecorded.TOPIC) if d.key == key
     ]
     assert [d.headers["dlt.error"] for d in letters] == ["handler_error:ValueError"]
+
+
+@pytest.mark.parametrize("poison", [False, True], ids=["all_good", "one_always_fails"])
+async def test_a_backlog_over_several_partitions_is_applied_together_each_case_in_order(
+    infra: Infra, pool: asyncpg.Pool, producer: Any, poison: bool
+) -> None:
+    # Twelve cases spread over three partitions, five events each, published before the consumer
+    # starts: one poll returns them all, and the records of all partitions share transactions. A
+    # record that always fails makes its batch go again record by record, each partition in order.
+    own = uuid.uuid4().hex[:8]
+
+    class BacklogProbed(ProbeRecorded):
+        """The probe on a topic of this test's own: the consumer reads only what it published."""
+
+        TYPE: ClassVar[str] = f"test.backlog_probed.{own}.v1"
+        TOPIC: ClassVar[str] = f"test.backlog.{own}.v1"
+
+    topic = TopicSpec(BacklogProbed.TOPIC, 3, "test backlog")
+    await ensure_topics(
+        infra.kafka_bootstrap_servers, [topic, TopicSpec(dead_letter_topic(topic.name), 1, "")]
+    )
+    cases = [uuid.uuid4() for _ in range(12)]
+    for n in range(1, 6):
+        for case in cases:
+            for value in (n, 666) if poison and (case, n) == (cases[0], 3) else (n,):
+                event = BacklogProbed(case_id=case, n=value)
+                await producer.send_and_wait(
+                    topic.name,
+                    value=event.model_dump_json().encode(),
+                    key=str(case).encode(),
+                    headers=to_kafka_headers(new_envelope(event).headers()),
+                )
+
+    consumer = _consumer(infra, pool, producer, BacklogProbed)
+    async with running(consumer):
+        for case in cases:
+            await _until(functools.partial(_effects, pool, case, 5))
+
+    for case in cases:
+        applied = await pool.fetch("SELECT n FROM effects WHERE case_id = $1 ORDER BY id", case)
+        assert [row["n"] for row in applied] == [1, 2, 3, 4, 5]
+    if not poison:
+        shared = await pool.fetchval(
+            """SELECT count(*) FROM (SELECT tx FROM effects WHERE case_id = ANY($1::uuid[])
+                                      GROUP BY tx HAVING count(DISTINCT part) > 1) AS across""",
+            cases,
+        )
+        assert shared > 0, "no transaction applied records of more than one partition"
 
 
 async def test_pathological_records_are_dead_lettered_and_the_partition_keeps_flowing(
