@@ -27,6 +27,8 @@ from opentelemetry import trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from eventkit import telemetry
+
 TRACER_NAME = "tsunagu.db"
 STATEMENT_TEXT_LIMIT = 300
 
@@ -81,7 +83,7 @@ class TracedTransaction:
 
     async def __aenter__(self) -> "TracedTransaction":
         if _unit.get() is None and is_instrumentation_enabled():
-            self._span = trace.get_tracer(TRACER_NAME).start_span(
+            self._span = telemetry.tracer(TRACER_NAME).start_span(
                 "db transaction", kind=SpanKind.CLIENT, attributes=_ATTRIBUTES
             )
             self._token = _unit.set(_Unit())
@@ -181,7 +183,7 @@ class TracedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg shi
         if unit is None:
             if not is_instrumentation_enabled():
                 return await call
-            with trace.get_tracer(TRACER_NAME).start_as_current_span(
+            with telemetry.tracer(TRACER_NAME).start_as_current_span(
                 "db statement",
                 kind=SpanKind.CLIENT,
                 attributes={**_ATTRIBUTES, "db.query.text": _short(query)},

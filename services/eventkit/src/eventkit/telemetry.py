@@ -149,8 +149,18 @@ def setup_telemetry(service_name: str, *, exporter: SpanExporter | None = None) 
     return Telemetry(provider)
 
 
-def tracer() -> trace.Tracer:
-    return trace.get_tracer(TRACER_NAME)
+_tracers: dict[str, tuple[trace.TracerProvider, trace.Tracer]] = {}
+
+
+def tracer(name: str = TRACER_NAME) -> trace.Tracer:
+    """The tracer `name` of the current provider, made once: `trace.get_tracer` builds a new one
+    on every call (an instrumentation scope made and compared each time), which had cost about 3%
+    of a consumer's CPU, a span at a time."""
+    provider = trace.get_tracer_provider()
+    held = _tracers.get(name)
+    if held is None or held[0] is not provider:
+        held = _tracers[name] = (provider, provider.get_tracer(name))
+    return held[1]
 
 
 def current_trace_headers() -> dict[str, str]:
