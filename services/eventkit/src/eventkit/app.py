@@ -35,6 +35,9 @@ def create_http_app(
         lifespan=lifespan,
         # Without the document FastAPI serves neither /docs nor /redoc.
         openapi_url="/openapi.json" if documented else None,
+        # The spans come from the OpenTelemetry instrumentation below, with our exclusions.
+        # FastAPI's own layer would see it and step aside, but only after checking, per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     for router in routers:
         app.include_router(router)
