@@ -16,7 +16,8 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +42,22 @@ from notify.webhook import encode_body, webhook_body, webhook_headers
 log = logging.getLogger(__name__)
 
 DELIVERY_TRY = "delivery.try"
+
+
+class _SecretsOfRound:
+    """Each partner's signing secrets, read and decrypted once for a claimed batch, whose
+    deliveries go out together; a read a delivery had cost a database round trip each."""
+
+    def __init__(self, read: Callable[[uuid.UUID], Awaitable[list[str]]]) -> None:
+        self._read = read
+        self._held: dict[uuid.UUID, asyncio.Future[list[str]]] = {}
+
+    async def of(self, organisation_id: uuid.UUID) -> list[str]:
+        held = self._held.get(organisation_id)
+        if held is None:
+            held = self._held[organisation_id] = asyncio.ensure_future(self._read(organisation_id))
+        # Shielded: one delivery cancelled does not cancel the read its neighbours wait for.
+        return await asyncio.shield(held)
 
 
 class DeliveryWorker(Worker):
@@ -111,8 +128,9 @@ class DeliveryWorker(Worker):
                     raise ConnectionResetError("the LISTEN connection closed")
                 free = self._batch_size - len(in_flight)
                 claimed = await self._claim(free) if free > 0 else []
+                secrets = self._secrets_of_round()
                 for delivery in claimed:
-                    task = asyncio.create_task(self._deliver_logged(delivery))
+                    task = asyncio.create_task(self._deliver_logged(delivery, secrets))
                     in_flight.add(task)
                     task.add_done_callback(self._finished(in_flight))
                 if len(claimed) < free or free == 0:
@@ -137,9 +155,9 @@ class DeliveryWorker(Worker):
 
         return done
 
-    async def _deliver_logged(self, delivery: Delivery) -> None:
+    async def _deliver_logged(self, delivery: Delivery, secrets: _SecretsOfRound) -> None:
         try:
-            await self._deliver(delivery)
+            await self._deliver(delivery, secrets)
         except Exception as error:
             # The row stays leased and is tried again once the lease runs out.
             log.warning("delivery worker could not record a try (%s)", type(error).__name__)
@@ -166,7 +184,8 @@ class DeliveryWorker(Worker):
         claimed = await self._claim(self._batch_size)
         if not claimed:
             return 0
-        outcomes = await asyncio.gather(*(self._deliver(d) for d in claimed), return_exceptions=True)
+        secrets = self._secrets_of_round()
+        outcomes = await asyncio.gather(*(self._deliver(d, secrets) for d in claimed), return_exceptions=True)
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         for error in errors:
             # The row stays leased and is tried again once the lease runs out.
@@ -175,7 +194,14 @@ class DeliveryWorker(Worker):
             raise errors[0]
         return len(claimed)
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    def _secrets_of_round(self) -> _SecretsOfRound:
+        return _SecretsOfRound(
+            lambda organisation_id: signing_secrets(
+                self._pool, self._keyring, organisation_id=organisation_id, now=self._db_now()
+            )
+        )
+
+    async def _deliver(self, delivery: Delivery, secrets: _SecretsOfRound) -> None:
         parent = propagate.extract(delivery.trace_headers)
         with telemetry.tracer().start_as_current_span(
             f"deliver {delivery.channel}",
@@ -190,7 +216,7 @@ class DeliveryWorker(Worker):
                 DELIVERY_TRY: delivery.tries,
             },
         ) as span:
-            result = await self._try(delivery)
+            result = await self._try(delivery, secrets)
             if result.http_status is not None:
                 span.set_attribute("http.response.status_code", result.http_status)
             if result.reason is not None:
@@ -206,7 +232,7 @@ class DeliveryWorker(Worker):
                 now=self._db_now(),
             )
 
-    async def _try(self, delivery: Delivery) -> service.TryResult:
+    async def _try(self, delivery: Delivery, secrets_of_round: _SecretsOfRound) -> service.TryResult:
         at = self._now()
         started = time.monotonic()
 
@@ -241,9 +267,7 @@ class DeliveryWorker(Worker):
         if not delivery.webhook_url:
             return outcome(reason=Reason.NO_WEBHOOK_URL)
         try:
-            secrets = await signing_secrets(
-                self._pool, self._keyring, organisation_id=delivery.organisation_id, now=self._db_now()
-            )
+            secrets = await secrets_of_round.of(delivery.organisation_id)
         except SigningUnavailable as unavailable:
             return outcome(reason=unavailable.reason)
         # The link is minted from the stored payload at send time (the same token every try); a
