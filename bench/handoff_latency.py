@@ -174,6 +174,10 @@ def _receive(port_out: "multiprocessing.Queue[int]", arrivals_out: "multiprocess
     """The partner's endpoint, in a process of its own so it does not compete with the load."""
 
     class Handler(BaseHTTPRequestHandler):
+        # Keeps the connection open between webhooks, as a partner's web server does; HTTP/1.0
+        # made notify connect anew for every one.
+        protocol_version = "HTTP/1.1"
+
         def do_POST(self) -> None:
             now = time.monotonic()  # CLOCK_MONOTONIC: the same clock in every process
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
@@ -188,6 +192,7 @@ def _receive(port_out: "multiprocessing.Queue[int]", arrivals_out: "multiprocess
                 )
             )
             self.send_response(200)
+            self.send_header("Content-Length", "0")
             self.end_headers()
 
         def log_message(self, *_: Any) -> None:
