@@ -343,8 +343,7 @@ async def handoffs(
 
 
 async def acknowledge_all(referral_url: str, token: str, offers: set[tuple[str, int]]) -> int:
-    """Accept every offer the bench's partner received, after the measurement: left open, each
-    would expire at its deadline and escalate, loading the machine during the next run."""
+    """Accept `offers` as the bench's partner; how many were accepted."""
     gate = asyncio.Semaphore(8)
     done = 0
     async with httpx.AsyncClient(
@@ -354,11 +353,37 @@ async def acknowledge_all(referral_url: str, token: str, offers: set[tuple[str, 
         async def one(referral: str, attempt: int) -> None:
             nonlocal done
             async with gate:
-                response = await client.post(f"/v1/referrals/{referral}/attempts/{attempt}/acknowledge")
+                for retry in range(3):  # a closed keep-alive connection is no refusal
+                    try:
+                        response = await client.post(
+                            f"/v1/referrals/{referral}/attempts/{attempt}/acknowledge"
+                        )
+                        break
+                    except httpx.TransportError:
+                        if retry == 2:
+                            raise
                 done += response.status_code == 200
 
         await asyncio.gather(*(one(referral, attempt) for referral, attempt in sorted(offers)))
     return done
+
+
+class Partner:
+    """The bench's partner, acknowledging what it was offered after each run, as a partner does:
+    an offer left open expires at its deadline and escalates, loading the machine during a later
+    run (a --find-max step minutes on)."""
+
+    def __init__(self, referral_url: str, token: str) -> None:
+        self._referral_url = referral_url
+        self._token = token
+        self._done: set[tuple[str, int]] = set()
+        self.acknowledged = 0
+
+    async def acknowledge_new(self, arrivals: Arrivals) -> None:
+        arrivals.drain()
+        new = arrivals.offers - self._done
+        self._done |= new
+        self.acknowledged += await acknowledge_all(self._referral_url, self._token, new)
 
 
 async def measured_run(
@@ -377,7 +402,12 @@ async def measured_run(
 
 
 async def find_max(
-    client: httpx.AsyncClient, code: str, seconds: float, arrivals: Arrivals, meters: Meters
+    client: httpx.AsyncClient,
+    code: str,
+    seconds: float,
+    arrivals: Arrivals,
+    meters: Meters,
+    partner: Partner,
 ) -> float:
     """Raise the rate until p99 passes 1 s or a case is lost; the highest rate held."""
     held = 0.0
@@ -393,6 +423,7 @@ async def find_max(
         if p99 > 1.0 or lost:
             break
         held = rate
+        await partner.acknowledge_new(arrivals)
         await asyncio.sleep(5.0)  # let the pipeline drain before the next step
     return held
 
@@ -431,6 +462,7 @@ async def main() -> int:
     arrivals = Arrivals()
     receiver_url = arrivals.start()
     org, code = register_partner(directory, operator, receiver_url)
+    partner = Partner(stack.service_url("referral"), stack.mint_token("partner", "bench-partner", org))
     per_second = 0.0
     highest = None
     try:
@@ -447,6 +479,7 @@ async def main() -> int:
             if args.warmup > 0:
                 print(f"[bench] warm-up: 10/s for {args.warmup:.0f} s (not counted)", file=sys.stderr)
                 await handoffs(client, code, 10.0, args.warmup, arrivals)
+                await partner.acknowledge_new(arrivals)
             print(f"[bench] baseline: {args.baseline_count} produce→consume round trips", file=sys.stderr)
             base = await baseline(servers, args.baseline_count)
             print(f"[bench] baseline: {args.chain_count} trips through a bare 4-hop chain", file=sys.stderr)
@@ -457,17 +490,17 @@ async def main() -> int:
                 client, code, args.rate, args.seconds, arrivals, meters
             )
             rss = rss_snapshot(meters.parts)
+            await partner.acknowledge_new(arrivals)
             if args.find_max:
                 print("[bench] finding the highest rate held with p99 under 1 s", file=sys.stderr)
                 await asyncio.sleep(5.0)
-                highest = await find_max(client, code, args.seconds, arrivals, meters)
+                highest = await find_max(client, code, args.seconds, arrivals, meters, partner)
             if not args.no_throughput:
                 print(f"[bench] throughput: {args.concurrency} clients for 10 s", file=sys.stderr)
                 per_second = await throughput(client, code, 10.0, args.concurrency)
-        arrivals.drain()
-        print(f"[bench] acknowledging {len(arrivals.offers)} handoffs as the partner", file=sys.stderr)
-        partner = stack.mint_token("partner", "bench-partner", org)
-        acknowledged = await acknowledge_all(stack.service_url("referral"), partner, arrivals.offers)
+        print("[bench] acknowledging the rest of the handoffs as the partner", file=sys.stderr)
+        await partner.acknowledge_new(arrivals)
+        acknowledged = partner.acknowledged
     finally:
         # Left behind, it would keep receiving (and failing) escalations of later runs.
         httpx.delete(f"{directory}/v1/organisations/{org}", headers=operator)
