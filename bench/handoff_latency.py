@@ -25,6 +25,7 @@ partner, so that one run leaves nothing behind to escalate during the next.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import queue
@@ -300,6 +301,15 @@ async def throughput(client: httpx.AsyncClient, code: str, seconds: float, concu
     return accepted / (time.perf_counter() - started)
 
 
+async def post_retrying(client: httpx.AsyncClient, url: str, **options: Any) -> httpx.Response:
+    """POST, tried again up to twice on a transport error: a keep-alive connection the server
+    closed as the request went out is no refusal (the requests are idempotent)."""
+    for _ in range(2):
+        with contextlib.suppress(httpx.TransportError):
+            return await client.post(url, **options)
+    return await client.post(url, **options)
+
+
 async def handoffs(
     client: httpx.AsyncClient, code: str, rate: float, seconds: float, arrivals: Arrivals
 ) -> tuple[list[float], int, int, int]:
@@ -313,17 +323,10 @@ async def handoffs(
         await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))  # open loop
         sent = time.monotonic()
         body = consultation(code, "S3")
-        for attempt in range(3):
-            try:
-                # Retried with the same key, as the counsellor's console does: a keep-alive
-                # connection the server closed as the request went out is no lost case.
-                response = await client.post(
-                    "/v1/consultations", json=body, headers={"Idempotency-Key": f"bench-{run}-{i}"}
-                )
-                break
-            except httpx.TransportError:
-                if attempt == 2:
-                    raise
+        # Retried with the same key, as the counsellor's console does.
+        response = await post_retrying(
+            client, "/v1/consultations", json=body, headers={"Idempotency-Key": f"bench-{run}-{i}"}
+        )
         if response.status_code in (200, 201):
             posted[response.json()["case_id"]] = sent
 
@@ -353,15 +356,9 @@ async def acknowledge_all(referral_url: str, token: str, offers: set[tuple[str, 
         async def one(referral: str, attempt: int) -> None:
             nonlocal done
             async with gate:
-                for retry in range(3):  # a closed keep-alive connection is no refusal
-                    try:
-                        response = await client.post(
-                            f"/v1/referrals/{referral}/attempts/{attempt}/acknowledge"
-                        )
-                        break
-                    except httpx.TransportError:
-                        if retry == 2:
-                            raise
+                response = await post_retrying(
+                    client, f"/v1/referrals/{referral}/attempts/{attempt}/acknowledge"
+                )
                 done += response.status_code == 200
 
         await asyncio.gather(*(one(referral, attempt) for referral, attempt in sorted(offers)))
