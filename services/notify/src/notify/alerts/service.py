@@ -32,10 +32,9 @@ async def offer_handoff(conn: asyncpg.Connection, offer: Offer) -> bool:
     alert = alert_for_offer(offer, trace_headers=telemetry.current_trace_headers())
     if not await repository.insert_alert(conn, alert=alert):
         return False
+    # Each insert wakes the senders on commit (a trigger, migrations/0006).
     for delivery in alert.deliveries:
         await deliveries.insert_delivery(conn, delivery=delivery)
-    if alert.deliveries:
-        await deliveries.wake_senders(conn)
     log.info(
         "alert %s queued on %s",
         alert.alert_key,

@@ -9,7 +9,7 @@ import asyncpg
 
 from notify.deliveries.domain import Delivery, DeliveryStatus, DeliveryTry, NewDelivery
 
-NOTIFY_CHANNEL = "deliveries"
+NOTIFY_CHANNEL = "deliveries"  # raised on every insert by a trigger: migrations/0006
 
 _COLUMNS = """id, delivery_id, referral_id, case_id, organisation_id, attempt, channel, webhook_url,
               email_to, payload, status, tries, next_attempt_at, lease_until, last_error, trace_headers,
@@ -43,11 +43,6 @@ async def insert_delivery(conn: asyncpg.Connection, *, delivery: NewDelivery) ->
         delivery.trace_headers,
     )
     return bool(inserted)
-
-
-async def wake_senders(conn: asyncpg.Connection) -> None:
-    """Delivered to the LISTENing senders only if the transaction commits."""
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
 
 
 async def claim_due(
