@@ -15,21 +15,22 @@ from directory.matching.domain import Performance
 
 
 async def record_offer(conn: asyncpg.Connection, *, offer: Offer, at: datetime) -> bool:
+    """The offer, and one more offered on the organisation's record if the offer is new: one
+    statement (the count moves only through the offer's insert)."""
     inserted = await conn.fetchval(
-        """INSERT INTO offers (referral_id, attempt, organisation_id, offered_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT DO NOTHING RETURNING true""",
+        """WITH offer AS (
+               INSERT INTO offers (referral_id, attempt, organisation_id, offered_at) VALUES ($1, $2, $3, $4)
+               ON CONFLICT DO NOTHING RETURNING organisation_id),
+           counted AS (
+               INSERT INTO performance (organisation_id, offered) SELECT organisation_id, 1 FROM offer
+               ON CONFLICT (organisation_id) DO UPDATE
+                  SET offered = performance.offered + 1, updated_at = now())
+           SELECT EXISTS (SELECT 1 FROM offer)""",
         offer.referral_id,
         offer.attempt,
         offer.organisation_id,
         at,
     )
-    if inserted:
-        await conn.execute(
-            """INSERT INTO performance (organisation_id, offered) VALUES ($1, 1)
-               ON CONFLICT (organisation_id) DO UPDATE
-                  SET offered = performance.offered + 1, updated_at = now()""",
-            offer.organisation_id,
-        )
     return bool(inserted)
 
 
