@@ -99,10 +99,10 @@ async def _seed(
         await repository.insert_referral(
             conn, referral=referral, trace_id=TRACE_ID, trace_headers=TRACE_HEADERS
         )
-        await repository.add_timeline_entry(
+        await repository.add_timeline_entries(
             conn,
             referral_id=referral.id,
-            entry=Entry(Milestone.REQUESTED, now, "referral"),
+            entries=[Entry(Milestone.REQUESTED, now, "referral")],
             trace_id=TRACE_ID,
         )
         if offered_to:

@@ -211,6 +211,14 @@ async def expired_count(pool: asyncpg.Pool) -> int:
     return count
 
 
+async def timers_of(pool: asyncpg.Pool, referral_id: uuid.UUID) -> list[tuple[int, bool]]:
+    """(attempt, fired) of the referral's deadline timers."""
+    rows = await pool.fetch(
+        "SELECT attempt, fired_at FROM handoff_timers WHERE referral_id = $1 ORDER BY attempt", referral_id
+    )
+    return [(row["attempt"], row["fired_at"] is not None) for row in rows]
+
+
 async def test_a_scheduler_restarted_in_the_middle_of_a_deadline_still_fires_it_once(
     pool: asyncpg.Pool, service_db: str, lifecycle: Lifecycle, clock: Any, seed: Any
 ) -> None:
@@ -239,10 +247,7 @@ async def test_a_scheduler_restarted_in_the_middle_of_a_deadline_still_fires_it_
         await restarted_pool.close()
 
     assert await expired_count(pool) == 1
-    timers = await pool.fetch(
-        "SELECT attempt, fired_at FROM handoff_timers WHERE referral_id = $1 ORDER BY attempt", referral.id
-    )
-    assert [(t["attempt"], t["fired_at"] is not None) for t in timers] == [(1, True), (2, False)]
+    assert await timers_of(pool, referral.id) == [(1, True), (2, False)]
 
 
 async def test_two_schedulers_running_at_once_never_fire_a_timer_twice(
@@ -264,19 +269,51 @@ async def test_two_schedulers_running_at_once_never_fire_a_timer_twice(
     assert {(row["attempt"], row["organisation_id"]) for row in attempts} == {(2, ORG_B)}
 
 
-async def test_a_timer_whose_attempt_was_acknowledged_fires_without_effect(
+async def test_an_acknowledgement_cancels_the_attempts_timer_so_nothing_fires_later(
     pool: asyncpg.Pool, lifecycle: Lifecycle, clock: Any, seed: Any
 ) -> None:
     referral = await seed(pool, offered_to=(ORG_A, ORG_B), lifecycle=lifecycle)
     await service.acknowledge(
         pool, principal=PARTNER_A, referral_id=referral.id, attempt=1, lifecycle=lifecycle
     )
+    assert await timers_of(pool, referral.id) == []
+
+    clock.advance(hours=1)
+    assert await scheduler(pool, lifecycle).run_once() == 0
+
+    assert await expired_count(pool) == 0
+    assert (await stored(pool, referral.id)).state.value == "acknowledged"
+
+
+async def test_a_timer_the_scheduler_holds_when_the_partner_acknowledges_fires_without_effect(
+    pool: asyncpg.Pool, service_db: str, lifecycle: Lifecycle, clock: Any, seed: Any
+) -> None:
+    referral = await seed(pool, offered_to=(ORG_A, ORG_B), lifecycle=lifecycle)
+    clock.advance(minutes=10)
+    # Another replica has just claimed the timer (it locks the timer, then the referral): the
+    # acknowledgement, which holds the referral, must not wait for the timer, or the two deadlock.
+    holder = await asyncpg.connect(service_db)
+    try:
+        transaction = holder.transaction()
+        await transaction.start()
+        assert await repository.claim_due_timer(holder, now=clock.now + timedelta(hours=1)) is not None
+        await asyncio.wait_for(
+            service.acknowledge(
+                pool, principal=PARTNER_A, referral_id=referral.id, attempt=1, lifecycle=lifecycle
+            ),
+            timeout=5,
+        )
+        await transaction.rollback()
+    finally:
+        await holder.close()
+    assert await timers_of(pool, referral.id) == [(1, False)]
 
     clock.advance(hours=1)
     assert await scheduler(pool, lifecycle).run_once() == 1
 
     assert await expired_count(pool) == 0
     assert (await stored(pool, referral.id)).state.value == "acknowledged"
+    assert await timers_of(pool, referral.id) == [(1, True)]
 
 
 async def test_the_running_scheduler_fires_a_due_timer_by_itself_and_stops_when_asked(

@@ -163,10 +163,25 @@ async def update_referral(conn: asyncpg.Connection, *, referral: Referral) -> No
 
 
 async def save_attempt(
-    conn: asyncpg.Connection, *, referral_id: uuid.UUID, attempt: Attempt, acted_by: str | None = None
+    conn: asyncpg.Connection,
+    *,
+    referral_id: uuid.UUID,
+    attempt: Attempt,
+    acted_by: str | None,
+    cancel_timer: bool,
 ) -> None:
+    """Insert or update one attempt; with `cancel_timer`, drop its pending deadline timer in the
+    same statement (no round trip of its own). A timer that the scheduler holds at this moment is
+    skipped, not waited for: the scheduler locks the timer before the referral and we hold the
+    referral, so waiting could deadlock; that timer fires without effect, as before."""
     await conn.execute(
-        f"""INSERT INTO handoff_attempts (referral_id, {_ATTEMPT_COLUMNS}, acted_by)
+        f"""WITH cancelled AS (
+                DELETE FROM handoff_timers
+                 WHERE $11::boolean
+                   AND id IN (SELECT id FROM handoff_timers
+                               WHERE referral_id = $1 AND attempt = $2 AND fired_at IS NULL
+                               FOR UPDATE SKIP LOCKED))
+            INSERT INTO handoff_attempts (referral_id, {_ATTEMPT_COLUMNS}, acted_by)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
             ON CONFLICT (referral_id, attempt) DO UPDATE
                SET state = EXCLUDED.state, ended_at = EXCLUDED.ended_at,
@@ -182,6 +197,7 @@ async def save_attempt(
         attempt.decline_reason.value if attempt.decline_reason else None,
         attempt.via,
         acted_by,
+        cancel_timer,
     )
 
 
@@ -196,21 +212,27 @@ async def set_decline_note(
     )
 
 
-async def add_timeline_entry(
-    conn: asyncpg.Connection, *, referral_id: uuid.UUID, entry: Entry, trace_id: str | None
+async def add_timeline_entries(
+    conn: asyncpg.Connection, *, referral_id: uuid.UUID, entries: Sequence[Entry], trace_id: str | None
 ) -> None:
+    """All of a change's milestones in one statement, in their order (the serial id keeps it)."""
+    if not entries:
+        return
     await conn.execute(
         """INSERT INTO referral_timeline (referral_id, state, at, actor, detail, trace_id, attempt,
                                           organisation_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+           SELECT $1, e.state, e.at, e.actor, e.detail, $2, e.attempt, e.organisation_id
+             FROM unnest($3::text[], $4::timestamptz[], $5::text[], $6::jsonb[], $7::int[], $8::uuid[])
+                  WITH ORDINALITY AS e(state, at, actor, detail, attempt, organisation_id, n)
+            ORDER BY e.n""",
         referral_id,
-        entry.milestone.value,
-        entry.at,
-        entry.actor,
-        dict(entry.detail),
         trace_id,
-        entry.attempt,
-        entry.organisation_id,
+        [entry.milestone.value for entry in entries],
+        [entry.at for entry in entries],
+        [entry.actor for entry in entries],
+        [dict(entry.detail) for entry in entries],
+        [entry.attempt for entry in entries],
+        [entry.organisation_id for entry in entries],
     )
 
 

@@ -28,7 +28,7 @@ from referral.lifecycle import delivery_track, facts, notes, outcome_track, repo
 from referral.lifecycle.domain import ACTOR, Change, Entry, HandoffPolicy, Referral, Timer
 from referral.lifecycle.errors import IllegalTransition
 from referral.lifecycle.facts import CaseRecorded, Fact
-from referral.lifecycle.states import AccompaniedTo, AttemptState, Milestone, WithdrawReason
+from referral.lifecycle.states import OPEN_ATTEMPT, AccompaniedTo, AttemptState, Milestone, WithdrawReason
 
 log = logging.getLogger(__name__)
 
@@ -77,20 +77,29 @@ async def store(
                 AttemptState.DECLINED,
             )
             await repository.save_attempt(
-                conn, referral_id=after.id, attempt=attempt, acted_by=acted_by if ended_by_person else None
+                conn,
+                referral_id=after.id,
+                attempt=attempt,
+                acted_by=acted_by if ended_by_person else None,
+                # An attempt that ended otherwise than by its deadline no longer needs the timer:
+                # left, it would fire later only to find nothing to do (a transaction per case).
+                # An expiry keeps its timer, which the firing transaction marks fired.
+                cancel_timer=attempt.state not in OPEN_ATTEMPT and attempt.state is not AttemptState.EXPIRED,
             )
-    trace_id = telemetry.current_trace_id()
-    for index, entry in enumerate(change.entries):
-        if index == 0 and first_detail:
-            entry = Entry(
-                entry.milestone,
-                entry.at,
-                entry.actor,
-                entry.attempt,
-                entry.organisation_id,
-                {**first_detail, **entry.detail},
-            )
-        await repository.add_timeline_entry(conn, referral_id=after.id, entry=entry, trace_id=trace_id)
+    entries = list(change.entries)
+    if entries and first_detail:
+        first = entries[0]
+        entries[0] = Entry(
+            first.milestone,
+            first.at,
+            first.actor,
+            first.attempt,
+            first.organisation_id,
+            {**first_detail, **first.detail},
+        )
+    await repository.add_timeline_entries(
+        conn, referral_id=after.id, entries=entries, trace_id=telemetry.current_trace_id()
+    )
     if change.deadline is not None:
         # The timer keeps the case's trace, so the expiry it fires joins the same trace.
         await repository.insert_timer(
@@ -121,10 +130,10 @@ async def open_referral(
         # The case was recorded again (another event id): its referral already exists.
         return None
     telemetry.tag(referral_id=referral.id)
-    await repository.add_timeline_entry(
+    await repository.add_timeline_entries(
         conn,
         referral_id=referral.id,
-        entry=Entry(Milestone.REQUESTED, referral.created_at, ACTOR, detail={"event_id": str(event_id)}),
+        entries=[Entry(Milestone.REQUESTED, referral.created_at, ACTOR, detail={"event_id": str(event_id)})],
         trace_id=trace_id,
     )
     await outbox.append(conn, referral.requested_event())
