@@ -67,7 +67,9 @@ class Receiver:
     status: int = 200
     statuses: list[int] = field(default_factory=list)
     delay_s: float = 0.0
+    body_delay_s: float = 0.0  # between the status line and headers, and the body
     received: list[Received] = field(default_factory=list)
+    peers: set[tuple[str, int]] = field(default_factory=set)  # one per connection
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def hook(self, organisation_id: uuid.UUID) -> str:
@@ -88,10 +90,14 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver()
 
     class Handler(QuietHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as partners' servers do
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = {name.lower(): value for name, value in self.headers.items()}
             status = state.answer(Received(self.path, headers, body))
+            with state.lock:
+                state.peers.add(self.client_address)
             if state.delay_s:
                 time.sleep(state.delay_s)
             reply = b'{"detail": "a body notify must never store"}'
@@ -99,6 +105,9 @@ def receiver() -> Iterator[Receiver]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(reply)))
             self.end_headers()
+            if state.body_delay_s:
+                self.wfile.flush()
+                time.sleep(state.body_delay_s)
             self.wfile.write(reply)
 
     with http_server(Handler) as url:
@@ -470,6 +479,32 @@ async def test_a_partner_slower_than_the_timeout_counts_as_a_timeout(
 
     pending = await delivery(pool, event)
     assert (pending.status, pending.last_error) == ("pending", "timeout")
+
+
+async def test_a_partner_that_answers_2xx_and_stalls_its_body_has_the_delivery(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    receiver.body_delay_s = 1.0
+    event = await offered_to_a_partner(pool, keyring, receiver)
+
+    assert await make_worker(clock=a_clock(), webhook_timeout_s=0.2).run_once() == 1
+
+    delivered = await delivery(pool, event)
+    assert (delivered.status, delivered.tries, delivered.last_error) == ("delivered", 1, None)
+
+
+async def test_webhooks_one_after_another_share_one_connection_to_the_partner(
+    pool: asyncpg.Pool, keyring: Keyring, receiver: Receiver, make_worker: WorkerFactory
+) -> None:
+    # Its short answer is read, so the connection (over TLS: its session) serves the next one.
+    worker = make_worker(clock=a_clock())
+    first = await offered_to_a_partner(pool, keyring, receiver)
+    assert await worker.run_once() == 1
+    second = await offered_to_a_partner(pool, keyring, receiver)
+    assert await worker.run_once() == 1
+
+    assert [(await delivery(pool, event)).status for event in (first, second)] == ["delivered"] * 2
+    assert len(receiver.received) == 2 and len(receiver.peers) == 1
 
 
 async def test_a_delivered_delivery_is_never_sent_again(

@@ -287,21 +287,42 @@ class DeliveryWorker(Worker):
         # Carries the trace even where the httpx instrumentation is off; where it is on, it
         # replaces this with its own client span's context.
         propagate.inject(headers)
+        status: int | None = None
+        failure = Reason.TRANSPORT_ERROR
         try:
             async with asyncio.timeout(self._timeout_s):
-                # Streamed and never read: a partner's answer body is neither needed nor stored.
+                # Streamed: a partner's answer body is neither needed nor stored. A short one is
+                # drained so that the connection (and its TLS session) serves the next delivery;
+                # one left unread would close it, a new handshake for every webhook.
                 async with self._client().stream(
                     "POST", delivery.webhook_url, content=body, headers=headers
                 ) as response:
                     status = response.status_code
+                    await _drain(response)
         except (TimeoutError, httpx.TimeoutException):
-            return outcome(reason=Reason.TIMEOUT)
+            failure = Reason.TIMEOUT
         except httpx.ConnectError:
-            return outcome(reason=Reason.CONNECT_ERROR)
+            failure = Reason.CONNECT_ERROR
         except (httpx.InvalidURL, httpx.UnsupportedProtocol):
-            return outcome(reason=Reason.INVALID_WEBHOOK_URL)
+            failure = Reason.INVALID_WEBHOOK_URL
         except httpx.HTTPError:
-            return outcome(reason=Reason.TRANSPORT_ERROR)
+            failure = Reason.TRANSPORT_ERROR
+        # Once the partner answered, its status is the outcome, whatever befell the body after it.
+        if status is None:
+            return outcome(reason=failure)
         if 200 <= status < 300:
             return outcome(http_status=status)
         return outcome(http_status=status, reason=http_reason(status))
+
+
+_DRAIN_LIMIT = 64 * 1024
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read and drop an answer body of up to `_DRAIN_LIMIT` bytes; a longer one is cut off (its
+    connection is closed rather than reused)."""
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read > _DRAIN_LIMIT:
+            return
