@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -142,14 +143,69 @@ async def trace_headers_of(conn: asyncpg.Connection, *, referral_id: uuid.UUID) 
     return headers or {}
 
 
-async def update_referral(conn: asyncpg.Connection, *, referral: Referral) -> None:
+@dataclass(frozen=True)
+class AttemptWrite:
+    """An attempt as a change leaves it, who ended it (if a person did), and whether its pending
+    deadline timer goes (an attempt that ended otherwise than by its deadline)."""
+
+    attempt: Attempt
+    acted_by: str | None
+    cancel_timer: bool
+
+
+async def save_change(
+    conn: asyncpg.Connection,
+    *,
+    referral: Referral,
+    referral_changed: bool,
+    attempts: Sequence[AttemptWrite],
+    entries: Sequence[Entry],
+    trace_id: str | None,
+    deadline: Deadline | None,
+    trace_headers: Mapping[str, str],
+) -> None:
+    """A change's rows in one statement (one round trip where there were three to five): the
+    referral row if it changed, its changed attempts, their timers dropped or the new one set, and
+    its timeline entries in order (the serial id keeps it).
+
+    A timer to drop that the scheduler holds at this moment is skipped, not waited for: the
+    scheduler locks the timer before the referral and we hold the referral, so waiting could
+    deadlock; that timer fires without effect. The parts see the same snapshot, so none reads
+    what another writes: they touch different rows."""
     pending = referral.pending_reoffer
     await conn.execute(
-        """UPDATE referrals
-              SET state = $2, organisation_id = $3, attempt = $4, reasons = $5, candidates = $6,
-                  deadline_at = $7, reoffer_request_id = $8, reoffer_organisation_id = $9,
-                  updated_at = now()
-            WHERE id = $1""",
+        """WITH updated AS (
+                UPDATE referrals
+                   SET state = $2, organisation_id = $3, attempt = $4, reasons = $5, candidates = $6,
+                       deadline_at = $7, reoffer_request_id = $8, reoffer_organisation_id = $9,
+                       updated_at = now()
+                 WHERE id = $1 AND $10::boolean),
+            cancelled AS (
+                DELETE FROM handoff_timers
+                 WHERE id IN (SELECT id FROM handoff_timers
+                               WHERE referral_id = $1 AND attempt = ANY($11::int[]) AND fired_at IS NULL
+                               FOR UPDATE SKIP LOCKED)),
+            attempts AS (
+                INSERT INTO handoff_attempts (referral_id, attempt, organisation_id, state, offered_at,
+                                              deadline_at, ended_at, decline_reason, via, acted_by)
+                SELECT $1, * FROM unnest($12::int[], $13::uuid[], $14::text[], $15::timestamptz[],
+                                         $16::timestamptz[], $17::timestamptz[], $18::text[],
+                                         $19::text[], $20::text[])
+                ON CONFLICT (referral_id, attempt) DO UPDATE
+                   SET state = EXCLUDED.state, ended_at = EXCLUDED.ended_at,
+                       decline_reason = EXCLUDED.decline_reason, via = EXCLUDED.via,
+                       acted_by = COALESCE(EXCLUDED.acted_by, handoff_attempts.acted_by)),
+            timeline AS (
+                INSERT INTO referral_timeline (referral_id, state, at, actor, detail, trace_id, attempt,
+                                               organisation_id)
+                SELECT $1, e.state, e.at, e.actor, e.detail, $21, e.attempt, e.organisation_id
+                  FROM unnest($22::text[], $23::timestamptz[], $24::text[], $25::jsonb[], $26::int[],
+                              $27::uuid[]) WITH ORDINALITY AS e(state, at, actor, detail, attempt,
+                                                                organisation_id, n)
+                 ORDER BY e.n)
+        INSERT INTO handoff_timers (referral_id, attempt, due_at, trace_headers)
+        SELECT $1, $28::int, $29::timestamptz, $30::jsonb WHERE $28::int IS NOT NULL
+        ON CONFLICT (referral_id, attempt) DO NOTHING""",
         referral.id,
         referral.state.value,
         referral.organisation_id,
@@ -159,45 +215,27 @@ async def update_referral(conn: asyncpg.Connection, *, referral: Referral) -> No
         referral.deadline_at,
         pending.request_id if pending else None,
         pending.organisation_id if pending else None,
-    )
-
-
-async def save_attempt(
-    conn: asyncpg.Connection,
-    *,
-    referral_id: uuid.UUID,
-    attempt: Attempt,
-    acted_by: str | None,
-    cancel_timer: bool,
-) -> None:
-    """Insert or update one attempt; with `cancel_timer`, drop its pending deadline timer in the
-    same statement (no round trip of its own). A timer that the scheduler holds at this moment is
-    skipped, not waited for: the scheduler locks the timer before the referral and we hold the
-    referral, so waiting could deadlock; that timer fires without effect, as before."""
-    await conn.execute(
-        f"""WITH cancelled AS (
-                DELETE FROM handoff_timers
-                 WHERE $11::boolean
-                   AND id IN (SELECT id FROM handoff_timers
-                               WHERE referral_id = $1 AND attempt = $2 AND fired_at IS NULL
-                               FOR UPDATE SKIP LOCKED))
-            INSERT INTO handoff_attempts (referral_id, {_ATTEMPT_COLUMNS}, acted_by)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-            ON CONFLICT (referral_id, attempt) DO UPDATE
-               SET state = EXCLUDED.state, ended_at = EXCLUDED.ended_at,
-                   decline_reason = EXCLUDED.decline_reason, via = EXCLUDED.via,
-                   acted_by = COALESCE(EXCLUDED.acted_by, handoff_attempts.acted_by)""",
-        referral_id,
-        attempt.number,
-        attempt.organisation_id,
-        attempt.state.value,
-        attempt.offered_at,
-        attempt.deadline_at,
-        attempt.ended_at,
-        attempt.decline_reason.value if attempt.decline_reason else None,
-        attempt.via,
-        acted_by,
-        cancel_timer,
+        referral_changed,
+        [write.attempt.number for write in attempts if write.cancel_timer],
+        [write.attempt.number for write in attempts],
+        [write.attempt.organisation_id for write in attempts],
+        [write.attempt.state.value for write in attempts],
+        [write.attempt.offered_at for write in attempts],
+        [write.attempt.deadline_at for write in attempts],
+        [write.attempt.ended_at for write in attempts],
+        [r.value if (r := write.attempt.decline_reason) else None for write in attempts],
+        [write.attempt.via for write in attempts],
+        [write.acted_by for write in attempts],
+        trace_id,
+        [entry.milestone.value for entry in entries],
+        [entry.at for entry in entries],
+        [entry.actor for entry in entries],
+        [dict(entry.detail) for entry in entries],
+        [entry.attempt for entry in entries],
+        [entry.organisation_id for entry in entries],
+        deadline.attempt if deadline else None,
+        deadline.due_at if deadline else None,
+        dict(trace_headers),
     )
 
 
@@ -311,23 +349,6 @@ async def overdue_referrals(conn: asyncpg.Connection, *, now: datetime, limit: i
 
 
 # ---- deadline timers ---------------------------------------------------------------------------
-
-
-async def insert_timer(
-    conn: asyncpg.Connection,
-    *,
-    referral_id: uuid.UUID,
-    deadline: Deadline,
-    trace_headers: Mapping[str, str],
-) -> None:
-    await conn.execute(
-        """INSERT INTO handoff_timers (referral_id, attempt, due_at, trace_headers)
-           VALUES ($1, $2, $3, $4) ON CONFLICT (referral_id, attempt) DO NOTHING""",
-        referral_id,
-        deadline.attempt,
-        deadline.due_at,
-        dict(trace_headers),
-    )
 
 
 async def claim_due_timer(conn: asyncpg.Connection, *, now: datetime) -> Timer | None:

@@ -25,7 +25,7 @@ from eventkit.clock import Clock, system_clock
 from eventkit.crypto import Keyring
 from eventkit.errors import Forbidden, not_found
 from referral.lifecycle import delivery_track, facts, notes, outcome_track, repository
-from referral.lifecycle.domain import ACTOR, Change, Entry, HandoffPolicy, Referral, Timer
+from referral.lifecycle.domain import ACTOR, Attempt, Change, Entry, HandoffPolicy, Referral, Timer
 from referral.lifecycle.errors import IllegalTransition
 from referral.lifecycle.facts import CaseRecorded, Fact
 from referral.lifecycle.states import OPEN_ATTEMPT, AccompaniedTo, AttemptState, Milestone, WithdrawReason
@@ -64,28 +64,23 @@ async def store(
     acted_by: str | None = None,
     first_detail: dict[str, object] | None = None,
 ) -> None:
-    """Write a Change: referral row, changed attempts, timeline, timer, then the outbox rows."""
+    """Write a Change: its rows in one statement (referral, changed attempts, timers, timeline),
+    then the outbox rows."""
     if change.repeated:
         return
     after = change.referral
-    if after != before:
-        await repository.update_referral(conn, referral=after)
-    for attempt in after.attempts:
-        if before.attempt_no(attempt.number) != attempt:
-            ended_by_person = attempt.ended_at is not None and attempt.state in (
-                AttemptState.ACKNOWLEDGED,
-                AttemptState.DECLINED,
-            )
-            await repository.save_attempt(
-                conn,
-                referral_id=after.id,
-                attempt=attempt,
-                acted_by=acted_by if ended_by_person else None,
-                # An attempt that ended otherwise than by its deadline no longer needs the timer:
-                # left, it would fire later only to find nothing to do (a transaction per case).
-                # An expiry keeps its timer, which the firing transaction marks fired.
-                cancel_timer=attempt.state not in OPEN_ATTEMPT and attempt.state is not AttemptState.EXPIRED,
-            )
+    attempts = [
+        repository.AttemptWrite(
+            attempt,
+            acted_by=acted_by if _ended_by_person(attempt) else None,
+            # An attempt that ended otherwise than by its deadline no longer needs the timer:
+            # left, it would fire later only to find nothing to do (a transaction per case).
+            # An expiry keeps its timer, which the firing transaction marks fired.
+            cancel_timer=attempt.state not in OPEN_ATTEMPT and attempt.state is not AttemptState.EXPIRED,
+        )
+        for attempt in after.attempts
+        if before.attempt_no(attempt.number) != attempt
+    ]
     entries = list(change.entries)
     if entries and first_detail:
         first = entries[0]
@@ -97,19 +92,26 @@ async def store(
             first.organisation_id,
             {**first_detail, **first.detail},
         )
-    await repository.add_timeline_entries(
-        conn, referral_id=after.id, entries=entries, trace_id=telemetry.current_trace_id()
-    )
-    if change.deadline is not None:
+    await repository.save_change(
+        conn,
+        referral=after,
+        referral_changed=after != before,
+        attempts=attempts,
+        entries=entries,
+        trace_id=telemetry.current_trace_id(),
         # The timer keeps the case's trace, so the expiry it fires joins the same trace.
-        await repository.insert_timer(
-            conn,
-            referral_id=after.id,
-            deadline=change.deadline,
-            trace_headers=telemetry.current_trace_headers(),
-        )
+        deadline=change.deadline,
+        trace_headers=telemetry.current_trace_headers(),
+    )
     for event in change.events:
         await outbox.append(conn, event)
+
+
+def _ended_by_person(attempt: Attempt) -> bool:
+    return attempt.ended_at is not None and attempt.state in (
+        AttemptState.ACKNOWLEDGED,
+        AttemptState.DECLINED,
+    )
 
 
 # ---- facts from other services (in the consumer's transaction) ---------------------------------
