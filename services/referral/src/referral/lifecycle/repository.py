@@ -174,7 +174,7 @@ async def save_change(
     what another writes: they touch different rows."""
     pending = referral.pending_reoffer
     await conn.execute(
-        """WITH updated AS (
+        f"""WITH updated AS (
                 UPDATE referrals
                    SET state = $2, organisation_id = $3, attempt = $4, reasons = $5, candidates = $6,
                        deadline_at = $7, reoffer_request_id = $8, reoffer_organisation_id = $9,
@@ -195,14 +195,7 @@ async def save_change(
                    SET state = EXCLUDED.state, ended_at = EXCLUDED.ended_at,
                        decline_reason = EXCLUDED.decline_reason, via = EXCLUDED.via,
                        acted_by = COALESCE(EXCLUDED.acted_by, handoff_attempts.acted_by)),
-            timeline AS (
-                INSERT INTO referral_timeline (referral_id, state, at, actor, detail, trace_id, attempt,
-                                               organisation_id)
-                SELECT $1, e.state, e.at, e.actor, e.detail, $21, e.attempt, e.organisation_id
-                  FROM unnest($22::text[], $23::timestamptz[], $24::text[], $25::jsonb[], $26::int[],
-                              $27::uuid[]) WITH ORDINALITY AS e(state, at, actor, detail, attempt,
-                                                                organisation_id, n)
-                 ORDER BY e.n)
+            timeline AS ({_timeline_insert(trace_id_at=21)})
         INSERT INTO handoff_timers (referral_id, attempt, due_at, trace_headers)
         SELECT $1, $28::int, $29::timestamptz, $30::jsonb WHERE $28::int IS NOT NULL
         ON CONFLICT (referral_id, attempt) DO NOTHING""",
@@ -227,12 +220,7 @@ async def save_change(
         [write.attempt.via for write in attempts],
         [write.acted_by for write in attempts],
         trace_id,
-        [entry.milestone.value for entry in entries],
-        [entry.at for entry in entries],
-        [entry.actor for entry in entries],
-        [dict(entry.detail) for entry in entries],
-        [entry.attempt for entry in entries],
-        [entry.organisation_id for entry in entries],
+        *_timeline_arrays(entries),
         deadline.attempt if deadline else None,
         deadline.due_at if deadline else None,
         dict(trace_headers),
@@ -253,18 +241,26 @@ async def set_decline_note(
 async def add_timeline_entries(
     conn: asyncpg.Connection, *, referral_id: uuid.UUID, entries: Sequence[Entry], trace_id: str | None
 ) -> None:
-    """All of a change's milestones in one statement, in their order (the serial id keeps it)."""
-    if not entries:
-        return
-    await conn.execute(
-        """INSERT INTO referral_timeline (referral_id, state, at, actor, detail, trace_id, attempt,
+    """Milestones in one statement, in their order (the serial id keeps it)."""
+    if entries:
+        await conn.execute(_timeline_insert(trace_id_at=2), referral_id, trace_id, *_timeline_arrays(entries))
+
+
+def _timeline_insert(*, trace_id_at: int) -> str:
+    """Timeline rows from arrays, in order: the referral id is $1, the trace id $`trace_id_at`, and
+    the six arrays of `_timeline_arrays` the parameters right after it."""
+    n = trace_id_at
+    return f"""INSERT INTO referral_timeline (referral_id, state, at, actor, detail, trace_id, attempt,
                                           organisation_id)
-           SELECT $1, e.state, e.at, e.actor, e.detail, $2, e.attempt, e.organisation_id
-             FROM unnest($3::text[], $4::timestamptz[], $5::text[], $6::jsonb[], $7::int[], $8::uuid[])
-                  WITH ORDINALITY AS e(state, at, actor, detail, attempt, organisation_id, n)
-            ORDER BY e.n""",
-        referral_id,
-        trace_id,
+           SELECT $1, e.state, e.at, e.actor, e.detail, ${n}, e.attempt, e.organisation_id
+             FROM unnest(${n + 1}::text[], ${n + 2}::timestamptz[], ${n + 3}::text[], ${n + 4}::jsonb[],
+                         ${n + 5}::int[], ${n + 6}::uuid[])
+                  WITH ORDINALITY AS e(state, at, actor, detail, attempt, organisation_id, ord)
+            ORDER BY e.ord"""
+
+
+def _timeline_arrays(entries: Sequence[Entry]) -> tuple[list[Any], ...]:
+    return (
         [entry.milestone.value for entry in entries],
         [entry.at for entry in entries],
         [entry.actor for entry in entries],
