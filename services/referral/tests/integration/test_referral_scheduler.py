@@ -342,3 +342,37 @@ async def test_a_policy_of_one_attempt_exhausts_after_the_first_deadline(
     clock.advance(minutes=31)
     assert await scheduler(pool, one).run_once() == 1
     assert (await stored(pool, referral.id)).state.value == "exhausted"
+
+
+async def test_what_another_transaction_commits_while_the_lock_is_awaited_is_read_with_the_lock(
+    pool: asyncpg.Pool, lifecycle: Lifecycle, seed: Any
+) -> None:
+    # The lock and the attempts come in one round trip (the lock_referral function): a change
+    # committed while this transaction waited for the lock, a new attempt included, must be read.
+    referral = await seed(pool, offered_to=(ORG_A, ORG_B), lifecycle=lifecycle)
+    async with pool.acquire() as first, pool.acquire() as second:
+        holding = first.transaction()
+        await holding.start()
+        assert await repository.lock_referral(first, referral_id=referral.id) is not None
+        waiting_transaction = second.transaction()
+        await waiting_transaction.start()
+        waiting = asyncio.create_task(repository.lock_referral(second, referral_id=referral.id))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # it waits for the lock
+        await first.execute(
+            """UPDATE handoff_attempts SET state = 'declined', ended_at = now()
+                WHERE referral_id = $1 AND attempt = 1""",
+            referral.id,
+        )
+        await first.execute(
+            """INSERT INTO handoff_attempts (referral_id, attempt, organisation_id, state, offered_at,
+                                             deadline_at)
+               VALUES ($1, 2, $2, 'offered', now(), now() + interval '30 minutes')""",
+            referral.id,
+            ORG_B,
+        )
+        await holding.commit()
+        seen = await asyncio.wait_for(waiting, 5)
+        await waiting_transaction.rollback()
+    assert seen is not None
+    assert [(a.number, a.state.value) for a in seen.attempts] == [(1, "declined"), (2, "offered")]

@@ -125,9 +125,10 @@ async def _attempts(conn: asyncpg.Connection, referral_id: uuid.UUID) -> tuple[A
 
 
 async def lock_referral(conn: asyncpg.Connection, *, referral_id: uuid.UUID) -> Referral | None:
-    """Read for a change, with its attempts: facts, partners and deadlines of one referral race."""
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM referrals WHERE id = $1 FOR UPDATE", referral_id)
-    return _to_referral(row, await _attempts(conn, referral_id)) if row else None
+    """Read for a change, with its attempts: facts, partners and deadlines of one referral race.
+    One round trip: the lock_referral function (migrations/0007) locks, then reads."""
+    row = await conn.fetchrow("SELECT (l.referral).*, l.attempts FROM lock_referral($1) AS l", referral_id)
+    return _to_referral(row, tuple(_to_attempt(a) for a in row["attempts"])) if row else None
 
 
 async def get_referral(conn: asyncpg.Connection, *, referral_id: uuid.UUID) -> Referral | None:
