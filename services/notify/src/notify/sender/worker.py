@@ -288,7 +288,7 @@ class DeliveryWorker(Worker):
         # replaces this with its own client span's context.
         propagate.inject(headers)
         status: int | None = None
-        failure = Reason.TRANSPORT_ERROR
+        failure: Reason  # set by the handler of whatever stopped the POST before an answer
         try:
             async with asyncio.timeout(self._timeout_s):
                 # Streamed: a partner's answer body is neither needed nor stored. A short one is

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Protocol
@@ -83,15 +83,7 @@ async def store(
     ]
     entries = list(change.entries)
     if entries and first_detail:
-        first = entries[0]
-        entries[0] = Entry(
-            first.milestone,
-            first.at,
-            first.actor,
-            first.attempt,
-            first.organisation_id,
-            {**first_detail, **first.detail},
-        )
+        entries[0] = replace(entries[0], detail={**first_detail, **entries[0].detail})
     await repository.save_change(
         conn,
         referral=after,
