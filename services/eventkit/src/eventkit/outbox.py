@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,31 +61,74 @@ class Row:
 
 async def append(conn: asyncpg.Connection, event: Event) -> uuid.UUID:
     """Stage `event` for publication; call inside the transaction that changes the state."""
-    envelope = new_envelope(event)
-    row = Row(
-        envelope.event_id,
-        event.TOPIC,
-        event.partition_key(),
-        encode_payload(event),
-        envelope.headers() | telemetry.current_trace_headers(),
-    )
-    staged = dbtrace.staged(conn)
-    await conn.execute(
-        """INSERT INTO outbox (event_id, topic, message_key, event_type, payload, headers, relay_after)
-           VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7))""",
-        row.event_id,
-        row.topic,
-        row.key,
-        event.TYPE,
-        row.payload,
-        row.headers,
-        RELAY_GRACE_S if staged is not None else 0.0,
-    )
-    if staged is not None:
-        staged.append(row)  # sent by this process once the transaction commits
-    # Otherwise a trigger (migration 0003) sends NOTIFY on the outbox channel: delivered only if
-    # this transaction commits, it wakes the relay at once instead of at its next poll.
-    return envelope.event_id
+    written = rows_of(conn, [event])
+    await conn.execute(insert_sql(1), *written.args())
+    written.staged(conn)
+    return written.rows[0].event_id
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Events written by the caller's own statement, which saves the round trip of an `append`
+    each: `insert_sql(n)` is the INSERT for one of its CTEs, its parameters from $n on are
+    `args()`, and `staged(conn)`, once the statement has run, hands the rows to the commit."""
+
+    rows: tuple[Row, ...]
+    types: tuple[str, ...]
+    relay_after_s: float
+
+    def args(self) -> tuple[Any, ...]:
+        return (
+            [row.event_id for row in self.rows],
+            [row.topic for row in self.rows],
+            [row.key for row in self.rows],
+            list(self.types),
+            [row.payload for row in self.rows],
+            [row.headers for row in self.rows],
+            self.relay_after_s,
+        )
+
+    def staged(self, conn: asyncpg.Connection) -> None:
+        """Call after the statement wrote the rows (not if it wrote none: see `insert_sql`'s when)."""
+        staged = dbtrace.staged(conn)
+        if staged is not None:
+            staged.extend(self.rows)  # sent by this process once the transaction commits
+        # Otherwise a trigger (migration 0003) sends NOTIFY on the outbox channel: delivered only
+        # if this transaction commits, it wakes the relay at once instead of at its next poll.
+
+
+def rows_of(conn: asyncpg.Connection, events: Sequence[Event]) -> Rows:
+    """`events` as outbox rows, in order, each with a new envelope and the current trace."""
+    trace_headers = telemetry.current_trace_headers()
+    rows = []
+    for event in events:
+        envelope = new_envelope(event)
+        rows.append(
+            Row(
+                envelope.event_id,
+                event.TOPIC,
+                event.partition_key(),
+                encode_payload(event),
+                envelope.headers() | trace_headers,
+            )
+        )
+    # A row the writer publishes itself waits RELAY_GRACE_S for the relay; others are the relay's.
+    grace = RELAY_GRACE_S if dbtrace.staged(conn) is not None else 0.0
+    return Rows(tuple(rows), tuple(event.TYPE for event in events), grace)
+
+
+def insert_sql(first: int, *, when: str = "true") -> str:
+    """The INSERT of a `Rows`, whose seven parameters start at $`first`, in order (the serial seq
+    is the publication order); `when`, a condition of the caller's statement, can hold them back."""
+    n = first
+    return f"""INSERT INTO outbox (event_id, topic, message_key, event_type, payload, headers, relay_after)
+           SELECT e.event_id, e.topic, e.message_key, e.event_type, e.payload, e.headers,
+                  now() + make_interval(secs => ${n + 6})
+             FROM unnest(${n}::uuid[], ${n + 1}::text[], ${n + 2}::text[], ${n + 3}::text[],
+                         ${n + 4}::jsonb[], ${n + 5}::jsonb[])
+                  WITH ORDINALITY AS e(event_id, topic, message_key, event_type, payload, headers, ord)
+            WHERE {when}
+            ORDER BY e.ord"""
 
 
 class CommitPublisher:

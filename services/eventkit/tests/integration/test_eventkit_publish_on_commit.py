@@ -197,3 +197,32 @@ async def test_a_transaction_that_could_not_begin_leaves_nothing_behind_for_the_
         async with conn.transaction():
             await outbox.append(conn, FastProbeRecorded(case_id=case, n=8))
     assert _committed(handed) == [[8]]
+
+
+async def test_rows_written_by_the_caller_s_statement_keep_their_order_and_a_when_holds_them_back(
+    infra: Infra, parts: tuple[asyncpg.Pool, Any], handed: list[list[Any]]
+) -> None:
+    pool, _ = parts
+    case = uuid.uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        rows = outbox.rows_of(conn, [FastProbeRecorded(case_id=case, n=n) for n in (5, 6, 7)])
+        written = await conn.fetchval(
+            f"WITH w AS ({outbox.insert_sql(2, when='$1::boolean')} RETURNING 1) SELECT count(*) FROM w",
+            True,
+            *rows.args(),
+        )
+        rows.staged(conn)
+        held = outbox.rows_of(conn, [FastProbeRecorded(case_id=case, n=99)])
+        none = await conn.fetchval(
+            f"WITH w AS ({outbox.insert_sql(2, when='$1::boolean')} RETURNING 1) SELECT count(*) FROM w",
+            False,
+            *held.args(),
+        )
+    assert (written, none) == (3, 0)
+    assert _committed(handed) == [[5, 6, 7]]
+    stored = await pool.fetch(
+        "SELECT event_type, payload, relay_after > created_at AS later FROM outbox ORDER BY seq"
+    )
+    assert [(r["event_type"], r["payload"]["n"], r["later"]) for r in stored] == [
+        (FastProbeRecorded.TYPE, n, True) for n in (5, 6, 7)
+    ]

@@ -11,6 +11,7 @@ import pytest
 
 from contracts.events import Candidate
 from contracts.vocabulary import Severity, Topic
+from eventkit import outbox
 from eventkit.auth import generate_signing_keypair
 from eventkit.clock import MovableClock
 from eventkit.crypto import Keyring, generate_keyring_entry
@@ -97,13 +98,12 @@ async def _seed(
     referral = open_referral(case_recorded(event), referral_id=uuid.uuid4(), now=now)
     async with pool.acquire() as conn, conn.transaction():
         await repository.insert_referral(
-            conn, referral=referral, trace_id=TRACE_ID, trace_headers=TRACE_HEADERS
-        )
-        await repository.add_timeline_entries(
             conn,
-            referral_id=referral.id,
+            referral=referral,
             entries=[Entry(Milestone.REQUESTED, now, "referral")],
+            events=outbox.rows_of(conn, []),
             trace_id=TRACE_ID,
+            trace_headers=TRACE_HEADERS,
         )
         if offered_to:
             referral = await service.record_fact(

@@ -10,6 +10,7 @@ import asyncpg
 
 from contracts.events import Candidate
 from contracts.vocabulary import AgeBand, DeclineReason, Gender, IssueTag, LawfulBasis, Severity, Topic
+from eventkit import outbox
 from referral.lifecycle.domain import (
     Attempt,
     CaseNeeds,
@@ -83,15 +84,22 @@ async def insert_referral(
     conn: asyncpg.Connection,
     *,
     referral: Referral,
+    entries: Sequence[Entry],
+    events: outbox.Rows,
     trace_id: str | None,
     trace_headers: Mapping[str, str],
 ) -> bool:
-    """True if inserted; False if the case already has a referral (a repeated consultation)."""
+    """The referral with its first timeline entries and events, in one statement; True if
+    inserted, False (and nothing written) if the case already has one (a repeated consultation)."""
     inserted = await conn.fetchval(
-        f"""INSERT INTO referrals ({_NEW_COLUMNS}, trace_id, trace_headers)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                    $19, $20)
-            ON CONFLICT (case_id) DO NOTHING RETURNING true""",
+        f"""WITH inserted AS (
+                INSERT INTO referrals ({_NEW_COLUMNS}, trace_id, trace_headers)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                        $19, $20)
+                ON CONFLICT (case_id) DO NOTHING RETURNING true),
+            timeline AS ({_timeline_insert(trace_id_at=19, arrays_at=21, when=_INSERTED)}),
+            outboxed AS ({outbox.insert_sql(27, when=_INSERTED)})
+        SELECT EXISTS (SELECT FROM inserted)""",
         referral.id,
         referral.case_id,
         referral.state.value,
@@ -112,8 +120,15 @@ async def insert_referral(
         referral.needs.language,
         trace_id,
         dict(trace_headers),
+        *_timeline_arrays(entries),
+        *events.args(),
     )
+    if inserted:
+        events.staged(conn)
     return bool(inserted)
+
+
+_INSERTED = "EXISTS (SELECT FROM inserted)"
 
 
 async def _attempts(conn: asyncpg.Connection, referral_id: uuid.UUID) -> tuple[Attempt, ...]:
@@ -164,10 +179,11 @@ async def save_change(
     trace_id: str | None,
     deadline: Deadline | None,
     trace_headers: Mapping[str, str],
+    events: outbox.Rows,
 ) -> None:
-    """A change's rows in one statement (one round trip where there were three to five): the
-    referral row if it changed, its changed attempts, their timers dropped or the new one set, and
-    its timeline entries in order (the serial id keeps it).
+    """A change's rows in one statement (one round trip where there were four to seven): the
+    referral row if it changed, its changed attempts, their timers dropped or the new one set, its
+    timeline entries in order (the serial id keeps it) and the events announcing it.
 
     A timer to drop that the scheduler holds at this moment is skipped, not waited for: the
     scheduler locks the timer before the referral and we hold the referral, so waiting could
@@ -196,7 +212,8 @@ async def save_change(
                    SET state = EXCLUDED.state, ended_at = EXCLUDED.ended_at,
                        decline_reason = EXCLUDED.decline_reason, via = EXCLUDED.via,
                        acted_by = COALESCE(EXCLUDED.acted_by, handoff_attempts.acted_by)),
-            timeline AS ({_timeline_insert(trace_id_at=21)})
+            timeline AS ({_timeline_insert(trace_id_at=21, arrays_at=22)}),
+            outboxed AS ({outbox.insert_sql(31)})
         INSERT INTO handoff_timers (referral_id, attempt, due_at, trace_headers)
         SELECT $1, $28::int, $29::timestamptz, $30::jsonb WHERE $28::int IS NOT NULL
         ON CONFLICT (referral_id, attempt) DO NOTHING""",
@@ -225,7 +242,9 @@ async def save_change(
         deadline.attempt if deadline else None,
         deadline.due_at if deadline else None,
         dict(trace_headers),
+        *events.args(),
     )
+    events.staged(conn)
 
 
 async def set_decline_note(
@@ -239,24 +258,18 @@ async def set_decline_note(
     )
 
 
-async def add_timeline_entries(
-    conn: asyncpg.Connection, *, referral_id: uuid.UUID, entries: Sequence[Entry], trace_id: str | None
-) -> None:
-    """Milestones in one statement, in their order (the serial id keeps it)."""
-    if entries:
-        await conn.execute(_timeline_insert(trace_id_at=2), referral_id, trace_id, *_timeline_arrays(entries))
-
-
-def _timeline_insert(*, trace_id_at: int) -> str:
+def _timeline_insert(*, trace_id_at: int, arrays_at: int, when: str = "true") -> str:
     """Timeline rows from arrays, in order: the referral id is $1, the trace id $`trace_id_at`, and
-    the six arrays of `_timeline_arrays` the parameters right after it."""
-    n = trace_id_at
+    the six arrays of `_timeline_arrays` the parameters from $`arrays_at` on; `when` can hold them
+    back."""
+    t, n = trace_id_at, arrays_at
     return f"""INSERT INTO referral_timeline (referral_id, state, at, actor, detail, trace_id, attempt,
                                           organisation_id)
-           SELECT $1, e.state, e.at, e.actor, e.detail, ${n}, e.attempt, e.organisation_id
-             FROM unnest(${n + 1}::text[], ${n + 2}::timestamptz[], ${n + 3}::text[], ${n + 4}::jsonb[],
-                         ${n + 5}::int[], ${n + 6}::uuid[])
+           SELECT $1, e.state, e.at, e.actor, e.detail, ${t}, e.attempt, e.organisation_id
+             FROM unnest(${n}::text[], ${n + 1}::timestamptz[], ${n + 2}::text[], ${n + 3}::jsonb[],
+                         ${n + 4}::int[], ${n + 5}::uuid[])
                   WITH ORDINALITY AS e(state, at, actor, detail, attempt, organisation_id, ord)
+            WHERE {when}
             ORDER BY e.ord"""
 
 

@@ -64,8 +64,8 @@ async def store(
     acted_by: str | None = None,
     first_detail: dict[str, object] | None = None,
 ) -> None:
-    """Write a Change: its rows in one statement (referral, changed attempts, timers, timeline),
-    then the outbox rows."""
+    """Write a Change in one statement: the referral, changed attempts, timers, timeline and the
+    events announcing it (outbox)."""
     if change.repeated:
         return
     after = change.referral
@@ -94,9 +94,8 @@ async def store(
         # The timer keeps the case's trace, so the expiry it fires joins the same trace.
         deadline=change.deadline,
         trace_headers=telemetry.current_trace_headers(),
+        events=outbox.rows_of(conn, change.events),
     )
-    for event in change.events:
-        await outbox.append(conn, event)
 
 
 def _ended_by_person(attempt: Attempt) -> bool:
@@ -118,19 +117,17 @@ async def open_referral(
     referral = facts.open_referral(case, referral_id=uuid.uuid4(), now=lifecycle.clock())
     trace_id = telemetry.current_trace_id()
     inserted = await repository.insert_referral(
-        conn, referral=referral, trace_id=trace_id, trace_headers=telemetry.current_trace_headers()
+        conn,
+        referral=referral,
+        entries=[Entry(Milestone.REQUESTED, referral.created_at, ACTOR, detail={"event_id": str(event_id)})],
+        events=outbox.rows_of(conn, [referral.requested_event()]),
+        trace_id=trace_id,
+        trace_headers=telemetry.current_trace_headers(),
     )
     if not inserted:
         # The case was recorded again (another event id): its referral already exists.
         return None
     telemetry.tag(referral_id=referral.id)
-    await repository.add_timeline_entries(
-        conn,
-        referral_id=referral.id,
-        entries=[Entry(Milestone.REQUESTED, referral.created_at, ACTOR, detail={"event_id": str(event_id)})],
-        trace_id=trace_id,
-    )
-    await outbox.append(conn, referral.requested_event())
     log.info("opened referral %s for case %s", referral.id, case.case_id)
     return referral
 
