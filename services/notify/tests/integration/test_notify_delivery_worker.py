@@ -773,3 +773,36 @@ async def test_the_inbox_follows_the_attempt_to_expired_and_reassigned(
     await handle(pool, escalated)  # a replay moves nothing
     assert await pool.fetchval("SELECT state FROM alerts") == "reassigned"
     assert await pool.fetchval("SELECT count(*) FROM deliveries") == 0  # portal only: nothing sent
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1/hooks", "http://[::1/hooks"])
+async def test_a_webhook_url_that_cannot_be_posted_to_counts_as_an_invalid_webhook_url(
+    pool: asyncpg.Pool, keyring: Keyring, make_worker: WorkerFactory, url: str
+) -> None:
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
+    event = await offered(pool, organisation_id, url)
+
+    assert await make_worker(clock=a_clock()).run_once() == 1
+
+    assert (await delivery(pool, event)).last_error == "invalid_webhook_url"
+
+
+async def test_a_partner_that_hangs_up_without_answering_counts_as_a_transport_error(
+    pool: asyncpg.Pool, keyring: Keyring, make_worker: WorkerFactory
+) -> None:
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(1)
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    organisation_id = await a_partner_with_a_secret(pool, keyring)
+    event = await offered(pool, organisation_id, f"http://127.0.0.1:{port}/hooks")
+    try:
+        assert await make_worker(clock=a_clock()).run_once() == 1
+    finally:
+        server.close()
+        await server.wait_closed()
+
+    pending = await delivery(pool, event)
+    assert (pending.status, pending.last_error) == ("pending", "transport_error")

@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+import aiohttp
 import asyncpg
-import httpx
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -81,7 +81,6 @@ class DeliveryWorker(Worker):
         batch_size: int = 20,
         clock: Clock | None = None,
         rand: Callable[[], float] = random.random,
-        http: httpx.AsyncClient | None = None,
     ) -> None:
         super().__init__()
         self._dsn = dsn
@@ -98,19 +97,19 @@ class DeliveryWorker(Worker):
         # None: the database's clock decides what is due, so every sender agrees on it.
         self._clock = clock
         self._rand = rand
-        self._owns_http = http is None
-        self._http = http
+        self._http: aiohttp.ClientSession | None = None
 
-    def _client(self) -> httpx.AsyncClient:
-        # Made on first use (and again after aclose), so a restarted run() has a live client.
+    def _client(self) -> aiohttp.ClientSession:
+        # Made on first use (and again after aclose), so a restarted run() has a live client. The
+        # try's own timeout bounds each POST; an egress proxy set in the environment is used.
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=httpx.Timeout(self._timeout_s), follow_redirects=False)
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None), trust_env=True)
         return self._http
 
     async def aclose(self) -> None:
-        if self._owns_http and self._http is not None:
+        if self._http is not None:
             http, self._http = self._http, None
-            await http.aclose()
+            await http.close()
 
     async def closed(self) -> None:
         await self.aclose()
@@ -284,28 +283,29 @@ class DeliveryWorker(Worker):
             timestamp=int(at.timestamp()),
             body=body,
         )
-        # Carries the trace even where the httpx instrumentation is off; where it is on, it
-        # replaces this with its own client span's context.
+        # The partner's webhook joins the case's trace as a child of this try's span.
         propagate.inject(headers)
         status: int | None = None
         failure: Reason  # set by the handler of whatever stopped the POST before an answer
         try:
-            async with asyncio.timeout(self._timeout_s):
-                # Streamed: a partner's answer body is neither needed nor stored. A short one is
-                # drained so that the connection (and its TLS session) serves the next delivery;
-                # one left unread would close it, a new handshake for every webhook.
-                async with self._client().stream(
-                    "POST", delivery.webhook_url, content=body, headers=headers
-                ) as response:
-                    status = response.status_code
-                    await _drain(response)
-        except (TimeoutError, httpx.TimeoutException):
+            async with (
+                asyncio.timeout(self._timeout_s),
+                # A partner's answer body is neither needed nor stored. A short one is drained so
+                # that the connection (and its TLS session) serves the next delivery; one left
+                # unread would close it, a new handshake for every webhook.
+                self._client().post(
+                    delivery.webhook_url, data=body, headers=headers, allow_redirects=False
+                ) as response,
+            ):
+                status = response.status
+                await _drain(response)
+        except TimeoutError:
             failure = Reason.TIMEOUT
-        except httpx.ConnectError:
-            failure = Reason.CONNECT_ERROR
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError):
             failure = Reason.INVALID_WEBHOOK_URL
-        except httpx.HTTPError:
+        except aiohttp.ClientConnectorError:
+            failure = Reason.CONNECT_ERROR
+        except aiohttp.ClientError:
             failure = Reason.TRANSPORT_ERROR
         # Once the partner answered, its status is the outcome, whatever befell the body after it.
         if status is None:
@@ -318,11 +318,11 @@ class DeliveryWorker(Worker):
 _DRAIN_LIMIT = 64 * 1024
 
 
-async def _drain(response: httpx.Response) -> None:
+async def _drain(response: aiohttp.ClientResponse) -> None:
     """Read and drop an answer body of up to `_DRAIN_LIMIT` bytes; a longer one is cut off (its
     connection is closed rather than reused)."""
     read = 0
-    async for chunk in response.aiter_raw():
+    async for chunk in response.content.iter_any():
         read += len(chunk)
         if read > _DRAIN_LIMIT:
             return
