@@ -3,7 +3,9 @@
 The generic asyncpg instrumentation made a span of every statement (and of BEGIN and COMMIT),
 each costing about twice the statement itself. Here a transaction is one `db transaction` span
 that says how many statements it ran, which was the slowest and how long that took; a statement
-outside a transaction is a span of its own. The text is the statement's, never its parameters
+outside a transaction is a span of its own. A consumer's transactions make no span: inside
+`figures_on(span)` the figures go on the record's `process` span (or, for a batch of several cases,
+nowhere). The text is the statement's, never its parameters
 (they may hold personal data). `telemetry.quiet()` silences it like any instrumentation.
 
 The same wrapper knows when a transaction really commits, which asyncpg does not tell anyone: a
@@ -14,8 +16,9 @@ the transaction that wrote it and no other. The outbox publishes its rows this w
 are durable.
 """
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
@@ -41,6 +44,22 @@ class _Unit:
 
 
 _unit: ContextVar[_Unit | None] = ContextVar("tsunagu_db_unit", default=None)
+# Set by `figures_on`: transactions opened meanwhile make no span and put their figures here.
+_host: ContextVar[tuple[trace.Span | None] | None] = ContextVar("tsunagu_db_host", default=None)
+
+
+@contextlib.contextmanager
+def figures_on(span: trace.Span | None) -> Iterator[None]:
+    """Transactions opened inside put their figures (statement count, slowest statement) on
+    `span` instead of a `db transaction` span of their own; with None, nowhere. The consumer's
+    transactions are its `process` spans' work: a span each for them had cost a tenth of a case's
+    spans, and a batch's, in no case's trace, had made a root trace of its own."""
+    token = _host.set((span,))
+    try:
+        yield
+    finally:
+        _host.reset(token)
+
 
 AfterCommit = Callable[[list[Any]], None]
 
@@ -77,16 +96,22 @@ class TracedTransaction:
         self._conn = conn
         self._inner = inner
         self._span: trace.Span | None = None
-        self._token: Any = None
+        self._unit_token: Any = None
+        self._hosted = False  # its figures go on a span of `figures_on`, not on one of its own
         self._opened = False  # this (outermost) transaction opened its connection's staging list
         self._mark = 0  # a savepoint: how much was staged before it
 
     async def __aenter__(self) -> "TracedTransaction":
         if _unit.get() is None and is_instrumentation_enabled():
-            self._span = telemetry.tracer(TRACER_NAME).start_span(
-                "db transaction", kind=SpanKind.CLIENT, attributes=_ATTRIBUTES
-            )
-            self._token = _unit.set(_Unit())
+            host = _host.get()
+            if host is None:
+                self._span = telemetry.tracer(TRACER_NAME).start_span(
+                    "db transaction", kind=SpanKind.CLIENT, attributes=_ATTRIBUTES
+                )
+            else:
+                self._span = host[0]
+                self._hosted = True
+            self._unit_token = _unit.set(_Unit())
         outer = self._conn.staged
         if outer is not None:
             self._mark = len(outer)
@@ -118,18 +143,21 @@ class TracedTransaction:
         try:
             self._after(committed=committed)
         finally:
-            if self._span is not None:
+            if self._unit_token is not None:
                 unit = _unit.get() or _Unit()
-                _unit.reset(self._token)
-                self._span.set_attribute("db.statement_count", unit.statements)
-                if unit.slowest:
-                    self._span.set_attribute("db.slowest_statement", unit.slowest)
-                    self._span.set_attribute("db.slowest_statement_ms", round(unit.slowest_s * 1000, 3))
-                if kind is not None:
-                    # The type only: a database error's message can quote the values.
-                    self._span.set_attribute("error.type", kind.__qualname__)
-                    self._span.set_status(Status(StatusCode.ERROR, kind.__qualname__))
-                self._span.end()
+                _unit.reset(self._unit_token)
+                span = self._span
+                if span is not None:
+                    span.set_attribute("db.statement_count", unit.statements)
+                    if unit.slowest:
+                        span.set_attribute("db.slowest_statement", unit.slowest)
+                        span.set_attribute("db.slowest_statement_ms", round(unit.slowest_s * 1000, 3))
+                if span is not None and not self._hosted:
+                    if kind is not None:
+                        # The type only: a database error's message can quote the values.
+                        span.set_attribute("error.type", kind.__qualname__)
+                        span.set_status(Status(StatusCode.ERROR, kind.__qualname__))
+                    span.end()
 
     def _after(self, *, committed: bool) -> None:
         items = self._conn.staged

@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from eventkit import telemetry
+from eventkit import dbtrace, telemetry
 from eventkit.db import create_pool
 
 SECRET = "山田花子 090-1234-5678"
@@ -104,3 +104,24 @@ async def test_a_connection_released_mid_transaction_comes_back_rolled_back_and_
     async with pool.acquire() as conn:
         assert not conn.is_in_transaction()
         assert await conn.fetchval("SELECT count(*) FROM kept") == 0
+
+
+async def test_a_transaction_inside_figures_on_puts_its_figures_on_that_span_and_makes_none(
+    pool: asyncpg.Pool, spans: InMemorySpanExporter
+) -> None:
+    spans.clear()
+    with telemetry.tracer().start_as_current_span("process probe") as host:
+        with dbtrace.figures_on(host):
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT 1")
+                await conn.fetchval("SELECT $1::text", SECRET)
+        with dbtrace.figures_on(None):  # a batch's: counted nowhere, no span, no statement spans
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT 2")
+
+    assert _db(spans) == []
+    [process] = [s for s in spans.get_finished_spans() if s.name == "process probe"]  # type: ignore[attr-defined]
+    attributes = dict(process.attributes or {})  # type: ignore[attr-defined]
+    assert attributes["db.statement_count"] == 2
+    assert attributes["db.slowest_statement"] in ("SELECT 1", "SELECT $1::text")
+    assert SECRET not in repr(attributes)
