@@ -12,6 +12,7 @@ import asyncpg
 
 from directory.matching.domain import Listing, Performance
 from directory.register.rows import ORGANISATION_COLUMNS, SERVICE_COLUMNS, as_organisation, as_service
+from eventkit import outbox
 from eventkit.build import from_row
 
 
@@ -119,14 +120,19 @@ async def insert_match(
     candidates: list[dict[str, Any]],
     matched_at: datetime,
     trace_id: str | None,
+    events: outbox.Rows,
 ) -> bool:
-    """Record the answer to a referral; False if it was answered before (nothing is written)."""
+    """Record the answer to a referral with the events announcing it, in one statement; False if
+    it was answered before (nothing is written)."""
     inserted = await conn.fetchval(
-        """INSERT INTO matches
-                  (referral_id, case_id, organisation_id, reasons, candidates, matched_at, trace_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (referral_id) DO NOTHING
-           RETURNING true""",
+        f"""WITH inserted AS (
+                INSERT INTO matches
+                       (referral_id, case_id, organisation_id, reasons, candidates, matched_at, trace_id)
+                VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (referral_id) DO NOTHING
+                RETURNING true),
+            outboxed AS ({outbox.insert_sql(8, when="EXISTS (SELECT FROM inserted)")})
+        SELECT EXISTS (SELECT FROM inserted)""",
         referral_id,
         case_id,
         organisation_id,
@@ -134,7 +140,10 @@ async def insert_match(
         candidates,
         matched_at,
         trace_id,
+        *events.args(),
     )
+    if inserted:
+        events.staged(conn)
     return bool(inserted)
 
 

@@ -79,12 +79,11 @@ async def match_referral(
         candidates=candidates,
         matched_at=at,
         trace_id=telemetry.current_trace_id(),
+        events=outbox.rows_of(conn, answer),
     )
     if not first_answer:
         log.info("referral %s was answered before; not answering again", referral.referral_id)
         return None
-    for event in answer:
-        await outbox.append(conn, event)
     if chosen is not None:
         telemetry.tag(organisation_id=chosen.organisation.id)
         log.info(

@@ -2,6 +2,7 @@
 was announced. Times set here take `now`; None means the database's clock."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -14,6 +15,8 @@ from notify.alerts.domain import (
     NewAlert,
     StepRecorded,
 )
+from notify.deliveries import repository as delivery_rows
+from notify.deliveries.domain import NewDelivery
 
 _ALERT_COLUMNS = """id, alert_key, referral_id, case_id, organisation_id, attempt, topic, municipality_code,
                     severity, need_tags, age_band, language, channels, offered_at, deadline_at, state,
@@ -24,15 +27,28 @@ def _to_alert(row: asyncpg.Record) -> Alert:
     return Alert(**dict(row))
 
 
-async def insert_alert(conn: asyncpg.Connection, *, alert: NewAlert, now: datetime | None = None) -> bool:
-    """True if this is a new alert; False if (referral, organisation, attempt) exists already."""
+async def insert_alert(
+    conn: asyncpg.Connection,
+    *,
+    alert: NewAlert,
+    deliveries: Sequence[NewDelivery],
+    now: datetime | None = None,
+) -> bool:
+    """The alert and its deliveries, in one statement; True if this is a new alert, False (and
+    nothing written) if (referral, organisation, attempt) exists already."""
+    # A portal-only alert has no deliveries: no INSERT on them either, whose trigger would wake
+    # the senders for nothing.
+    queue = delivery_rows.insert_sql(17, when="EXISTS (SELECT FROM inserted)") if deliveries else "SELECT"
     inserted = await conn.fetchval(
-        """INSERT INTO alerts (id, alert_key, referral_id, case_id, organisation_id, attempt, topic,
-                               municipality_code, severity, need_tags, age_band, language, channels,
-                               offered_at, deadline_at, state_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                   COALESCE($16::timestamptz, now()))
-           ON CONFLICT DO NOTHING RETURNING true""",
+        f"""WITH inserted AS (
+                INSERT INTO alerts (id, alert_key, referral_id, case_id, organisation_id, attempt, topic,
+                                    municipality_code, severity, need_tags, age_band, language, channels,
+                                    offered_at, deadline_at, state_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                        COALESCE($16::timestamptz, now()))
+                ON CONFLICT DO NOTHING RETURNING true),
+            queued AS ({queue})
+        SELECT EXISTS (SELECT FROM inserted)""",
         alert.id,
         alert.alert_key,
         alert.referral_id,
@@ -49,6 +65,7 @@ async def insert_alert(conn: asyncpg.Connection, *, alert: NewAlert, now: dateti
         alert.offered_at,
         alert.deadline_at,
         now,
+        *(delivery_rows.insert_args(deliveries) if deliveries else ()),
     )
     return bool(inserted)
 

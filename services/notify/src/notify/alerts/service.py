@@ -30,11 +30,9 @@ async def offer_handoff(conn: asyncpg.Connection, offer: Offer) -> bool:
     """Queue the attempt's alert: the inbox item and one delivery per push channel the organisation
     wants. False if this attempt was queued before (a replay with a new event id changes nothing)."""
     alert = alert_for_offer(offer, trace_headers=telemetry.current_trace_headers())
-    if not await repository.insert_alert(conn, alert=alert):
+    # The deliveries' insert wakes the senders on commit (a trigger, migrations/0006).
+    if not await repository.insert_alert(conn, alert=alert, deliveries=alert.deliveries):
         return False
-    # Each insert wakes the senders on commit (a trigger, migrations/0006).
-    for delivery in alert.deliveries:
-        await deliveries.insert_delivery(conn, delivery=delivery)
     log.info(
         "alert %s queued on %s",
         alert.alert_key,

@@ -3,7 +3,9 @@ try. Functions that compare or set times take `now`: None means the database's c
 sender then shares; tests pass a fixed time instead of sleeping."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -21,6 +23,35 @@ _CLAIMED_COLUMNS = ", ".join(f"t.{column.strip()}" for column in _COLUMNS.split(
 
 def _to_delivery(row: asyncpg.Record) -> Delivery:
     return Delivery(**dict(row))
+
+
+def insert_sql(first: int, *, when: str = "true") -> str:
+    """The INSERT of `insert_args(deliveries)`, whose eleven parameters start at $`first`, for a CTE
+    of the caller's statement; `when`, a condition of that statement, can hold them back."""
+    n = first
+    return f"""INSERT INTO deliveries (id, delivery_id, referral_id, case_id, organisation_id, attempt,
+                                   channel, webhook_url, email_to, payload, trace_headers)
+           SELECT * FROM unnest(${n}::uuid[], ${n + 1}::text[], ${n + 2}::uuid[], ${n + 3}::uuid[],
+                                ${n + 4}::uuid[], ${n + 5}::int[], ${n + 6}::text[], ${n + 7}::text[],
+                                ${n + 8}::text[], ${n + 9}::jsonb[], ${n + 10}::jsonb[])
+            WHERE {when}
+           ON CONFLICT DO NOTHING"""
+
+
+def insert_args(deliveries: Sequence[NewDelivery]) -> tuple[list[Any], ...]:
+    return (
+        [d.id for d in deliveries],
+        [d.delivery_id for d in deliveries],
+        [d.referral_id for d in deliveries],
+        [d.case_id for d in deliveries],
+        [d.organisation_id for d in deliveries],
+        [d.attempt for d in deliveries],
+        [d.channel.value for d in deliveries],
+        [d.webhook_url for d in deliveries],
+        [d.email_to for d in deliveries],
+        [d.payload for d in deliveries],
+        [d.trace_headers for d in deliveries],
+    )
 
 
 async def insert_delivery(conn: asyncpg.Connection, *, delivery: NewDelivery) -> bool:
