@@ -78,6 +78,15 @@ def staged(conn: asyncpg.Connection) -> list[Any] | None:
     return found
 
 
+def after_statement(conn: asyncpg.Connection) -> AfterCommit | None:
+    """The callback to hand what a statement wrote to once it has returned, when `conn` has one
+    and no transaction is open on it: a statement alone commits as it returns. Else None."""
+    hooks: CommitHooks | None = getattr(conn, "hooks", None)
+    if hooks is None or hooks.after_commit is None or conn.is_in_transaction():
+        return None
+    return hooks.after_commit
+
+
 def _short(query: str) -> str:
     return " ".join(query.split())[:STATEMENT_TEXT_LIMIT]
 

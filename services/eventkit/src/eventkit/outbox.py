@@ -89,10 +89,13 @@ class Rows:
         )
 
     def staged(self, conn: asyncpg.Connection) -> None:
-        """Call after the statement wrote the rows (not if it wrote none: see `insert_sql`'s when)."""
+        """Call after the statement wrote the rows (not if it wrote none: see `insert_sql`'s when).
+        Outside a transaction the statement has committed already: the rows are sent at once."""
         staged = dbtrace.staged(conn)
         if staged is not None:
             staged.extend(self.rows)  # sent by this process once the transaction commits
+        elif (hand_over := dbtrace.after_statement(conn)) is not None:
+            hand_over(list(self.rows))
         # Otherwise a trigger (migration 0003) sends NOTIFY on the outbox channel: delivered only
         # if this transaction commits, it wakes the relay at once instead of at its next poll.
 
@@ -113,7 +116,8 @@ def rows_of(conn: asyncpg.Connection, events: Sequence[Event]) -> Rows:
             )
         )
     # A row the writer publishes itself waits RELAY_GRACE_S for the relay; others are the relay's.
-    grace = RELAY_GRACE_S if dbtrace.staged(conn) is not None else 0.0
+    publishes = dbtrace.staged(conn) is not None or dbtrace.after_statement(conn) is not None
+    grace = RELAY_GRACE_S if publishes else 0.0
     return Rows(tuple(rows), tuple(event.TYPE for event in events), grace)
 
 

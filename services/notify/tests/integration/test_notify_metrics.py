@@ -38,7 +38,7 @@ async def test_the_gauges_count_deliveries_by_outcome_and_recent_webhook_tries_o
     async with pool.acquire() as conn:
         for delivery in deliveries:
             await repository.insert_delivery(conn, delivery=delivery)
-        await repository.mark_delivered(conn, delivery_uuid=deliveries[0].id)
+        await conn.execute("UPDATE deliveries SET status = 'delivered' WHERE id = $1", deliveries[0].id)
         tries = [
             (200, None, now),
             (503, "http_503", now),

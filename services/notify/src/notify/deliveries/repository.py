@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from eventkit import outbox
 from notify.deliveries.domain import Delivery, DeliveryStatus, DeliveryTry, NewDelivery
 
 NOTIFY_CHANNEL = "deliveries"  # raised on every insert by a trigger: migrations/0006
@@ -136,23 +137,43 @@ async def record_attempt(
     )
 
 
-async def mark_delivered(
-    conn: asyncpg.Connection, *, delivery_uuid: uuid.UUID, now: datetime | None = None
-) -> datetime | None:
-    """The delivery time, or None if the row had already ended (delivered or failed).
-
-    A late success counts even if the lease had run out and the row went back to pending: the
-    partner has it, and marking it delivered is what stops another POST."""
-    delivered_at: datetime | None = await conn.fetchval(
-        """UPDATE deliveries
-              SET status = 'delivered', delivered_at = COALESCE($2::timestamptz, now()),
-                  lease_until = NULL, last_error = NULL
-            WHERE id = $1 AND status IN ('pending', 'sending')
-        RETURNING delivered_at""",
+async def record_delivered(
+    conn: asyncpg.Connection,
+    *,
+    delivery_uuid: uuid.UUID,
+    try_no: int,
+    at: datetime,
+    http_status: int | None,
+    duration_ms: int,
+    delivered_at: datetime,
+    events: outbox.Rows,
+) -> bool:
+    """A try the partner took, in one statement: the try's row, the delivery marked delivered and
+    the events announcing it; False (the try recorded, nothing else) if the row had already ended
+    (delivered or failed). A late success counts even if the lease had run out and the row went
+    back to pending: the partner has it, and marking it delivered is what stops another POST."""
+    delivered: bool = await conn.fetchval(
+        f"""WITH tried AS (
+                INSERT INTO delivery_attempts (delivery_id, try_no, at, http_status, error, duration_ms)
+                VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT DO NOTHING),
+            delivered AS (
+                UPDATE deliveries
+                   SET status = 'delivered', delivered_at = $6, lease_until = NULL, last_error = NULL
+                 WHERE id = $1 AND status IN ('pending', 'sending')
+                RETURNING true),
+            outboxed AS ({outbox.insert_sql(7, when="EXISTS (SELECT FROM delivered)")})
+        SELECT EXISTS (SELECT FROM delivered)""",
         delivery_uuid,
-        now,
+        try_no,
+        at,
+        http_status,
+        duration_ms,
+        delivered_at,
+        *events.args(),
     )
-    return delivered_at
+    if delivered:
+        events.staged(conn)
+    return delivered
 
 
 async def schedule_retry(

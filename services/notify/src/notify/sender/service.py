@@ -5,7 +5,7 @@ every channel of the attempt has failed (decided under a lock on the attempt's a
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
@@ -60,6 +60,8 @@ async def finish_try(
     now: datetime | None,
 ) -> DeliveryStatus | None:
     """Record the try and move the delivery on; None if another sender had taken it over."""
+    if result.reason is None:
+        return await _delivered(pool, delivery, result, now=now)
     async with pool.acquire() as conn, conn.transaction():
         await repository.record_attempt(
             conn,
@@ -70,15 +72,6 @@ async def finish_try(
             error=result.reason,
             duration_ms=result.duration_ms,
         )
-        if result.reason is None:
-            delivered_at = await repository.mark_delivered(conn, delivery_uuid=delivery.id, now=now)
-            if delivered_at is None:
-                return None
-            await outbox.append(
-                conn, _report(HandoffNotified, delivery, channel=delivery.channel, notified_at=delivered_at)
-            )
-            log.info("delivery %s delivered on try %d", delivery.delivery_id, delivery.tries)
-            return DeliveryStatus.DELIVERED
         step = after_failure(result.reason, tries=delivery.tries, policy=policy, rand=rand)
         if not step.give_up:
             retried = await repository.schedule_retry(
@@ -118,7 +111,7 @@ async def finish_try(
             delivery.tries,
             result.reason,
         )
-        reason = result.reason
+        reason: str = result.reason
         if alert is not None:
             outcomes = await repository.channel_outcomes(
                 conn,
@@ -138,3 +131,27 @@ async def finish_try(
             conn, _report(HandoffDeliveryFailed, delivery, reason=reason, failed_at=failed_at)
         )
         return DeliveryStatus.FAILED
+
+
+async def _delivered(
+    pool: asyncpg.Pool, delivery: Delivery, result: TryResult, *, now: datetime | None
+) -> DeliveryStatus | None:
+    """The partner took it: one statement, committed as it returns, whose handoff.notified this
+    process then publishes (a transaction had cost four more round trips). Delivered when the
+    partner's answer came, by this process's clock unless a test fixes `now`."""
+    delivered_at = now or result.at + timedelta(milliseconds=result.duration_ms)
+    notified = _report(HandoffNotified, delivery, channel=delivery.channel, notified_at=delivered_at)
+    async with pool.acquire() as conn:
+        if not await repository.record_delivered(
+            conn,
+            delivery_uuid=delivery.id,
+            try_no=delivery.tries,
+            at=result.at,
+            http_status=result.http_status,
+            duration_ms=result.duration_ms,
+            delivered_at=delivered_at,
+            events=outbox.rows_of(conn, [notified]),
+        ):
+            return None
+    log.info("delivery %s delivered on try %d", delivery.delivery_id, delivery.tries)
+    return DeliveryStatus.DELIVERED
