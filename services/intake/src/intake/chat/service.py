@@ -200,7 +200,7 @@ async def close_into_consultation(
             raise invalid("body.topic", "the chat has no topic yet: name one", "The consultation is invalid.")
         new = replace(new, channel=Channel.CHAT, topic=chosen, consent=consent)
         decision = judge(new.case_input())
-        consultation = await consultations.insert_new(
+        recorded = await consultations.insert_new(
             conn,
             sealer,
             principal=principal,
@@ -211,10 +211,9 @@ async def close_into_consultation(
         )
         farewell = farewell_for(decision.severity.final, decision.lawful_basis)
         recorded_chat = replace(
-            chat, consultation_id=consultation.id, farewell=farewell.value, last_activity_at=now
+            chat, consultation_id=recorded.consultation.id, farewell=farewell.value, last_activity_at=now
         )
         await repository.update_chat(conn, chat=recorded_chat)
-        recorded = await consultations.view(conn, consultation)
     if end_chat and recorded_chat.state is ChatState.ACTIVE:
         await end(pool, sealer, messenger, principal=principal, chat_id=chat_id, now=now)
     return recorded, True

@@ -23,10 +23,12 @@ _CONSENT_COLUMNS = (
 
 async def insert_consent(
     conn: asyncpg.Connection, *, consultation_id: uuid.UUID, consent: ConsentInput, by: str, at: datetime
-) -> None:
-    """The person's decision as given (at `obtained_at`, or now) and recorded now by `by`."""
-    await conn.execute(
-        f"INSERT INTO consents ({_CONSENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+) -> Consent:
+    """The person's decision as given (at `obtained_at`, or now) and recorded now by `by`; it is
+    the consultation's latest, returned as stored."""
+    row = await conn.fetchrow(
+        f"""INSERT INTO consents ({_CONSENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            RETURNING {_CONSENT_COLUMNS}""",
         uuid.uuid4(),
         consultation_id,
         consent.decision.value,
@@ -38,6 +40,7 @@ async def insert_consent(
         by,
         at,
     )
+    return _consent(row)
 
 
 def _consent(row: asyncpg.Record) -> Consent:

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 
 from contracts.vocabulary import AgeBand, Channel, Gender, IssueTag, LawfulBasis, Severity, Topic
+from eventkit import outbox
 from eventkit.build import from_row
 from intake import sealing
 from intake.consultations.domain import Consultation, Contact, Entry, Revision
@@ -126,15 +127,24 @@ def _consultation(sealer: Sealer, row: asyncpg.Record) -> Consultation:
 
 
 async def insert_consultation(
-    conn: asyncpg.Connection, sealer: Sealer, *, consultation: Consultation, trace_id: str | None
+    conn: asyncpg.Connection,
+    sealer: Sealer,
+    *,
+    consultation: Consultation,
+    trace_id: str | None,
+    events: outbox.Rows,
 ) -> None:
+    """The consultation and the events announcing it, in one statement."""
     values = list(_row(sealer, consultation).values())
     placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 2))
     await conn.execute(
-        f"INSERT INTO consultations ({_COLUMNS}, trace_id) VALUES ({placeholders})",
+        f"""WITH inserted AS (INSERT INTO consultations ({_COLUMNS}, trace_id) VALUES ({placeholders}))
+            {outbox.insert_sql(len(values) + 2)}""",
         *values,
         trace_id,
+        *events.args(),
     )
+    events.staged(conn)
 
 
 async def update_consultation(

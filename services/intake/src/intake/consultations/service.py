@@ -72,7 +72,7 @@ async def insert_new(
     entry: Entry,
     now: datetime,
     consultation_id: uuid.UUID | None = None,
-) -> Consultation:
+) -> ConsultationView:
     """Store a judged consultation, its consent and decision, and stage its announcement.
 
     Runs in the caller's transaction (a plain POST, a completed call leg, a closed chat)."""
@@ -80,10 +80,15 @@ async def insert_new(
         new, decision, id=consultation_id or uuid.uuid4(), by=principal.subject, at=now, entry=entry
     )
     await repository.insert_consultation(
-        conn, sealer, consultation=consultation, trace_id=telemetry.current_trace_id()
+        conn,
+        sealer,
+        consultation=consultation,
+        trace_id=telemetry.current_trace_id(),
+        events=outbox.rows_of(conn, [consultation.recorded_event()]),
     )
+    consent = None
     if new.consent is not None:
-        await consents.insert_consent(
+        consent = await consents.insert_consent(
             conn, consultation_id=consultation.id, consent=new.consent, by=principal.subject, at=now
         )
     await decisions.insert_decision(
@@ -95,9 +100,8 @@ async def insert_new(
         by=principal.subject,
         at=now,
     )
-    await outbox.append(conn, consultation.recorded_event())
     telemetry.tag(case_id=consultation.id)
-    return consultation
+    return ConsultationView(consultation, consent)
 
 
 async def record_consultation(
@@ -127,7 +131,7 @@ async def record_consultation(
                 if new.call_leg_id is not None:
                     leg = await _claim_call_leg(conn, new)
                     entry = Entry(call_leg_id=leg.id, menu_id=leg.menu_id, menu_digit=leg.digit)
-                consultation = await insert_new(
+                stored = await insert_new(
                     conn,
                     sealer,
                     principal=principal,
@@ -139,10 +143,13 @@ async def record_consultation(
                 )
                 if leg is not None:
                     completed = replace(
-                        leg, consultation_id=consultation.id, completed_by=principal.subject, completed_at=now
+                        leg,
+                        consultation_id=stored.consultation.id,
+                        completed_by=principal.subject,
+                        completed_at=now,
                     )
                     await phone.update_call_leg(conn, leg=completed)
-                return await view(conn, consultation), True
+                return stored, True
         # The key was claimed by an earlier request (its transaction has committed, since the
         # INSERT waited on its row lock): answer with that request's result.
         assert idempotency_key is not None
