@@ -101,9 +101,11 @@ class DeliveryWorker(Worker):
 
     def _client(self) -> aiohttp.ClientSession:
         # Made on first use (and again after aclose), so a restarted run() has a live client. The
-        # try's own timeout bounds each POST; an egress proxy set in the environment is used.
+        # try's own timeout bounds each POST. Partners are reached directly: with trust_env aiohttp
+        # reads the proxy variables and ~/.netrc on a thread for every POST (5% of notify's CPU
+        # in the profile at 50 cases/s).
         if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None), trust_env=True)
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
         return self._http
 
     async def aclose(self) -> None:
