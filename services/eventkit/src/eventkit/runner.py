@@ -1,5 +1,6 @@
 """Process entry for a service: load settings with a clear message, serve, drain on SIGTERM."""
 
+import gc
 import logging
 import sys
 from typing import TypeVar
@@ -40,4 +41,9 @@ def serve(app: FastAPI, settings: ServiceSettings, *, service: str) -> None:
         timeout_graceful_shutdown=int(settings.shutdown_grace_s),
     )
     logging.getLogger(__name__).info("%s listening on %s:%d", service, settings.http_host, settings.http_port)
+    # What is loaded by now (modules, the app, its models) lives as long as the process: frozen,
+    # the collector stops walking it. A full collection had taken 40–75 ms at 50 cases/s, a stall
+    # of every case in flight.
+    gc.collect()
+    gc.freeze()
     uvicorn.Server(config).run()
