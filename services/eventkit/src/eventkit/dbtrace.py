@@ -44,8 +44,9 @@ class _Unit:
 
 
 _unit: ContextVar[_Unit | None] = ContextVar("tsunagu_db_unit", default=None)
-# Set by `figures_on`: transactions opened meanwhile make no span and put their figures here.
-_host: ContextVar[tuple[trace.Span | None] | None] = ContextVar("tsunagu_db_host", default=None)
+# Set by `figures_on`: transactions opened meanwhile make no span and put their figures here
+# (INVALID_SPAN, which records nothing, for "nowhere").
+_host: ContextVar[trace.Span | None] = ContextVar("tsunagu_db_host", default=None)
 
 
 @contextlib.contextmanager
@@ -54,7 +55,7 @@ def figures_on(span: trace.Span | None) -> Iterator[None]:
     `span` instead of a `db transaction` span of their own; with None, nowhere. The consumer's
     transactions are its `process` spans' work: a span each for them had cost a tenth of a case's
     spans, and a batch's, in no case's trace, had made a root trace of its own."""
-    token = _host.set((span,))
+    token = _host.set(span if span is not None else trace.INVALID_SPAN)
     try:
         yield
     finally:
@@ -113,13 +114,10 @@ class TracedTransaction:
     async def __aenter__(self) -> "TracedTransaction":
         if _unit.get() is None and is_instrumentation_enabled():
             host = _host.get()
-            if host is None:
-                self._span = telemetry.tracer(TRACER_NAME).start_span(
-                    "db transaction", kind=SpanKind.CLIENT, attributes=_ATTRIBUTES
-                )
-            else:
-                self._span = host[0]
-                self._hosted = True
+            self._hosted = host is not None
+            self._span = host or telemetry.tracer(TRACER_NAME).start_span(
+                "db transaction", kind=SpanKind.CLIENT, attributes=_ATTRIBUTES
+            )
             self._unit_token = _unit.set(_Unit())
         outer = self._conn.staged
         if outer is not None:

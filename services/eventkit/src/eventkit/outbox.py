@@ -63,7 +63,7 @@ async def append(conn: asyncpg.Connection, event: Event) -> uuid.UUID:
     """Stage `event` for publication; call inside the transaction that changes the state."""
     written = rows_of(conn, [event])
     await conn.execute(insert_sql(1), *written.args())
-    written.staged(conn)
+    written.stage(conn)
     return written.rows[0].event_id
 
 
@@ -71,7 +71,7 @@ async def append(conn: asyncpg.Connection, event: Event) -> uuid.UUID:
 class Rows:
     """Events written by the caller's own statement, which saves the round trip of an `append`
     each: `insert_sql(n)` is the INSERT for one of its CTEs, its parameters from $n on are
-    `args()`, and `staged(conn)`, once the statement has run, hands the rows to the commit."""
+    `args()`, and `stage(conn)`, once the statement has run, hands the rows to the commit."""
 
     rows: tuple[Row, ...]
     types: tuple[str, ...]
@@ -88,7 +88,7 @@ class Rows:
             self.relay_after_s,
         )
 
-    def staged(self, conn: asyncpg.Connection) -> None:
+    def stage(self, conn: asyncpg.Connection) -> None:
         """Call after the statement wrote the rows (not if it wrote none: see `insert_sql`'s when).
         Outside a transaction the statement has committed already: the rows are sent at once."""
         staged = dbtrace.staged(conn)

@@ -211,7 +211,7 @@ async def test_rows_written_by_the_caller_s_statement_keep_their_order_and_a_whe
             True,
             *rows.args(),
         )
-        rows.staged(conn)
+        rows.stage(conn)
         held = outbox.rows_of(conn, [FastProbeRecorded(case_id=case, n=99)])
         none = await conn.fetchval(
             f"WITH w AS ({outbox.insert_sql(2, when='$1::boolean')} RETURNING 1) SELECT count(*) FROM w",
@@ -236,7 +236,7 @@ async def test_rows_written_by_a_statement_alone_are_handed_over_as_it_returns(
     async with pool.acquire() as conn:
         rows = outbox.rows_of(conn, [FastProbeRecorded(case_id=case, n=n) for n in (1, 2)])
         await conn.execute(f"WITH w AS ({outbox.insert_sql(1)}) SELECT", *rows.args())
-        rows.staged(conn)  # no transaction: the statement committed as it returned
+        rows.stage(conn)  # no transaction: the statement committed as it returned
     assert _committed(handed) == [[1, 2]]
     # Left to the writer for the grace period, as a transaction's rows are.
     assert await pool.fetchval("SELECT bool_and(relay_after > created_at) FROM outbox") is True

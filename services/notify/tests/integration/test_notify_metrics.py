@@ -36,8 +36,7 @@ async def test_the_gauges_count_deliveries_by_outcome_and_recent_webhook_tries_o
     now = datetime.now(UTC)
     deliveries = [_delivery(n) for n in range(3)]
     async with pool.acquire() as conn:
-        for delivery in deliveries:
-            await repository.insert_delivery(conn, delivery=delivery)
+        await conn.execute(repository.insert_sql(1), *repository.insert_args(deliveries))
         await conn.execute("UPDATE deliveries SET status = 'delivered' WHERE id = $1", deliveries[0].id)
         tries = [
             (200, None, now),

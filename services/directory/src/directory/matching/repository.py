@@ -143,7 +143,7 @@ async def insert_match(
         *events.args(),
     )
     if inserted:
-        events.staged(conn)
+        events.stage(conn)
     return bool(inserted)
 
 

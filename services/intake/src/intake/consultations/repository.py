@@ -144,7 +144,7 @@ async def insert_consultation(
         trace_id,
         *events.args(),
     )
-    events.staged(conn)
+    events.stage(conn)
 
 
 async def update_consultation(

@@ -55,28 +55,6 @@ def insert_args(deliveries: Sequence[NewDelivery]) -> tuple[list[Any], ...]:
     )
 
 
-async def insert_delivery(conn: asyncpg.Connection, *, delivery: NewDelivery) -> bool:
-    """True if this is a new delivery; False if that channel of the attempt exists already."""
-    inserted = await conn.fetchval(
-        """INSERT INTO deliveries (id, delivery_id, referral_id, case_id, organisation_id, attempt,
-                                   channel, webhook_url, email_to, payload, trace_headers)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-           ON CONFLICT DO NOTHING RETURNING true""",
-        delivery.id,
-        delivery.delivery_id,
-        delivery.referral_id,
-        delivery.case_id,
-        delivery.organisation_id,
-        delivery.attempt,
-        delivery.channel.value,
-        delivery.webhook_url,
-        delivery.email_to,
-        delivery.payload,
-        delivery.trace_headers,
-    )
-    return bool(inserted)
-
-
 async def claim_due(
     conn: asyncpg.Connection, *, limit: int, lease_s: float, now: datetime | None = None
 ) -> list[Delivery]:
@@ -172,7 +150,7 @@ async def record_delivered(
         *events.args(),
     )
     if delivered:
-        events.staged(conn)
+        events.stage(conn)
     return delivered
 
 

@@ -80,6 +80,9 @@ def _candidates_json(referral: Referral) -> list[dict[str, Any]]:
     return [candidate.model_dump(mode="json") for candidate in referral.candidates]
 
 
+_INSERTED = "EXISTS (SELECT FROM inserted)"
+
+
 async def insert_referral(
     conn: asyncpg.Connection,
     *,
@@ -124,11 +127,8 @@ async def insert_referral(
         *events.args(),
     )
     if inserted:
-        events.staged(conn)
+        events.stage(conn)
     return bool(inserted)
-
-
-_INSERTED = "EXISTS (SELECT FROM inserted)"
 
 
 async def _attempts(conn: asyncpg.Connection, referral_id: uuid.UUID) -> tuple[Attempt, ...]:
@@ -244,7 +244,7 @@ async def save_change(
         dict(trace_headers),
         *events.args(),
     )
-    events.staged(conn)
+    events.stage(conn)
 
 
 async def set_decline_note(
